@@ -1,0 +1,142 @@
+/**
+ * Public types of the engine: job options, the run context, status and run records.
+ *
+ * @example
+ * ```ts
+ * import type { JobOptions } from "./types.ts";
+ * const opts: JobOptions = { every: "30m", retries: 3, timeout: "5m" };
+ * ```
+ * @module
+ */
+import type { Duration } from "../schedule/duration.ts";
+import type { JobKind, Outcome, RunTrigger } from "../store/events.ts";
+
+/** Exactly one of `cron`, `every`, `after`, `at`. */
+export interface ScheduleOptions {
+  /** Cron expression, 5 or 6 fields (seconds first when 6), or a nickname such as `@hourly`. */
+  cron?: string;
+  /** IANA time zone for `cron` (default: the runtime's default, else the system's). */
+  timezone?: string;
+  /** Fixed interval anchored to the previous scheduled time: `"30s"`, `"1h30m"`. */
+  every?: Duration;
+  /** For `every`: the first run time (default: one interval after registration). */
+  startAt?: Date | string;
+  /** One-shot, this long after first registration (persisted: a restart does not reset it). */
+  after?: Duration;
+  /** One-shot at this time. */
+  at?: Date | string | number;
+}
+
+/** Policies of a job (DESIGN §3–4). */
+export interface PolicyOptions {
+  /** Abort the run after this long; a timeout is a failure and is retried like one. */
+  timeout?: Duration;
+  /** Extra attempts after a failure (default 0). */
+  retries?: number;
+  /** First retry delay (default "1s"); doubles each attempt, with jitter. */
+  retryDelay?: Duration;
+  /** Cap on the retry (and `onError: "backoff"`) delay (default "1h"). */
+  retryMaxDelay?: Duration;
+  /** What to do when an occurrence is due while a run is in flight (default "skip"). */
+  overlap?: "skip" | "allow" | "replace" | boolean;
+  /** What to do after an occurrence's last attempt failed (default "continue"). */
+  onError?: "continue" | "backoff" | "stop";
+  /** With `onError: "stop"`: consecutive failed occurrences before the job stops (default 3). */
+  maxFailures?: number;
+  /** Runs missed while kron was down or the machine slept (default "run_once"). */
+  misfire?: "run_once" | "skip";
+  /** How late a missed run may still be caught up (default "1h"). */
+  misfireGrace?: Duration;
+  /** Random delay in [0, jitter) added to each run; identity stays the nominal time. */
+  jitter?: Duration;
+  /** Register the job paused. */
+  paused?: boolean;
+  /** Free text shown by status and the dashboard. */
+  description?: string;
+  /** Runs kept per job in the log after compaction (default 200). */
+  historyLimit?: number;
+}
+
+/** Everything `kron.schedule(name, options, fn)` accepts. */
+export type JobOptions = ScheduleOptions & PolicyOptions;
+
+/** Structured logger handed to jobs; every line carries job, run id and attempt. */
+export interface RunLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a job's function receives. */
+export interface RunContext {
+  job: string;
+  runId: string;
+  attempt: number;
+  /** Nominal (pre-jitter) time of the occurrence; the trigger time for manual runs. */
+  scheduledAt: Date;
+  /** `job:scheduledAt` (ISO, UTC) or `job:manual:<runId>`: stable across retries. */
+  idempotencyKey: string;
+  /** Aborts on timeout, `overlap: "replace"` and shutdown. */
+  signal: AbortSignal;
+  log: RunLogger;
+}
+
+/** A job function: may take no argument or the context. */
+export type JobFunction = (ctx: RunContext) => unknown;
+
+/** What an executor reports: a resolved value is success unless `exitCode` is non-zero. */
+export interface ExecutionResult {
+  exitCode?: number | null;
+}
+
+/**
+ * Runs one attempt. Resolve for success (a non-zero `exitCode` is a failure), throw for failure.
+ * Must stop promptly once `ctx.signal` aborts.
+ */
+export type Executor = (ctx: RunContext) => Promise<ExecutionResult | void>;
+
+/** Job states, by precedence (DESIGN §3). */
+export type JobStateName =
+  | "orphaned"
+  | "stopped"
+  | "paused"
+  | "running"
+  | "failing"
+  | "done"
+  | "idle";
+
+/** One run attempt, as the library and the API show it. Absent values are `null`. */
+export interface RunRecord {
+  id: string;
+  job: string;
+  scheduledAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  attempt: number;
+  /** `null` while running. */
+  outcome: Outcome | null;
+  error: string | null;
+  exitCode: number | null;
+  idempotencyKey: string;
+  trigger: RunTrigger;
+  jitterMs: number;
+}
+
+/** A job's status: a synchronous read of the in-memory state. */
+export interface JobStatus {
+  name: string;
+  kind: JobKind;
+  state: JobStateName;
+  /** The schedule as written, e.g. `{ cron: "0 8 * * *", timezone: "Europe/Rome" }`. */
+  schedule: Record<string, string | number | null>;
+  description: string | null;
+  nextRunAt: Date | null;
+  pausedUntil: Date | null;
+  running: number;
+  consecutiveFailures: number;
+  lastRun: RunRecord | null;
+  /** Last few finished attempts, newest last. */
+  recentRuns: RunRecord[];
+  totalRuns: number;
+}

@@ -1,0 +1,248 @@
+/**
+ * The event model: every change of kron's state is one of these events, appended to the log.
+ * State is the fold of the events ({@link ./reducer.ts}); nothing else is persisted.
+ *
+ * Times in events are ISO-8601 UTC strings so that `jq` users can read the log; the reducer
+ * turns them into epoch milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { KronEvent } from "./events.ts";
+ * const e: KronEvent = {
+ *   type: "RUN_SUCCEEDED", job: "digest", runId: "01J…", attempt: 1,
+ *   time: new Date().toISOString(), durationMs: 12, exitCode: null,
+ * };
+ * ```
+ * @module
+ */
+
+/** Every event type, in the order of DESIGN §5. */
+export const EVENT_TYPES = [
+  "JOB_DEFINED",
+  "JOB_REMOVED",
+  "JOB_PAUSED",
+  "JOB_RESUMED",
+  "RUN_DUE",
+  "RUN_SKIPPED",
+  "RUN_STARTED",
+  "RUN_SUCCEEDED",
+  "RUN_FAILED",
+  "RUN_TIMED_OUT",
+  "RUN_CANCELLED",
+  "RUN_RETRYING",
+  "RUN_DEAD",
+  "RUN_ABANDONED",
+  "RUN_SPAWNED",
+  "RUNTIME_STARTED",
+  "RUNTIME_STOPPED",
+] as const;
+
+/** One of {@link EVENT_TYPES}. */
+export type EventType = typeof EVENT_TYPES[number];
+
+/** The schedule part of a job definition as stored in the log (durations kept as written). */
+export type ScheduleRecord =
+  | { cron: string; timezone: string | null }
+  | { every: string | number; startAt: string | null }
+  | { after: string | number }
+  | { at: string };
+
+/** How a job executes. `function` = in-process callback; `worker` = sandboxed TS; `command`. */
+export type JobKind = "function" | "worker" | "command";
+
+/** Policies of a job, normalised (durations in ms, defaults filled in). */
+export interface PolicyRecord {
+  timeoutMs: number | null;
+  retries: number;
+  retryDelayMs: number;
+  retryMaxDelayMs: number;
+  overlap: "skip" | "allow" | "replace";
+  onError: "continue" | "backoff" | "stop";
+  maxFailures: number;
+  misfire: "run_once" | "skip";
+  misfireGraceMs: number;
+  jitterMs: number;
+  historyLimit: number;
+}
+
+/** The persisted definition of a job: data only, never code or secret values. */
+export interface JobDefinitionRecord {
+  kind: JobKind;
+  schedule: ScheduleRecord;
+  policy: PolicyRecord;
+  description: string | null;
+  /** Command jobs: argv or shell string, for display. Secrets never appear here. */
+  command: string | string[] | null;
+  /** Names of `env` variables; values only as a hash (see DESIGN §5). */
+  envNames: string[];
+  envHash: string | null;
+}
+
+interface Base<T extends EventType> {
+  type: T;
+  /** Wall-clock time the event was produced (ISO UTC). */
+  time: string;
+  /** Sequence number, assigned by the store on append; absent before. */
+  seq?: number;
+}
+
+/** A job was registered (first time, or with a changed definition). */
+export interface JobDefinedEvent extends Base<"JOB_DEFINED"> {
+  job: string;
+  def: JobDefinitionRecord;
+  /** Hash of `def`: an unchanged definition is not re-recorded. */
+  defHash: string;
+  /**
+   * The schedule's anchor (ISO): for `every` the first due time; for `after`/`at` the absolute
+   * due time (persisted so a restart does not reset it); for `cron` the registration time.
+   */
+  anchorAt: string;
+  /** True when this definition is initially paused (`paused = true`). */
+  paused: boolean;
+}
+
+/** A job was explicitly forgotten (`kron forget`); its history goes with the next compaction. */
+export interface JobRemovedEvent extends Base<"JOB_REMOVED"> {
+  job: string;
+}
+
+/** A job was paused, optionally until a time. */
+export interface JobPausedEvent extends Base<"JOB_PAUSED"> {
+  job: string;
+  until: string | null;
+}
+
+/** A job was resumed (by hand, or its timed pause ran out); also re-enables a stopped job. */
+export interface JobResumedEvent extends Base<"JOB_RESUMED"> {
+  job: string;
+}
+
+/** An occurrence is due and will start after `jitterMs` (only recorded when jitter applies). */
+export interface RunDueEvent extends Base<"RUN_DUE"> {
+  job: string;
+  scheduledAt: string;
+  jitterMs: number;
+}
+
+/** Why an occurrence did not run. */
+export type SkipReason = "overlap" | "misfire" | "paused";
+
+/** An occurrence (or a span of missed ones, up to `until`) did not run. */
+export interface RunSkippedEvent extends Base<"RUN_SKIPPED"> {
+  job: string;
+  scheduledAt: string;
+  reason: SkipReason;
+  /** For misfires: every occurrence up to this time is consumed (ISO); else null. */
+  until: string | null;
+}
+
+/** What started a run. */
+export type RunTrigger = "schedule" | "manual" | "retry" | "catchup" | "recovery";
+
+/** A run attempt started. Durable before the job's side effects begin. */
+export interface RunStartedEvent extends Base<"RUN_STARTED"> {
+  job: string;
+  runId: string;
+  attempt: number;
+  scheduledAt: string;
+  idempotencyKey: string;
+  trigger: RunTrigger;
+  jitterMs: number;
+}
+
+/** Fields shared by the events that end a run attempt. */
+interface RunEnd<T extends EventType> extends Base<T> {
+  job: string;
+  runId: string;
+  attempt: number;
+  durationMs: number | null;
+  exitCode: number | null;
+}
+
+/** A run attempt succeeded. */
+export type RunSucceededEvent = RunEnd<"RUN_SUCCEEDED">;
+/** A run attempt failed; `error` is a one-line description. */
+export interface RunFailedEvent extends RunEnd<"RUN_FAILED"> {
+  error: string;
+}
+/** A run attempt hit its timeout (a failure, retried like one). */
+export interface RunTimedOutEvent extends RunEnd<"RUN_TIMED_OUT"> {
+  error: string;
+}
+/** A run attempt was cancelled (`replace`, shutdown). Not a failure. */
+export interface RunCancelledEvent extends RunEnd<"RUN_CANCELLED"> {
+  reason: "replace" | "shutdown";
+}
+
+/** The occurrence will be retried: attempt `nextAttempt` starts at `retryAt`. */
+export interface RunRetryingEvent extends Base<"RUN_RETRYING"> {
+  job: string;
+  runId: string;
+  scheduledAt: string;
+  idempotencyKey: string;
+  nextAttempt: number;
+  retryAt: string;
+}
+
+/** Retries are exhausted: the occurrence is dead; `runId` is its last attempt. */
+export interface RunDeadEvent extends Base<"RUN_DEAD"> {
+  job: string;
+  runId: string;
+  attempts: number;
+}
+
+/** A run was found started but unfinished after a crash. */
+export interface RunAbandonedEvent extends Base<"RUN_ABANDONED"> {
+  job: string;
+  runId: string;
+}
+
+/** A command job's process was spawned (so a restarted kron can stop a leftover tree). */
+export interface RunSpawnedEvent extends Base<"RUN_SPAWNED"> {
+  job: string;
+  runId: string;
+  pid: number;
+  pgid: number;
+  /** Process start time (clock ticks since boot, /proc/<pid>/stat field 22) guards pid reuse. */
+  startTime: number | null;
+}
+
+/** A runtime took over the data dir. */
+export interface RuntimeStartedEvent extends Base<"RUNTIME_STARTED"> {
+  pid: number;
+  version: string;
+  host: string;
+}
+
+/** A runtime shut down cleanly. */
+export type RuntimeStoppedEvent = Base<"RUNTIME_STOPPED">;
+
+/** Any kron event. */
+export type KronEvent =
+  | JobDefinedEvent
+  | JobRemovedEvent
+  | JobPausedEvent
+  | JobResumedEvent
+  | RunDueEvent
+  | RunSkippedEvent
+  | RunStartedEvent
+  | RunSucceededEvent
+  | RunFailedEvent
+  | RunTimedOutEvent
+  | RunCancelledEvent
+  | RunRetryingEvent
+  | RunDeadEvent
+  | RunAbandonedEvent
+  | RunSpawnedEvent
+  | RuntimeStartedEvent
+  | RuntimeStoppedEvent;
+
+/** Run outcomes (DESIGN §4). */
+export type Outcome =
+  | "succeeded"
+  | "failed"
+  | "timed_out"
+  | "skipped"
+  | "abandoned"
+  | "dead"
+  | "cancelled";

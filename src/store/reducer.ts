@@ -1,0 +1,247 @@
+/**
+ * The reducer: `apply(state, event)` folds one event into the state. Recovery, the engine, the
+ * CLI's offline reader and the tests all use this one function, so what kron shows is always
+ * what the log says.
+ *
+ * It is deterministic (the result depends only on the state and the event) but updates `state`
+ * in place and returns it: copying 100k jobs per event would cost more than the event itself.
+ *
+ * @example
+ * ```ts
+ * import { apply, emptyState } from "./reducer.ts";
+ * let state = emptyState();
+ * for (const event of []) state = apply(state, event);
+ * ```
+ * @module
+ */
+import type {
+  KronEvent,
+  RunCancelledEvent,
+  RunFailedEvent,
+  RunSucceededEvent,
+  RunTimedOutEvent,
+} from "./events.ts";
+import { emptyState, type JobState, type KronState, RECENT_RUNS, type RunEntry } from "./state.ts";
+
+export { emptyState };
+
+/** Epoch ms of an ISO time (null stays null). */
+function ms(iso: string): number;
+function ms(iso: string | null): number | null;
+function ms(iso: string | null): number | null {
+  return iso === null ? null : Date.parse(iso);
+}
+
+function sameSchedule(a: JobState["def"]["schedule"], b: JobState["def"]["schedule"]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Folds `event` into `state` and returns it.
+ *
+ * @example
+ * ```ts
+ * import { apply, emptyState } from "./reducer.ts";
+ * const state = apply(emptyState(), {
+ *   type: "JOB_PAUSED", job: "nope", until: null, time: new Date().toISOString(), seq: 1,
+ * });
+ * state.seq; // 1 (events about unknown jobs are ignored)
+ * ```
+ */
+export function apply(state: KronState, event: KronEvent): KronState {
+  if (event.seq !== undefined) state.seq = event.seq;
+  if (event.type === "RUNTIME_STARTED" || event.type === "RUNTIME_STOPPED") return state;
+  if (event.type === "JOB_DEFINED") {
+    defineJob(state, event);
+    return state;
+  }
+  const job = state.jobs.get(event.job);
+  if (!job) return state;
+  switch (event.type) {
+    case "JOB_REMOVED":
+      state.jobs.delete(event.job);
+      break;
+    case "JOB_PAUSED":
+      job.paused = true;
+      job.pausedUntil = ms(event.until);
+      break;
+    case "JOB_RESUMED":
+      job.paused = false;
+      job.pausedUntil = null;
+      if (job.stopped) {
+        job.stopped = false;
+        job.consecutiveFailures = 0;
+      }
+      break;
+    case "RUN_DUE":
+      job.pendingDue = {
+        scheduledAt: ms(event.scheduledAt),
+        startAt: ms(event.time) + event.jitterMs,
+      };
+      advanceCursor(job, ms(event.scheduledAt));
+      break;
+    case "RUN_SKIPPED": {
+      const at = ms(event.scheduledAt);
+      if (job.pendingDue?.scheduledAt === at) job.pendingDue = null;
+      advanceCursor(job, event.until === null ? at : Math.max(at, ms(event.until)));
+      break;
+    }
+    case "RUN_STARTED": {
+      const scheduledAt = ms(event.scheduledAt);
+      if (event.trigger !== "manual") advanceCursor(job, scheduledAt);
+      if (job.pendingDue?.scheduledAt === scheduledAt) job.pendingDue = null;
+      if (event.trigger === "retry") job.pendingRetry = null;
+      job.totalRuns++;
+      job.inFlight.push({
+        id: event.runId,
+        job: event.job,
+        attempt: event.attempt,
+        scheduledAt,
+        startedAt: ms(event.time),
+        finishedAt: null,
+        durationMs: null,
+        outcome: null,
+        error: null,
+        exitCode: null,
+        idempotencyKey: event.idempotencyKey,
+        trigger: event.trigger,
+        jitterMs: event.jitterMs,
+        pid: null,
+        pgid: null,
+        procStartTime: null,
+      });
+      break;
+    }
+    case "RUN_SPAWNED": {
+      const run = job.inFlight.find((r) => r.id === event.runId);
+      if (run) {
+        run.pid = event.pid;
+        run.pgid = event.pgid;
+        run.procStartTime = event.startTime;
+      }
+      break;
+    }
+    case "RUN_SUCCEEDED":
+    case "RUN_FAILED":
+    case "RUN_TIMED_OUT":
+    case "RUN_CANCELLED":
+      endRun(job, event);
+      break;
+    case "RUN_ABANDONED": {
+      const run = takeInFlight(job, event.runId);
+      if (run) {
+        run.outcome = "abandoned";
+        run.finishedAt = ms(event.time);
+        pushRecent(job, run);
+      }
+      break;
+    }
+    case "RUN_RETRYING": {
+      const prev = job.recent.find((r) => r.id === event.runId);
+      job.pendingRetry = {
+        scheduledAt: ms(event.scheduledAt),
+        idempotencyKey: event.idempotencyKey,
+        nextAttempt: event.nextAttempt,
+        retryAt: ms(event.retryAt),
+        runId: event.runId,
+        trigger: prev?.trigger === "manual" ? "manual" : "retry",
+      };
+      break;
+    }
+    case "RUN_DEAD": {
+      const run = job.recent.find((r) => r.id === event.runId);
+      if (run) run.outcome = "dead";
+      job.pendingRetry = null;
+      break;
+    }
+  }
+  return state;
+}
+
+function defineJob(state: KronState, event: Extract<KronEvent, { type: "JOB_DEFINED" }>): void {
+  const existing = state.jobs.get(event.job);
+  if (!existing) {
+    state.jobs.set(event.job, {
+      name: event.job,
+      def: event.def,
+      defHash: event.defHash,
+      anchorAt: ms(event.anchorAt),
+      cursorAt: null,
+      paused: event.paused,
+      pausedUntil: null,
+      stopped: false,
+      consecutiveFailures: 0,
+      lastFinishedAt: null,
+      inFlight: [],
+      pendingRetry: null,
+      pendingDue: null,
+      recent: [],
+      totalRuns: 0,
+    });
+    return;
+  }
+  // A changed schedule re-anchors from now; a paused job stays paused; failures reset.
+  if (!sameSchedule(existing.def.schedule, event.def.schedule)) {
+    existing.anchorAt = ms(event.anchorAt);
+    existing.cursorAt = null;
+    existing.pendingDue = null;
+  }
+  existing.def = event.def;
+  existing.defHash = event.defHash;
+  existing.paused = existing.paused || event.paused;
+  existing.stopped = false;
+  existing.consecutiveFailures = 0;
+}
+
+function advanceCursor(job: JobState, at: number): void {
+  if (job.cursorAt === null || at > job.cursorAt) job.cursorAt = at;
+}
+
+function takeInFlight(job: JobState, runId: string): RunEntry | undefined {
+  const i = job.inFlight.findIndex((r) => r.id === runId);
+  if (i < 0) return undefined;
+  return job.inFlight.splice(i, 1)[0];
+}
+
+function pushRecent(job: JobState, run: RunEntry): void {
+  job.recent.push(run);
+  if (job.recent.length > RECENT_RUNS) job.recent.shift();
+}
+
+const OUTCOME = {
+  RUN_SUCCEEDED: "succeeded",
+  RUN_FAILED: "failed",
+  RUN_TIMED_OUT: "timed_out",
+  RUN_CANCELLED: "cancelled",
+} as const;
+
+function endRun(
+  job: JobState,
+  event: RunSucceededEvent | RunFailedEvent | RunTimedOutEvent | RunCancelledEvent,
+): void {
+  const run = takeInFlight(job, event.runId);
+  if (!run) return;
+  const finishedAt = ms(event.time);
+  run.outcome = OUTCOME[event.type];
+  run.finishedAt = finishedAt;
+  run.durationMs = event.durationMs ?? finishedAt - run.startedAt;
+  run.exitCode = event.exitCode;
+  run.error = "error" in event
+    ? event.error
+    : event.type === "RUN_CANCELLED"
+    ? `cancelled (${event.reason})`
+    : null;
+  pushRecent(job, run);
+  job.lastFinishedAt = finishedAt;
+  if (event.type === "RUN_SUCCEEDED") {
+    job.consecutiveFailures = 0;
+  } else if (event.type !== "RUN_CANCELLED" && event.attempt > job.def.policy.retries) {
+    // The occurrence's last attempt failed: on_error acts now (DESIGN §4).
+    job.consecutiveFailures++;
+    if (
+      job.def.policy.onError === "stop" && job.consecutiveFailures >= job.def.policy.maxFailures
+    ) {
+      job.stopped = true;
+    }
+  }
+}
