@@ -1,0 +1,162 @@
+/**
+ * Small file-system helpers with the durability steps spelled out (no @std available).
+ *
+ * @example
+ * ```ts
+ * import { join } from "./_fs.ts";
+ * join("/a/", "b", "c.txt"); // "/a/b/c.txt"
+ * ```
+ * @module
+ */
+import { KronError } from "../errors.ts";
+
+/**
+ * Joins path parts with `/` (Deno accepts it on every platform).
+ *
+ * @example
+ * ```ts
+ * import { join } from "./_fs.ts";
+ * join(".kron", "log"); // ".kron/log"
+ * ```
+ */
+export function join(...parts: string[]): string {
+  return parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, "") : p.replace(/^\/+|\/+$/g, "")))
+    .filter((p, i) => p !== "" || i === 0).join("/") || "/";
+}
+
+/**
+ * The absolute form of `path` (for messages), without touching the file system.
+ *
+ * @example
+ * ```ts
+ * import { absolute } from "./_fs.ts";
+ * absolute("/x/./y/../z"); // "/x/z"
+ * ```
+ */
+export function absolute(path: string): string {
+  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const out: string[] = [];
+  for (const part of full.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return "/" + out.join("/");
+}
+
+/**
+ * Fsyncs a directory so that entries created, renamed or removed in it survive a crash.
+ *
+ * @example
+ * ```ts
+ * import { fsyncDir } from "./_fs.ts";
+ * await fsyncDir(Deno.makeTempDirSync());
+ * ```
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
+
+/**
+ * Writes all of `data` (a single `write` may be short).
+ *
+ * @example
+ * ```ts
+ * import { writeAll } from "./_fs.ts";
+ * const f = await Deno.open(Deno.makeTempFileSync(), { write: true });
+ * await writeAll(f, new Uint8Array([1, 2, 3]));
+ * f.close();
+ * ```
+ */
+export async function writeAll(
+  file: { write(p: Uint8Array): Promise<number> },
+  data: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await file.write(off === 0 ? data : data.subarray(off));
+}
+
+/**
+ * True when `path` exists (any kind of entry).
+ *
+ * @example
+ * ```ts
+ * import { exists } from "./_fs.ts";
+ * await exists("/"); // true
+ * ```
+ */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Writes a file atomically and durably: tmp → fsync → rename → fsync(dir).
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./_fs.ts";
+ * const dir = Deno.makeTempDirSync();
+ * await writeFileAtomic(dir, "FORMAT", ["1\n"]);
+ * ```
+ */
+export async function writeFileAtomic(
+  dir: string,
+  name: string,
+  chunks: Iterable<string>,
+): Promise<number> {
+  const tmp = join(dir, `${name}.tmp`);
+  const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
+  const enc = new TextEncoder();
+  let size = 0;
+  try {
+    // Write in ~1 MiB pieces so a big snapshot never needs one giant string.
+    let buf: string[] = [];
+    let pending = 0;
+    for (const chunk of chunks) {
+      buf.push(chunk);
+      pending += chunk.length;
+      if (pending >= 1 << 20) {
+        const bytes = enc.encode(buf.join(""));
+        await writeAll(f, bytes);
+        size += bytes.length;
+        buf = [];
+        pending = 0;
+      }
+    }
+    const bytes = enc.encode(buf.join(""));
+    await writeAll(f, bytes);
+    size += bytes.length;
+    await f.sync();
+  } finally {
+    f.close();
+  }
+  await Deno.rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+  return size;
+}
+
+/**
+ * Wraps an unexpected file-system error as `KronError("io")`, naming what was being done.
+ *
+ * @example
+ * ```ts
+ * import { ioError } from "./_fs.ts";
+ * ioError("writing log/000001.ndjson", new Error("ENOSPC")).code; // "io"
+ * ```
+ */
+export function ioError(doing: string, cause: unknown): KronError {
+  if (cause instanceof KronError) return cause;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new KronError("io", `${doing} failed: ${why}`, { cause });
+}

@@ -1,0 +1,118 @@
+/**
+ * One log record = one line: the event as JSON with `seq`, `time` and `type` first and a CRC-32
+ * member last, e.g. `{"seq":1,"time":"…","type":"RUNTIME_STOPPED","crc":"1a2b3c4d"}` + `\n`.
+ *
+ * The checksum covers the record exactly as it reads without its `,"crc":"…"` member, i.e. the
+ * line's bytes up to the last 18 (`,"crc":"hhhhhhhh"}`) followed by `}`. Verification is
+ * therefore a slice + CRC, never a re-serialisation, and the covered text is itself valid JSON.
+ *
+ * @example
+ * ```ts
+ * import { encodeRecord, verifyRecord } from "./_record.ts";
+ * const line = encodeRecord({ type: "RUNTIME_STOPPED", time: "2025-01-01T00:00:00.000Z", seq: 1 });
+ * const bytes = new TextEncoder().encode(line);
+ * verifyRecord(bytes, 0, bytes.length); // null (valid)
+ * ```
+ * @module
+ */
+import type { KronEvent } from "./events.ts";
+import { crc32, crc32Byte, crc32String } from "./_crc32.ts";
+
+/** Length in bytes of the `,"crc":"hhhhhhhh"}` tail of every record. */
+export const CRC_SUFFIX_BYTES = 18;
+
+const HEX = "0123456789abcdef";
+/** `,"crc":"` as bytes: what the record must hold at `end - 18`. */
+const SUFFIX_HEAD = [0x2c, 0x22, 0x63, 0x72, 0x63, 0x22, 0x3a, 0x22];
+const QUOTE = 0x22;
+const CLOSE = 0x7d;
+
+function hex8(n: number): string {
+  return HEX[(n >>> 28) & 15] + HEX[(n >>> 24) & 15] + HEX[(n >>> 20) & 15] +
+    HEX[(n >>> 16) & 15] + HEX[(n >>> 12) & 15] + HEX[(n >>> 8) & 15] + HEX[(n >>> 4) & 15] +
+    HEX[n & 15];
+}
+
+/**
+ * Serialises an event (which must have `seq`) to its log line, without the newline.
+ *
+ * @example
+ * ```ts
+ * import { encodeRecord } from "./_record.ts";
+ * encodeRecord({ type: "RUNTIME_STOPPED", time: "2025-01-01T00:00:00.000Z", seq: 7 });
+ * // '{"seq":7,"time":"2025-01-01T00:00:00.000Z","type":"RUNTIME_STOPPED","crc":"…"}'
+ * ```
+ */
+export function encodeRecord(event: KronEvent): string {
+  // Spreading after the three leading keys keeps their position (JSON.stringify follows
+  // insertion order) and costs less than a replacer function.
+  let body = JSON.stringify({
+    seq: event.seq,
+    time: event.time,
+    type: event.type,
+    ...(event as object),
+  });
+  if ("crc" in event) {
+    // An event read back from a log carries its old checksum: never serialise it twice.
+    const { crc: _crc, ...rest } = event as KronEvent & { crc?: unknown };
+    body = JSON.stringify({ seq: rest.seq, time: rest.time, type: rest.type, ...(rest as object) });
+  }
+  return body.slice(0, -1) + ',"crc":"' + hex8(crc32String(body)) + '"}';
+}
+
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  return -1;
+}
+
+/**
+ * Checks the record in `bytes[start, end)` (the line without its newline). Returns null when it
+ * is valid, else a short reason (`bad checksum`, `no checksum`).
+ *
+ * @example
+ * ```ts
+ * import { verifyRecord } from "./_record.ts";
+ * verifyRecord(new TextEncoder().encode("{}"), 0, 2); // "no checksum"
+ * ```
+ */
+export function verifyRecord(bytes: Uint8Array, start: number, end: number): string | null {
+  const s = end - CRC_SUFFIX_BYTES;
+  if (s <= start || bytes[end - 1] !== CLOSE || bytes[end - 2] !== QUOTE) return "no checksum";
+  for (let k = 0; k < 8; k++) if (bytes[s + k] !== SUFFIX_HEAD[k]) return "no checksum";
+  let want = 0;
+  for (let k = s + 8; k < s + 16; k++) {
+    const v = hexValue(bytes[k]);
+    if (v < 0) return "no checksum";
+    want = (want << 4) | v;
+  }
+  const got = crc32Byte(crc32(bytes, start, s), CLOSE);
+  return got === want >>> 0 ? null : "bad checksum";
+}
+
+/** A record that passed its checksum and parsed; `crc` is still on it. */
+export type ParsedRecord = KronEvent & { seq: number };
+
+/**
+ * Parses a verified line. Returns the event, or a reason string when the JSON is not a record.
+ *
+ * @example
+ * ```ts
+ * import { parseRecord } from "./_record.ts";
+ * typeof parseRecord('{"seq":1,"time":"t","type":"RUNTIME_STOPPED","crc":"0"}'); // "object"
+ * parseRecord("{"); // "bad JSON"
+ * ```
+ */
+export function parseRecord(line: string): ParsedRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return "bad JSON";
+  }
+  if (typeof value !== "object" || value === null) return "not a record";
+  const r = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return "no valid seq";
+  if (typeof r.type !== "string" || typeof r.time !== "string") return "no type or time";
+  return value as ParsedRecord;
+}

@@ -1,0 +1,452 @@
+/**
+ * The durable store: an append-only, checksummed, group-committed event log in segments, plus
+ * `snapshot.json`, in one locked data directory (DESIGN §5; format in docs/storage.md).
+ *
+ * @example
+ * ```ts
+ * import { FileStore } from "./file_store.ts";
+ * const store = new FileStore({ dataDir: Deno.makeTempDirSync() + "/.kron" });
+ * const { state, report } = await store.open();
+ * await store.append({ type: "RUNTIME_STARTED", time: new Date().toISOString(), pid: Deno.pid, version: "0", host: "h" });
+ * await store.close();
+ * ```
+ * @module
+ */
+import { KronError } from "../errors.ts";
+import type { KronEvent } from "./events.ts";
+import type { KronState, RunEntry } from "./state.ts";
+import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
+import { checkFormat, ensureDataDir } from "./data_dir.ts";
+import { absolute, fsyncDir, ioError, join } from "./_fs.ts";
+import { acquireLock, type DataDirLock } from "./_lock.ts";
+import { type CorruptAt, replay } from "./_replay.ts";
+import type { SegmentInfo } from "./_segment.ts";
+import {
+  readAllSnapshotRuns,
+  readSnapshot,
+  serializeState,
+  type SnapshotView,
+  writeSnapshot,
+} from "./_snapshot.ts";
+import { type Durability, type LogFile, LogWriter, type WriterStats } from "./_writer.ts";
+import { isRunEvent, RunIndex } from "./_runs.ts";
+import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
+
+export type { Durability, LogFile, WriterStats };
+
+/** Options of {@link FileStore}. */
+export interface FileStoreOptions {
+  /** The data directory (see `resolveDataDir`); created 0700 if missing. */
+  dataDir: string;
+  /** When `append()` resolves; default `"fsync"`. See docs/storage.md for the risks. */
+  durability?: Durability;
+  /** `"batch"` durability: at most one flush (write + fsync) per this many ms. Default 10. */
+  batchMs?: number;
+  /** Roll to a new segment before one would pass this size. Default 16 MiB. */
+  segmentBytes?: number;
+  /**
+   * Log bytes written since the last snapshot that make compaction due. Default 64 MiB;
+   * `Infinity` disables. When due: with `getState`, the store compacts by itself; else it
+   * calls `onCompactNeeded` (once per threshold crossed).
+   */
+  compactBytes?: number;
+  /**
+   * Runs kept per job by compaction. Default: the job's `policy.historyLimit` from the state
+   * being snapshotted, else 200.
+   */
+  historyLimit?: (job: string) => number;
+  /** Called when compaction is due and no `getState` was given. */
+  onCompactNeeded?: () => void;
+  /** The live state; given, the store compacts itself when `compactBytes` is reached. */
+  getState?: () => KronState;
+  /** Auto-compaction failures (default: `console.error`). The log keeps growing meanwhile. */
+  onCompactError?: (error: unknown) => void;
+  /** When a batch's flush is scheduled. Default `"microtask"` (see docs/storage.md). */
+  flushOn?: "microtask" | "macrotask";
+  /** Test hook: wraps each segment file (fault injection, counting writes). */
+  wrapFile?: (file: LogFile, path: string) => LogFile;
+}
+
+/** What `FileStore.open()` found and did (a superset of {@link RecoveryReport}). */
+export interface FileRecoveryReport extends RecoveryReport {
+  /** Absolute data dir. */
+  dataDir: string;
+  /** Seq of the last event in the log (the next append gets `lastSeq + 1`). */
+  lastSeq: number;
+  /** Live segments after recovery. */
+  segments: number;
+  /** Segments wholly covered by the snapshot that an interrupted compaction had left behind. */
+  removedSegments: string[];
+  /** Wall time of `open()`. */
+  ms: number;
+}
+
+/** What `compact()` did. */
+export interface CompactionReport {
+  seq: number;
+  /** Segments deleted. */
+  dropped: string[];
+  /** Jobs and runs carried into the snapshot's history. */
+  jobs: number;
+  runs: number;
+  snapshotBytes: number;
+}
+
+/** Default number of runs kept per job when neither the option nor the job's policy says. */
+export const DEFAULT_HISTORY_LIMIT = 200;
+const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Builds the `corrupt_log` error for a corrupt record: names the segment file and line.
+ *
+ * @example
+ * ```ts
+ * import { corruptLogError } from "./file_store.ts";
+ * // corruptLogError(".kron", corruptAt).message
+ * // 'corrupt record in /abs/.kron/log/000002.ndjson line 17 (bad checksum): run "kron repair" …'
+ * ```
+ */
+export function corruptLogError(c: CorruptAt): KronError {
+  return new KronError(
+    "corrupt_log",
+    `corrupt record in ${absolute(c.segment.path)} line ${c.line} (${c.reason}): ` +
+      `run "kron repair" to keep the valid prefix (a backup is kept)`,
+  );
+}
+
+/** The durable {@link Store}. One per data dir and process; see the module doc. */
+export class FileStore implements Store {
+  /** The data directory as given. */
+  readonly dataDir: string;
+  readonly #opts: FileStoreOptions;
+  #lock: DataDirLock | null = null;
+  #writer: LogWriter | null = null;
+  #snapshot: SnapshotView | null = null;
+  #opening = false;
+  #compaction: Promise<CompactionReport> | null = null;
+  #lastCompaction: CompactionReport | null = null;
+  #bytesSinceCompact = 0;
+  #nextCompactAt: number;
+  // Queries read files that compaction replaces or deletes: compaction's swap waits for them.
+  #readers = 0;
+  #gate: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+
+  /** Creates the store; nothing touches the disk before {@link FileStore.open}. */
+  constructor(opts: FileStoreOptions) {
+    this.#opts = opts;
+    this.dataDir = opts.dataDir;
+    this.#nextCompactAt = opts.compactBytes ?? DEFAULT_COMPACT_BYTES;
+  }
+
+  /** Writer counters (writes, fsyncs, batches…); zeros before open. */
+  get stats(): WriterStats {
+    return this.#writer?.stats ?? {
+      writes: 0,
+      syncs: 0,
+      batches: 0,
+      events: 0,
+      bytes: 0,
+      maxBatch: 0,
+      rolls: 0,
+      failures: 0,
+    };
+  }
+
+  /** Seq of the last appended event. */
+  get lastSeq(): number {
+    return this.#writer?.lastSeq ?? 0;
+  }
+
+  /** Log bytes written since the last snapshot (what `compactBytes` is compared with). */
+  get bytesSinceCompact(): number {
+    return this.#bytesSinceCompact;
+  }
+
+  /**
+   * Takes the lock, checks FORMAT, loads the snapshot, replays the log, cuts a torn tail.
+   * Throws `locked`, `unknown_format`, `corrupt_log` or `io`.
+   */
+  async open(): Promise<{ state: KronState; report: FileRecoveryReport }> {
+    if (this.#writer || this.#opening) {
+      throw new KronError("already_started", `store on ${this.dataDir} is already open`);
+    }
+    this.#opening = true;
+    const t0 = performance.now();
+    const root = this.dataDir;
+    try {
+      await ensureDataDir(root);
+      this.#lock = await acquireLock(root);
+    } catch (e) {
+      this.#opening = false;
+      throw e instanceof KronError ? e : ioError(`opening data dir ${absolute(root)}`, e);
+    }
+    try {
+      await checkFormat(root, { create: true });
+      await Deno.remove(join(root, "snapshot.json.tmp")).catch(() => {});
+      const r = await replay(root);
+      if (r.corrupt) throw corruptLogError(r.corrupt);
+      const durable = this.#opts.durability !== "none";
+      let truncated: RecoveryReport["truncated"] = null;
+      if (r.tail) {
+        const f = await Deno.open(r.tail.segment.path, { write: true });
+        try {
+          await f.truncate(r.tail.offset);
+          if (durable) await f.syncData();
+        } finally {
+          f.close();
+        }
+        truncated = { segment: r.tail.segment.name, offset: r.tail.offset, bytes: r.tail.bytes };
+      }
+      // Finish a compaction that crashed between the snapshot's rename and the deletes.
+      const removedSegments: string[] = [];
+      let segments = r.segments;
+      if (r.snapshot) {
+        const keep: SegmentInfo[] = [];
+        segments.forEach((seg, i) => {
+          if (i < segments.length - 1 && seg.lastSeq <= r.snapshot!.seq) {
+            removedSegments.push(seg.name);
+          } else keep.push(seg);
+        });
+        for (const name of removedSegments) await Deno.remove(join(root, name));
+        if (removedSegments.length && durable) await fsyncDir(join(root, "log"));
+        segments = keep;
+      }
+      this.#snapshot = r.snapshot
+        ? { ...r.snapshot, state: { seq: r.snapshot.seq, jobs: new Map() } }
+        : null;
+      this.#writer = await LogWriter.open(
+        {
+          root,
+          durability: this.#opts.durability,
+          batchMs: this.#opts.batchMs,
+          segmentBytes: this.#opts.segmentBytes,
+          flushOn: this.#opts.flushOn,
+          wrapFile: this.#opts.wrapFile,
+          onFlushed: (n) => this.#flushed(n),
+        },
+        segments,
+        r.lastSeq,
+      );
+      this.#bytesSinceCompact = segments.reduce((sum, s) => sum + s.size, 0);
+      this.#nextCompactAt = this.#opts.compactBytes ?? DEFAULT_COMPACT_BYTES;
+      const report: FileRecoveryReport = {
+        snapshotSeq: r.snapshot?.seq ?? 0,
+        replayed: r.replayed,
+        truncated,
+        dataDir: absolute(root),
+        lastSeq: r.lastSeq,
+        segments: this.#writer.segments.length,
+        removedSegments,
+        ms: performance.now() - t0,
+      };
+      return { state: r.state, report };
+    } catch (e) {
+      this.#lock?.release();
+      this.#lock = null;
+      throw e instanceof KronError ? e : ioError(`recovering data dir ${absolute(root)}`, e);
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  /** See {@link Store.append}: numbers the event now, resolves per the durability setting. */
+  append(event: KronEvent): Promise<void> {
+    if (!this.#writer) {
+      return Promise.reject(new KronError("not_started", "the store is not open"));
+    }
+    return this.#writer.append(event);
+  }
+
+  /** Resolves once everything appended so far is flushed (never rejects). */
+  async flush(): Promise<void> {
+    await this.#writer?.flushed();
+  }
+
+  #flushed(bytes: number): void {
+    this.#bytesSinceCompact += bytes;
+    if (this.#bytesSinceCompact < this.#nextCompactAt) return;
+    // Ask once per threshold crossed; a failing compaction is retried a threshold later.
+    this.#nextCompactAt = this.#bytesSinceCompact +
+      (this.#opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
+    const getState = this.#opts.getState;
+    if (getState) {
+      queueMicrotask(() => {
+        this.compact(getState()).catch((e) =>
+          (this.#opts.onCompactError ?? ((e) => console.error("kron: compaction failed:", e)))(e)
+        );
+      });
+    } else this.#opts.onCompactNeeded?.();
+  }
+
+  #live(): LiveSegment[] {
+    return (this.#writer?.segments ?? []).map((s) => ({
+      path: s.path,
+      size: s.size,
+      lastSeq: s.lastSeq,
+    }));
+  }
+
+  async #read<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#gate) await this.#gate;
+    this.#readers++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#readers === 0) this.#drained?.();
+    }
+  }
+
+  /** See {@link Store.history}. `limit` defaults to 20. */
+  history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
+    this.#mustBeOpen();
+    return this.#read(() =>
+      queryHistory(this.dataDir, this.#snapshot, this.#live(), job, query.limit ?? 20)
+    );
+  }
+
+  /** See {@link Store.findRun}. */
+  findRun(runId: string): Promise<RunEntry | null> {
+    this.#mustBeOpen();
+    return this.#read(() => queryRun(this.dataDir, this.#snapshot, this.#live(), runId));
+  }
+
+  #mustBeOpen(): LogWriter {
+    if (!this.#writer) throw new KronError("not_started", "the store is not open");
+    return this.#writer;
+  }
+
+  /** What the last successful compaction did (null before the first). */
+  get lastCompaction(): CompactionReport | null {
+    return this.#lastCompaction;
+  }
+
+  /**
+   * Writes a snapshot of `state` (serialised synchronously, so the caller may go on mutating
+   * it) and drops the segments it covers; history beyond each job's limit goes with them.
+   * `state.seq` must not be ahead of the log. Compactions run one at a time.
+   */
+  async compact(state: KronState): Promise<void> {
+    this.#lastCompaction = await this.#startCompaction(state);
+  }
+
+  #startCompaction(state: KronState): Promise<CompactionReport> {
+    const writer = this.#mustBeOpen();
+    const seq = state.seq;
+    if (seq > writer.lastSeq) {
+      return Promise.reject(
+        new KronError(
+          "invalid_option",
+          `cannot snapshot state at seq ${seq}: the log ends at ${writer.lastSeq}`,
+        ),
+      );
+    }
+    const chunks = serializeState(state);
+    const limits = new Map<string, number>();
+    for (const [name, job] of state.jobs) {
+      limits.set(
+        name,
+        this.#opts.historyLimit?.(name) ?? job.def?.policy?.historyLimit ?? DEFAULT_HISTORY_LIMIT,
+      );
+    }
+    const prev = this.#compaction ?? Promise.resolve();
+    const run = prev.catch(() => {}).then(() => this.#compact(writer, seq, chunks, limits));
+    this.#compaction = run;
+    return run;
+  }
+
+  async #compact(
+    writer: LogWriter,
+    seq: number,
+    chunks: string[],
+    limits: Map<string, number>,
+  ): Promise<CompactionReport> {
+    const root = this.dataDir;
+    const old = this.#snapshot;
+    const prevSeq = old?.seq ?? 0;
+    if (seq < prevSeq) {
+      throw new KronError(
+        "invalid_option",
+        `cannot snapshot state at seq ${seq}: the current snapshot is at ${prevSeq}`,
+      );
+    }
+    // Everything appended so far goes to disk and into closed segments; new appends start a
+    // new segment, so every segment up to seq can be dropped whole.
+    await writer.roll();
+    const closed = writer.segments.slice(0, -1);
+    const limitOf = (job: string) => limits.get(job) ?? 0;
+    const idx = new RunIndex(limitOf);
+    if (old) {
+      for (const [job, runs] of await readAllSnapshotRuns(root, old)) {
+        idx.seed(job, runs);
+      }
+    }
+    for (const seg of closed) {
+      if (seg.lastSeq <= prevSeq || seg.size === 0) continue;
+      const bytes = await Deno.readFile(seg.path);
+      const text = new TextDecoder().decode(bytes.subarray(0, seg.size));
+      for (let start = 0; start < text.length;) {
+        let end = text.indexOf("\n", start);
+        if (end < 0) end = text.length;
+        // Only run events shape history: skip the others without parsing them.
+        if (text.startsWith('"type":"RUN_', text.indexOf('"type":', start))) {
+          const e = JSON.parse(text.slice(start, end)) as KronEvent & { seq: number };
+          if (e.seq > prevSeq && e.seq <= seq && isRunEvent(e.type)) idx.add(e);
+        }
+        start = end + 1;
+      }
+    }
+    idx.trim(limitOf);
+    const history = new Map<string, RunEntry[]>();
+    let runs = 0;
+    for (const job of idx.jobs()) {
+      const list = idx.runs(job);
+      if (list.length > 0 && limits.has(job)) {
+        history.set(job, list);
+        runs += list.length;
+      }
+    }
+    const snapshotBytes = await writeSnapshot(root, seq, chunks, history);
+    const view = await readSnapshot(root, { state: false });
+    const dropped: string[] = [];
+    await this.#exclusive(async () => {
+      this.#snapshot = view;
+      for (const seg of closed) {
+        if (seg.lastSeq > seq) continue;
+        await Deno.remove(seg.path);
+        dropped.push(seg.name);
+        writer.segments.splice(writer.segments.indexOf(seg), 1);
+      }
+      if (dropped.length) await fsyncDir(join(root, "log"));
+    });
+    this.#bytesSinceCompact = writer.segments.reduce((sum, s) => sum + s.size, 0);
+    this.#nextCompactAt = this.#bytesSinceCompact +
+      (this.#opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
+    return { seq, dropped, jobs: history.size, runs, snapshotBytes };
+  }
+
+  async #exclusive(fn: () => Promise<void>): Promise<void> {
+    while (this.#gate) await this.#gate;
+    let open!: () => void;
+    this.#gate = new Promise<void>((r) => open = r);
+    try {
+      while (this.#readers > 0) await new Promise<void>((r) => this.#drained = r);
+      await fn();
+    } finally {
+      this.#gate = null;
+      this.#drained = null;
+      open();
+    }
+  }
+
+  /** Flushes, waits for a running compaction, releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    const writer = this.#writer;
+    if (!writer) return;
+    await this.#compaction?.catch(() => {});
+    await writer.close();
+    this.#writer = null;
+    this.#lock?.release();
+    this.#lock = null;
+  }
+}

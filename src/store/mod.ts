@@ -1,0 +1,32 @@
+/**
+ * The store: kron's event model, the reducer that folds it into state, and the stores that
+ * persist it (durable {@link FileStore}, in-memory {@link MemoryStore}), plus the offline
+ * reader and `repair`. Other folders import from here only.
+ *
+ * @example
+ * ```ts
+ * import { FileStore, resolveDataDir } from "./mod.ts";
+ * const store = new FileStore({ dataDir: resolveDataDir() });
+ * const { state, report } = await store.open();
+ * ```
+ * @module
+ */
+export * from "./events.ts";
+export * from "./state.ts";
+export { apply } from "./reducer.ts";
+export type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
+export {
+  type CompactionReport,
+  corruptLogError,
+  DEFAULT_HISTORY_LIMIT,
+  type Durability,
+  type FileRecoveryReport,
+  FileStore,
+  type FileStoreOptions,
+  type LogFile,
+  type WriterStats,
+} from "./file_store.ts";
+export { MemoryStore, type MemoryStoreOptions } from "./memory_store.ts";
+export { type DataDirView, readDataDir, type ReadReport } from "./reader.ts";
+export { repair, type RepairReport } from "./repair.ts";
+export { DEFAULT_DATA_DIR, FORMAT_VERSION, READABLE_FORMATS, resolveDataDir } from "./data_dir.ts";
