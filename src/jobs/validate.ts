@@ -1,0 +1,941 @@
+/**
+ * The one validator of job files. Both loaders hand it plain data (a {@link RawJobFile}) plus a
+ * way to find each job and field in the source; it returns the validated {@link JobFile} or
+ * throws the FIRST problem as a {@link JobFileError}. Stopping at the first problem keeps the
+ * output deterministic and short: fix, re-run, see the next one.
+ *
+ * Field names are checked as the file spells them (snake_case in TOML, camelCase in TS) and
+ * always come out camelCase.
+ *
+ * @example
+ * ```ts
+ * import { validateJobFile } from "./validate.ts";
+ * const file = validateJobFile({
+ *   file: "jobs.ts", kind: "ts", settings: null,
+ *   jobs: [{ key: "digest", line: null, fieldLine: () => null, data: { every: "1h", run: () => {} } }],
+ * });
+ * file.jobs[0].options; // { every: "1h" }
+ * ```
+ * @module
+ */
+import type { KronErrorCode } from "../errors.ts";
+import { KronError } from "../errors.ts";
+import type { JobOptions, RunContext } from "../engine/types.ts";
+import { parseDuration } from "../schedule/duration.ts";
+import { toScheduleRecord, validateTimezone } from "../schedule/mod.ts";
+import { commandArgv } from "./command.ts";
+import { suggestionSuffix } from "./did_you_mean.ts";
+import type {
+  CommandSpec,
+  JobDefinition,
+  JobFile,
+  JobPermissions,
+  OnFailure,
+  RuntimeSettings,
+} from "./job_file.ts";
+import { checkSettings, SETTINGS_FIELDS } from "./settings.ts";
+
+/** Valid job names (DESIGN §3): safe as file names, URL segments and log fields. */
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The schedule fields, of which a job sets exactly one. */
+export const SCHEDULE_FIELDS = ["cron", "every", "after", "at"] as const;
+
+/** Every job field, camelCase, in the order the docs list them. `name` is TOML only, `run` TS only. */
+export const JOB_FIELDS = [
+  "name",
+  "description",
+  "cron",
+  "every",
+  "after",
+  "at",
+  "startAt",
+  "timezone",
+  "command",
+  "shell",
+  "dir",
+  "env",
+  "run",
+  "timeout",
+  "retries",
+  "retryDelay",
+  "retryMaxDelay",
+  "onError",
+  "maxFailures",
+  "overlap",
+  "misfire",
+  "misfireGrace",
+  "jitter",
+  "paused",
+  "historyLimit",
+  "permissions",
+  "onFailure",
+] as const;
+
+/** The Deno permissions a job's `permissions` table may narrow. */
+export const PERMISSION_NAMES = ["read", "write", "net", "env", "run", "sys"] as const;
+
+/**
+ * A TOML date-time kept as written, so that a local date-time (no offset) can later be read in
+ * the job's time zone instead of being forced to UTC by the parser.
+ *
+ * @example
+ * ```ts
+ * import { DateTimeText } from "./validate.ts";
+ * const at = new DateTimeText("2026-03-01T09:00:00", "local-date-time");
+ * at.text; // "2026-03-01T09:00:00"
+ * ```
+ */
+export class DateTimeText {
+  /** Creates the value; `text` uses `T` between date and time. */
+  constructor(
+    readonly text: string,
+    readonly kind: "offset-date-time" | "local-date-time" | "local-date" | "local-time",
+  ) {}
+}
+
+/**
+ * One job (or the settings) as a loader found it. `data` is the table/object as written;
+ * `fieldLine` locates a field or a nested key (`["env", "PORT"]`) in the source.
+ *
+ * @example
+ * ```ts
+ * import type { RawEntry } from "./validate.ts";
+ * const e: RawEntry = { key: null, line: 4, fieldLine: () => 5, data: { name: "a", every: "1h" } };
+ * ```
+ */
+export interface RawEntry {
+  data: unknown;
+  /** The object key naming the job (TS); `null` when the name is a field (TOML). */
+  key: string | null;
+  /** Line of the `[[job]]`/`[kron]` header, `null` when lines are unknown (TS). */
+  line: number | null;
+  fieldLine(path: (string | number)[]): number | null;
+}
+
+/**
+ * What a loader produces: plain data for {@link validateJobFile}.
+ *
+ * @example
+ * ```ts
+ * import type { RawJobFile } from "./validate.ts";
+ * const raw: RawJobFile = { file: "jobs.toml", kind: "toml", settings: null, jobs: [] };
+ * ```
+ */
+export interface RawJobFile {
+  /** The path as the user gave it: used in messages. */
+  file: string;
+  kind: "toml" | "ts";
+  settings: RawEntry | null;
+  jobs: RawEntry[];
+}
+
+/**
+ * The parts of a {@link JobFileError}; the message is built from them.
+ *
+ * @example
+ * ```ts
+ * import type { JobFileErrorParts } from "./validate.ts";
+ * const p: JobFileErrorParts = { file: "jobs.toml", line: 3, job: "a", problem: "no schedule" };
+ * ```
+ */
+export interface JobFileErrorParts {
+  file: string;
+  line?: number | null;
+  column?: number | null;
+  job?: string | null;
+  /** Label of what is wrong when it is not a named job: `job #2`, `[kron]`, `kron`. */
+  scope?: string | null;
+  /** The field as written (`retry_delay`, `env.PORT`). */
+  field?: string | null;
+  problem: string;
+  code?: Extract<KronErrorCode, "invalid_option" | "io">;
+}
+
+/**
+ * A job file is invalid or unreadable. The message is one line:
+ * `<file>[:<line>[:<column>]]: [job "<name>": ]<problem>`, e.g.
+ * `jobs.toml:14: job "backup": timeout "30x" is not a duration (try "30m"; …)`.
+ *
+ * @example
+ * ```ts
+ * import { JobFileError } from "./validate.ts";
+ * const e = new JobFileError({ file: "jobs.ts", job: "a", field: "retries", problem: "retries -1 must be an integer ≥ 0" });
+ * e.message; // 'jobs.ts: job "a": retries -1 must be an integer ≥ 0'
+ * ```
+ */
+export class JobFileError extends KronError {
+  /** The file, as the user gave its path. */
+  readonly file: string;
+  /** 1-based line in a TOML file (or of a TS syntax error), else `null`. */
+  readonly line: number | null;
+  /** 1-based column, for syntax errors only. */
+  readonly column: number | null;
+  /** The job's name when the problem is in a named job. */
+  readonly job: string | null;
+  /** The field as written, when one field is at fault. */
+  readonly field: string | null;
+  /** Builds the one-line message from its parts. */
+  constructor(parts: JobFileErrorParts) {
+    super(parts.code ?? "invalid_option", formatMessage(parts));
+    this.name = "JobFileError";
+    this.file = parts.file;
+    this.line = parts.line ?? null;
+    this.column = parts.column ?? null;
+    this.job = parts.job ?? null;
+    this.field = parts.field ?? null;
+  }
+}
+
+/**
+ * The {@link JobFileError} (code `io`) for a job file that cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { ioError } from "./validate.ts";
+ * ioError("jobs.toml", new Deno.errors.NotFound("x")).message; // "jobs.toml: file not found"
+ * ```
+ */
+export function ioError(file: string, error: unknown): JobFileError {
+  let problem: string;
+  if (error instanceof Deno.errors.NotFound) problem = "file not found";
+  else if (error instanceof Deno.errors.PermissionDenied) problem = "permission denied";
+  else if (error instanceof Deno.errors.IsADirectory) problem = "is a directory, not a file";
+  else problem = `cannot read: ${firstLine(error)}`;
+  return new JobFileError({ file, problem, code: "io" });
+}
+
+/**
+ * First line of an error's text, prefixed with its kind (`Error: boom`); for messages that
+ * must stay one line.
+ *
+ * @example
+ * ```ts
+ * import { firstLine } from "./validate.ts";
+ * firstLine(new TypeError("bad\nmore")); // "TypeError: bad"
+ * ```
+ */
+export function firstLine(error: unknown): string {
+  let text: string;
+  if (error instanceof Error) {
+    // Deno wraps some errors (`TypeError: SyntaxError: …`): keep the inner, telling kind.
+    text = /^[A-Za-z]*Error: /.test(error.message)
+      ? error.message
+      : `${error.name}: ${error.message}`;
+  } else {
+    text = String(error);
+  }
+  return text.split(/\r?\n/)[0].trim();
+}
+
+function formatMessage(p: JobFileErrorParts): string {
+  let where = p.file;
+  if (p.line != null) where += `:${p.line}`;
+  if (p.line != null && p.column != null) where += `:${p.column}`;
+  const scope = p.job != null ? `job ${JSON.stringify(p.job)}` : p.scope ?? null;
+  const text = `${where}: ${scope ? `${scope}: ` : ""}${p.problem}`;
+  // Messages must stay one line whatever a user's value or a runtime error contains.
+  return text.replace(/\s*[\r\n]+\s*/g, " ");
+}
+
+/**
+ * `"snake_case"` spelling of a camelCase field, as TOML files write it.
+ *
+ * @example
+ * ```ts
+ * import { snakeCase } from "./validate.ts";
+ * snakeCase("retryMaxDelay"); // "retry_max_delay"
+ * ```
+ */
+export function snakeCase(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * Whether `value` is a plain table/object (not an array, date, function or class instance).
+ *
+ * @example
+ * ```ts
+ * import { isPlainObject } from "./validate.ts";
+ * isPlainObject({ a: 1 }); // true
+ * isPlainObject([1]); // false
+ * ```
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Shows a value in a message: strings quoted (and shortened), numbers and booleans as is.
+ *
+ * @example
+ * ```ts
+ * import { showValue } from "./validate.ts";
+ * showValue("30x"); // '"30x"'
+ * showValue(-1); // "-1"
+ * ```
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") {
+    const shown = JSON.stringify(value);
+    return shown.length > 62 ? `${shown.slice(0, 60)}…"` : shown;
+  }
+  if (value instanceof DateTimeText) return value.text;
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || value === undefined ||
+    ["string", "number", "boolean", "bigint"].includes(typeof value);
+}
+
+/**
+ * Checks the fields of one entry (a job or the settings) and throws {@link JobFileError}s that
+ * name the file, the line or job, and the field as written. Shared by the job and settings
+ * validators so that both speak the same way.
+ *
+ * @example
+ * ```ts
+ * import { EntryChecker } from "./validate.ts";
+ * const c = new EntryChecker("jobs.ts", "ts", { key: "a", line: null, fieldLine: () => null, data: {} }, "a");
+ * c.integer("retries", 3, 0); // 3
+ * ```
+ */
+export class EntryChecker {
+  /** Label used when the entry has no (valid) job name yet: `job #2`, `[kron]`. */
+  scope: string | null = null;
+
+  /** `job` names the job in messages once its name is known. */
+  constructor(
+    readonly file: string,
+    readonly kind: "toml" | "ts",
+    readonly entry: RawEntry,
+    public job: string | null,
+  ) {}
+
+  /** The field as this file spells it. */
+  written(field: string): string {
+    return this.kind === "toml" ? snakeCase(field) : field;
+  }
+
+  /**
+   * Throws the error for `field` (camelCase; `null` for the entry as a whole). The line is that
+   * of `[field, ...sub]`, else of the entry header.
+   */
+  fail(field: string | null, problem: string, sub: (string | number)[] = []): never {
+    const name = field === null ? null : this.written(field);
+    const line = name === null
+      ? this.entry.line
+      : this.entry.fieldLine([name, ...sub]) ?? this.entry.fieldLine([name]) ?? this.entry.line;
+    throw new JobFileError({
+      file: this.file,
+      line,
+      job: this.job,
+      scope: this.job === null ? this.scope : null,
+      field: name === null ? null : pathLabel(name, sub),
+      problem,
+    });
+  }
+
+  /** "`<label> <value> must be <what>`", or "`…must be <what>, not an array`" for non-scalars. */
+  mustBe(field: string, value: unknown, what: string, sub: (string | number)[] = []): never {
+    const label = pathLabel(this.written(field), sub);
+    if (isPrimitive(value) && value !== null && value !== undefined) {
+      this.fail(field, `${label} ${showValue(value)} must be ${what}`, sub);
+    }
+    this.fail(field, `${label} must be ${what}, not ${this.typeName(value)}`, sub);
+  }
+
+  /** A human name for the type of a value, in this file's vocabulary. */
+  typeName(value: unknown): string {
+    if (value === null) return "null";
+    if (value === undefined) return "undefined";
+    if (Array.isArray(value)) return "an array";
+    if (value instanceof DateTimeText || value instanceof Date) return "a date-time";
+    if (typeof value === "function") return "a function";
+    if (typeof value === "object") return this.kind === "toml" ? "a table" : "an object";
+    return `a ${typeof value}`;
+  }
+
+  /** An unknown field: suggests the closest known one. */
+  unknownField(key: string, known: readonly string[], hint = ""): never {
+    // A specific hint knows more than a spelling guess (`run` in TOML is not a typo of `cron`).
+    const suggestion = hint || suggestionSuffix(key, known.map((f) => this.written(f)));
+    const line = this.entry.fieldLine([key]) ?? this.entry.line;
+    throw new JobFileError({
+      file: this.file,
+      line,
+      job: this.job,
+      scope: this.job === null ? this.scope : null,
+      field: key,
+      problem: `unknown field ${JSON.stringify(key)}${suggestion}`,
+    });
+  }
+
+  /** A string; `nonEmpty` rejects `""` and blank text. */
+  string(field: string, value: unknown, nonEmpty = true): string {
+    if (typeof value !== "string") this.mustBe(field, value, "a string");
+    if (nonEmpty && value.trim() === "") this.fail(field, `${this.written(field)} is empty`);
+    return value;
+  }
+
+  /** `true` or `false`. */
+  boolean(field: string, value: unknown): boolean {
+    if (typeof value !== "boolean") this.mustBe(field, value, "true or false");
+    return value;
+  }
+
+  /** An integer ≥ `min`. */
+  integer(field: string, value: unknown, min: number): number {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+      this.mustBe(field, value, `an integer ≥ ${min}`);
+    }
+    return value;
+  }
+
+  /** One of `allowed`; the message lists them. */
+  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+    if (typeof value !== "string" || !allowed.includes(value as T)) {
+      this.mustBe(field, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+    }
+    return value as T;
+  }
+
+  /**
+   * A duration, kept as written. TOML needs a string (a bare `30` has no unit to trust); TS may
+   * also give milliseconds. `positive` rejects zero.
+   */
+  duration(field: string, value: unknown, positive = false): string | number {
+    const name = this.written(field);
+    if (typeof value === "number" && this.kind === "toml") {
+      this.fail(field, `${name} ${value} must be a duration string such as "30s"`);
+    }
+    if (typeof value !== "string" && typeof value !== "number") {
+      this.mustBe(field, value, `a duration such as "30s"`);
+    }
+    let ms: number;
+    try {
+      ms = parseDuration(value, name);
+    } catch (e) {
+      if (e instanceof KronError) this.fail(field, joinFieldProblem(name, e.message));
+      throw e;
+    }
+    if (positive && ms <= 0) this.fail(field, `${name} ${showValue(value)} must be greater than 0`);
+    return value;
+  }
+
+  /** An IANA time zone known to this runtime; suggests a close one. */
+  timezone(field: string, value: unknown): string {
+    const zone = this.string(field, value);
+    if (!isTimeZone(zone)) {
+      const suggestion = suggestionSuffix(zone, knownTimeZones());
+      this.fail(
+        field,
+        `${this.written(field)} ${showValue(zone)} is not a known time zone${
+          suggestion || ' (e.g. "Europe/Rome", "UTC")'
+        }`,
+      );
+    }
+    return zone;
+  }
+}
+
+/** `env.PORT`, `command[2]`: how a nested value is named in messages. */
+function pathLabel(name: string, sub: (string | number)[]): string {
+  return name + sub.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+}
+
+/**
+ * Re-phrases a `field: problem` message from the schedule module so that a problem starting
+ * with the value reads as a sentence (`timeout "30x" is not a duration`), others keep the colon.
+ */
+function joinFieldProblem(name: string, message: string): string {
+  const colon = message.indexOf(": ");
+  const problem = colon >= 0 ? message.slice(colon + 2) : message;
+  return /^("|'|-?\d+(\.\d+)? is )/.test(problem) ? `${name} ${problem}` : `${name}: ${problem}`;
+}
+
+/**
+ * Whether the runtime knows the IANA time zone `zone`.
+ *
+ * @example
+ * ```ts
+ * import { isTimeZone } from "./validate.ts";
+ * isTimeZone("Europe/Rome"); // true
+ * isTimeZone("Mars/Olympus"); // false
+ * ```
+ */
+export function isTimeZone(zone: string): boolean {
+  try {
+    // The schedule module's check, so that a zone accepted here is accepted there.
+    validateTimezone(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let zones: string[] | null = null;
+function knownTimeZones(): string[] {
+  // supportedValuesOf leaves out the UTC aliases people write most.
+  zones ??= ["UTC", "Etc/UTC", ...Intl.supportedValuesOf("timeZone")];
+  return zones;
+}
+
+/**
+ * Validates a loaded job file and returns it in its final shape. Throws the first problem as a
+ * {@link JobFileError}. Jobs are checked in file order; within a job, the name first, then the
+ * fields in the order written, then how fields combine, then the schedule itself.
+ *
+ * @example
+ * ```ts
+ * import { validateJobFile } from "./validate.ts";
+ * const raw = {
+ *   file: "jobs.toml", kind: "toml" as const, settings: null,
+ *   jobs: [{ key: null, line: 1, fieldLine: () => null,
+ *            data: { name: "backup", cron: "0 2 * * *", command: "bash backup.sh" } }],
+ * };
+ * validateJobFile(raw).jobs[0].command?.text; // "bash backup.sh"
+ * ```
+ */
+export function validateJobFile(raw: RawJobFile): JobFile {
+  const settings = raw.settings === null
+    ? emptySettings()
+    : checkSettings(settingsChecker(raw, raw.settings));
+  const seen = new Map<string, number | null>();
+  const jobs = raw.jobs.map((entry, index) => {
+    const c: EntryChecker = new EntryChecker(raw.file, raw.kind, entry, null);
+    c.scope = `job #${index + 1}`;
+    const name = checkName(c, entry);
+    c.job = name;
+    const nameLine = entry.fieldLine(["name"]) ?? entry.line;
+    if (seen.has(name)) {
+      const first = seen.get(name);
+      c.fail(
+        raw.kind === "toml" ? "name" : null,
+        `duplicate name${first != null ? ` (already defined at line ${first})` : ""}`,
+      );
+    }
+    seen.set(name, nameLine);
+    return checkJob(c, name, entry.data as Record<string, unknown>);
+  });
+  return { path: raw.file, kind: raw.kind, settings, jobs };
+}
+
+function emptySettings(): RuntimeSettings {
+  return {
+    dataDir: null,
+    timezone: null,
+    http: null,
+    logFormat: null,
+    durability: null,
+    shutdownTimeout: null,
+  };
+}
+
+function settingsChecker(raw: RawJobFile, entry: RawEntry): EntryChecker {
+  const c: EntryChecker = new EntryChecker(raw.file, raw.kind, entry, null);
+  c.scope = raw.kind === "toml" ? "[kron]" : "kron";
+  if (!isPlainObject(entry.data)) {
+    // The TOML loader already rejects a non-table [kron]; only a TS export can get here.
+    throw new JobFileError({
+      file: raw.file,
+      line: entry.line,
+      problem: `the "kron" export must be an object of settings, not ${c.typeName(entry.data)}`,
+    });
+  }
+  for (const key of Object.keys(entry.data)) {
+    if (!SETTINGS_FIELDS.some((f) => c.written(f) === key)) {
+      c.unknownField(key, SETTINGS_FIELDS);
+    }
+  }
+  return c;
+}
+
+function checkName(c: EntryChecker, entry: RawEntry): string {
+  const data = entry.data;
+  if (c.kind === "ts") {
+    // The object key is the name: check it before the definition so messages can name the job.
+    const key = entry.key ?? "";
+    if (!JOB_NAME_PATTERN.test(key)) {
+      c.fail(null, `invalid job name ${showValue(key)}: ${NAME_RULE}`);
+    }
+    c.job = key;
+    if (!isPlainObject(data)) {
+      if (isPrimitive(data) && data !== null && data !== undefined) {
+        c.fail(null, `definition ${showValue(data)} must be an object with a schedule and run`);
+      }
+      c.fail(null, `definition must be an object with a schedule and run, not ${c.typeName(data)}`);
+    }
+    return key;
+  }
+  if (!isPlainObject(data)) c.fail(null, `must be a table, not ${c.typeName(data)}`);
+  if (!("name" in data)) c.fail(null, `missing field "name"`);
+  const name = data.name;
+  if (typeof name !== "string") c.mustBe("name", name, "a string");
+  if (!JOB_NAME_PATTERN.test(name)) {
+    c.fail("name", `invalid job name ${showValue(name)}: ${NAME_RULE}`);
+  }
+  return name;
+}
+
+const NAME_RULE = "use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit";
+
+/** Fields that belong to command jobs only. */
+const COMMAND_ONLY = ["shell", "dir", "env"] as const;
+
+function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>): JobDefinition {
+  const toml = c.kind === "toml";
+  const allowed = JOB_FIELDS.filter((f) => (toml ? f !== "run" : f !== "name"));
+  const options: JobOptions = {};
+  const written = new Map<string, string>(); // camel -> as written, for the fields present
+  let command: string | string[] | null = null;
+  let shell: boolean | null = null;
+  let dir: string | null = null;
+  let env: Record<string, string> | null = null;
+  let run: ((ctx: RunContext) => unknown) | null = null;
+  let permissions: JobPermissions | null = null;
+  let onFailure: OnFailure | null = null;
+
+  for (const [key, value] of Object.entries(data)) {
+    if (toml && key === "name") continue;
+    const field = allowed.find((f) => c.written(f) === key);
+    if (field === undefined) {
+      const hint = toml && key === "run"
+        ? ' (TOML jobs run a command: command = "…")'
+        : !toml && key === "name"
+        ? " (the job's name is its key in the default export)"
+        : "";
+      c.unknownField(key, allowed, hint);
+    }
+    if (value === undefined) continue; // TS: `{ timeout: undefined }` means not set
+    written.set(field, key);
+    switch (field) {
+      case "cron":
+        options.cron = c.string(field, value);
+        break;
+      case "every":
+        options.every = c.duration(field, value, true);
+        break;
+      case "after":
+        options.after = c.duration(field, value);
+        break;
+      case "at":
+        options.at = checkDateTime(c, field, value, true);
+        break;
+      case "startAt":
+        options.startAt = checkDateTime(c, field, value, false) as string | Date;
+        break;
+      case "timezone":
+        options.timezone = c.timezone(field, value);
+        break;
+      case "command":
+        command = checkCommand(c, field, value);
+        break;
+      case "shell":
+        shell = c.boolean(field, value);
+        break;
+      case "dir":
+        dir = c.string(field, value);
+        break;
+      case "env":
+        env = checkEnv(c, field, value);
+        break;
+      case "run":
+        if (typeof value !== "function") c.mustBe(field, value, "a function");
+        run = value as (ctx: RunContext) => unknown;
+        break;
+      case "timeout":
+        options.timeout = c.duration(field, value, true);
+        break;
+      case "retries":
+        options.retries = c.integer(field, value, 0);
+        break;
+      case "retryDelay":
+        options.retryDelay = c.duration(field, value);
+        break;
+      case "retryMaxDelay":
+        options.retryMaxDelay = c.duration(field, value);
+        break;
+      case "onError":
+        options.onError = c.oneOf(field, value, ["continue", "backoff", "stop"] as const);
+        break;
+      case "maxFailures":
+        options.maxFailures = c.integer(field, value, 1);
+        break;
+      case "overlap":
+        options.overlap = checkOverlap(c, field, value);
+        break;
+      case "misfire":
+        options.misfire = c.oneOf(field, value, ["run_once", "skip"] as const);
+        break;
+      case "misfireGrace":
+        options.misfireGrace = c.duration(field, value);
+        break;
+      case "jitter":
+        options.jitter = c.duration(field, value);
+        break;
+      case "paused":
+        options.paused = c.boolean(field, value);
+        break;
+      case "description":
+        options.description = c.string(field, value, false);
+        break;
+      case "historyLimit":
+        options.historyLimit = c.integer(field, value, 1);
+        break;
+      case "permissions":
+        permissions = checkPermissions(c, field, value);
+        break;
+      case "onFailure":
+        onFailure = checkOnFailure(c, field, value);
+        break;
+    }
+  }
+
+  checkCombinations(c, written, { command, shell, run, options });
+  checkSchedule(c, options);
+
+  return {
+    name,
+    options,
+    command: command === null ? null : commandSpec(command, shell, dir, env),
+    run,
+    permissions,
+    onFailure,
+    source: { file: c.file, line: c.entry.line },
+  };
+}
+
+function commandSpec(
+  command: string | string[],
+  shell: boolean | null,
+  dir: string | null,
+  env: Record<string, string> | null,
+): CommandSpec {
+  return {
+    argv: Array.isArray(command) ? command : null,
+    text: Array.isArray(command) ? null : command,
+    shell: shell ?? false,
+    dir,
+    env: env ?? {},
+  };
+}
+
+function checkCombinations(
+  c: EntryChecker,
+  written: Map<string, string>,
+  job: {
+    command: string | string[] | null;
+    shell: boolean | null;
+    run: unknown;
+    options: JobOptions;
+  },
+): void {
+  const schedules = SCHEDULE_FIELDS.filter((f) => written.has(f));
+  const list = SCHEDULE_FIELDS.join(", ");
+  if (schedules.length === 0) c.fail(null, `no schedule: set one of ${list}`);
+  if (schedules.length > 1) {
+    const [first, second] = schedules;
+    c.fail(
+      second,
+      `both ${c.written(first)} and ${c.written(second)} are set: set exactly one of ${list}`,
+    );
+  }
+  if (written.has("startAt") && schedules[0] !== "every") {
+    c.fail("startAt", `${c.written("startAt")} applies only to every jobs`);
+  }
+  if (c.kind === "toml") {
+    if (job.command === null) c.fail(null, `missing field "command"`);
+  } else {
+    if (job.command === null && job.run === null) {
+      c.fail(null, `no run function or command: set run: (ctx) => … or command`);
+    }
+    if (job.command !== null && job.run !== null) {
+      c.fail("command", `both run and command are set: set one`);
+    }
+  }
+  if (job.command === null) {
+    const stray = COMMAND_ONLY.find((f) => written.has(f));
+    if (stray) c.fail(stray, `${c.written(stray)} applies only to command jobs`);
+  }
+  if (job.shell === true && Array.isArray(job.command)) {
+    c.fail("shell", `${c.written("shell")} = true needs command as a string, not an array`);
+  }
+  if (job.command !== null) checkRunnable(c, "command", job.command, job.shell ?? false);
+  const { retryDelay, retryMaxDelay } = job.options;
+  if (retryDelay !== undefined && retryMaxDelay !== undefined) {
+    if (parseDuration(retryMaxDelay) < parseDuration(retryDelay)) {
+      c.fail(
+        "retryMaxDelay",
+        `${c.written("retryMaxDelay")} ${showValue(retryMaxDelay)} is shorter than ${
+          c.written("retryDelay")
+        } ${showValue(retryDelay)}`,
+      );
+    }
+  }
+}
+
+/** Deeper schedule checks (cron syntax, time zones, dates) belong to the schedule module. */
+function checkSchedule(c: EntryChecker, options: JobOptions): void {
+  try {
+    toScheduleRecord(options);
+  } catch (e) {
+    if (!(e instanceof KronError)) throw e;
+    const field = typeof (e as { field?: unknown }).field === "string"
+      ? (e as unknown as { field: string }).field
+      : null;
+    if (field === null) c.fail(null, e.message);
+    const camel = field.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
+    const message = e.message.startsWith(`${field}: `)
+      ? `${c.written(camel)}: ${e.message.slice(field.length + 2)}`
+      : e.message;
+    c.fail(camel, joinFieldProblem(c.written(camel), message));
+  }
+}
+
+function checkDateTime(
+  c: EntryChecker,
+  field: string,
+  value: unknown,
+  allowNumber: boolean,
+): string | Date | number {
+  // Only the type is checked here; whether the date exists is the schedule module's call.
+  if (value instanceof DateTimeText) {
+    if (value.kind === "local-time") {
+      const name = c.written(field);
+      c.fail(field, `${name} ${value.text} has no date (write e.g. 2026-03-01T${value.text})`);
+    }
+    return value.text;
+  }
+  if (value instanceof Date || typeof value === "string") return value;
+  if (allowNumber && c.kind === "ts" && typeof value === "number") return value;
+  const what = c.kind === "toml"
+    ? "a date-time"
+    : allowNumber
+    ? "a Date, an ISO date-time string or epoch milliseconds"
+    : "a Date or an ISO date-time string";
+  c.mustBe(field, value, what);
+}
+
+function checkOverlap(c: EntryChecker, field: string, value: unknown) {
+  // koku wrote `overlap = true/false`, meaning allow/skip: kept working, normalised here.
+  if (value === true) return "allow" as const;
+  if (value === false) return "skip" as const;
+  const allowed = ["skip", "allow", "replace"] as const;
+  if (typeof value !== "string" || !allowed.includes(value as typeof allowed[number])) {
+    c.mustBe(field, value, `one of "skip", "allow", "replace" (or true = allow, false = skip)`);
+  }
+  return value as typeof allowed[number];
+}
+
+function checkCommand(c: EntryChecker, field: string, value: unknown): string | string[] {
+  const name = c.written(field);
+  if (typeof value === "string") {
+    if (value.trim() === "") c.fail(field, `${name} is empty`);
+    return value;
+  }
+  if (!Array.isArray(value)) c.mustBe(field, value, "a string or an array of strings");
+  if (value.length === 0) c.fail(field, `${name} is an empty array`);
+  value.forEach((word, i) => {
+    if (typeof word !== "string") c.mustBe(field, word, "a string", [i]);
+  });
+  if ((value[0] as string).trim() === "") c.fail(field, `${name}[0] (the program) is empty`);
+  return [...value] as string[];
+}
+
+/** Environment names the OS can carry: no `=` (the separator) and no NUL. */
+const ENV_NAME = /^[^=\0]+$/;
+
+function checkEnv(c: EntryChecker, field: string, value: unknown): Record<string, string> {
+  const name = c.written(field);
+  if (!isPlainObject(value)) {
+    c.mustBe(field, value, `a ${c.kind === "toml" ? "table" : "object"} of strings`);
+  }
+  const env: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!ENV_NAME.test(key)) {
+      c.fail(field, `${name} has an invalid variable name ${showValue(key)}`, [key]);
+    }
+    if (typeof v !== "string") c.mustBe(field, v, "a string", [key]);
+    if (v.includes("\0")) c.fail(field, `${name}.${key} contains a NUL character`, [key]);
+    env[key] = v;
+  }
+  return env;
+}
+
+function checkPermissions(c: EntryChecker, field: string, value: unknown): JobPermissions {
+  const name = c.written(field);
+  if (!isPlainObject(value)) c.mustBe(field, value, `a ${c.kind === "toml" ? "table" : "object"}`);
+  const out: JobPermissions = {};
+  for (const [key, v] of Object.entries(value)) {
+    const perm = PERMISSION_NAMES.find((p) => p === key);
+    if (perm === undefined) {
+      c.fail(
+        field,
+        `${name} has unknown permission ${showValue(key)}${
+          suggestionSuffix(key, PERMISSION_NAMES) || ` (known: ${PERMISSION_NAMES.join(", ")})`
+        }`,
+        [key],
+      );
+    }
+    if (typeof v === "boolean") {
+      out[perm] = v;
+      continue;
+    }
+    if (!Array.isArray(v)) c.mustBe(field, v, "true, false or an array of strings", [key]);
+    v.forEach((item, i) => {
+      if (typeof item !== "string" || item.trim() === "") {
+        c.mustBe(field, item, "a non-empty string", [key, i]);
+      }
+    });
+    out[perm] = [...v] as string[];
+  }
+  return out;
+}
+
+/** Something that looks like a URL (`scheme://`), so a typo in one is not run as a command. */
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+function checkOnFailure(c: EntryChecker, field: string, value: unknown): OnFailure {
+  const name = c.written(field);
+  if (typeof value === "string" && URL_LIKE.test(value)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(value);
+    } catch {
+      url = null;
+    }
+    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) {
+      c.fail(field, `${name} ${showValue(value)} is not a valid http(s):// URL`);
+    }
+    return { url: value };
+  }
+  if (typeof value !== "string" && !Array.isArray(value)) {
+    c.mustBe(field, value, "a command (a string or an array of strings) or an http(s):// URL");
+  }
+  const command = checkCommand(c, field, value);
+  checkRunnable(c, field, command, false);
+  return { command };
+}
+
+/**
+ * Splits the command the way the executor will, so that an unterminated quote or a NUL fails
+ * `kron check` instead of the job's first run.
+ */
+function checkRunnable(
+  c: EntryChecker,
+  field: string,
+  command: string | string[],
+  shell: boolean,
+): void {
+  try {
+    commandArgv({ command, shell });
+  } catch (e) {
+    if (!(e instanceof KronError)) throw e;
+    c.fail(field, `${c.written(field)}: ${e.message.replace(/^command: /, "")}`);
+  }
+}
