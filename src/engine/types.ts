@@ -93,7 +93,9 @@ export interface ExecutionResult {
  * Runs one attempt. Resolve for success (a non-zero `exitCode` is a failure), throw for failure.
  * Must stop promptly once `ctx.signal` aborts.
  */
-export type Executor = (ctx: RunContext) => Promise<ExecutionResult | void>;
+export type Executor = (
+  ctx: RunContext,
+) => Promise<ExecutionResult | void> | ExecutionResult | void;
 
 /** Job states, by precedence (DESIGN §3). */
 export type JobStateName =

@@ -1,0 +1,235 @@
+/**
+ * Turns what a user passes to `schedule()` into the data kron persists: a validated
+ * {@link JobDefinitionRecord} and its hash. Invalid input throws before anything changes.
+ *
+ * @example
+ * ```ts
+ * import { buildDefinition } from "./definition.ts";
+ * const { def, defHash } = buildDefinition("cleanup", { every: "30m", retries: 3 }, "function");
+ * def.policy.retries; // 3
+ * ```
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { KronError, ScheduleError } from "../errors.ts";
+import { parseDuration } from "../schedule/duration.ts";
+import { toScheduleRecord } from "../schedule/mod.ts";
+import type { JobDefinitionRecord, JobKind, PolicyRecord } from "../store/events.ts";
+import type { JobOptions } from "./types.ts";
+
+/** Valid job names (DESIGN §3): safe as file names, URL segments and log fields. */
+export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Policy defaults (DESIGN §3). */
+export const DEFAULT_POLICY: Readonly<PolicyRecord> = Object.freeze({
+  timeoutMs: null,
+  retries: 0,
+  retryDelayMs: 1_000,
+  retryMaxDelayMs: 3_600_000,
+  overlap: "skip",
+  onError: "continue",
+  maxFailures: 3,
+  misfire: "run_once",
+  misfireGraceMs: 3_600_000,
+  jitterMs: 0,
+  historyLimit: 200,
+});
+
+const KNOWN_OPTIONS = new Set([
+  "cron",
+  "timezone",
+  "every",
+  "startAt",
+  "after",
+  "at",
+  "timeout",
+  "retries",
+  "retryDelay",
+  "retryMaxDelay",
+  "overlap",
+  "onError",
+  "maxFailures",
+  "misfire",
+  "misfireGrace",
+  "jitter",
+  "paused",
+  "description",
+  "historyLimit",
+]);
+
+/**
+ * Checks a job name, throwing a typed error that says what a name may contain.
+ *
+ * @example
+ * ```ts
+ * import { validateJobName } from "./definition.ts";
+ * validateJobName("nightly-backup"); // ok
+ * ```
+ */
+export function validateJobName(name: unknown): string {
+  if (typeof name !== "string" || !JOB_NAME.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : String(name);
+    throw new KronError(
+      "invalid_name",
+      `job name ${shown} is invalid: use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+// Interning identical policies keeps 100k jobs that share defaults from paying for 100k copies.
+const policyCache = new Map<string, PolicyRecord>();
+
+function invalid(job: string, message: string): KronError {
+  return new KronError("invalid_option", `job "${job}": ${message}`);
+}
+
+function duration(job: string, field: string, value: unknown): number {
+  try {
+    return parseDuration(value as string | number, field);
+  } catch (e) {
+    if (e instanceof ScheduleError) throw invalid(job, e.message);
+    throw e;
+  }
+}
+
+function integer(job: string, field: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw invalid(job, `${field} ${JSON.stringify(value)} must be an integer ≥ ${min}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(
+  job: string,
+  field: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
+  if (typeof value !== "string" || !allowed.includes(value as T)) {
+    throw invalid(job, `${field} ${JSON.stringify(value)} must be one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
+/**
+ * Validates and normalises the policy part of `opts` (durations to ms, defaults filled in).
+ *
+ * @example
+ * ```ts
+ * import { normalizePolicy } from "./definition.ts";
+ * normalizePolicy("a", { timeout: "5m" }).timeoutMs; // 300_000
+ * ```
+ */
+export function normalizePolicy(job: string, opts: JobOptions): PolicyRecord {
+  const p: PolicyRecord = { ...DEFAULT_POLICY };
+  if (opts.timeout !== undefined) {
+    p.timeoutMs = duration(job, "timeout", opts.timeout);
+    if (p.timeoutMs <= 0) throw invalid(job, `timeout must be greater than 0`);
+  }
+  if (opts.retries !== undefined) p.retries = integer(job, "retries", opts.retries, 0);
+  if (opts.retryDelay !== undefined) p.retryDelayMs = duration(job, "retryDelay", opts.retryDelay);
+  if (opts.retryMaxDelay !== undefined) {
+    p.retryMaxDelayMs = duration(job, "retryMaxDelay", opts.retryMaxDelay);
+  }
+  if (opts.overlap !== undefined) {
+    // koku's `overlap = true/false` means allow/skip.
+    p.overlap = typeof opts.overlap === "boolean"
+      ? (opts.overlap ? "allow" : "skip")
+      : oneOf(job, "overlap", opts.overlap, ["skip", "allow", "replace"] as const);
+  }
+  if (opts.onError !== undefined) {
+    p.onError = oneOf(job, "onError", opts.onError, ["continue", "backoff", "stop"] as const);
+  }
+  if (opts.maxFailures !== undefined) {
+    p.maxFailures = integer(job, "maxFailures", opts.maxFailures, 1);
+  }
+  if (opts.misfire !== undefined) {
+    p.misfire = oneOf(job, "misfire", opts.misfire, ["run_once", "skip"] as const);
+  }
+  if (opts.misfireGrace !== undefined) {
+    p.misfireGraceMs = duration(job, "misfireGrace", opts.misfireGrace);
+  }
+  if (opts.jitter !== undefined) p.jitterMs = duration(job, "jitter", opts.jitter);
+  if (opts.historyLimit !== undefined) {
+    p.historyLimit = integer(job, "historyLimit", opts.historyLimit, 1);
+  }
+  const key = JSON.stringify(p);
+  let shared = policyCache.get(key);
+  if (!shared) {
+    shared = Object.freeze(p) as PolicyRecord;
+    if (policyCache.size < 10_000) policyCache.set(key, shared);
+  }
+  return shared;
+}
+
+/** Extra, executor-specific parts of a definition (command jobs). */
+export interface DefinitionExtras {
+  command?: string | string[] | null;
+  env?: Record<string, string> | null;
+}
+
+const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * Validates everything and builds the persisted definition and its hash. Throws a
+ * {@link KronError} (`invalid_name`, `invalid_option`, `invalid_schedule`) naming the job.
+ *
+ * @example
+ * ```ts
+ * import { buildDefinition } from "./definition.ts";
+ * buildDefinition("d", { cron: "0 8 * * *", timezone: "Europe/Rome" }, "function").def.schedule;
+ * // { cron: "0 8 * * *", timezone: "Europe/Rome" }
+ * ```
+ */
+export function buildDefinition(
+  name: string,
+  opts: JobOptions,
+  kind: JobKind,
+  extras: DefinitionExtras = {},
+): { def: JobDefinitionRecord; defHash: string } {
+  validateJobName(name);
+  if (opts === null || typeof opts !== "object") throw invalid(name, "options must be an object");
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN_OPTIONS.has(key)) throw invalid(name, `unknown option "${key}"`);
+  }
+  let schedule;
+  try {
+    schedule = toScheduleRecord(opts);
+  } catch (e) {
+    if (e instanceof KronError) throw new KronError(e.code, `job "${name}": ${e.message}`);
+    throw e;
+  }
+  if (opts.paused !== undefined && typeof opts.paused !== "boolean") {
+    throw invalid(name, `paused must be true or false`);
+  }
+  if (opts.description !== undefined && typeof opts.description !== "string") {
+    throw invalid(name, `description must be a string`);
+  }
+  const env = extras.env ?? null;
+  const envNames = env ? Object.keys(env).sort() : NO_NAMES;
+  const def: JobDefinitionRecord = {
+    kind,
+    schedule,
+    policy: normalizePolicy(name, opts),
+    description: opts.description ?? null,
+    command: extras.command ?? null,
+    envNames,
+    // Events never hold secret values: only names and a hash that reveals a change.
+    envHash: env ? hash(JSON.stringify(envNames.map((k) => [k, env[k]]))) : null,
+  };
+  return { def, defHash: hash(JSON.stringify([def, opts.paused ?? false])) };
+}
+
+/**
+ * Short stable hash (hex) of a string.
+ *
+ * @example
+ * ```ts
+ * import { hash } from "./definition.ts";
+ * hash("x").length; // 16
+ * ```
+ */
+export function hash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}

@@ -1,0 +1,1166 @@
+/**
+ * The engine: one timer over a min-heap of due times, the policies of DESIGN §3–4, and every
+ * change expressed as an event that goes through the store and is folded into the state.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * const engine = new Engine({ store: new MemoryStore() });
+ * engine.define("tick", { every: "1s" }, () => Promise.resolve());
+ * await engine.start();
+ * await engine.shutdown();
+ * ```
+ * @module
+ */
+import { getLogger, type Logger } from "@logtape/logtape";
+import { KronError, TriggerRefusedError } from "../errors.ts";
+import { type Duration, parseDuration } from "../schedule/duration.ts";
+import { anchorFor, type CompiledSchedule, compileSchedule, jitterDelay } from "../schedule/mod.ts";
+import type {
+  JobDefinitionRecord,
+  JobKind,
+  KronEvent,
+  PolicyRecord,
+  RunTrigger,
+} from "../store/events.ts";
+import { apply } from "../store/reducer.ts";
+import { emptyState, type JobState, type KronState, type RunEntry } from "../store/state.ts";
+import type { Store } from "../store/types.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { buildDefinition, type DefinitionExtras } from "./definition.ts";
+import { MinHeap } from "./heap.ts";
+import type { Executor, JobOptions, JobStatus, RunContext, RunLogger, RunRecord } from "./types.ts";
+import { ulid } from "./ulid.ts";
+import { toJobStatus, toRunRecord } from "./views.ts";
+
+/** Options of an {@link Engine}. */
+export interface EngineOptions {
+  /** Where events go (a MemoryStore or the durable FileStore). */
+  store: Store;
+  /** Time source; a FakeClock in tests. */
+  clock?: Clock;
+  /** IANA zone for cron jobs without their own `timezone` (default: the system's). */
+  defaultTimezone?: string;
+  /** Randomness for jitter and retry backoff (default Math.random). */
+  random?: () => number;
+  /** Version recorded in RUNTIME_STARTED. */
+  version?: string;
+  /** Called with each abandoned run found at recovery (command jobs: stop a leftover tree). */
+  onAbandoned?: (run: RunEntry) => void | Promise<void>;
+}
+
+type EntryType = "due" | "retry" | "start" | "resume" | "timeout";
+
+interface TimerEntry {
+  at: number;
+  type: EntryType;
+  job: Registered;
+  live: boolean;
+  /** "start": the nominal time waiting for its jitter; "timeout": the run. */
+  scheduledAt: number;
+  run: RunHandle | null;
+}
+
+interface RunHandle {
+  runId: string;
+  attempt: number;
+  scheduledAt: number;
+  idempotencyKey: string;
+  trigger: RunTrigger;
+  startedAt: number;
+  controller: AbortController;
+  /** Set once the run has an end event (or was cancelled): later results are ignored. */
+  done: boolean;
+  timeout: TimerEntry | null;
+}
+
+interface Registered {
+  name: string;
+  kind: JobKind;
+  executor: Executor;
+  schedule: CompiledSchedule;
+  def: JobDefinitionRecord;
+  defHash: string;
+  paused: boolean;
+  due: TimerEntry | null;
+  retry: TimerEntry | null;
+  start: TimerEntry | null;
+  resume: TimerEntry | null;
+  runs: Map<string, RunHandle> | null;
+}
+
+/** Options of {@link Engine.shutdown}. */
+export interface ShutdownOptions {
+  /** How long to wait for running jobs before cancelling them (default "30s"). */
+  timeout?: Duration;
+}
+
+/** Options of {@link Engine.pause}. */
+export interface PauseOptions {
+  /** Pause for this long, then resume by itself. */
+  for?: Duration;
+  /** Pause until this time, then resume by itself. */
+  until?: Date | string | number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const GC_DEAD_ENTRIES = 4096;
+
+/**
+ * The scheduler core. The {@link Kron} class wraps it with defaults; use it directly to embed
+ * kron with your own store or clock.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * import { FakeClock } from "./clock.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * const clock = new FakeClock("2026-01-01T00:00:00Z");
+ * const engine = new Engine({ store: new MemoryStore(), clock });
+ * let runs = 0;
+ * engine.define("tick", { every: "1s" }, async () => { runs++; });
+ * await engine.start();
+ * await clock.advance(3000); // runs === 3
+ * await engine.shutdown();
+ * ```
+ */
+export class Engine {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #defaultTimezone: string | undefined;
+  readonly #version: string;
+  readonly #onAbandoned: EngineOptions["onAbandoned"];
+  readonly #log: Logger = getLogger(["kron", "engine"]);
+  readonly #jobs = new Map<string, Registered>();
+  readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
+  readonly #executions = new Set<Promise<void>>();
+  readonly #listeners = new Set<(event: KronEvent) => void>();
+  #state: KronState = emptyState();
+  #phase: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  #timer: number | null = null;
+  #timerAt = Infinity;
+  #dead = 0;
+  #lastCommit: Promise<void> = Promise.resolve();
+  #ioError: Error | null = null;
+
+  /** Creates an engine; nothing runs before {@link Engine.start}. */
+  constructor(options: EngineOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#defaultTimezone = options.defaultTimezone;
+    this.#version = options.version ?? "dev";
+    this.#onAbandoned = options.onAbandoned;
+  }
+
+  /** The clock the engine runs on. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** True between a successful `start()` and `shutdown()`. */
+  get running(): boolean {
+    return this.#phase === "running";
+  }
+
+  /** The last store write error, if appends are failing (e.g. disk full); null when healthy. */
+  get ioError(): Error | null {
+    return this.#ioError;
+  }
+
+  /** The folded state (read-only by convention: only events change it). */
+  get state(): KronState {
+    return this.#state;
+  }
+
+  // ---------------------------------------------------------------- definitions
+
+  /**
+   * Registers a job. Throws (and changes nothing) on a bad name, a duplicate, or invalid options.
+   * With `replace: true` an existing definition is replaced (reload), keeping its state when
+   * the definition is unchanged.
+   */
+  define(
+    name: string,
+    options: JobOptions,
+    executor: Executor,
+    extras: DefinitionExtras & { kind?: JobKind; replace?: boolean } = {},
+  ): void {
+    if (this.#phase === "stopping" || this.#phase === "stopped") {
+      throw new KronError("shut_down", "kron has been shut down");
+    }
+    const existing = this.#jobs.get(name);
+    if (existing && !extras.replace) {
+      throw new KronError("duplicate_job", `a job named "${name}" is already scheduled`);
+    }
+    const kind = extras.kind ?? "function";
+    const { def, defHash } = buildDefinition(name, options, kind, extras);
+    const schedule = compileSchedule(def.schedule, { defaultTimezone: this.#defaultTimezone });
+    if (typeof executor !== "function") {
+      throw new KronError("invalid_option", `job "${name}": the job function is missing`);
+    }
+    const job: Registered = existing ?? {
+      name,
+      kind,
+      executor,
+      schedule,
+      def,
+      defHash,
+      paused: options.paused ?? false,
+      due: null,
+      retry: null,
+      start: null,
+      resume: null,
+      runs: null,
+    };
+    Object.assign(job, { kind, executor, schedule, def, defHash, paused: options.paused ?? false });
+    this.#jobs.set(name, job);
+    if (this.#phase === "running") {
+      this.#record(job);
+      this.#armAll(job);
+      this.#arm();
+    }
+  }
+
+  /** Removes a registered job (reload): its timers stop, running attempts finish on their own. */
+  undefine(name: string): void {
+    const job = this.#mustBeRegistered(name);
+    this.#disarmAll(job);
+    this.#jobs.delete(name);
+    if (this.#phase === "running" && this.#state.jobs.has(name)) {
+      this.#emit({ type: "JOB_REMOVED", time: this.#iso(), job: name });
+    }
+  }
+
+  /** Forgets an orphaned job (in the log but not defined here): its state goes, history later. */
+  forget(name: string): void {
+    if (this.#jobs.has(name)) {
+      throw new KronError(
+        "conflict",
+        `job "${name}" is defined in this process; only orphaned jobs can be forgotten`,
+      );
+    }
+    if (!this.#state.jobs.has(name)) throw unknownJob(name);
+    this.#requireRunning();
+    this.#emit({ type: "JOB_REMOVED", time: this.#iso(), job: name });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Opens the store (lock, snapshot, replay), records abandoned runs, applies definitions and
+   * arms the timer. Resolves once running; never blocks the event loop.
+   */
+  async start(): Promise<void> {
+    if (this.#phase !== "new") {
+      throw new KronError(
+        this.#phase === "running" || this.#phase === "starting" ? "already_started" : "shut_down",
+        `kron is ${
+          this.#phase === "starting"
+            ? "starting"
+            : this.#phase === "running"
+            ? "already running"
+            : "shut down"
+        }`,
+      );
+    }
+    this.#phase = "starting";
+    try {
+      const { state } = await this.#store.open();
+      this.#state = state;
+    } catch (e) {
+      this.#phase = "new";
+      throw e;
+    }
+    const now = this.#clock.now();
+    this.#emit({
+      type: "RUNTIME_STARTED",
+      time: iso(now),
+      pid: Deno.pid,
+      version: this.#version,
+      host: hostname(),
+    });
+    const reruns: RunEntry[] = [];
+    for (const st of this.#state.jobs.values()) {
+      for (const run of [...st.inFlight]) {
+        this.#emit({ type: "RUN_ABANDONED", time: iso(now), job: st.name, runId: run.id });
+        this.#log.warn("run {job} {runId} attempt {attempt} was abandoned by a crash", {
+          job: st.name,
+          runId: run.id,
+          attempt: run.attempt,
+          outcome: "abandoned",
+        });
+        if (this.#onAbandoned) await this.#onAbandoned(run);
+        const graceFrom = run.trigger === "manual" ? run.startedAt : run.scheduledAt;
+        // Run again once, whatever `retries` says, while within misfire_grace (DESIGN §4).
+        if (run.trigger !== "recovery" && now - graceFrom <= st.def.policy.misfireGraceMs) {
+          reruns.push(run);
+        }
+      }
+    }
+    for (const job of this.#jobs.values()) this.#record(job);
+    this.#phase = "running";
+    for (const run of reruns) {
+      const job = this.#jobs.get(run.job);
+      const st = this.#state.jobs.get(run.job);
+      if (!job || !st || st.paused || st.stopped) continue;
+      this.#startRun(job, run.scheduledAt, run.attempt, "recovery", run.idempotencyKey, 0).catch(
+        () => {},
+      );
+    }
+    for (const job of this.#jobs.values()) this.#armAll(job);
+    this.#arm();
+    await this.#lastCommit;
+  }
+
+  /**
+   * Stops the timer, waits up to `timeout` for running jobs, cancels what is left (their
+   * signals abort; `RUN_CANCELLED`), records `RUNTIME_STOPPED` and closes the store.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#phase === "stopped" || this.#phase === "stopping") return;
+    const wasRunning = this.#phase === "running";
+    this.#phase = "stopping";
+    this.#clearTimer();
+    for (const job of this.#jobs.values()) this.#disarmAll(job);
+    if (!wasRunning) {
+      this.#phase = "stopped";
+      return;
+    }
+    const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
+    if (this.#executions.size > 0) {
+      let timer: number | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#executions]),
+        new Promise((r) => timer = setTimeout(r, timeoutMs) as unknown as number),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const job of this.#jobs.values()) {
+      for (const run of [...(job.runs?.values() ?? [])]) this.#cancel(job, run, "shutdown");
+    }
+    this.#emit({ type: "RUNTIME_STOPPED", time: this.#iso() });
+    await this.#lastCommit.catch(() => {});
+    this.#phase = "stopped";
+    await this.#store.close();
+  }
+
+  // ---------------------------------------------------------------- verbs
+
+  /**
+   * Starts a run now. Resolves to its run id once `RUN_STARTED` is durable; never rejects
+   * because the run later fails. Refused under `overlap: "skip"` while a run is in flight.
+   */
+  trigger(name: string): Promise<string> {
+    this.#requireRunning();
+    const job = this.#jobs.get(name);
+    if (!job) {
+      if (this.#state.jobs.has(name)) {
+        return Promise.reject(
+          new TriggerRefusedError(
+            `job "${name}" is orphaned (in the log but not defined in this process)`,
+          ),
+        );
+      }
+      return Promise.reject(unknownJob(name));
+    }
+    const st = this.#state.jobs.get(name)!;
+    if (job.def.policy.overlap === "skip" && busy(st)) {
+      return Promise.reject(
+        new TriggerRefusedError(
+          `job "${name}" is already running and overlap is "skip"; try again when it finishes`,
+        ),
+      );
+    }
+    const now = this.#clock.now();
+    return this.#startRun(job, now, 1, "manual", null, 0);
+  }
+
+  /** Pauses a job (optionally for a while or until a time). Running attempts finish. */
+  pause(name: string, options: PauseOptions = {}): void {
+    this.#requireRunning();
+    const job = this.#mustBeRegistered(name);
+    let until: number | null = null;
+    if (options.for !== undefined) until = this.#clock.now() + parseDuration(options.for, "for");
+    if (options.until !== undefined) {
+      until = new Date(options.until).getTime();
+      if (Number.isNaN(until)) {
+        throw new KronError("invalid_option", `until: ${String(options.until)} is not a date`);
+      }
+    }
+    this.#emit({
+      type: "JOB_PAUSED",
+      time: this.#iso(),
+      job: name,
+      until: until === null ? null : iso(until),
+    });
+    this.#disarmAll(job);
+    this.#armAll(job);
+    this.#arm();
+  }
+
+  /** Resumes a paused job, or re-enables one stopped by `onError: "stop"`. */
+  resume(name: string): void {
+    this.#requireRunning();
+    const job = this.#mustBeRegistered(name);
+    this.#resume(job);
+    this.#arm();
+  }
+
+  /** Status of one job (synchronous read of the in-memory state). */
+  status(name: string): JobStatus {
+    const job = this.#jobs.get(name);
+    const st = this.#state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
+    if (!st) throw unknownJob(name);
+    return toJobStatus(st, !job && this.#phase !== "new", job ? this.#nextRunAt(job, st) : null);
+  }
+
+  /** Status of every job: defined ones first (in definition order), then orphans. */
+  list(): JobStatus[] {
+    const out: JobStatus[] = [];
+    for (const name of this.#jobs.keys()) out.push(this.status(name));
+    for (const name of this.#state.jobs.keys()) {
+      if (!this.#jobs.has(name)) out.push(this.status(name));
+    }
+    return out;
+  }
+
+  /** Past attempts of a job, most recent first (from the store: may read the log). */
+  async history(name: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
+    if (!this.#jobs.has(name) && !this.#state.jobs.has(name)) throw unknownJob(name);
+    const limit = options.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new KronError("invalid_option", `limit ${limit} must be an integer ≥ 1`);
+    }
+    const runs = await this.#store.history(name, { limit });
+    return runs.map(toRunRecord);
+  }
+
+  /** One run attempt by id (from the store). */
+  async run(runId: string): Promise<RunRecord> {
+    const run = await this.#store.findRun(runId);
+    if (!run) throw new KronError("unknown_run", `no run with id "${runId}"`);
+    return toRunRecord(run);
+  }
+
+  /** Writes a snapshot and drops covered log segments. */
+  async compact(): Promise<void> {
+    this.#requireRunning();
+    await this.#lastCommit;
+    await this.#store.compact(this.#state);
+  }
+
+  /**
+   * Records that a command run spawned its process (`RUN_SPAWNED`), so that a restarted kron
+   * can stop a leftover process tree. Ignored when the run is no longer in flight.
+   */
+  recordSpawn(
+    job: string,
+    runId: string,
+    info: { pid: number; pgid: number; startTime: number | null },
+  ): void {
+    const run = this.#jobs.get(job)?.runs?.get(runId);
+    if (!run || run.done || this.#phase !== "running") return;
+    this.#emit({
+      type: "RUN_SPAWNED",
+      time: this.#iso(),
+      job,
+      runId,
+      pid: info.pid,
+      pgid: info.pgid,
+      startTime: info.startTime,
+    });
+  }
+
+  /** Subscribes to every event once it is committed; returns the unsubscribe function. */
+  onEvent(listener: (event: KronEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Names of the jobs defined in this process. */
+  definedJobs(): string[] {
+    return [...this.#jobs.keys()];
+  }
+
+  /** The stored definition hash of a defined job (reload uses it to report changes). */
+  definitionHash(name: string): string | null {
+    return this.#jobs.get(name)?.defHash ?? null;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #iso(): string {
+    return iso(this.#clock.now());
+  }
+
+  /** Appends an event, folds it into the state, and tells listeners once it is durable. */
+  #emit(event: KronEvent): Promise<void> {
+    const durable = this.#store.append(event);
+    apply(this.#state, event);
+    this.#lastCommit = durable;
+    durable.then(
+      () => {
+        if (this.#ioError) this.#ioError = null;
+        if (this.#listeners.size > 0) { for (const l of this.#listeners) l(event); }
+      },
+      (e) => {
+        this.#ioError = e instanceof Error ? e : new Error(String(e));
+        this.#log.error("event log write failed: {error}", { error: this.#ioError.message });
+      },
+    );
+    return durable;
+  }
+
+  /** Records a definition when new or changed (an unchanged one keeps its state). */
+  #record(job: Registered): void {
+    const st = this.#state.jobs.get(job.name);
+    if (st && st.defHash === job.defHash) return;
+    const now = this.#clock.now();
+    const scheduleChanged = !st ||
+      JSON.stringify(st.def.schedule) !== JSON.stringify(job.def.schedule);
+    this.#emit({
+      type: "JOB_DEFINED",
+      time: iso(now),
+      job: job.name,
+      def: job.def,
+      defHash: job.defHash,
+      anchorAt: iso(scheduleChanged ? anchorOf(job, now) : st!.anchorAt),
+      paused: job.paused,
+    });
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  #push(
+    job: Registered,
+    type: EntryType,
+    at: number,
+    scheduledAt = at,
+    run: RunHandle | null = null,
+  ): TimerEntry {
+    const entry: TimerEntry = { at, type, job, live: true, scheduledAt, run };
+    this.#heap.push(entry);
+    if (at < this.#timerAt) this.#arm();
+    return entry;
+  }
+
+  #kill(entry: TimerEntry | null): null {
+    if (entry && entry.live) {
+      entry.live = false;
+      if (++this.#dead > GC_DEAD_ENTRIES && this.#dead > this.#heap.size / 2) {
+        this.#heap.filter((e) => e.live);
+        this.#dead = 0;
+      }
+    }
+    return null;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = Infinity;
+  }
+
+  /** Arms the one timer for the earliest live entry. */
+  #arm(): void {
+    if (this.#phase !== "running") return;
+    let top = this.#heap.peek();
+    while (top && !top.live) {
+      this.#heap.pop();
+      this.#dead = Math.max(0, this.#dead - 1);
+      top = this.#heap.peek();
+    }
+    if (!top) {
+      this.#clearTimer();
+      return;
+    }
+    if (top.at === this.#timerAt && this.#timer !== null) return;
+    this.#clearTimer();
+    this.#timerAt = top.at;
+    // Long delays are capped so the timer never overflows and clock steps are noticed.
+    const delay = Math.min(Math.max(0, top.at - this.#clock.now()), 60_000);
+    this.#timer = this.#clock.setTimeout(() => this.#wake(), delay);
+  }
+
+  /** Fires everything due from one wake-up (a burst of separate timers is much slower). */
+  #wake(): void {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    const now = this.#clock.now();
+    for (;;) {
+      const top = this.#heap.peek();
+      // Timers may fire early (~1 ms): re-check the clock and re-arm rather than fire early.
+      if (!top || top.at > now) break;
+      this.#heap.pop();
+      if (!top.live) {
+        this.#dead = Math.max(0, this.#dead - 1);
+        continue;
+      }
+      top.live = false;
+      try {
+        this.#fire(top, now);
+      } catch (e) {
+        this.#log.error("dispatch of {job} failed: {error}", {
+          job: top.job.name,
+          error: String(e),
+        });
+      }
+    }
+    this.#arm();
+  }
+
+  #fire(entry: TimerEntry, now: number): void {
+    const job = entry.job;
+    if (this.#jobs.get(job.name) !== job) return;
+    switch (entry.type) {
+      case "due":
+        job.due = null;
+        this.#onDue(job, entry.at, now);
+        break;
+      case "start": {
+        job.start = null;
+        const st = this.#state.jobs.get(job.name);
+        if (st?.pendingDue?.scheduledAt === entry.scheduledAt) {
+          this.#startRun(job, entry.scheduledAt, 1, "schedule", null, now - entry.scheduledAt)
+            .catch(() => {});
+        }
+        break;
+      }
+      case "retry": {
+        job.retry = null;
+        const pending = this.#state.jobs.get(job.name)?.pendingRetry;
+        if (pending) {
+          this.#startRun(
+            job,
+            pending.scheduledAt,
+            pending.nextAttempt,
+            pending.trigger === "manual" ? "manual" : "retry",
+            pending.idempotencyKey,
+            0,
+          )
+            .catch(() => {});
+        }
+        break;
+      }
+      case "resume":
+        job.resume = null;
+        this.#resume(job);
+        break;
+      case "timeout":
+        if (entry.run && !entry.run.done) {
+          entry.run.timeout = null;
+          const ms = job.def.policy.timeoutMs!;
+          entry.run.controller.abort(
+            new DOMException(`timed out after ${fmtMs(ms)}`, "TimeoutError"),
+          );
+          this.#finish(job, entry.run, "timed_out", `timed out after ${fmtMs(ms)}`, null);
+        }
+        break;
+    }
+  }
+
+  /** Arms the next due occurrence (and pending retry, jitter start, timed resume). */
+  #armAll(job: Registered): void {
+    const st = this.#state.jobs.get(job.name);
+    if (!st || this.#phase !== "running") return;
+    if (st.paused && st.pausedUntil !== null && !job.resume) {
+      job.resume = this.#push(job, "resume", st.pausedUntil);
+    }
+    if (st.paused || st.stopped) return;
+    if (st.pendingDue && !job.start) {
+      job.start = this.#push(job, "start", st.pendingDue.startAt, st.pendingDue.scheduledAt);
+    }
+    if (st.pendingRetry && !job.retry) {
+      job.retry = this.#push(job, "retry", st.pendingRetry.retryAt);
+    }
+    this.#armDue(job, st);
+  }
+
+  #armDue(job: Registered, st: JobState): void {
+    job.due = this.#kill(job.due);
+    if (st.paused || st.stopped) return;
+    const at = this.#nextDue(job, st);
+    if (at !== null) job.due = this.#push(job, "due", at);
+  }
+
+  #disarmAll(job: Registered): void {
+    job.due = this.#kill(job.due);
+    job.retry = this.#kill(job.retry);
+    job.start = this.#kill(job.start);
+    job.resume = this.#kill(job.resume);
+  }
+
+  /** The next nominal occurrence, delayed by `onError: "backoff"` while failing. */
+  #nextDue(job: Registered, st: JobState): number | null {
+    const next = job.schedule.next(st.cursorAt, st.anchorAt);
+    if (next === null || job.def.policy.onError !== "backoff" || st.consecutiveFailures === 0) {
+      return next;
+    }
+    const from = st.lastFinishedAt ?? next;
+    const first = job.schedule.next(from, st.anchorAt);
+    const second = first === null ? null : job.schedule.next(first, st.anchorAt);
+    if (first === null || second === null) return next;
+    // Backoff grows in units of the job's own period, capped by retry_max_delay: a daily job
+    // is never pushed by days, a per-second job backs off to minutes.
+    const delay = Math.min(
+      job.def.policy.retryMaxDelayMs,
+      (second - first) * 2 ** (st.consecutiveFailures - 1),
+    );
+    const notBefore = from + delay;
+    return notBefore <= next
+      ? next
+      : job.schedule.next(Math.max(notBefore - 1, st.cursorAt ?? -Infinity), st.anchorAt);
+  }
+
+  #nextRunAt(job: Registered, st: JobState): number | null {
+    if (this.#phase === "new") {
+      return st.paused ? null : this.#nextDue(job, st);
+    }
+    let at = job.due?.at ?? null;
+    for (const e of [job.retry, job.start]) if (e && (at === null || e.at < at)) at = e.at;
+    return at;
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  #onDue(job: Registered, at: number, now: number): void {
+    const st = this.#state.jobs.get(job.name);
+    if (!st || st.paused || st.stopped) return;
+    const policy = job.def.policy;
+    const following = job.schedule.next(at, st.anchorAt);
+    if ((following !== null && following <= now) || now - at > policy.misfireGraceMs) {
+      this.#misfire(job, st, at, now);
+    } else {
+      this.#occurrence(job, st, at, "schedule", now);
+    }
+    this.#armDue(job, st);
+  }
+
+  /** Occurrences were missed (kron was down, the machine slept): never a burst (DESIGN §3). */
+  #misfire(job: Registered, st: JobState, first: number, now: number): void {
+    const policy = job.def.policy;
+    const latest = policy.misfire === "run_once"
+      ? job.schedule.latest(now, Math.max(now - policy.misfireGraceMs, first - 1), st.anchorAt)
+      : null;
+    if (latest === null) {
+      this.#emit({
+        type: "RUN_SKIPPED",
+        time: iso(now),
+        job: job.name,
+        scheduledAt: iso(first),
+        reason: "misfire",
+        until: iso(now),
+      });
+      this.#log.warn("missed runs of {job} since {scheduledAt} skipped (misfire = {misfire})", {
+        job: job.name,
+        scheduledAt: iso(first),
+        misfire: policy.misfire,
+        outcome: "skipped",
+      });
+      return;
+    }
+    if (latest > first) {
+      this.#emit({
+        type: "RUN_SKIPPED",
+        time: iso(now),
+        job: job.name,
+        scheduledAt: iso(first),
+        reason: "misfire",
+        until: null,
+      });
+    }
+    this.#occurrence(
+      job,
+      st,
+      latest,
+      latest === first && now - first < 1000 ? "schedule" : "catchup",
+      now,
+    );
+  }
+
+  /** One occurrence is due: apply overlap and jitter, then start it. */
+  #occurrence(job: Registered, st: JobState, at: number, trigger: RunTrigger, now: number): void {
+    const policy = job.def.policy;
+    if (busy(st)) {
+      if (policy.overlap === "skip") {
+        this.#emit({
+          type: "RUN_SKIPPED",
+          time: iso(now),
+          job: job.name,
+          scheduledAt: iso(at),
+          reason: "overlap",
+          until: null,
+        });
+        this.#log.warn(
+          "run of {job} due {scheduledAt} skipped: previous run still in flight (overlap = skip)",
+          {
+            job: job.name,
+            scheduledAt: iso(at),
+            outcome: "skipped",
+          },
+        );
+        return;
+      }
+      if (policy.overlap === "replace") this.#replace(job, st, now);
+    }
+    if (policy.jitterMs > 0) {
+      const jitterMs = jitterDelay(policy.jitterMs, this.#random);
+      if (jitterMs > 0) {
+        this.#emit({
+          type: "RUN_DUE",
+          time: iso(now),
+          job: job.name,
+          scheduledAt: iso(at),
+          jitterMs,
+        });
+        job.start = this.#push(job, "start", now + jitterMs, at);
+        return;
+      }
+    }
+    this.#startRun(job, at, 1, trigger, null, 0).catch(() => {});
+  }
+
+  /** `overlap: "replace"`: cancel what the job has in flight or pending. */
+  #replace(job: Registered, st: JobState, now: number): void {
+    for (const run of [...(job.runs?.values() ?? [])]) this.#cancel(job, run, "replace");
+    if (st.pendingRetry) {
+      const p = st.pendingRetry;
+      this.#emit({
+        type: "RUN_CANCELLED",
+        time: iso(now),
+        job: job.name,
+        runId: p.runId,
+        attempt: p.nextAttempt - 1,
+        durationMs: null,
+        exitCode: null,
+        reason: "replace",
+      });
+      job.retry = this.#kill(job.retry);
+    }
+    if (st.pendingDue) {
+      this.#emit({
+        type: "RUN_SKIPPED",
+        time: iso(now),
+        job: job.name,
+        scheduledAt: iso(st.pendingDue.scheduledAt),
+        reason: "overlap",
+        until: null,
+      });
+      job.start = this.#kill(job.start);
+    }
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  /** Records RUN_STARTED, and once it is durable runs the attempt. Resolves to the run id. */
+  #startRun(
+    job: Registered,
+    scheduledAt: number,
+    attempt: number,
+    trigger: RunTrigger,
+    key: string | null,
+    jitterMs: number,
+  ): Promise<string> {
+    const now = this.#clock.now();
+    const runId = ulid(now);
+    const idempotencyKey = key ??
+      (trigger === "manual" ? `${job.name}:manual:${runId}` : `${job.name}:${iso(scheduledAt)}`);
+    const durable = this.#emit({
+      type: "RUN_STARTED",
+      time: iso(now),
+      job: job.name,
+      runId,
+      attempt,
+      scheduledAt: iso(scheduledAt),
+      idempotencyKey,
+      trigger,
+      jitterMs,
+    });
+    const run: RunHandle = {
+      runId,
+      attempt,
+      scheduledAt,
+      idempotencyKey,
+      trigger,
+      startedAt: now,
+      controller: new AbortController(),
+      done: false,
+      timeout: null,
+    };
+    (job.runs ??= new Map()).set(runId, run);
+    const timeoutMs = job.def.policy.timeoutMs;
+    if (timeoutMs !== null) {
+      run.timeout = this.#push(job, "timeout", now + timeoutMs, scheduledAt, run);
+    }
+    const execution = this.#execute(job, run, durable);
+    this.#executions.add(execution);
+    execution.finally(() => this.#executions.delete(execution));
+    return durable.then(() => runId);
+  }
+
+  async #execute(job: Registered, run: RunHandle, durable: Promise<void>): Promise<void> {
+    try {
+      await durable;
+    } catch {
+      // Not durably started: never run side effects. The run stays open in the log at worst,
+      // and recovery records it abandoned.
+      run.done = true;
+      job.runs?.delete(run.runId);
+      run.timeout = this.#kill(run.timeout);
+      return;
+    }
+    if (run.done) return;
+    const ctx = this.#context(job, run);
+    let exitCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const result = await job.executor(ctx);
+      if (result && typeof result === "object" && typeof result.exitCode === "number") {
+        exitCode = result.exitCode;
+      }
+      if (exitCode !== null && exitCode !== 0) error = `exit code ${exitCode}`;
+    } catch (e) {
+      error = errorLine(e);
+    }
+    if (run.done) return;
+    this.#finish(job, run, error === null ? "succeeded" : "failed", error, exitCode);
+  }
+
+  #context(job: Registered, run: RunHandle): RunContext {
+    let log: RunLogger | undefined;
+    const name = job.name;
+    return {
+      job: name,
+      runId: run.runId,
+      attempt: run.attempt,
+      scheduledAt: new Date(run.scheduledAt),
+      idempotencyKey: run.idempotencyKey,
+      signal: run.controller.signal,
+      get log(): RunLogger {
+        return log ??= runLogger(name, run.runId, run.attempt);
+      },
+    };
+  }
+
+  /** Ends an attempt and applies retries and on_error. */
+  #finish(
+    job: Registered,
+    run: RunHandle,
+    outcome: "succeeded" | "failed" | "timed_out",
+    error: string | null,
+    exitCode: number | null,
+  ): void {
+    run.done = true;
+    job.runs?.delete(run.runId);
+    run.timeout = this.#kill(run.timeout);
+    if (this.#phase === "stopped") return;
+    const now = this.#clock.now();
+    const base = {
+      time: iso(now),
+      job: job.name,
+      runId: run.runId,
+      attempt: run.attempt,
+      durationMs: now - run.startedAt,
+      exitCode,
+    };
+    const st = this.#state.jobs.get(job.name);
+    const failuresBefore = st?.consecutiveFailures ?? 0;
+    if (outcome === "succeeded") {
+      this.#emit({ type: "RUN_SUCCEEDED", ...base });
+      if (this.#log.isEnabledFor("info")) {
+        this.#log.info("run {job} {runId} attempt {attempt} succeeded in {durationMs} ms", {
+          ...base,
+          outcome,
+        });
+      }
+    } else {
+      this.#emit(
+        outcome === "failed"
+          ? { type: "RUN_FAILED", ...base, error: error! }
+          : { type: "RUN_TIMED_OUT", ...base, error: error! },
+      );
+      this.#log.warn("run {job} {runId} attempt {attempt} {outcome}: {error}", {
+        ...base,
+        outcome,
+        error,
+      });
+      const policy = job.def.policy;
+      if (run.attempt <= policy.retries && st && this.#jobs.get(job.name) === job) {
+        const delay = retryDelay(policy, run.attempt, this.#random);
+        this.#emit({
+          type: "RUN_RETRYING",
+          time: iso(now),
+          job: job.name,
+          runId: run.runId,
+          scheduledAt: iso(run.scheduledAt),
+          idempotencyKey: run.idempotencyKey,
+          nextAttempt: run.attempt + 1,
+          retryAt: iso(now + delay),
+        });
+        if (!st.paused && this.#phase === "running") {
+          job.retry = this.#kill(job.retry);
+          job.retry = this.#push(job, "retry", now + delay);
+        }
+      } else if (policy.retries > 0) {
+        this.#emit({
+          type: "RUN_DEAD",
+          time: iso(now),
+          job: job.name,
+          runId: run.runId,
+          attempts: run.attempt,
+        });
+        this.#log.error("run {job} {runId} is dead after {attempt} attempts", {
+          ...base,
+          outcome: "dead",
+        });
+      }
+    }
+    // on_error acted in the fold; re-arm only when the failure count moved the schedule.
+    if (
+      st && this.#phase === "running" && this.#jobs.get(job.name) === job &&
+      (st.consecutiveFailures !== failuresBefore || st.stopped)
+    ) {
+      if (st.stopped) this.#disarmAll(job);
+      else this.#armDue(job, st);
+      this.#arm();
+    }
+  }
+
+  #cancel(job: Registered, run: RunHandle, reason: "replace" | "shutdown"): void {
+    if (run.done) return;
+    run.done = true;
+    job.runs?.delete(run.runId);
+    run.timeout = this.#kill(run.timeout);
+    run.controller.abort(new DOMException(`cancelled (${reason})`, "AbortError"));
+    const now = this.#clock.now();
+    this.#emit({
+      type: "RUN_CANCELLED",
+      time: iso(now),
+      job: job.name,
+      runId: run.runId,
+      attempt: run.attempt,
+      durationMs: now - run.startedAt,
+      exitCode: null,
+      reason,
+    });
+  }
+
+  #resume(job: Registered): void {
+    const st = this.#state.jobs.get(job.name);
+    if (!st) return;
+    const now = this.#clock.now();
+    this.#emit({ type: "JOB_RESUMED", time: iso(now), job: job.name });
+    job.resume = this.#kill(job.resume);
+    // Occurrences that fell inside the pause are skipped, not caught up.
+    const next = job.schedule.next(st.cursorAt, st.anchorAt);
+    if (next !== null && next <= now) {
+      this.#emit({
+        type: "RUN_SKIPPED",
+        time: iso(now),
+        job: job.name,
+        scheduledAt: iso(next),
+        reason: "paused",
+        until: iso(now),
+      });
+    }
+    if (st.pendingRetry) {
+      st.pendingRetry.retryAt = Math.max(st.pendingRetry.retryAt, now);
+    }
+    this.#armAll(job);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #requireRunning(): void {
+    if (this.#phase !== "running") {
+      throw new KronError(
+        this.#phase === "stopped" || this.#phase === "stopping" ? "shut_down" : "not_started",
+        this.#phase === "stopped" || this.#phase === "stopping"
+          ? "kron has been shut down"
+          : "kron is not started: call start() first",
+      );
+    }
+  }
+
+  #mustBeRegistered(name: string): Registered {
+    const job = this.#jobs.get(name);
+    if (job) return job;
+    if (this.#state.jobs.has(name)) {
+      throw new KronError(
+        "conflict",
+        `job "${name}" is orphaned (in the log but not defined in this process)`,
+      );
+    }
+    throw unknownJob(name);
+  }
+
+  /** A JobState for a job defined before start(): nothing has happened to it yet. */
+  #provisional(job: Registered): JobState {
+    const now = this.#clock.now();
+    return {
+      name: job.name,
+      def: job.def,
+      defHash: job.defHash,
+      anchorAt: anchorOf(job, now),
+      cursorAt: null,
+      paused: job.paused,
+      pausedUntil: null,
+      stopped: false,
+      consecutiveFailures: 0,
+      lastFinishedAt: null,
+      inFlight: [],
+      pendingRetry: null,
+      pendingDue: null,
+      recent: [],
+      totalRuns: 0,
+    };
+  }
+}
+
+function anchorOf(job: Registered, now: number): number {
+  return anchorFor(job.def.schedule, now);
+}
+
+function busy(st: JobState): boolean {
+  return st.inFlight.length > 0 || st.pendingRetry !== null || st.pendingDue !== null;
+}
+
+function unknownJob(name: string): KronError {
+  return new KronError("unknown_job", `no job named "${name}"`);
+}
+
+/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
+function retryDelay(policy: PolicyRecord, attempt: number, random: () => number): number {
+  const exp = Math.min(policy.retryMaxDelayMs, policy.retryDelayMs * 2 ** (attempt - 1));
+  return Math.round(exp / 2 + random() * exp / 2);
+}
+
+function errorLine(e: unknown): string {
+  const text = e instanceof Error ? (e.message || e.name) : String(e);
+  const line = text.split("\n")[0];
+  return line.length > 500 ? line.slice(0, 500) + "…" : line;
+}
+
+function fmtMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown";
+  }
+}
+
+function runLogger(job: string, runId: string, attempt: number): RunLogger {
+  const logger = getLogger(["kron", "job", job]).with({ job, runId, attempt });
+  return {
+    info: (message, fields) => logger.info(message, fields ?? {}),
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+    error: (message, fields) => logger.error(message, fields ?? {}),
+  };
+}
