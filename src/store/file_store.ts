@@ -123,6 +123,7 @@ export class FileStore implements Store {
   #writer: LogWriter | null = null;
   #snapshot: SnapshotView | null = null;
   #opening = false;
+  #closing = false;
   #compaction: Promise<CompactionReport> | null = null;
   #lastCompaction: CompactionReport | null = null;
   #bytesSinceCompact = 0;
@@ -265,13 +266,14 @@ export class FileStore implements Store {
 
   #flushed(bytes: number): void {
     this.#bytesSinceCompact += bytes;
-    if (this.#bytesSinceCompact < this.#nextCompactAt) return;
+    if (this.#bytesSinceCompact < this.#nextCompactAt || this.#closing) return;
     // Ask once per threshold crossed; a failing compaction is retried a threshold later.
     this.#nextCompactAt = this.#bytesSinceCompact +
       (this.#opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
     const getState = this.#opts.getState;
     if (getState) {
       queueMicrotask(() => {
+        if (this.#closing) return;
         this.compact(getState()).catch((e) =>
           (this.#opts.onCompactError ?? ((e) => console.error("kron: compaction failed:", e)))(e)
         );
@@ -442,11 +444,17 @@ export class FileStore implements Store {
   /** Flushes, waits for a running compaction, releases the lock. Idempotent. */
   async close(): Promise<void> {
     const writer = this.#writer;
-    if (!writer) return;
-    await this.#compaction?.catch(() => {});
-    await writer.close();
-    this.#writer = null;
-    this.#lock?.release();
-    this.#lock = null;
+    if (!writer || this.#closing) return;
+    this.#closing = true;
+    try {
+      await writer.flushed();
+      await this.#compaction?.catch(() => {});
+      await writer.close();
+    } finally {
+      this.#writer = null;
+      this.#closing = false;
+      this.#lock?.release();
+      this.#lock = null;
+    }
   }
 }
