@@ -25,9 +25,14 @@ import { formatDuration } from "./duration.ts";
  * ```
  */
 export function describeCron(expression: string, timezone: string | null): string {
+  // cronstrue doesn't know croner's "+" (day-of-month AND weekday): describe without it, say so.
+  const fields = expression.split(" ");
+  const and = fields.length >= 5 && fields[fields.length - 1].startsWith("+");
+  if (and) fields[fields.length - 1] = fields[fields.length - 1].slice(1);
   let text: string;
   try {
-    text = cronstrue.toString(expression, { use24HourTimeFormat: true });
+    text = cronstrue.toString(fields.join(" "), { use24HourTimeFormat: true });
+    if (and) text += " (only when both match)";
   } catch {
     text = `cron '${expression}'`;
   }
