@@ -15,8 +15,8 @@
  *
  * croner 11 can do this itself in its time zone mode, but it classifies jobs differently
  * (`fixedTimeRule` looks at the seconds field and treats `0-30/10` as a wildcard, the default
- * even treats `0 2,14 * * *` as one) and costs ~50 µs per next run because every step asks Intl
- * for an offset; this way costs ~5–15 µs and one parsed pattern serves every time zone.
+ * even treats `0 2,14 * * *` as one) and costs ~40–100 µs per next run because every step asks Intl
+ * for an offset; this way costs ~3–20 µs and one parsed pattern serves every time zone.
  *
  * Parsed patterns are shared per expression and compiled schedules per (expression, time zone),
  * in bounded Maps: a compiled schedule is stateless, so any number of jobs can hold one.

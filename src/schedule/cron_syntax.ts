@@ -194,14 +194,10 @@ function checkField(field: Field, written: string, value: string, ordinal: strin
     if (text === "") throw fail(written, "is not a weekday ('+' must be followed by weekdays)");
   }
   if (text === "*") return;
-  const names = field.kind === "month"
-    ? MONTH_NAMES
-    : field.kind === "weekday" && value.length >= 3
-    ? DAY_NAMES
-    : null;
+  const names = field.kind === "month" ? MONTH_NAMES : field.kind === "weekday" ? DAY_NAMES : null;
   for (const item of text.split(",")) {
     if (item === "") throw fail(written, "has an empty list item");
-    const plain = names && value.length >= 3
+    const plain = names
       ? replaceNames(item, names, () => fail(item, `is not ${field.noun}`))
       : item;
     if (ILLEGAL[field.kind].test(plain)) throw fail(item, `is not ${field.noun}`);

@@ -20,4 +20,5 @@ export { compileSchedule } from "./compile.ts";
 export { nextRuns } from "./next_runs.ts";
 export { jitterDelay } from "./jitter.ts";
 export { validateTimezone } from "./timezone.ts";
+export type { ScheduleRecord } from "../store/events.ts";
 export { ScheduleError } from "../errors.ts";

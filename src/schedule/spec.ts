@@ -28,11 +28,17 @@ import type { ScheduleKind, ScheduleSpec } from "./types.ts";
  * ```
  */
 export interface ScheduleInput {
+  /** Cron expression: 5 fields, 6 with seconds first, or a nickname such as `@hourly`. */
   cron?: string;
+  /** IANA time zone for `cron` (default: the runtime's default, else the process's). */
   timezone?: string;
+  /** Fixed interval, anchored (no drift): `"30s"`, `"1h30m"`, or ms. */
   every?: Duration;
+  /** For `every`: the first run (default: one interval after registration). */
   startAt?: Date | string;
+  /** One-shot, this long after first registration. */
   after?: Duration;
+  /** One-shot at this time: a Date, epoch ms, or ISO 8601. */
   at?: Date | string | number;
 }
 

@@ -496,3 +496,17 @@ Deno.test("DST: next() never repeats or goes backwards across a year of transiti
     }
   }
 });
+
+Deno.test("DST: a jump of more than 3 hours is a clock change, nothing is caught up (Pacific/Apia 2011)", () => {
+  // Samoa skipped 2011-12-30 entirely (UTC-10 → UTC+14). Like Vixie cron, a fixed-time job whose
+  // time fell in the skipped day does not run at the jump; the next is 09:00 on the 31st.
+  assert.deepEqual(runs("0 9 * * *", "Pacific/Apia", "2011-12-29T12:00:00Z", 2), [
+    "2011-12-29T19:00:00.000Z", // 09:00 on the 29th (UTC-10)
+    "2011-12-30T19:00:00.000Z", // 09:00 on the 31st (UTC+14)
+  ]);
+  const s = compileSchedule({ cron: "0 9 * * *", timezone: "Pacific/Apia" });
+  assert.equal(
+    iso(s.latest(ms("2011-12-30T18:00:00Z"), ms("2011-12-29T20:00:00Z"), 0)),
+    null,
+  );
+});
