@@ -69,7 +69,10 @@ interface RunHandle {
   idempotencyKey: string;
   trigger: RunTrigger;
   startedAt: number;
-  controller: AbortController;
+  /** Created on first use: most runs never look at their signal. */
+  controller: AbortController | null;
+  /** Why the run was aborted before anyone asked for its signal. */
+  abortReason: unknown;
   /** Set once the run has an end event (or was cancelled): later results are ignored. */
   done: boolean;
   timeout: TimerEntry | null;
@@ -104,7 +107,16 @@ export interface PauseOptions {
   until?: Date | string | number;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+// toISOString costs ~1 µs; runs due together share their times, so memoise the last two.
+let isoMs1 = NaN, isoText1 = "", isoMs2 = NaN, isoText2 = "";
+const iso = (ms: number): string => {
+  if (ms === isoMs1) return isoText1;
+  if (ms === isoMs2) return isoText2;
+  isoMs2 = isoMs1;
+  isoText2 = isoText1;
+  isoMs1 = ms;
+  return isoText1 = new Date(ms).toISOString();
+};
 const GC_DEAD_ENTRIES = 4096;
 
 /**
@@ -135,13 +147,16 @@ export class Engine {
   readonly #log: Logger = getLogger(["kron", "engine"]);
   readonly #jobs = new Map<string, Registered>();
   readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
-  readonly #executions = new Set<Promise<void>>();
+  #inFlight = 0;
+  #drained: (() => void) | null = null;
+  #pendingEvents: KronEvent[] = [];
   readonly #listeners = new Set<(event: KronEvent) => void>();
   #state: KronState = emptyState();
   #phase: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   #timer: number | null = null;
   #timerAt = Infinity;
   #dead = 0;
+  #waking = false;
   #lastCommit: Promise<void> = Promise.resolve();
   #ioError: Error | null = null;
 
@@ -330,10 +345,10 @@ export class Engine {
       return;
     }
     const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
-    if (this.#executions.size > 0) {
+    if (this.#inFlight > 0) {
       let timer: number | undefined;
       await Promise.race([
-        Promise.allSettled([...this.#executions]),
+        new Promise<void>((r) => this.#drained = r),
         new Promise((r) => timer = setTimeout(r, timeoutMs) as unknown as number),
       ]);
       clearTimeout(timer);
@@ -500,18 +515,30 @@ export class Engine {
   #emit(event: KronEvent): Promise<void> {
     const durable = this.#store.append(event);
     apply(this.#state, event);
-    this.#lastCommit = durable;
-    durable.then(
-      () => {
-        if (this.#ioError) this.#ioError = null;
-        if (this.#listeners.size > 0) { for (const l of this.#listeners) l(event); }
-      },
-      (e) => {
-        this.#ioError = e instanceof Error ? e : new Error(String(e));
-        this.#log.error("event log write failed: {error}", { error: this.#ioError.message });
-      },
-    );
+    if (this.#listeners.size > 0) this.#pendingEvents.push(event);
+    // Appends of one tick share one promise: attach the handlers once per batch, not per event.
+    if (durable !== this.#lastCommit) {
+      this.#lastCommit = durable;
+      durable.then(
+        () => {
+          if (this.#ioError) this.#ioError = null;
+          if (this.#lastCommit === durable || this.#pendingEvents.length > 0) this.#notify();
+        },
+        (e) => {
+          this.#pendingEvents = [];
+          this.#ioError = e instanceof Error ? e : new Error(String(e));
+          this.#log.error("event log write failed: {error}", { error: this.#ioError.message });
+        },
+      );
+    }
     return durable;
+  }
+
+  /** Hands committed events to listeners, in order. */
+  #notify(): void {
+    const events = this.#pendingEvents;
+    this.#pendingEvents = [];
+    for (const e of events) for (const l of this.#listeners) l(e);
   }
 
   /** Records a definition when new or changed (an unchanged one keeps its state). */
@@ -543,7 +570,8 @@ export class Engine {
   ): TimerEntry {
     const entry: TimerEntry = { at, type, job, live: true, scheduledAt, run };
     this.#heap.push(entry);
-    if (at < this.#timerAt) this.#arm();
+    // While waking, the timer is re-armed once at the end instead of once per push.
+    if (!this.#waking && at < this.#timerAt) this.#arm();
     return entry;
   }
 
@@ -590,6 +618,16 @@ export class Engine {
     this.#timer = null;
     this.#timerAt = Infinity;
     const now = this.#clock.now();
+    this.#waking = true;
+    try {
+      this.#drain(now);
+    } finally {
+      this.#waking = false;
+    }
+    this.#arm();
+  }
+
+  #drain(now: number): void {
     for (;;) {
       const top = this.#heap.peek();
       // Timers may fire early (~1 ms): re-check the clock and re-arm rather than fire early.
@@ -653,9 +691,7 @@ export class Engine {
         if (entry.run && !entry.run.done) {
           entry.run.timeout = null;
           const ms = job.def.policy.timeoutMs!;
-          entry.run.controller.abort(
-            new DOMException(`timed out after ${fmtMs(ms)}`, "TimeoutError"),
-          );
+          abortRun(entry.run, new DOMException(`timed out after ${fmtMs(ms)}`, "TimeoutError"));
           this.#finish(job, entry.run, "timed_out", `timed out after ${fmtMs(ms)}`, null);
         }
         break;
@@ -886,7 +922,8 @@ export class Engine {
       idempotencyKey,
       trigger,
       startedAt: now,
-      controller: new AbortController(),
+      controller: null,
+      abortReason: undefined,
       done: false,
       timeout: null,
     };
@@ -895,10 +932,16 @@ export class Engine {
     if (timeoutMs !== null) {
       run.timeout = this.#push(job, "timeout", now + timeoutMs, scheduledAt, run);
     }
-    const execution = this.#execute(job, run, durable);
-    this.#executions.add(execution);
-    execution.finally(() => this.#executions.delete(execution));
-    return durable.then(() => runId);
+    this.#inFlight++;
+    this.#execute(job, run, durable).finally(() => {
+      if (--this.#inFlight === 0 && this.#drained) {
+        this.#drained();
+        this.#drained = null;
+      }
+    });
+    return trigger === "manual"
+      ? durable.then(() => runId)
+      : (durable as Promise<unknown> as Promise<string>);
   }
 
   async #execute(job: Registered, run: RunHandle, durable: Promise<void>): Promise<void> {
@@ -938,7 +981,9 @@ export class Engine {
       attempt: run.attempt,
       scheduledAt: new Date(run.scheduledAt),
       idempotencyKey: run.idempotencyKey,
-      signal: run.controller.signal,
+      get signal(): AbortSignal {
+        return signalOf(run);
+      },
       get log(): RunLogger {
         return log ??= runLogger(name, run.runId, run.attempt);
       },
@@ -1034,7 +1079,7 @@ export class Engine {
     run.done = true;
     job.runs?.delete(run.runId);
     run.timeout = this.#kill(run.timeout);
-    run.controller.abort(new DOMException(`cancelled (${reason})`, "AbortError"));
+    abortRun(run, new DOMException(`cancelled (${reason})`, "AbortError"));
     const now = this.#clock.now();
     this.#emit({
       type: "RUN_CANCELLED",
@@ -1122,6 +1167,19 @@ export class Engine {
 
 function anchorOf(job: Registered, now: number): number {
   return anchorFor(job.def.schedule, now);
+}
+
+function signalOf(run: RunHandle): AbortSignal {
+  if (!run.controller) {
+    run.controller = new AbortController();
+    if (run.abortReason !== undefined) run.controller.abort(run.abortReason);
+  }
+  return run.controller.signal;
+}
+
+function abortRun(run: RunHandle, reason: unknown): void {
+  if (run.controller) run.controller.abort(reason);
+  else run.abortReason = reason;
 }
 
 function busy(st: JobState): boolean {
