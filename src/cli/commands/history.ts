@@ -1,0 +1,52 @@
+/**
+ * `kron history <job> [--limit N] [--json]`: a job's past runs, most recent first.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./history.ts";
+ * import { memoryIo } from "../output.ts";
+ * await run(["backup", "--limit", "5"], memoryIo());
+ * ```
+ * @module
+ */
+import { expectPositionals, intFlag, parseFlags, stringFlag } from "../args.ts";
+import { dataDirForReads } from "../context.ts";
+import { type Io, toJson } from "../output.ts";
+import { openSource } from "../source.ts";
+import { runsTable } from "./status.ts";
+
+/** `kron history --help`. */
+export const help = `kron history <job> [--limit N] [--json]
+
+Shows a job's past run attempts, most recent first: run id, start time, attempt, trigger
+(schedule, manual, retry, catchup, recovery), outcome, exit code, duration and error.
+Retries of one occurrence share its scheduled time and count up their attempt.
+
+Flags:
+  --limit N         how many attempts (default 20)
+  --json            print JSON
+  --data-dir <dir>  data directory
+
+Examples:
+  kron history backup
+  kron history backup --limit 100 --json | jq '.[] | select(.outcome != "succeeded")'`;
+
+/** Runs `kron history`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    limit: { type: "string", short: "n" },
+    json: { type: "boolean" },
+  }, "history");
+  expectPositionals(positionals, 1, 1, "history", "<job>");
+  const limit = intFlag(flags, "limit", 20, "kron history");
+  const source = await openSource(await dataDirForReads(stringFlag(flags, "data-dir")), io);
+  try {
+    const runs = await source.runs(positionals[0], limit);
+    if (flags.json) io.out(toJson(runs));
+    else if (runs.length === 0) io.out(`no runs of ${positionals[0]} yet`);
+    else io.out(runsTable(runs, io.color));
+    return 0;
+  } finally {
+    source.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `kron pause <job> [--for 2h]`: pauses a job on the live runtime, optionally for a while.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./pause.ts";
+ * import { memoryIo } from "../output.ts";
+ * await run(["backup", "--for", "2h"], memoryIo());
+ * ```
+ * @module
+ */
+import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
+import { dataDirForReads } from "../context.ts";
+import { usage } from "../errors.ts";
+import { formatTime, type Io, toJson } from "../output.ts";
+import { requireLive } from "../source.ts";
+import { parseDuration } from "../../schedule/duration.ts";
+
+/** `kron pause --help`. */
+export const help = `kron pause <job> [--for <duration>] [--json]
+
+Pauses a job without editing the job file: no new runs start (a run in flight finishes).
+With --for it resumes by itself after that long; otherwise "kron resume <job>" resumes it.
+Occurrences that fall inside the pause are skipped, not caught up. A pause survives restarts.
+
+Needs a running kron (exit 1 otherwise).
+
+Flags:
+  --for <duration>  e.g. 30m, 2h, 1d
+  --json            print the job's status
+  --data-dir <dir>  data directory
+
+Examples:
+  kron pause backup
+  kron pause report.weekly --for 24h`;
+
+/** Runs `kron pause`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    for: { type: "string" },
+    json: { type: "boolean" },
+  }, "pause");
+  expectPositionals(positionals, 1, 1, "pause", "<job>");
+  const duration = stringFlag(flags, "for");
+  if (duration !== undefined) {
+    try {
+      if (parseDuration(duration, "--for") <= 0) throw new Error("must be longer than 0");
+    } catch (e) {
+      throw usage(
+        `kron pause: --for ${JSON.stringify(duration)}: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+  }
+  const admin = await requireLive(await dataDirForReads(stringFlag(flags, "data-dir")), "pause");
+  try {
+    const job = await admin.pause(positionals[0], duration);
+    if (flags.json) io.out(toJson(job ?? { name: positionals[0], state: "paused" }));
+    else if (job?.pausedUntil) {
+      io.out(`paused ${positionals[0]} until ${formatTime(job.pausedUntil)}`);
+    } else io.out(`paused ${positionals[0]}`);
+    return 0;
+  } finally {
+    admin.close();
+  }
+}

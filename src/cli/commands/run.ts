@@ -1,0 +1,260 @@
+/**
+ * `kron run [file]`: runs a job file's jobs in the foreground until SIGINT/SIGTERM (graceful
+ * shutdown within the configured timeout; a second signal exits at once). SIGHUP reloads the
+ * file. Serves the admin API on `<dataDir>/kron.sock` so the other commands can reach it.
+ *
+ * Everything about the file is checked before the data dir is opened: an invalid file or a
+ * command the `--allow-run` grant does not cover exits 2 and leaves the data dir untouched.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./run.ts";
+ * import { consoleIo } from "../output.ts";
+ * Deno.exit(await run(["jobs.toml", "--allow-run"], consoleIo()));
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
+import {
+  dataDirForFile,
+  dataDirForReads,
+  defaultJobFileCandidates,
+  findDefaultJobFile,
+  pidFilePath,
+  socketPath,
+} from "../context.ts";
+import { failure, usage } from "../errors.ts";
+import { configureLogging, isLogFormat } from "../logging.ts";
+import type { Io } from "../output.ts";
+import { extractPermissions } from "../permissions.ts";
+import type { Permissions } from "../../jobs/runtime.ts";
+
+/** `kron run --help`. */
+export const help = `kron run [file] [--allow-run[=prog,…]] [--allow-net[=…]] [--allow-read[=…]]
+         [--allow-write[=…]] [--allow-env[=…]] [--allow-sys] [--http host:port]
+
+Runs the jobs of a job file (jobs.toml or jobs.ts) in the foreground, logging one line per
+event to stderr. Ctrl-C or SIGTERM shuts down gracefully: running jobs get up to
+shutdown_timeout (default 30s) to finish, then they are cancelled; a second Ctrl-C exits at
+once. SIGHUP (or "kron reload") re-reads the file.
+
+Without a file: ./jobs.toml, then ./jobs.ts, then $XDG_CONFIG_HOME/kron/jobs.toml.
+
+Permissions say what jobs may do, Deno-style. Command jobs need --allow-run (every program)
+or --allow-run=prog1,prog2 listing their programs; kron refuses to start otherwise.
+A value is only ever given with "=": "--allow-run jobs.toml" means all programs.
+
+Flags:
+  --allow-run[=…]          programs command jobs may run
+  --allow-net[=…], --allow-read[=…], --allow-write[=…], --allow-env[=…], --allow-sys
+                           grants for TS jobs (kept for their sandbox)
+  --http <host:port>       also serve the admin API over TCP (overrides [kron] http)
+  --data-dir <dir>         data directory (default: $KRON_DATA_DIR, [kron] data_dir, ./.kron)
+  --log-format text|json   log format (default: [kron] log_format, else text)
+
+Examples:
+  kron run jobs.toml --allow-run
+  kron run --allow-run=pg_dump,rsync --data-dir /var/lib/kron /etc/kron/jobs.toml
+  kron run jobs.ts --allow-net=api.example.com --log-format json`;
+
+const JOB_FILE_EXT = /\.(toml|ts|mts|js|mjs)$/i;
+
+/**
+ * The job file a runtime command should use: the argument, else the first default file. A
+ * name that is not a file but a job gets the koku hint `did you mean "kron trigger <name>"?`.
+ *
+ * @example
+ * ```ts
+ * import { resolveJobFile } from "./run.ts";
+ * await resolveJobFile("jobs.toml", undefined, "run"); // "jobs.toml"
+ * ```
+ */
+export async function resolveJobFile(
+  arg: string | undefined,
+  dataDirFlag: string | undefined,
+  command: string,
+): Promise<string> {
+  if (arg === undefined) {
+    const found = findDefaultJobFile();
+    if (found) return found;
+    throw usage(
+      `kron ${command}: no job file given and none found (${
+        defaultJobFileCandidates().join(", ")
+      }); create one with "kron init"`,
+    );
+  }
+  let exists = false;
+  try {
+    exists = (await Deno.stat(arg)).isFile;
+  } catch {
+    exists = false;
+  }
+  if (exists) return arg;
+  if (!JOB_FILE_EXT.test(arg) && await isKnownJob(arg, dataDirFlag)) {
+    throw usage(`"${arg}" is a job, not a job file: did you mean "kron trigger ${arg}"?`);
+  }
+  throw usage(`${arg}: file not found`);
+}
+
+/** Whether `name` is a job of the default job file or of the data dir. */
+async function isKnownJob(name: string, dataDirFlag: string | undefined): Promise<boolean> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) return false;
+  const file = findDefaultJobFile();
+  if (file) {
+    try {
+      const { loadJobFile } = await import("../../jobs/mod.ts");
+      if ((await loadJobFile(file)).jobs.some((j) => j.name === name)) return true;
+    } catch {
+      // An invalid default file says nothing about the name; the data dir may.
+    }
+  }
+  try {
+    const { readDataDir } = await import("../../store/mod.ts");
+    return (await readDataDir(await dataDirForReads(dataDirFlag))).state.jobs.has(name);
+  } catch {
+    return false;
+  }
+}
+
+/** The longest socket path a Unix domain socket takes (sun_path is 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * Throws a usage error when the data dir's socket path is too long for a Unix socket.
+ *
+ * @example
+ * ```ts
+ * import { checkSocketPath } from "./run.ts";
+ * checkSocketPath("/var/lib/kron"); // ok
+ * ```
+ */
+export function checkSocketPath(dataDir: string): void {
+  const path = socketPath(dataDir);
+  if (new TextEncoder().encode(path).length > MAX_SOCKET_PATH) {
+    throw usage(
+      `the admin socket ${path} is longer than ${MAX_SOCKET_PATH} bytes, the limit of a Unix ` +
+        `socket path: use a shorter --data-dir (e.g. /var/lib/kron)`,
+    );
+  }
+}
+
+/** Runs `kron run`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { permissions, rest } = extractPermissions(args);
+  const { flags, positionals } = parseFlags(rest, {
+    http: { type: "string" },
+    // Set by "kron daemon start" on the process it starts.
+    "daemon-child": { type: "boolean" },
+  }, "run");
+  expectPositionals(positionals, 0, 1, "run", "[file]");
+  const file = await resolveJobFile(positionals[0], stringFlag(flags, "data-dir"), "run");
+  return await runFile(file, permissions, flags, io);
+}
+
+async function runFile(
+  file: string,
+  permissions: Permissions,
+  flags: Record<string, string | boolean>,
+  _io: Io,
+): Promise<number> {
+  const formatFlag = stringFlag(flags, "log-format");
+  if (formatFlag !== undefined && !isLogFormat(formatFlag)) {
+    throw usage(`--log-format ${JSON.stringify(formatFlag)} must be text or json`);
+  }
+  const { loadJobFile, JobRuntime } = await import("../../jobs/mod.ts");
+  const jobFile = await loadJobFile(file);
+  const settings = jobFile.settings;
+  await configureLogging(formatFlag ?? settings.logFormat ?? "text");
+  const log = getLogger(["kron", "cli"]);
+  const dataDir = dataDirForFile(stringFlag(flags, "data-dir"), file, settings.dataDir);
+  checkSocketPath(dataDir);
+  const { Kron, VERSION } = await import("../../kron.ts");
+  const kron = new Kron({
+    dataDir,
+    timezone: settings.timezone ?? undefined,
+    durability: settings.durability ?? undefined,
+  });
+  const runtime = new JobRuntime(kron, { dataDir, permissions });
+  // Validates everything first: an invalid file exits 2 before the data dir is opened.
+  runtime.apply(jobFile);
+
+  const { connectAdmin } = await import("../admin.ts");
+  const other = await connectAdmin(dataDir);
+  if (other) {
+    other.close();
+    throw failure(`a kron runtime is already running on ${dataDir}`);
+  }
+  await kron.start();
+
+  const reload = async () => {
+    const next = await loadJobFile(file);
+    const result = runtime.apply(next);
+    log.info("reloaded {file}: {added} added, {changed} changed, {removed} removed", {
+      file,
+      added: result.added.length,
+      changed: result.changed.length,
+      removed: result.removed.length,
+      addedJobs: result.added,
+      changedJobs: result.changed,
+      removedJobs: result.removed,
+    });
+    return result;
+  };
+  const { startAdmin } = await import("../serve.ts");
+  let server;
+  try {
+    server = await startAdmin(kron, {
+      dataDir,
+      http: stringFlag(flags, "http") ?? settings.http,
+      reload,
+    });
+  } catch (e) {
+    await kron.shutdown({ timeout: 0 });
+    throw e;
+  }
+  const pidFile = pidFilePath(dataDir);
+  await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
+
+  log.info("kron {version} running {jobs} jobs from {file} (data dir {dataDir}, pid {pid})", {
+    version: VERSION,
+    jobs: jobFile.jobs.length,
+    file,
+    dataDir,
+    pid: Deno.pid,
+  });
+
+  const signal = await new Promise<Deno.Signal>((resolve) => {
+    let stopping = false;
+    const stop = (sig: Deno.Signal) => {
+      if (stopping) {
+        log.warn("second {signal}: exiting without waiting for running jobs", { signal: sig });
+        Deno.exit(130);
+      }
+      stopping = true;
+      resolve(sig);
+    };
+    Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+    Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+    Deno.addSignalListener("SIGHUP", () => {
+      reload().catch((e) => {
+        log.error("reload failed, nothing changed: {error}", {
+          error: (e instanceof Error ? e.message : String(e)).split("\n")[0],
+        });
+      });
+    });
+  });
+
+  const timeout = settings.shutdownTimeout ?? "30s";
+  log.info("{signal}: shutting down (running jobs get up to {timeout})", { signal, timeout });
+  await kron.shutdown({ timeout });
+  await runtime.close();
+  await server.close();
+  try {
+    if ((await Deno.readTextFile(pidFile)).trim() === String(Deno.pid)) await Deno.remove(pidFile);
+  } catch {
+    // Already gone.
+  }
+  log.info("stopped");
+  return 0;
+}

@@ -1,0 +1,50 @@
+/**
+ * `kron trigger <job> [--json]`: starts a run now on the live runtime and prints its run id
+ * once `RUN_STARTED` is durable. Refused (exit 1) under `overlap = "skip"` while a run is in
+ * flight.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./trigger.ts";
+ * import { memoryIo } from "../output.ts";
+ * await run(["backup"], memoryIo());
+ * ```
+ * @module
+ */
+import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
+import { dataDirForReads } from "../context.ts";
+import { type Io, toJson } from "../output.ts";
+import { requireLive } from "../source.ts";
+
+/** `kron trigger --help`. */
+export const help = `kron trigger <job> [--json]
+
+Starts a run of a job now (koku's "run"). The run follows the job's retries and timeout; its
+idempotency key is "<job>:manual:<run id>". Prints the run id once the start is durable; the
+command does not wait for the run to finish (see "kron logs <job> -f").
+
+Needs a running kron (exit 1 otherwise). Refused with exit 1 while the job is running and its
+overlap policy is "skip".
+
+Flags:
+  --json            print {"job": …, "runId": …}
+  --data-dir <dir>  data directory
+
+Examples:
+  kron trigger backup
+  kron trigger backup && kron logs backup -f`;
+
+/** Runs `kron trigger`. */
+export async function run(args: string[], io: Io): Promise<number> {
+  const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "trigger");
+  expectPositionals(positionals, 1, 1, "trigger", "<job>");
+  const admin = await requireLive(await dataDirForReads(stringFlag(flags, "data-dir")), "trigger");
+  try {
+    const runId = await admin.trigger(positionals[0]);
+    if (flags.json) io.out(toJson({ job: positionals[0], runId }));
+    else io.out(`triggered ${positionals[0]}: run ${runId}`);
+    return 0;
+  } finally {
+    admin.close();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The CLI's dispatcher: finds the subcommand, loads only its module (read commands stay fast
+ * because the engine, the loaders and the API server are imported by the commands that need
+ * them), and turns any error into one line on stderr and an exit code (0 ok, 1 runtime error,
+ * 2 usage or configuration error).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * const code = await main(["status", "--json"]);
+ * Deno.exit(code);
+ * ```
+ * @module
+ */
+import { closest } from "./args.ts";
+import { errorLine, EXIT_USAGE, exitCodeOf } from "./errors.ts";
+import { consoleIo, type Io, paint } from "./output.ts";
+
+/** What every command module exports. */
+export interface CommandModule {
+  /** The text of `kron <command> --help`. */
+  help: string;
+  /** Runs the command with the arguments after its name; resolves to the exit code. */
+  run(args: string[], io: Io): Promise<number>;
+}
+
+interface Entry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** The subcommands, in the order `kron --help` lists them. */
+export const COMMANDS: Record<string, Entry> = {
+  run: {
+    summary: "run the jobs of a job file in the foreground",
+    load: () => import("./commands/run.ts"),
+  },
+  daemon: {
+    summary: "start, stop or inspect kron in the background",
+    load: () => import("./commands/daemon.ts"),
+  },
+  status: {
+    summary: "show jobs: state, last run, exit, next run",
+    load: () => import("./commands/status.ts"),
+  },
+  history: { summary: "show a job's past runs", load: () => import("./commands/history.ts") },
+  logs: {
+    summary: "show (or follow) a run's captured output",
+    load: () => import("./commands/logs.ts"),
+  },
+  trigger: { summary: "start a run of a job now", load: () => import("./commands/trigger.ts") },
+  pause: {
+    summary: "pause a job (optionally for a while)",
+    load: () => import("./commands/pause.ts"),
+  },
+  resume: { summary: "resume a paused or stopped job", load: () => import("./commands/resume.ts") },
+  reload: {
+    summary: "re-read the job file and apply the changes",
+    load: () => import("./commands/reload.ts"),
+  },
+  check: {
+    summary: "validate a job file and preview next run times",
+    load: () => import("./commands/check.ts"),
+  },
+  init: {
+    summary: "write a commented example jobs.toml or jobs.ts",
+    load: () => import("./commands/init.ts"),
+  },
+  compact: {
+    summary: "snapshot the state and drop old log segments",
+    load: () => import("./commands/compact.ts"),
+  },
+  repair: {
+    summary: "make a data dir with a corrupt log usable again",
+    load: () => import("./commands/repair.ts"),
+  },
+  forget: {
+    summary: "forget an orphaned job and its history",
+    load: () => import("./commands/forget.ts"),
+  },
+  version: { summary: "print the version", load: () => import("./commands/version.ts") },
+};
+
+/** Global flags that take a value (so the value is not mistaken for the command). */
+const VALUE_FLAGS = new Set(["--data-dir", "--log-format"]);
+
+/**
+ * The text of `kron --help`.
+ *
+ * @example
+ * ```ts
+ * import { mainHelp } from "./main.ts";
+ * mainHelp().startsWith("kron"); // true
+ * ```
+ */
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, e]) =>
+    `  ${name.padEnd(width)}  ${e.summary}`
+  );
+  return `kron: a job scheduler whose every run is an event in a durable log
+
+Usage: kron <command> [arguments] [flags]
+
+Commands:
+${lines.join("\n")}
+
+Global flags:
+  --data-dir <dir>        data directory (default: $KRON_DATA_DIR, the job file's
+                          [kron] data_dir, else ./.kron)
+  --log-format text|json  log format of the runtime (run, daemon start)
+  -h, --help              help for kron or a command
+
+Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
+Run "kron <command> --help" for a command's flags and examples.`;
+}
+
+/**
+ * Runs the CLI with `args` (without the program name) and resolves to the exit code. Never
+ * throws: errors are printed as one line.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * import { memoryIo } from "./output.ts";
+ * const io = memoryIo();
+ * await main(["--help"], io); // 0
+ * ```
+ */
+export async function main(args: string[], io: Io = consoleIo()): Promise<number> {
+  try {
+    let index = -1;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === "--") break;
+      if (VALUE_FLAGS.has(a)) {
+        i++;
+        continue;
+      }
+      if (!a.startsWith("-")) {
+        index = i;
+        break;
+      }
+    }
+    if (index === -1) {
+      if (args.includes("--version") || args.includes("-V")) {
+        return await (await COMMANDS.version.load()).run([], io);
+      }
+      const asked = args.includes("--help") || args.includes("-h");
+      (asked ? io.out : io.err)(mainHelp());
+      return asked ? 0 : EXIT_USAGE;
+    }
+    const name = args[index];
+    const rest = [...args.slice(0, index), ...args.slice(index + 1)];
+    if (name === "help") {
+      const topic = rest.find((a) => !a.startsWith("-"));
+      if (topic && COMMANDS[topic]) io.out((await COMMANDS[topic].load()).help);
+      else io.out(mainHelp());
+      return 0;
+    }
+    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!entry) {
+      const guess = closest(name, Object.keys(COMMANDS));
+      const hint = guess ? `; did you mean "kron ${guess}"?` : ` (see "kron --help")`;
+      io.err(`${errorPrefix(io)}unknown command "${name}"${hint}`);
+      return EXIT_USAGE;
+    }
+    const mod = await entry.load();
+    const end = rest.indexOf("--");
+    const flags = end === -1 ? rest : rest.slice(0, end);
+    if (flags.includes("--help") || flags.includes("-h")) {
+      io.out(mod.help);
+      return 0;
+    }
+    return await mod.run(rest, io);
+  } catch (e) {
+    io.err(`${errorPrefix(io)}${errorLine(e)}`);
+    return exitCodeOf(e);
+  }
+}
+
+function errorPrefix(io: Io): string {
+  return `${paint("error", "red", io.errColor)}: `;
+}

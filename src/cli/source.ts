@@ -1,0 +1,135 @@
+/**
+ * Where read commands get their data: the live runtime over `<dataDir>/kron.sock` when one
+ * answers, else a read-only replay of the data dir (noted on stderr as
+ * "(offline: read from the data dir)"). Mutating commands use {@link requireLive}, which
+ * fails with exit 1 when no runtime is running.
+ *
+ * @example
+ * ```ts
+ * import { openSource } from "./source.ts";
+ * import { consoleIo } from "./output.ts";
+ * const source = await openSource("/srv/kron", consoleIo());
+ * console.table((await source.jobs()).map((j) => [j.name, j.state]));
+ * ```
+ * @module
+ */
+import { failure } from "./errors.ts";
+import type { Io } from "./output.ts";
+import { connectAdmin, type LiveAdmin } from "./admin.ts";
+import { type JobView, plain, type RunView } from "./views.ts";
+
+/** Read access to jobs and runs, live or offline. */
+export interface Source {
+  /** True when a runtime answered. */
+  readonly live: boolean;
+  jobs(): Promise<JobView[]>;
+  job(name: string): Promise<JobView>;
+  runs(name: string, limit: number): Promise<RunView[]>;
+  run(id: string): Promise<RunView>;
+  /** A run's captured output (command jobs); null when there is none. */
+  runLog(id: string): Promise<string | null>;
+  close(): void;
+}
+
+/**
+ * The live runtime if one answers on the socket, else the offline reader.
+ *
+ * @example
+ * ```ts
+ * import { openSource } from "./source.ts";
+ * import { memoryIo } from "./output.ts";
+ * const s = await openSource(Deno.makeTempDirSync(), memoryIo());
+ * s.live; // false
+ * ```
+ */
+export async function openSource(dataDir: string, io: Io): Promise<Source> {
+  const admin = await connectAdmin(dataDir);
+  if (admin) return liveSource(admin);
+  io.err("(offline: read from the data dir)");
+  return await offlineSource(dataDir);
+}
+
+/**
+ * The live runtime, or a runtime error (exit 1) saying none runs on `dataDir`.
+ *
+ * @example
+ * ```ts
+ * import { requireLive } from "./source.ts";
+ * const admin = await requireLive("/srv/kron", "trigger");
+ * await admin.trigger("backup");
+ * ```
+ */
+export async function requireLive(dataDir: string, command: string): Promise<LiveAdmin> {
+  const admin = await connectAdmin(dataDir);
+  if (admin) return admin;
+  throw failure(
+    `kron ${command}: no kron runtime is running on ${dataDir} ` +
+      `(start one with "kron run" or "kron daemon start", or pass --data-dir)`,
+  );
+}
+
+function liveSource(admin: LiveAdmin): Source {
+  return {
+    live: true,
+    jobs: () => admin.jobs(),
+    job: (name) => admin.job(name),
+    runs: (name, limit) => admin.runs(name, limit),
+    run: (id) => admin.run(id),
+    runLog: (id) => admin.runLog(id),
+    close: () => admin.close(),
+  };
+}
+
+async function offlineSource(dataDir: string): Promise<Source> {
+  // Imported here: live reads never pay for the store's replay code.
+  const { readDataDir } = await import("../store/mod.ts");
+  const { toJobStatus, toRunRecord } = await import("../engine/views.ts");
+  const view = await readDataDir(dataDir);
+  const state = view.state;
+  const unknown = (name: string) => failure(`no job named "${name}" in ${dataDir}`);
+  // Offline nothing is scheduled, so there is no next run to show.
+  const job = (name: string): JobView => {
+    const st = state.jobs.get(name);
+    if (!st) throw unknown(name);
+    return plain<JobView>(toJobStatus(st, false, null));
+  };
+  return {
+    live: false,
+    jobs: () => Promise.resolve([...state.jobs.keys()].map(job)),
+    job: (name) => Promise.resolve().then(() => job(name)),
+    runs: async (name, limit) => {
+      if (!state.jobs.has(name)) throw unknown(name);
+      return plain<RunView[]>((await view.history(name, { limit })).map(toRunRecord));
+    },
+    run: async (id) => {
+      const run = await view.findRun(id);
+      if (!run) throw failure(`no run with id "${id}" in ${dataDir}`);
+      return plain<RunView>(toRunRecord(run));
+    },
+    runLog: async (id) => {
+      const run = await view.findRun(id);
+      if (!run) throw failure(`no run with id "${id}" in ${dataDir}`);
+      return await readRunLog(dataDir, run.job, id);
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * Reads `<dataDir>/runs/<job>/<id>.log`; null when it does not exist.
+ *
+ * @example
+ * ```ts
+ * import { readRunLog } from "./source.ts";
+ * await readRunLog("/srv/kron", "backup", "01J0000000000000000000000"); // null
+ * ```
+ */
+export async function readRunLog(dataDir: string, job: string, id: string): Promise<string | null> {
+  if (/[/\\]|\.\./.test(job) || /[/\\]|\.\./.test(id)) return null;
+  try {
+    return await Deno.readTextFile(`${dataDir}/runs/${job}/${id}.log`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The door to `src/jobs`: job files (TOML and TS loaders, validation), `defineJobs` for
+ * `jobs.ts`, the command executor, and the runtime that turns a job file into engine jobs.
+ *
+ * @example
+ * ```ts
+ * import { loadJobFile, describeSchedule } from "./mod.ts";
+ * const file = await loadJobFile("jobs.toml");
+ * for (const job of file.jobs) console.log(job.name, describeSchedule(job.options));
+ * ```
+ * @module
+ */
+export { describeSchedule, JobFileError, jobFileKind, loadJobFile } from "./job_file.ts";
+export type {
+  CommandSpec as JobCommandSpec,
+  Durability,
+  JobDefinition,
+  JobFile,
+  JobPermissions,
+  OnFailure,
+  RuntimeSettings,
+} from "./job_file.ts";
+export { defineJobs } from "./define.ts";
+export type { JobSpec, JobSpecs, KronSettings } from "./define.ts";
+export {
+  CommandAbortedError,
+  commandArgv,
+  CommandSpawnError,
+  createCommandExecutor,
+  defaultBaseEnv,
+} from "./command.ts";
+export type { CommandExecutorOptions, CommandSpec, SpawnInfo } from "./command.ts";
+export { splitCommand } from "./argv.ts";
+export { killLeftoverGroup } from "./process_tree.ts";
+export { runLogPath } from "./run_log.ts";
+export {
+  checkRunPermission,
+  commandProgram,
+  emptyPermissions,
+  inProcessExecutor,
+  JobRuntime,
+  runAllowed,
+  verifyJobFile,
+} from "./runtime.ts";
+export type {
+  ApplyResult,
+  FunctionExecutorFactory,
+  Grant,
+  JobRuntimeOptions,
+  Permissions,
+} from "./runtime.ts";

@@ -1,0 +1,538 @@
+/**
+ * Turns a loaded {@link JobFile} into jobs of a running {@link Kron}: builds each job's
+ * executor (command jobs through the command executor, function jobs from `jobs.ts`), checks
+ * command jobs against the `--allow-run` grant, applies a file (first load and reload) as a
+ * diff, records `RUN_SPAWNED` and fires
+ * `on_failure` hooks (a command, or a JSON POST to an http(s) URL).
+ *
+ * Everything that can be wrong with a file is checked before the engine is touched, so an
+ * invalid file changes nothing (reload keeps the jobs that run, a first start never opens the
+ * data dir).
+ *
+ * @example
+ * ```ts
+ * import { Kron } from "../kron.ts";
+ * import { loadJobFile } from "./job_file.ts";
+ * import { JobRuntime, emptyPermissions } from "./runtime.ts";
+ * const kron = new Kron({ dataDir: "/tmp/kron-demo" });
+ * const runtime = new JobRuntime(kron, {
+ *   dataDir: "/tmp/kron-demo",
+ *   permissions: { ...emptyPermissions(), run: true },
+ * });
+ * runtime.apply(await loadJobFile("jobs.toml"));
+ * await kron.start();
+ * // … later
+ * await kron.shutdown({ timeout: "30s" });
+ * await runtime.close();
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { buildDefinition } from "../engine/definition.ts";
+import type { Executor, RunContext } from "../engine/types.ts";
+import type { Kron } from "../kron.ts";
+import type { JobKind, KronEvent } from "../store/events.ts";
+import { splitCommand } from "./argv.ts";
+import { commandArgv, createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";
+import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "./job_file.ts";
+
+/** A permission grant: `true` = all, `false` = none, a list = only these. */
+export type Grant = boolean | string[];
+
+/**
+ * What the jobs of a runtime may do, from `kron run`'s `--allow-*` flags. Only `run` is
+ * enforced so far (command jobs); the rest is kept for the sandboxed TS workers.
+ *
+ * @example
+ * ```ts
+ * import type { Permissions } from "./runtime.ts";
+ * const p: Permissions = { run: ["pg_dump"], net: true, read: false, write: false, env: false, sys: false };
+ * ```
+ */
+export interface Permissions {
+  read: Grant;
+  write: Grant;
+  net: Grant;
+  env: Grant;
+  run: Grant;
+  sys: Grant;
+}
+
+/**
+ * No permission at all.
+ *
+ * @example
+ * ```ts
+ * import { emptyPermissions } from "./runtime.ts";
+ * emptyPermissions().run; // false
+ * ```
+ */
+export function emptyPermissions(): Permissions {
+  return { read: false, write: false, net: false, env: false, run: false, sys: false };
+}
+
+/** Builds the executor of a function (`run`) job; swapped for the sandboxed worker later. */
+export type FunctionExecutorFactory = (job: JobDefinition, permissions: Permissions) => Executor;
+
+/**
+ * Runs a `jobs.ts` function in this process: it gets the run context and its result or throw
+ * is the outcome.
+ *
+ * @example
+ * ```ts
+ * import { inProcessExecutor, emptyPermissions } from "./runtime.ts";
+ * // const exec = inProcessExecutor(jobDefinition, emptyPermissions());
+ * ```
+ */
+export const inProcessExecutor: FunctionExecutorFactory = (job) => {
+  const fn = job.run!;
+  return async (ctx) => {
+    await fn(ctx);
+  };
+};
+
+/** Options of {@link JobRuntime}. */
+export interface JobRuntimeOptions {
+  /** The data dir (absolute); run logs go to `<dataDir>/runs`. */
+  dataDir: string;
+  /** The `--allow-*` grants. */
+  permissions: Permissions;
+  /** Executor factory of function jobs (default {@link inProcessExecutor}). */
+  functionExecutor?: FunctionExecutorFactory;
+  /** Output kept per run (default: the command executor's 1 MiB). */
+  logCapBytes?: number;
+  /** SIGTERM → SIGKILL grace for command jobs (default 5 s). */
+  killGraceMs?: number;
+  /** How long an `on_failure` hook may take (default 30 s). */
+  hookTimeoutMs?: number;
+}
+
+/** What {@link JobRuntime.apply} changed. */
+export interface ApplyResult {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: string[];
+}
+
+/** A job ready for the engine. */
+interface Prepared {
+  def: JobDefinition;
+  executor: Executor;
+  kind: JobKind;
+  command: string | string[] | null;
+  env: Record<string, string> | null;
+}
+
+/**
+ * Checks every command (and `on_failure` command) against the `run` grant. Throws a
+ * {@link JobFileError} naming the file, job, program and the flag that would allow it.
+ *
+ * @example
+ * ```ts
+ * import { checkRunPermission, emptyPermissions } from "./runtime.ts";
+ * // checkRunPermission(file, { ...emptyPermissions(), run: ["rsync"] });
+ * ```
+ */
+export function checkRunPermission(file: JobFile, permissions: Permissions): void {
+  for (const job of file.jobs) {
+    if (job.command) {
+      const program = commandProgram(job.command.argv ?? job.command.text ?? "", job.command.shell);
+      requireRun(file, job, "command", program, permissions.run);
+    }
+    if (job.onFailure && "command" in job.onFailure) {
+      requireRun(
+        file,
+        job,
+        "on_failure",
+        commandProgram(job.onFailure.command, false),
+        permissions.run,
+      );
+    }
+  }
+}
+
+/**
+ * The program a command runs: its first word, or `/bin/sh` with `shell = true`.
+ *
+ * @example
+ * ```ts
+ * import { commandProgram } from "./runtime.ts";
+ * commandProgram("pg_dump -Fc db", false); // "pg_dump"
+ * commandProgram("a | b", true); // "/bin/sh"
+ * ```
+ */
+export function commandProgram(command: string | string[], shell: boolean): string {
+  if (shell) return "/bin/sh";
+  const argv = typeof command === "string" ? splitCommand(command) : command;
+  return argv[0] ?? "";
+}
+
+/**
+ * Whether `grant` allows running `program`. Like Deno: a bare name in the list allows that
+ * name (and any path ending in it); a path in the list allows that path and its bare name.
+ *
+ * @example
+ * ```ts
+ * import { runAllowed } from "./runtime.ts";
+ * runAllowed(["rsync"], "rsync"); // true
+ * runAllowed(["/bin/sh"], "sh"); // true
+ * runAllowed(["rsync"], "curl"); // false
+ * ```
+ */
+export function runAllowed(grant: Grant, program: string): boolean {
+  if (grant === true) return true;
+  if (grant === false) return false;
+  const base = program.slice(program.lastIndexOf("/") + 1);
+  return grant.some((entry) => {
+    if (entry === program) return true;
+    const entryBase = entry.slice(entry.lastIndexOf("/") + 1);
+    // A path entry allows its bare name (found on PATH); a bare entry allows a path to it.
+    if (entry.includes("/")) return !program.includes("/") && entryBase === program;
+    return entry === base;
+  });
+}
+
+function requireRun(
+  file: JobFile,
+  job: JobDefinition,
+  field: string,
+  program: string,
+  grant: Grant,
+) {
+  if (runAllowed(grant, program)) return;
+  const name = program.slice(program.lastIndexOf("/") + 1) || program;
+  const problem = grant === false
+    ? `${field} runs ${JSON.stringify(program)} but command jobs need --allow-run ` +
+      `(all programs) or --allow-run=${name}`
+    : `${field} runs ${JSON.stringify(program)}, which --allow-run=${
+      (grant as string[]).join(",")
+    } ` +
+      `does not include (add it: --allow-run=${[...(grant as string[]), name].join(",")})`;
+  throw new JobFileError({ file: file.path, line: job.source.line, job: job.name, field, problem });
+}
+
+/**
+ * Checks a job file the way {@link JobRuntime.apply} does before touching the engine: the
+ * `--allow-run` grant (skipped when `permissions` is null), each command's words, duplicate
+ * names, and the engine's own validation of every definition. Throws a {@link JobFileError}.
+ *
+ * @example
+ * ```ts
+ * import { loadJobFile } from "./job_file.ts";
+ * import { verifyJobFile } from "./runtime.ts";
+ * verifyJobFile(await loadJobFile("jobs.toml"), null); // throws if `kron run` would refuse it
+ * ```
+ */
+export function verifyJobFile(file: JobFile, permissions: Permissions | null): void {
+  if (permissions) checkRunPermission(file, permissions);
+  const seen = new Set<string>();
+  for (const def of file.jobs) {
+    const at = { file: file.path, line: def.source.line };
+    if (seen.has(def.name)) {
+      throw new JobFileError({ ...at, job: def.name, problem: "defined twice" });
+    }
+    seen.add(def.name);
+    let command: string | string[] | null = null;
+    if (def.command) {
+      const spec = commandSpecOf(file, def);
+      command = spec.command;
+      try {
+        commandArgv(spec);
+      } catch (e) {
+        throw new JobFileError({
+          ...at,
+          job: def.name,
+          field: "command",
+          problem: (e instanceof Error ? e.message : String(e)).replace(/^command: /, ""),
+        });
+      }
+    }
+    try {
+      // The engine's own validation, run now so one bad definition stops the whole file.
+      buildDefinition(def.name, def.options, def.command ? "command" : "function", {
+        command,
+        env: def.command?.env ?? null,
+      });
+    } catch (e) {
+      throw new JobFileError({ ...at, problem: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}
+
+/** The command executor's spec for a command job (`dir` resolved against the file). */
+function commandSpecOf(file: JobFile, def: JobDefinition) {
+  const c = def.command!;
+  return {
+    command: c.argv ?? c.text ?? "",
+    shell: c.shell,
+    dir: c.dir === null ? undefined : resolveFrom(file.path, c.dir),
+    env: c.env,
+  };
+}
+
+/**
+ * Applies job files to a {@link Kron} and runs the hooks around them. One per runtime.
+ *
+ * @example
+ * ```ts
+ * import { Kron } from "../kron.ts";
+ * import { JobRuntime, emptyPermissions } from "./runtime.ts";
+ * const kron = new Kron({ dataDir: "/tmp/kron-demo" });
+ * const runtime = new JobRuntime(kron, { dataDir: "/tmp/kron-demo", permissions: emptyPermissions() });
+ * ```
+ */
+export class JobRuntime {
+  readonly #kron: Kron;
+  readonly #opts: JobRuntimeOptions;
+  readonly #log = getLogger(["kron", "runtime"]);
+  /** The jobs this runtime defined, by name (their current definitions). */
+  readonly #jobs = new Map<string, JobDefinition>();
+  /** Command executions and hooks in flight: shutdown waits for their process groups. */
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #unsubscribe: () => void;
+  #file: JobFile | null = null;
+
+  /** Creates the runtime and subscribes to the engine's events (hooks, leftovers). */
+  constructor(kron: Kron, options: JobRuntimeOptions) {
+    this.#kron = kron;
+    this.#opts = options;
+    this.#unsubscribe = kron.onEvent((e) => this.#onEvent(e));
+  }
+
+  /** The file applied last, or null. */
+  get file(): JobFile | null {
+    return this.#file;
+  }
+
+  /**
+   * Checks a file completely (permissions, commands, definitions) without changing anything.
+   * Throws a {@link JobFileError} or `KronError` (exit 2 in the CLI).
+   */
+  validate(file: JobFile): void {
+    this.#prepareAll(file);
+  }
+
+  /**
+   * Applies a file: new jobs are defined, changed ones replaced, missing ones removed. All
+   * checks run first, so a file with a problem throws and changes nothing.
+   */
+  apply(file: JobFile): ApplyResult {
+    const prepared = this.#prepareAll(file);
+    const engine = this.#kron.engine;
+    const result: ApplyResult = { added: [], changed: [], removed: [], unchanged: [] };
+    const names = new Set(prepared.map((p) => p.def.name));
+    for (const name of [...this.#jobs.keys()]) {
+      if (names.has(name)) continue;
+      engine.undefine(name);
+      this.#jobs.delete(name);
+      result.removed.push(name);
+    }
+    for (const p of prepared) {
+      const before = engine.definitionHash(p.def.name);
+      engine.define(p.def.name, p.def.options, p.executor, {
+        kind: p.kind,
+        command: p.command,
+        env: p.env,
+        replace: true,
+      });
+      this.#jobs.set(p.def.name, p.def);
+      const after = engine.definitionHash(p.def.name);
+      if (before === null) result.added.push(p.def.name);
+      else if (before !== after) result.changed.push(p.def.name);
+      else result.unchanged.push(p.def.name);
+    }
+    this.#file = file;
+    return result;
+  }
+
+  /** Waits for command processes and hooks still in flight (after `kron.shutdown()`). */
+  async close(): Promise<void> {
+    this.#unsubscribe();
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #prepareAll(file: JobFile): Prepared[] {
+    verifyJobFile(file, this.#opts.permissions);
+    return file.jobs.map((def) => this.#prepare(file, def));
+  }
+
+  #prepare(file: JobFile, def: JobDefinition): Prepared {
+    if (def.command) {
+      const spec = commandSpecOf(file, def);
+      const exec = createCommandExecutor(spec, {
+        logDir: `${this.#opts.dataDir}/runs`,
+        logCapBytes: this.#opts.logCapBytes,
+        killGraceMs: this.#opts.killGraceMs,
+        onSpawn: (ctx, info) => this.#spawned(ctx, info),
+      });
+      return {
+        def,
+        executor: this.#track(exec),
+        kind: "command",
+        command: spec.command,
+        env: Object.keys(def.command.env).length > 0 ? def.command.env : null,
+      };
+    }
+    const factory = this.#opts.functionExecutor ?? inProcessExecutor;
+    return {
+      def,
+      executor: factory(def, this.#opts.permissions),
+      kind: "function",
+      command: null,
+      env: null,
+    };
+  }
+
+  /** Tracks an executor's promise so shutdown can wait for its process group to be gone. */
+  #track(exec: Executor): Executor {
+    return (ctx) => {
+      const p = Promise.resolve(exec(ctx));
+      this.#hold(p);
+      return p;
+    };
+  }
+
+  #hold(p: Promise<unknown>): void {
+    const held = p.catch(() => {}).finally(() => this.#pending.delete(held));
+    this.#pending.add(held);
+  }
+
+  #spawned(ctx: RunContext, info: SpawnInfo): void {
+    this.#log.debug("run {job} {runId} attempt {attempt} spawned pid {pid}", {
+      job: ctx.job,
+      runId: ctx.runId,
+      attempt: ctx.attempt,
+      pid: info.pid,
+    });
+    // RUN_SPAWNED lets a restarted kron stop a leftover tree (Kron's onAbandoned does that).
+    this.#kron.engine.recordSpawn(ctx.job, ctx.runId, info);
+  }
+
+  #onEvent(event: KronEvent): void {
+    switch (event.type) {
+      case "RUN_FAILED":
+      case "RUN_TIMED_OUT": {
+        const def = this.#jobs.get(event.job);
+        // The occurrence's last attempt: the engine retries while attempt <= retries.
+        if (!def?.onFailure || event.attempt <= (def.options.retries ?? 0)) return;
+        this.#hold(this.#fireHook(def, def.onFailure, event));
+        break;
+      }
+    }
+  }
+
+  async #fireHook(
+    def: JobDefinition,
+    hook: OnFailure,
+    event: Extract<KronEvent, { type: "RUN_FAILED" | "RUN_TIMED_OUT" }>,
+  ): Promise<void> {
+    const outcome = event.type === "RUN_FAILED" ? "failed" : "timed_out";
+    const run = this.#kron.engine.state.jobs.get(def.name)?.recent.find((r) =>
+      r.id === event.runId
+    );
+    const payload = {
+      job: event.job,
+      runId: event.runId,
+      attempt: event.attempt,
+      outcome,
+      exitCode: event.exitCode,
+      error: event.error,
+      scheduledAt: run ? new Date(run.scheduledAt).toISOString() : null,
+      idempotencyKey: run?.idempotencyKey ?? null,
+      time: event.time,
+    };
+    const fields = {
+      job: event.job,
+      runId: event.runId,
+      attempt: event.attempt,
+      outcome,
+      exitCode: event.exitCode,
+    };
+    const timeoutMs = this.#opts.hookTimeoutMs ?? 30_000;
+    try {
+      if ("url" in hook) {
+        const res = await fetch(hook.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "user-agent": "kron" },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await res.body?.cancel();
+        if (!res.ok) throw new Error(`${hook.url} answered ${res.status}`);
+        this.#log.info("on_failure hook of {job} {runId} posted to {url}", {
+          ...fields,
+          url: hook.url,
+        });
+      } else {
+        const code = await runHook(hook.command, payload, timeoutMs);
+        if (code !== 0) throw new Error(`hook command exited with ${code}`);
+        this.#log.info("on_failure hook of {job} {runId} ran", fields);
+      }
+    } catch (e) {
+      const error = e instanceof Error && e.name === "TimeoutError"
+        ? `timed out after ${timeoutMs} ms`
+        : (e instanceof Error ? e.message : String(e)).split("\n")[0];
+      this.#log.error("on_failure hook of {job} {runId} failed: {hookError}", {
+        ...fields,
+        hookError: error,
+      });
+    }
+  }
+}
+
+/** Runs an on_failure command with the failure in `KRON_*` variables; resolves its exit code. */
+async function runHook(
+  command: string | string[],
+  p: {
+    job: string;
+    runId: string;
+    attempt: number;
+    outcome: string;
+    exitCode: number | null;
+    error: string;
+    scheduledAt: string | null;
+    idempotencyKey: string | null;
+  },
+  timeoutMs: number,
+): Promise<number> {
+  const argv = typeof command === "string" ? splitCommand(command) : command;
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    clearEnv: true,
+    env: {
+      ...defaultBaseEnv(),
+      KRON_JOB: p.job,
+      KRON_RUN_ID: p.runId,
+      KRON_ATTEMPT: String(p.attempt),
+      KRON_OUTCOME: p.outcome,
+      KRON_EXIT_CODE: p.exitCode === null ? "" : String(p.exitCode),
+      KRON_ERROR: p.error,
+      KRON_SCHEDULED_AT: p.scheduledAt ?? "",
+      KRON_IDEMPOTENCY_KEY: p.idempotencyKey ?? "",
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, timeoutMs);
+  try {
+    return (await child.status).code;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `dir` relative to the job file's directory (absolute paths stay). */
+function resolveFrom(filePath: string, dir: string): string {
+  if (dir.startsWith("/")) return dir;
+  const slash = filePath.lastIndexOf("/");
+  const base = slash === -1 ? "." : filePath.slice(0, slash) || "/";
+  return dir === "." ? base : `${base}/${dir}`;
+}
