@@ -715,10 +715,10 @@ export class Engine {
     this.#armDue(job, st);
   }
 
-  #armDue(job: Registered, st: JobState): void {
+  #armDue(job: Registered, st: JobState, next?: number | null): void {
     job.due = this.#kill(job.due);
     if (st.paused || st.stopped) return;
-    const at = this.#nextDue(job, st);
+    const at = this.#nextDue(job, st, next);
     if (at !== null) job.due = this.#push(job, "due", at);
   }
 
@@ -730,8 +730,9 @@ export class Engine {
   }
 
   /** The next nominal occurrence, delayed by `onError: "backoff"` while failing. */
-  #nextDue(job: Registered, st: JobState): number | null {
-    const next = job.schedule.next(st.cursorAt, st.anchorAt);
+  #nextDue(job: Registered, st: JobState, known?: number | null): number | null {
+    // `known`: the caller already computed next(cursor) (the hot path of a due occurrence).
+    const next = known !== undefined ? known : job.schedule.next(st.cursorAt, st.anchorAt);
     if (next === null || job.def.policy.onError !== "backoff" || st.consecutiveFailures === 0) {
       return next;
     }
@@ -772,7 +773,7 @@ export class Engine {
     } else {
       this.#occurrence(job, st, at, "schedule", now);
     }
-    this.#armDue(job, st);
+    this.#armDue(job, st, st.cursorAt === at ? following : undefined);
   }
 
   /** Occurrences were missed (kron was down, the machine slept): never a burst (DESIGN §3). */

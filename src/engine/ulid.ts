@@ -12,7 +12,11 @@
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 let lastTime = -1;
+let lastPrefix = "";
 const lastRandom = new Uint8Array(16); // 16 base32 digits, 5 bits each
+let prefixTime = -1;
+// All 1,024 two-digit base32 strings: eight lookups build the random part.
+const PAIRS: string[] = Array.from({ length: 1024 }, (_, i) => ALPHABET[i >> 5] + ALPHABET[i & 31]);
 const pool = new Uint8Array(1024);
 let poolAt = pool.length;
 
@@ -42,16 +46,22 @@ export function ulid(ms: number): string {
     if (poolAt + 16 > pool.length) refill();
     for (let i = 0; i < 16; i++) lastRandom[i] = pool[poolAt++] & 31;
   }
-  let out = "";
-  let t = ms;
-  const time = new Array<string>(10);
-  for (let i = 9; i >= 0; i--) {
-    time[i] = ALPHABET[t % 32];
-    t = Math.floor(t / 32);
+  let out = lastPrefix;
+  if (ms !== prefixTime) {
+    // The time part only changes once per millisecond: compute it once.
+    let t = ms;
+    out = "";
+    for (let i = 0; i < 10; i++) {
+      out = ALPHABET[t % 32] + out;
+      t = Math.floor(t / 32);
+    }
+    lastPrefix = out;
+    prefixTime = ms;
   }
-  out = time.join("");
-  for (let i = 0; i < 16; i++) out += ALPHABET[lastRandom[i]];
-  return out;
+  const r = lastRandom;
+  return out + PAIRS[r[0] << 5 | r[1]] + PAIRS[r[2] << 5 | r[3]] + PAIRS[r[4] << 5 | r[5]] +
+    PAIRS[r[6] << 5 | r[7]] + PAIRS[r[8] << 5 | r[9]] + PAIRS[r[10] << 5 | r[11]] +
+    PAIRS[r[12] << 5 | r[13]] + PAIRS[r[14] << 5 | r[15]];
 }
 
 /**

@@ -29,8 +29,14 @@ export { emptyState };
 function ms(iso: string): number;
 function ms(iso: string | null): number | null;
 function ms(iso: string | null): number | null {
-  return iso === null ? null : Date.parse(iso);
+  if (iso === null) return null;
+  // Events of one tick share their time strings; parsing costs more than comparing.
+  if (iso === lastIso) return lastMs;
+  lastIso = iso;
+  return lastMs = Date.parse(iso);
 }
+let lastIso = "";
+let lastMs = NaN;
 
 function sameSchedule(a: JobState["def"]["schedule"], b: JobState["def"]["schedule"]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
