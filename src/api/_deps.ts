@@ -1,0 +1,48 @@
+/**
+ * What every route module gets: the Kron, its event hub and metrics, and the app's options.
+ *
+ * @example
+ * ```ts
+ * import type { AdminDeps } from "./_deps.ts";
+ * function jobCount(deps: AdminDeps): number {
+ *   return deps.kron.list().length;
+ * }
+ * ```
+ * @module
+ */
+import type { Kron } from "../kron.ts";
+import type { AuthVariables } from "./auth.ts";
+import type { EventHub } from "./hub.ts";
+import type { KronMetrics } from "./metrics.ts";
+import type { ReloadJson } from "./types.ts";
+
+/** Options of `createAdminApp`. */
+export interface AdminAppOptions {
+  /** True for the TCP listener: requests need the bearer token or a session cookie. */
+  tcp: boolean;
+  /** The token TCP requests are checked against (required when `tcp`). */
+  token?: string;
+  /** Re-reads the job file; without it `POST /v1/reload` answers 501. */
+  reload?: () => Promise<ReloadJson>;
+  /** The data dir (run logs, event log for SSE resume, metrics); null with a memory store. */
+  dataDir: string | null;
+  /** Shown by the dashboard and `kron_build_info`. */
+  version: string;
+  /** Aborting it ends every open SSE stream, so the server can shut down. */
+  signal?: AbortSignal;
+  /** Interval of SSE heartbeat comments (default 15 s). */
+  heartbeatMs?: number;
+  /** Recent events kept in memory for SSE resume (default 4096; the first app of a Kron decides). */
+  eventRingSize?: number;
+}
+
+/** Hono environment of the admin app. */
+export type AdminEnv = { Variables: AuthVariables };
+
+/** Shared by the route modules. */
+export interface AdminDeps {
+  kron: Kron;
+  hub: EventHub;
+  metrics: KronMetrics;
+  options: AdminAppOptions;
+}

@@ -1,0 +1,91 @@
+/**
+ * Job names in the order lists and pages show them: sorted by code unit, so that a page
+ * cursor ("after this name") stays meaningful while jobs come and go. The sorted list is
+ * cached until the set of jobs changes, so a page of `GET /v1/jobs` costs a binary search,
+ * not a sort of every name.
+ *
+ * @example
+ * ```ts
+ * import { JobNames } from "./_job_names.ts";
+ * import { Kron } from "../kron.ts";
+ * const kron = new Kron({ store: "memory" });
+ * kron.schedule("b", { every: "1h" }, () => {}).schedule("a", { every: "1h" }, () => {});
+ * new JobNames(kron).page(null, 10); // { names: ["a", "b"], next: null }
+ * ```
+ * @module
+ */
+import type { Kron } from "../kron.ts";
+
+/** Sorted job names of one Kron, with cursor paging. */
+export class JobNames {
+  readonly #kron: Kron;
+  #epoch = 0;
+  #key = "";
+  #sorted: string[] = [];
+
+  /** Watches `kron`'s definition events to know when the cached order is stale. */
+  constructor(kron: Kron) {
+    this.#kron = kron;
+    kron.onEvent((e) => {
+      if (e.type === "JOB_DEFINED" || e.type === "JOB_REMOVED") this.#epoch++;
+    });
+  }
+
+  /** Every job name (defined and orphaned), sorted. */
+  all(): string[] {
+    const engine = this.#kron.engine;
+    const defined = engine.definedJobs();
+    const state = engine.state.jobs;
+    // Definitions made before start() emit no event: the counts catch those.
+    const key = `${this.#epoch}:${defined.length}:${state.size}`;
+    if (key !== this.#key) {
+      const names = new Set(defined);
+      for (const name of state.keys()) names.add(name);
+      this.#sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      this.#key = key;
+    }
+    return this.#sorted;
+  }
+
+  /** Up to `limit` names after `cursor` (exclusive; null = from the start), and the next cursor. */
+  page(
+    cursor: string | null,
+    limit: number,
+  ): { names: string[]; next: string | null; total: number } {
+    const all = this.all();
+    let lo = 0;
+    if (cursor !== null) {
+      let hi = all.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (all[mid] <= cursor) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const names = all.slice(lo, lo + limit);
+    const next = lo + limit < all.length && names.length > 0 ? names[names.length - 1] : null;
+    return { names, next, total: all.length };
+  }
+}
+
+const cache = new WeakMap<Kron, JobNames>();
+
+/**
+ * The shared {@link JobNames} of a Kron.
+ *
+ * @example
+ * ```ts
+ * import { jobNamesFor } from "./_job_names.ts";
+ * import { Kron } from "../kron.ts";
+ * const kron = new Kron({ store: "memory" });
+ * jobNamesFor(kron) === jobNamesFor(kron); // true
+ * ```
+ */
+export function jobNamesFor(kron: Kron): JobNames {
+  let n = cache.get(kron);
+  if (!n) {
+    n = new JobNames(kron);
+    cache.set(kron, n);
+  }
+  return n;
+}

@@ -1,0 +1,277 @@
+/**
+ * The admin API client the CLI uses: over the data dir's Unix socket (`connect`), or over
+ * HTTP with a token (`http`). Server errors become {@link KronError}s carrying the server's
+ * code and message. Kept free of heavy imports: `kron status` pays for this module on every
+ * start.
+ *
+ * @example
+ * ```ts
+ * import { AdminClient } from "./client.ts";
+ * const client = await AdminClient.connect(".kron");
+ * if (client) {
+ *   const { jobs } = await client.jobs();
+ *   console.log(jobs.map((j) => `${j.name} ${j.state}`).join("\n"));
+ *   client.close();
+ * } else {
+ *   // no runtime: read the data dir offline
+ * }
+ * ```
+ * @module
+ */
+import { KronError, type KronErrorCode } from "../errors.ts";
+import { SseParser } from "./sse_parser.ts";
+import type {
+  CompactJson,
+  ForgetJson,
+  GapJson,
+  HealthJson,
+  JobDetailJson,
+  JobListJson,
+  ReloadJson,
+  RunJson,
+  RunListJson,
+  ServerEvent,
+  TriggerJson,
+} from "./types.ts";
+import type { KronEvent } from "../store/events.ts";
+
+/**
+ * An error answered by the admin API. `code` is the server's (`unknown_job`, `conflict`,
+ * `unauthorized`, …; some are API-level codes outside {@link KronErrorCode}).
+ *
+ * @example
+ * ```ts
+ * import { AdminApiError } from "./client.ts";
+ * const e = new AdminApiError(404, "unknown_job", 'no job named "x"');
+ * e.status; // 404
+ * ```
+ */
+export class AdminApiError extends KronError {
+  /** HTTP status. */
+  readonly status: number;
+  /** Creates the error from a server answer. */
+  constructor(status: number, code: string, message: string) {
+    super(code as KronErrorCode, message);
+    this.status = status;
+    this.name = "AdminApiError";
+  }
+}
+
+/**
+ * A client of one kron runtime's admin API.
+ *
+ * @example
+ * ```ts
+ * import { AdminClient } from "./client.ts";
+ * const c = AdminClient.http("http://127.0.0.1:8080", Deno.env.get("KRON_TOKEN")!);
+ * const runId = (await c.trigger("backup")).runId;
+ * ```
+ */
+export class AdminClient {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #client: Deno.HttpClient | undefined;
+
+  private constructor(
+    base: string,
+    headers: Record<string, string>,
+    client: Deno.HttpClient | undefined,
+  ) {
+    this.#base = base.replace(/\/+$/, "");
+    this.#headers = headers;
+    this.#client = client;
+  }
+
+  /**
+   * A client over `<dataDir>/kron.sock`, or null when no runtime is listening there (no
+   * socket file, or a stale one nobody answers).
+   *
+   * @example
+   * ```ts
+   * import { AdminClient } from "./client.ts";
+   * await AdminClient.connect(Deno.makeTempDirSync()); // null
+   * ```
+   */
+  static async connect(dataDir: string): Promise<AdminClient | null> {
+    const path = `${dataDir.replace(/\/+$/, "")}/kron.sock`;
+    try {
+      // One cheap probe: connect() fails at once with ENOENT or ECONNREFUSED.
+      const conn = await Deno.connect({ transport: "unix", path });
+      conn.close();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) {
+        return null;
+      }
+      throw e;
+    }
+    const client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+    return new AdminClient("http://kron", {}, client);
+  }
+
+  /**
+   * A client over HTTP(S) with a bearer token.
+   *
+   * @example
+   * ```ts
+   * import { AdminClient } from "./client.ts";
+   * const c = AdminClient.http("https://kron.example.com", "0123…");
+   * ```
+   */
+  static http(url: string, token: string): AdminClient {
+    return new AdminClient(url, { authorization: `Bearer ${token}` }, undefined);
+  }
+
+  /** Releases the connection pool. */
+  close(): void {
+    this.#client?.close();
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const init: RequestInit & { client?: Deno.HttpClient } = {
+      method,
+      headers: {
+        ...this.#headers,
+        ...headers,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    };
+    if (this.#client) init.client = this.#client;
+    const res = await fetch(this.#base + path, init);
+    if (!res.ok) throw await toError(res);
+    return res;
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return await (await this.#request(method, path, body)).json() as T;
+  }
+
+  /** `GET /healthz` (a 503 answer is returned, not thrown). */
+  async health(): Promise<HealthJson> {
+    const init: RequestInit & { client?: Deno.HttpClient } = { headers: this.#headers };
+    if (this.#client) init.client = this.#client;
+    return await (await fetch(`${this.#base}/healthz`, init)).json() as HealthJson;
+  }
+
+  /** One page of jobs: `GET /v1/jobs`. */
+  jobs(options: { limit?: number; cursor?: string } = {}): Promise<JobListJson> {
+    const q = new URLSearchParams();
+    if (options.limit !== undefined) q.set("limit", String(options.limit));
+    if (options.cursor !== undefined) q.set("cursor", options.cursor);
+    const qs = q.size ? `?${q}` : "";
+    return this.#json("GET", `/v1/jobs${qs}`);
+  }
+
+  /** Full status of a job: `GET /v1/jobs/:name`. */
+  job(name: string): Promise<JobDetailJson> {
+    return this.#json("GET", `/v1/jobs/${encodeURIComponent(name)}`);
+  }
+
+  /** A job's recent runs, newest first: `GET /v1/jobs/:name/runs`. */
+  runs(name: string, limit?: number): Promise<RunListJson> {
+    return this.#json(
+      "GET",
+      `/v1/jobs/${encodeURIComponent(name)}/runs${limit === undefined ? "" : `?limit=${limit}`}`,
+    );
+  }
+
+  /** One run: `GET /v1/runs/:id`. */
+  run(id: string): Promise<RunJson> {
+    return this.#json("GET", `/v1/runs/${encodeURIComponent(id)}`);
+  }
+
+  /** A run's captured output: `GET /v1/runs/:id/log`. */
+  async runLog(id: string): Promise<string> {
+    return await (await this.#request("GET", `/v1/runs/${encodeURIComponent(id)}/log`)).text();
+  }
+
+  /** Starts a run now: `POST /v1/jobs/:name/trigger`. */
+  trigger(name: string): Promise<TriggerJson> {
+    return this.#json("POST", `/v1/jobs/${encodeURIComponent(name)}/trigger`);
+  }
+
+  /** Pauses a job, optionally for a while (`"2h"`): `POST /v1/jobs/:name/pause`. */
+  pause(name: string, forDuration?: string): Promise<JobDetailJson> {
+    return this.#json(
+      "POST",
+      `/v1/jobs/${encodeURIComponent(name)}/pause`,
+      forDuration === undefined ? {} : { for: forDuration },
+    );
+  }
+
+  /** Resumes a job: `POST /v1/jobs/:name/resume`. */
+  resume(name: string): Promise<JobDetailJson> {
+    return this.#json("POST", `/v1/jobs/${encodeURIComponent(name)}/resume`);
+  }
+
+  /** Forgets an orphaned job: `DELETE /v1/jobs/:name`. */
+  forget(name: string): Promise<ForgetJson> {
+    return this.#json("DELETE", `/v1/jobs/${encodeURIComponent(name)}`);
+  }
+
+  /** Re-reads the job file: `POST /v1/reload`. */
+  reload(): Promise<ReloadJson> {
+    return this.#json("POST", "/v1/reload");
+  }
+
+  /** Writes a snapshot and drops covered log segments: `POST /v1/compact`. */
+  compact(): Promise<CompactJson> {
+    return this.#json("POST", "/v1/compact");
+  }
+
+  /**
+   * Live events (`GET /v1/events`), after `lastEventId` when given. Ends when the server
+   * closes the stream; breaking out of the loop closes it.
+   *
+   * @example
+   * ```ts
+   * import { AdminClient } from "./client.ts";
+   * const c = (await AdminClient.connect(".kron"))!;
+   * for await (const e of c.events()) console.log(e.id, e.type);
+   * ```
+   */
+  async *events(lastEventId?: number): AsyncGenerator<ServerEvent> {
+    const headers: Record<string, string> = { accept: "text/event-stream" };
+    if (lastEventId !== undefined) headers["last-event-id"] = String(lastEventId);
+    const res = await this.#request("GET", "/v1/events", undefined, headers);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const parser = new SseParser();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        for (const m of parser.push(value)) {
+          const data = JSON.parse(m.data) as KronEvent | GapJson;
+          const id = m.event === "gap" ? (data as GapJson).resumedAt - 1 : Number(m.id);
+          yield { id, type: m.event, data };
+        }
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+}
+
+async function toError(res: Response): Promise<AdminApiError> {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (
+      body.error && typeof body.error.code === "string" && typeof body.error.message === "string"
+    ) {
+      return new AdminApiError(res.status, body.error.code, body.error.message);
+    }
+  } catch {
+    // Not our JSON (a proxy's error page): fall through.
+  }
+  return new AdminApiError(
+    res.status,
+    res.status === 401 ? "unauthorized" : "io",
+    `HTTP ${res.status}: ${text.slice(0, 200)}`,
+  );
+}

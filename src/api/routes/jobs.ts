@@ -1,0 +1,163 @@
+/**
+ * Job routes: list (paginated), status, history, trigger, pause, resume, forget.
+ *
+ * ```
+ * GET    /v1/jobs?limit=&cursor=     200 { jobs, nextCursor }
+ * GET    /v1/jobs/:name              200 status + scheduleText      404 unknown job
+ * GET    /v1/jobs/:name/runs?limit=  200 { runs }
+ * POST   /v1/jobs/:name/trigger      202 { runId }                  409 overlap "skip"
+ * POST   /v1/jobs/:name/pause        200 status   body {} | {"for":"24h"} | {"until":"…"}
+ * POST   /v1/jobs/:name/resume       200 status
+ * DELETE /v1/jobs/:name              200 { forgotten }              409 still defined
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { jobRoutes } from "./jobs.ts";
+ * // app.route("/", jobRoutes(deps));
+ * ```
+ * @module
+ */
+import { Hono } from "hono";
+import type { PauseOptions } from "../../engine/engine.ts";
+import type { AdminDeps, AdminEnv } from "../_deps.ts";
+import { jsonBody, onlyKeys } from "../_body.ts";
+import { jobNamesFor } from "../_job_names.ts";
+import { ApiError } from "../errors.ts";
+import type { JobListJson, JobSummaryJson } from "../types.ts";
+import { JOB_NAME_RE, jobNameParam, limitParam } from "../validate.ts";
+import { jobDetail, jobSummary } from "../views.ts";
+import { KronError } from "../../errors.ts";
+
+/** Default and largest page of `GET /v1/jobs`. */
+export const JOBS_PAGE = { default: 100, max: 1000 } as const;
+/** Default and largest `limit` of `GET /v1/jobs/:name/runs`. */
+export const RUNS_PAGE = { default: 20, max: 1000 } as const;
+
+/**
+ * Parses the body of `POST /v1/jobs/:name/pause`.
+ *
+ * @example
+ * ```ts
+ * import { pauseOptions } from "./jobs.ts";
+ * pauseOptions({ for: "24h" }); // { for: "24h" }
+ * pauseOptions({}); // {}
+ * ```
+ */
+export function pauseOptions(body: Record<string, unknown>): PauseOptions {
+  onlyKeys(body, ["for", "until"]);
+  if (body.for !== undefined && body.until !== undefined) {
+    throw new ApiError(400, "bad_request", 'give either "for" or "until", not both');
+  }
+  const out: PauseOptions = {};
+  if (body.for !== undefined && body.for !== null) {
+    if (typeof body.for !== "string" && typeof body.for !== "number") {
+      throw new ApiError(400, "bad_request", '"for" must be a duration such as "24h"');
+    }
+    out.for = body.for;
+  }
+  if (body.until !== undefined && body.until !== null) {
+    if (typeof body.until !== "string" && typeof body.until !== "number") {
+      throw new ApiError(400, "bad_request", '"until" must be an ISO date-time');
+    }
+    if (Number.isNaN(new Date(body.until).getTime())) {
+      throw new ApiError(
+        400,
+        "bad_request",
+        `"until": ${JSON.stringify(body.until)} is not a date-time`,
+      );
+    }
+    out.until = body.until;
+  }
+  return out;
+}
+
+/**
+ * One page of job summaries.
+ *
+ * @example
+ * ```ts
+ * import { listJobs } from "./jobs.ts";
+ * // listJobs(kron, null, 100) → { jobs: [...], nextCursor: "…" | null }
+ * ```
+ */
+export function listJobs(
+  deps: Pick<AdminDeps, "kron">,
+  cursor: string | null,
+  limit: number,
+): JobListJson {
+  const { names, next } = jobNamesFor(deps.kron).page(cursor, limit);
+  const jobs: JobSummaryJson[] = [];
+  for (const name of names) {
+    try {
+      jobs.push(jobSummary(deps.kron.status(name)));
+    } catch (e) {
+      // Forgotten between listing and reading: leave it out of this page.
+      if (!(e instanceof KronError && e.code === "unknown_job")) throw e;
+    }
+  }
+  return { jobs, nextCursor: next };
+}
+
+/**
+ * The job routes.
+ *
+ * @example
+ * ```ts
+ * import { jobRoutes } from "./jobs.ts";
+ * // app.route("/", jobRoutes({ kron, hub, metrics, options }));
+ * ```
+ */
+export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
+  const { kron } = deps;
+  const app = new Hono<AdminEnv>();
+
+  app.get("/v1/jobs", (c) => {
+    const limit = limitParam(c.req.query("limit"), JOBS_PAGE.default, JOBS_PAGE.max);
+    const cursor = c.req.query("cursor") ?? null;
+    if (cursor !== null && !JOB_NAME_RE.test(cursor)) {
+      throw new ApiError(400, "bad_request", "cursor is not one this server handed out");
+    }
+    return c.json(listJobs(deps, cursor, limit));
+  });
+
+  app.get(
+    "/v1/jobs/:name",
+    (c) => c.json(jobDetail(kron.status(jobNameParam(c.req.param("name"))))),
+  );
+
+  app.get("/v1/jobs/:name/runs", async (c) => {
+    const name = jobNameParam(c.req.param("name"));
+    const limit = limitParam(c.req.query("limit"), RUNS_PAGE.default, RUNS_PAGE.max);
+    return c.json({ runs: await kron.history(name, { limit }) });
+  });
+
+  app.post("/v1/jobs/:name/trigger", async (c) => {
+    const name = jobNameParam(c.req.param("name"));
+    onlyKeys(await jsonBody(c.req.raw), []);
+    const runId = await kron.trigger(name);
+    return c.json({ runId }, 202);
+  });
+
+  app.post("/v1/jobs/:name/pause", async (c) => {
+    const name = jobNameParam(c.req.param("name"));
+    const options = pauseOptions(await jsonBody(c.req.raw));
+    kron.pause(name, options);
+    return c.json(jobDetail(kron.status(name)));
+  });
+
+  app.post("/v1/jobs/:name/resume", async (c) => {
+    const name = jobNameParam(c.req.param("name"));
+    onlyKeys(await jsonBody(c.req.raw), []);
+    kron.resume(name);
+    return c.json(jobDetail(kron.status(name)));
+  });
+
+  app.delete("/v1/jobs/:name", (c) => {
+    const name = jobNameParam(c.req.param("name"));
+    kron.forget(name);
+    return c.json({ forgotten: name });
+  });
+
+  return app;
+}

@@ -1,0 +1,289 @@
+/**
+ * Serving the admin app: on `<dataDir>/kron.sock` always (mode 0600 in a 0700 dir), and on
+ * TCP when asked (`--http host:port`), with the token checks that TCP needs.
+ *
+ * @example
+ * ```ts
+ * import { serveAdmin } from "./serve.ts";
+ * import { Kron } from "../kron.ts";
+ * const kron = new Kron({ dataDir: "/tmp/kron-demo" });
+ * await kron.start();
+ * const admin = await serveAdmin(kron, { dataDir: kron.dataDir, http: "127.0.0.1:8080" });
+ * console.log(admin.socketPath, admin.http?.port);
+ * await admin.close();
+ * await kron.shutdown();
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { KronError } from "../errors.ts";
+import { type Kron, VERSION } from "../kron.ts";
+import { createAdminApp } from "./app.ts";
+import { envToken, readTokenFile, resolveToken, tokenPath } from "./token.ts";
+import type { ReloadJson } from "./types.ts";
+
+/** File name of the socket inside the data dir. */
+export const SOCKET_FILE = "kron.sock";
+/** Longest socket path Linux accepts (sun_path is 108 bytes with the terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+const log = getLogger(["kron", "api"]);
+
+/** Options of {@link serveAdmin}. */
+export interface ServeAdminOptions {
+  /** The data dir (socket, token, run logs); default `kron.dataDir`. Null: no socket. */
+  dataDir?: string | null;
+  /** `host:port` for the TCP listener (`127.0.0.1:8080`, `[::1]:0`, `0.0.0.0:8080`). */
+  http?: string;
+  /** Re-reads the job file (`POST /v1/reload`). */
+  reload?: () => Promise<ReloadJson>;
+  /** Aborting it closes both listeners. */
+  signal?: AbortSignal;
+  /** Version shown by the dashboard and metrics (default this build's). */
+  version?: string;
+  /** SSE heartbeat interval (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** What is being served. */
+export interface AdminServer {
+  /** The socket path, or null when there is none (no data dir, or no permission). */
+  socketPath: string | null;
+  /** The TCP address, or null. */
+  http: { hostname: string; port: number } | null;
+  /** Stops both listeners (open SSE streams are ended) and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/**
+ * The absolute socket path of a data dir, checked against the Unix path limit.
+ *
+ * @example
+ * ```ts
+ * import { socketPathFor } from "./serve.ts";
+ * socketPathFor("/var/lib/kron"); // "/var/lib/kron/kron.sock"
+ * ```
+ */
+export function socketPathFor(dataDir: string): string {
+  const dir = absolute(dataDir);
+  const path = `${dir}/${SOCKET_FILE}`;
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    const room = MAX_SOCKET_PATH_BYTES - SOCKET_FILE.length - 1;
+    throw new KronError(
+      "invalid_option",
+      `the admin socket path ${path} is ${bytes} bytes, over the Unix limit of ${MAX_SOCKET_PATH_BYTES}: ` +
+        `use a shorter --data-dir (at most ${room} bytes, e.g. ~/.kron or /var/lib/kron)`,
+    );
+  }
+  return path;
+}
+
+function absolute(path: string): string {
+  const p = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const parts: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") parts.pop();
+    else parts.push(seg);
+  }
+  return "/" + parts.join("/");
+}
+
+/**
+ * Parses `host:port` (`[v6]:port` for IPv6; an empty host means 127.0.0.1).
+ *
+ * @example
+ * ```ts
+ * import { parseHostPort } from "./serve.ts";
+ * parseHostPort("0.0.0.0:8080"); // { hostname: "0.0.0.0", port: 8080 }
+ * parseHostPort("[::1]:0"); // { hostname: "::1", port: 0 }
+ * ```
+ */
+export function parseHostPort(value: string): { hostname: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new KronError(
+      "invalid_option",
+      `--http ${JSON.stringify(value)}: expected host:port, e.g. 127.0.0.1:8080`,
+    );
+  }
+  return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port };
+}
+
+/**
+ * True for loopback addresses (only this machine can connect).
+ *
+ * @example
+ * ```ts
+ * import { isLoopback } from "./serve.ts";
+ * isLoopback("127.0.0.1"); // true
+ * isLoopback("0.0.0.0"); // false
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    h === "::ffff:127.0.0.1";
+}
+
+function permissionError(e: unknown): boolean {
+  return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
+}
+
+/** Removes a socket file left by a crashed runtime; refuses when a live one answers. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if (!info.isSocket) {
+    throw new KronError("invalid_option", `${path} exists and is not a socket; move it away`);
+  }
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+  } catch (e) {
+    if (e instanceof Deno.errors.ConnectionRefused || e instanceof Deno.errors.NotFound) {
+      // Nobody listens: a crashed runtime's leftover. Replace it.
+      await Deno.remove(path).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+      return;
+    }
+    throw e;
+  }
+  throw new KronError("locked", `another kron runtime is serving ${path}`);
+}
+
+async function ensurePrivateDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+  const info = await Deno.stat(dir);
+  if (info.mode !== null && (info.mode & 0o077) !== 0) {
+    // The socket itself is 0600, but it is created 0755 and chmod-ed a moment later; a private
+    // directory closes that window.
+    log.warn("data dir {dir} is accessible to other users (mode {mode}); consider chmod 700", {
+      dir,
+      mode: (info.mode & 0o777).toString(8),
+    });
+  }
+}
+
+/**
+ * Serves the admin API of `kron`: on the data dir's Unix socket (unless there is no data dir,
+ * or no permission: then a one-line warning and `socketPath: null`), and on TCP when `http`
+ * is given. TCP on a non-loopback address is refused unless a token already exists
+ * (`KRON_TOKEN`, or `<dataDir>/admin.token`); on loopback the token file is created if needed.
+ *
+ * @example
+ * ```ts
+ * import { serveAdmin } from "./serve.ts";
+ * import { Kron } from "../kron.ts";
+ * const kron = new Kron({ dataDir: Deno.makeTempDirSync() });
+ * await kron.start();
+ * const admin = await serveAdmin(kron, { dataDir: kron.dataDir });
+ * // curl --unix-socket <dataDir>/kron.sock http://kron/v1/jobs
+ * await admin.close();
+ * await kron.shutdown();
+ * ```
+ */
+export async function serveAdmin(
+  kron: Kron,
+  options: ServeAdminOptions = {},
+): Promise<AdminServer> {
+  const dataDir = options.dataDir === undefined ? kron.dataDir : options.dataDir;
+  const dir = dataDir === null ? null : absolute(dataDir);
+  const version = options.version ?? VERSION;
+  const closing = new AbortController();
+  const servers: Deno.HttpServer[] = [];
+  let socketPath: string | null = null;
+  let http: AdminServer["http"] = null;
+
+  // Validate everything TCP needs before opening anything, so a refusal leaves nothing behind.
+  let tcp: { hostname: string; port: number; token: string } | null = null;
+  if (options.http !== undefined) {
+    const addr = parseHostPort(options.http);
+    if (!isLoopback(addr.hostname)) {
+      const existing = envToken() ?? (dir === null ? null : await readTokenFile(dir));
+      if (existing === null) {
+        throw new KronError(
+          "invalid_option",
+          `refusing to serve the admin API on ${options.http} (not loopback) without an existing token: ` +
+            `set KRON_TOKEN, or create ${
+              dir === null ? "<data-dir>/admin.token" : tokenPath(dir)
+            } first ` +
+            `(start once with --http 127.0.0.1:<port>, or: openssl rand -hex 32 > admin.token; chmod 600 admin.token)`,
+        );
+      }
+    }
+    if (dir !== null) await ensurePrivateDir(dir);
+    const { token } = await resolveToken(dir, { create: true });
+    tcp = { ...addr, token };
+  }
+
+  const common = {
+    reload: options.reload,
+    dataDir: dir,
+    version,
+    signal: closing.signal,
+    heartbeatMs: options.heartbeatMs,
+  };
+
+  if (dir !== null) {
+    const path = socketPathFor(dir);
+    try {
+      await ensurePrivateDir(dir);
+      await clearStaleSocket(path);
+      const app = createAdminApp(kron, { ...common, tcp: false });
+      const server = Deno.serve({ path, onListen: () => {} }, app.fetch);
+      servers.push(server);
+      await Deno.chmod(path, 0o600);
+      socketPath = path;
+    } catch (e) {
+      if (!permissionError(e)) {
+        await closeAll(servers, closing);
+        throw e;
+      }
+      log.warn("admin socket not served ({error}); the CLI will read {dir} offline", {
+        error: (e as Error).message.split("\n")[0],
+        dir,
+      });
+    }
+  }
+
+  if (tcp !== null) {
+    try {
+      const app = createAdminApp(kron, { ...common, tcp: true, token: tcp.token });
+      const server = Deno.serve(
+        { hostname: tcp.hostname, port: tcp.port, onListen: () => {} },
+        app.fetch,
+      );
+      servers.push(server);
+      const addr = server.addr as Deno.NetAddr;
+      http = { hostname: addr.hostname, port: addr.port };
+    } catch (e) {
+      await closeAll(servers, closing);
+      throw e;
+    }
+  }
+
+  let closed: Promise<void> | null = null;
+  const close = () => closed ??= closeAll(servers, closing);
+  options.signal?.addEventListener("abort", () => void close(), { once: true });
+  if (options.signal?.aborted) await close();
+  return { socketPath, http, close };
+}
+
+async function closeAll(servers: Deno.HttpServer[], closing: AbortController): Promise<void> {
+  // End SSE streams first: shutdown() waits for open responses to finish.
+  closing.abort();
+  await Promise.all(servers.map((s) => s.shutdown().catch(() => {})));
+}
