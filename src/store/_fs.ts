@@ -101,7 +101,9 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Writes a file atomically and durably: tmp → fsync → rename → fsync(dir).
+ * Writes a file atomically and durably: tmp → fsync → rename → fsync(dir). A chunk may be a
+ * function: it is called once every chunk before it has been encoded and passed to `onBytes`
+ * (so a trailer can carry a checksum of everything before it). Returns the file size.
  *
  * @example
  * ```ts
@@ -113,30 +115,34 @@ export async function exists(path: string): Promise<boolean> {
 export async function writeFileAtomic(
   dir: string,
   name: string,
-  chunks: Iterable<string>,
+  chunks: Iterable<string | (() => string)>,
+  onBytes?: (bytes: Uint8Array) => void,
 ): Promise<number> {
   const tmp = join(dir, `${name}.tmp`);
   const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
   const enc = new TextEncoder();
   let size = 0;
-  try {
-    // Write in ~1 MiB pieces so a big snapshot never needs one giant string.
-    let buf: string[] = [];
-    let pending = 0;
-    for (const chunk of chunks) {
-      buf.push(chunk);
-      pending += chunk.length;
-      if (pending >= 1 << 20) {
-        const bytes = enc.encode(buf.join(""));
-        await writeAll(f, bytes);
-        size += bytes.length;
-        buf = [];
-        pending = 0;
-      }
-    }
+  let buf: string[] = [];
+  let pending = 0;
+  const flush = async () => {
     const bytes = enc.encode(buf.join(""));
+    buf = [];
+    pending = 0;
+    onBytes?.(bytes);
     await writeAll(f, bytes);
     size += bytes.length;
+  };
+  try {
+    // Write in ~1 MiB pieces so a big snapshot never needs one giant string.
+    for (const chunk of chunks) {
+      if (typeof chunk === "function") {
+        await flush();
+        buf.push(chunk());
+      } else buf.push(chunk);
+      pending += buf[buf.length - 1].length;
+      if (pending >= 1 << 20) await flush();
+    }
+    await flush();
     await f.sync();
   } finally {
     f.close();

@@ -110,7 +110,20 @@ export function parseRecord(line: string): ParsedRecord | string {
   } catch {
     return "bad JSON";
   }
-  if (typeof value !== "object" || value === null) return "not a record";
+  return checkRecord(value);
+}
+
+/**
+ * Checks that a parsed value has the shape of a record. Returns it, or a reason string.
+ *
+ * @example
+ * ```ts
+ * import { checkRecord } from "./_record.ts";
+ * checkRecord({ seq: 0, type: "X", time: "t" }); // "no valid seq"
+ * ```
+ */
+export function checkRecord(value: unknown): ParsedRecord | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a record";
   const r = value as Record<string, unknown>;
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return "no valid seq";
   if (typeof r.type !== "string" || typeof r.time !== "string") return "no type or time";

@@ -83,9 +83,18 @@ export async function replay(root: string, opts: ReplayOptions = {}): Promise<Re
   if (opts.keepBytes) result.bytes = [];
   let prev = 0; // last seq seen in the log (0 = none yet)
   const onEvent = opts.onEvent;
+  // Read the next segment while this one is being scanned (I/O overlaps the CPU work).
+  const read = (i: number) => {
+    if (i >= segments.length) return null;
+    const p = Deno.readFile(segments[i].path);
+    p.catch(() => {}); // if the loop stops early, an unread failure is not unhandled
+    return p;
+  };
+  let next = read(0);
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
-    const bytes = await Deno.readFile(seg.path);
+    const bytes = await next!;
+    next = read(i + 1);
     result.bytes?.push(bytes);
     const scan = scanSegment(bytes, (event) => {
       const seq = event.seq;

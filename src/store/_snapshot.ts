@@ -23,7 +23,7 @@
  */
 import { KronError } from "../errors.ts";
 import { absolute, join, writeFileAtomic } from "./_fs.ts";
-import { crc32, crc32String } from "./_crc32.ts";
+import { crc32 } from "./_crc32.ts";
 import type { JobState, KronState, RunEntry } from "./state.ts";
 
 /** Snapshot format version (inside the file, independent of the data dir's FORMAT). */
@@ -82,28 +82,29 @@ export function writeSnapshot(
   stateChunks: string[],
   history: Map<string, RunEntry[]>,
 ): Promise<number> {
-  function* chunks(): Generator<string> {
-    let crc = 0;
-    function* emit(s: string): Generator<string> {
-      crc = crc32String(s, crc);
-      yield s;
-    }
-    yield* emit(
-      `{"format":${SNAPSHOT_FORMAT},"seq":${seq},"time":${
-        JSON.stringify(new Date().toISOString())
-      },\n`,
-    );
-    for (const c of stateChunks) yield* emit(c);
-    yield* emit(`"history":{\n`);
+  let crc = 0;
+  let trailer = false;
+  function* chunks(): Generator<string | (() => string)> {
+    yield `{"format":${SNAPSHOT_FORMAT},"seq":${seq},"time":${
+      JSON.stringify(new Date().toISOString())
+    },\n`;
+    yield* stateChunks;
+    yield `"history":{\n`;
     let left = history.size;
     for (const [job, runs] of history) {
       left--;
-      yield* emit(`${JSON.stringify(job)}:${JSON.stringify(runs)}${left > 0 ? "," : ""}\n`);
+      yield `${JSON.stringify(job)}:${JSON.stringify(runs)}${left > 0 ? "," : ""}\n`;
     }
-    yield* emit(`},\n`);
-    yield `"crc":"${crc.toString(16).padStart(8, "0")}"}\n`;
+    yield `},\n`;
+    // Called once everything above was encoded and checksummed.
+    yield () => {
+      trailer = true;
+      return `"crc":"${crc.toString(16).padStart(8, "0")}"}\n`;
+    };
   }
-  return writeFileAtomic(root, "snapshot.json", chunks());
+  return writeFileAtomic(root, "snapshot.json", chunks(), (bytes) => {
+    if (!trailer) crc = crc32(bytes, 0, bytes.length, crc);
+  });
 }
 
 function damaged(path: string, why: string): KronError {

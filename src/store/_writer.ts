@@ -136,11 +136,12 @@ export class LogWriter {
     lastSeq: number,
   ) {
     this.#opts = {
-      durability: "fsync",
-      batchMs: 10,
-      segmentBytes: DEFAULT_SEGMENT_BYTES,
-      flushOn: "microtask",
       ...opts,
+      // `??`, not a spread of defaults: an explicit `undefined` must not erase a default.
+      durability: opts.durability ?? "fsync",
+      batchMs: opts.batchMs ?? 10,
+      segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      flushOn: opts.flushOn ?? "microtask",
     };
     this.segments = segments;
     this.#file = file;

@@ -29,7 +29,8 @@ import {
   writeSnapshot,
 } from "./_snapshot.ts";
 import { type Durability, type LogFile, LogWriter, type WriterStats } from "./_writer.ts";
-import { isRunEvent, RunIndex } from "./_runs.ts";
+import { RunIndex } from "./_runs.ts";
+import { forEachRecord } from "./_scan.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
 
 export type { Durability, LogFile, WriterStats };
@@ -95,6 +96,14 @@ export interface CompactionReport {
 /** Default number of runs kept per job when neither the option nor the job's policy says. */
 export const DEFAULT_HISTORY_LIMIT = 200;
 const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
+const decoder = new TextDecoder();
+
+/** Only run events shape history: skip the other lines without parsing them. */
+function isRunLine(line: string): boolean {
+  // `"type"` is the third key of every record: look just past seq and time.
+  const at = line.indexOf('"type":"', 20);
+  return at >= 0 && line.startsWith("RUN_", at + 8);
+}
 
 /**
  * Builds the `corrupt_log` error for a corrupt record: names the segment file and line.
@@ -383,20 +392,21 @@ export class FileStore implements Store {
         idx.seed(job, runs);
       }
     }
-    for (const seg of closed) {
-      if (seg.lastSeq <= prevSeq || seg.size === 0) continue;
-      const bytes = await Deno.readFile(seg.path);
-      const text = new TextDecoder().decode(bytes.subarray(0, seg.size));
-      for (let start = 0; start < text.length;) {
-        let end = text.indexOf("\n", start);
-        if (end < 0) end = text.length;
-        // Only run events shape history: skip the others without parsing them.
-        if (text.startsWith('"type":"RUN_', text.indexOf('"type":', start))) {
-          const e = JSON.parse(text.slice(start, end)) as KronEvent & { seq: number };
-          if (e.seq > prevSeq && e.seq <= seq && isRunEvent(e.type)) idx.add(e);
-        }
-        start = end + 1;
-      }
+    const wanted = closed.filter((seg) => seg.lastSeq > prevSeq && seg.size > 0);
+    // Read the next segment while folding this one.
+    const read = (i: number) => {
+      if (i >= wanted.length) return null;
+      const p = Deno.readFile(wanted[i].path);
+      p.catch(() => {});
+      return p;
+    };
+    let next = read(0);
+    for (let i = 0; i < wanted.length; i++) {
+      const bytes = (await next!).subarray(0, wanted[i].size);
+      next = read(i + 1);
+      forEachRecord(decoder.decode(bytes), isRunLine, (e) => {
+        if (e.seq > prevSeq && e.seq <= seq) idx.add(e);
+      });
     }
     idx.trim(limitOf);
     const history = new Map<string, RunEntry[]>();

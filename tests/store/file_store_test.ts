@@ -347,3 +347,19 @@ Deno.test("resolveDataDir: option, then KRON_DATA_DIR, then .kron", () => {
     else Deno.env.set("KRON_DATA_DIR", old);
   }
 });
+
+Deno.test("defaults apply when options are explicitly undefined (16 MiB segments)", async () => {
+  const dataDir = await tempDataDir();
+  const store = new FileStore({ dataDir, durability: "none", segmentBytes: undefined });
+  await store.open();
+  const big = "x".repeat(1 << 20);
+  for (let i = 0; i < 17; i++) {
+    const e = defined(`j${i}`);
+    e.def.description = big;
+    await store.append(e);
+  }
+  await store.close();
+  const files = await segmentFiles(dataDir);
+  assert.equal(files.length, 2);
+  assert.ok((await Deno.stat(`${dataDir}/log/${files[0]}`)).size <= 16 * 1024 * 1024);
+});
