@@ -75,6 +75,9 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (job.command) {
       programs.add(commandProgram(job.command.argv ?? job.command.text ?? "", job.command.shell));
     }
+    if (job.onFailure && "command" in job.onFailure) {
+      programs.add(commandProgram(job.onFailure.command, false));
+    }
     const times = nextRuns(spec, now, count, { defaultTimezone: defaultZone });
     return {
       name: job.name,

@@ -188,7 +188,9 @@ async function stop(args: string[], io: Io): Promise<number> {
   }
   Deno.kill(pid, "SIGTERM");
   const t0 = Date.now();
-  while (alive(pid)) {
+  // The runtime removes its pid file as the last step of a clean shutdown; a process that
+  // died another way is noticed by the probe (once it has been reaped).
+  while (alive(pid) && await readPid(dataDir) === pid) {
     if (Date.now() - t0 > timeoutS * 1000) {
       throw failure(
         `kron (pid ${pid}) is still shutting down after ${timeoutS}s; see ${
@@ -261,16 +263,17 @@ async function pidText(dataDir: string): Promise<string> {
   return pid === null ? "pid unknown" : `pid ${pid}`;
 }
 
-/** Whether a process exists (a zombie counts as gone). */
+/**
+ * Whether a process exists. kron's permissions do not cover reading `/proc/<pid>` (Deno wants
+ * every permission for that), so this probes with SIGCONT, which a running process ignores
+ * (kron's daemon is never stopped) and which fails with ESRCH once the process is gone.
+ */
 function alive(pid: number): boolean {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    // No /proc: assume alive; the socket check decides.
+    Deno.kill(pid, "SIGCONT");
     return true;
+  } catch (e) {
+    return !(e instanceof Deno.errors.NotFound);
   }
 }
 
