@@ -40,7 +40,10 @@ export const DEFAULT_RING_SIZE = 4096;
  */
 export function frameEvent(event: KronEvent): string {
   // JSON.stringify never emits a raw newline, so the data is always a single `data:` line.
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  // Keys in the log's order (seq, time, type first), whether the event comes live or from disk.
+  const head: Record<string, unknown> = { seq: event.seq, time: event.time, type: event.type };
+  const data = JSON.stringify(Object.assign(head, event));
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`;
 }
 
 /**

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { getLogger } from "@logtape/logtape";
+import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { type Kron, VERSION } from "../kron.ts";
 import { createAdminApp } from "./app.ts";
@@ -43,6 +43,8 @@ export interface ServeAdminOptions {
   version?: string;
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
+  /** Recent events kept in memory for SSE resume (default 4096). */
+  eventRingSize?: number;
 }
 
 /** What is being served. */
@@ -126,6 +128,15 @@ export function isLoopback(hostname: string): boolean {
   const h = hostname.toLowerCase();
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
     h === "::ffff:127.0.0.1";
+}
+
+/**
+ * A warning that must be seen even by an embedding app that never configured logging
+ * (LogTape drops records then): such apps get it on stderr.
+ */
+function warnOnce(line: string): void {
+  if (getConfig() === null) console.warn(line);
+  else log.warn(line);
 }
 
 function permissionError(e: unknown): boolean {
@@ -235,6 +246,7 @@ export async function serveAdmin(
     version,
     signal: closing.signal,
     heartbeatMs: options.heartbeatMs,
+    eventRingSize: options.eventRingSize,
   };
 
   if (dir !== null) {
@@ -252,10 +264,10 @@ export async function serveAdmin(
         await closeAll(servers, closing);
         throw e;
       }
-      log.warn("admin socket not served ({error}); the CLI will read {dir} offline", {
-        error: (e as Error).message.split("\n")[0],
-        dir,
-      });
+      warnOnce(
+        `kron: admin socket not served (${(e as Error).message.split("\n")[0]}); ` +
+          `running on without it, and the CLI will read ${dir} offline`,
+      );
     }
   }
 
