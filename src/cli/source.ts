@@ -16,14 +16,14 @@
 import { failure } from "./errors.ts";
 import type { Io } from "./output.ts";
 import { connectAdmin, type LiveAdmin } from "./admin.ts";
-import { type JobView, plain, type RunView } from "./views.ts";
+import { type JobDetailView, type JobView, plain, type RunView } from "./views.ts";
 
 /** Read access to jobs and runs, live or offline. */
 export interface Source {
   /** True when a runtime answered. */
   readonly live: boolean;
   jobs(): Promise<JobView[]>;
-  job(name: string): Promise<JobView>;
+  job(name: string): Promise<JobDetailView>;
   runs(name: string, limit: number): Promise<RunView[]>;
   run(id: string): Promise<RunView>;
   /** A run's captured output (command jobs); null when there is none. */
@@ -44,7 +44,7 @@ export interface Source {
  */
 export async function openSource(dataDir: string, io: Io): Promise<Source> {
   const admin = await connectAdmin(dataDir);
-  if (admin) return liveSource(admin);
+  if (admin) return liveSource(admin, dataDir);
   io.err("(offline: read from the data dir)");
   return await offlineSource(dataDir);
 }
@@ -68,14 +68,17 @@ export async function requireLive(dataDir: string, command: string): Promise<Liv
   );
 }
 
-function liveSource(admin: LiveAdmin): Source {
+function liveSource(admin: LiveAdmin, dataDir: string): Source {
   return {
     live: true,
     jobs: () => admin.jobs(),
     job: (name) => admin.job(name),
     runs: (name, limit) => admin.runs(name, limit),
     run: (id) => admin.run(id),
-    runLog: (id) => admin.runLog(id),
+    runLog: async (id) => {
+      const run = await admin.run(id);
+      return await readRunLog(dataDir, run.job, id);
+    },
     close: () => admin.close(),
   };
 }
@@ -84,19 +87,20 @@ async function offlineSource(dataDir: string): Promise<Source> {
   // Imported here: live reads never pay for the store's replay code.
   const { readDataDir } = await import("../store/mod.ts");
   const { toJobStatus, toRunRecord } = await import("../engine/views.ts");
+  const { jobDetail, jobSummary } = await import("../api/views.ts");
   const view = await readDataDir(dataDir);
   const state = view.state;
   const unknown = (name: string) => failure(`no job named "${name}" in ${dataDir}`);
   // Offline nothing is scheduled, so there is no next run to show.
-  const job = (name: string): JobView => {
+  const status = (name: string) => {
     const st = state.jobs.get(name);
     if (!st) throw unknown(name);
-    return plain<JobView>(toJobStatus(st, false, null));
+    return toJobStatus(st, false, null);
   };
   return {
     live: false,
-    jobs: () => Promise.resolve([...state.jobs.keys()].map(job)),
-    job: (name) => Promise.resolve().then(() => job(name)),
+    jobs: () => Promise.resolve([...state.jobs.keys()].map((n) => jobSummary(status(n)))),
+    job: (name) => Promise.resolve().then(() => jobDetail(status(name))),
     runs: async (name, limit) => {
       if (!state.jobs.has(name)) throw unknown(name);
       return plain<RunView[]>((await view.history(name, { limit })).map(toRunRecord));

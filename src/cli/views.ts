@@ -1,6 +1,7 @@
 /**
- * What read commands show: jobs and runs as plain JSON (camelCase, times as ISO strings), the
- * same shape whether they came from a live runtime over the socket or from the data dir.
+ * What read commands show, in the admin API's JSON shapes (camelCase, times as ISO strings),
+ * whether they came from a live runtime over the socket or from the data dir offline: a job
+ * list holds summaries (`JobSummaryJson`), one job its full status (`JobDetailJson`).
  *
  * @example
  * ```ts
@@ -11,39 +12,14 @@
  * ```
  * @module
  */
+import type { JobDetailJson, JobSummaryJson, RunJson } from "../api/types.ts";
 
+/** One job in a list. */
+export type JobView = JobSummaryJson;
+/** One job in detail. */
+export type JobDetailView = JobDetailJson;
 /** One run attempt. */
-export interface RunView {
-  id: string;
-  job: string;
-  scheduledAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  attempt: number;
-  outcome: string | null;
-  error: string | null;
-  exitCode: number | null;
-  idempotencyKey: string;
-  trigger: string;
-  jitterMs: number;
-}
-
-/** One job's status. */
-export interface JobView {
-  name: string;
-  kind: string;
-  state: string;
-  schedule: Record<string, string | number | null>;
-  description: string | null;
-  nextRunAt: string | null;
-  pausedUntil: string | null;
-  running: number;
-  consecutiveFailures: number;
-  lastRun: RunView | null;
-  recentRuns: RunView[];
-  totalRuns: number;
-}
+export type RunView = RunJson;
 
 /**
  * A value as its JSON form (Dates to ISO strings): library objects become views.

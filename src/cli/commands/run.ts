@@ -201,17 +201,25 @@ async function runFile(
     });
     return result;
   };
-  const { startAdmin } = await import("../serve.ts");
+  const { serveAdmin } = await import("../../api/mod.ts");
   let server;
   try {
-    server = await startAdmin(kron, {
+    server = await serveAdmin(kron, {
       dataDir,
-      http: stringFlag(flags, "http") ?? settings.http,
+      http: stringFlag(flags, "http") ?? settings.http ?? undefined,
       reload,
+      version: VERSION,
     });
   } catch (e) {
     await kron.shutdown({ timeout: 0 });
     throw e;
+  }
+  if (server.http) {
+    log.info("admin API on http://{hostname}:{port} (bearer token: {tokenFile})", {
+      hostname: server.http.hostname,
+      port: server.http.port,
+      tokenFile: `${dataDir}/admin.token`,
+    });
   }
   const pidFile = pidFilePath(dataDir);
   await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });

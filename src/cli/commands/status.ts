@@ -24,7 +24,7 @@ import {
   toJson,
 } from "../output.ts";
 import { openSource } from "../source.ts";
-import type { JobView, RunView } from "../views.ts";
+import type { JobDetailView, JobView, RunView } from "../views.ts";
 
 /** `kron status --help`. */
 export const help = `kron status [job] [--json]
@@ -62,7 +62,9 @@ const STATE_COLORS: Record<string, Color> = {
  * exitCell(null); // "—"
  * ```
  */
-export function exitCell(run: RunView | null): string {
+export function exitCell(
+  run: { outcome: string | null; exitCode: number | null } | null,
+): string {
   if (!run || run.outcome === null) return NONE;
   if (run.exitCode !== null) return String(run.exitCode);
   return run.outcome === "succeeded" ? "ok" : run.outcome;
@@ -85,7 +87,8 @@ export function statusTable(jobs: JobView[], color: boolean): string {
     rows.push([
       j.name,
       paint(j.state, STATE_COLORS[j.state] ?? "bold", color && j.state in STATE_COLORS),
-      formatTime(last?.startedAt ?? null),
+      // Summaries carry when the last run finished (or null while it runs).
+      formatTime(last ? (last as { startedAt?: string }).startedAt ?? last.finishedAt : null),
       paint(exit, "red", color && exit !== "0" && exit !== "ok" && exit !== NONE),
       formatTime(j.nextRunAt),
     ]);
@@ -113,22 +116,15 @@ export async function run(args: string[], io: Io): Promise<number> {
       io.out(toJson({ ...job, runs }));
       return 0;
     }
-    io.out(await detail(job, runs, io.color));
+    io.out(detail(job, runs, io.color));
     return 0;
   } finally {
     source.close();
   }
 }
 
-async function detail(job: JobView, runs: RunView[], color: boolean): Promise<string> {
-  const { compileSchedule } = await import("../../schedule/mod.ts");
-  let words: string;
-  try {
-    // deno-lint-ignore no-explicit-any
-    words = compileSchedule(job.schedule as any).describe();
-  } catch {
-    words = JSON.stringify(job.schedule);
-  }
+function detail(job: JobDetailView, runs: RunView[], color: boolean): string {
+  const words = job.scheduleText;
   const written = Object.entries(job.schedule)
     .filter(([, v]) => v !== null)
     .map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ");
