@@ -141,13 +141,22 @@ export function checkRunPermission(file: JobFile, permissions: Permissions): voi
       requireRun(file, job, "command", program, permissions.run);
     }
     if (job.onFailure && "command" in job.onFailure) {
-      requireRun(
-        file,
-        job,
-        "on_failure",
-        commandProgram(job.onFailure.command, false),
-        permissions.run,
-      );
+      let program: string;
+      try {
+        program = commandProgram(job.onFailure.command, false);
+      } catch (e) {
+        throw new JobFileError({
+          file: file.path,
+          line: job.source.line,
+          job: job.name,
+          field: "on_failure",
+          problem: (e instanceof Error ? e.message : String(e)).replace(
+            /^command: /,
+            "on_failure: ",
+          ),
+        });
+      }
+      requireRun(file, job, "on_failure", program, permissions.run);
     }
   }
 }
@@ -225,7 +234,6 @@ function requireRun(
  * ```
  */
 export function verifyJobFile(file: JobFile, permissions: Permissions | null): void {
-  if (permissions) checkRunPermission(file, permissions);
   const seen = new Set<string>();
   for (const def of file.jobs) {
     const at = { file: file.path, line: def.source.line };
@@ -258,6 +266,8 @@ export function verifyJobFile(file: JobFile, permissions: Permissions | null): v
       throw new JobFileError({ ...at, problem: e instanceof Error ? e.message : String(e) });
     }
   }
+  // After the commands parse, so a permission error never hides a syntax error.
+  if (permissions) checkRunPermission(file, permissions);
 }
 
 /** The command executor's spec for a command job (`dir` resolved against the file). */
