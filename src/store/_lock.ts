@@ -14,7 +14,15 @@
 import { KronError } from "../errors.ts";
 import { absolute, ioError, join } from "./_fs.ts";
 
-/** A held lock. */
+/**
+ * A held lock.
+ *
+ * @example
+ * ```ts
+ * const lock = await acquireLock(".kron");
+ * lock.release();
+ * ```
+ */
 export interface DataDirLock {
   /** Path of the LOCK file. */
   readonly path: string;

@@ -15,7 +15,14 @@ import type { RunEntry } from "./state.ts";
 import { isRunEvent, RunIndex } from "./_runs.ts";
 import { findSnapshotRun, readSnapshotRuns, type SnapshotView } from "./_snapshot.ts";
 
-/** The segments a query reads: path, valid byte length, last seq. */
+/**
+ * The segments a query reads: path, valid byte length, last seq.
+ *
+ * @example
+ * ```ts
+ * const seg: LiveSegment = { path: ".kron/log/000001.ndjson", size: 1024, lastSeq: 7 };
+ * ```
+ */
 export interface LiveSegment {
   path: string;
   size: number;

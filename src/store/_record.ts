@@ -18,7 +18,14 @@
 import type { KronEvent } from "./events.ts";
 import { crc32, crc32Byte, crc32String } from "./_crc32.ts";
 
-/** Length in bytes of the `,"crc":"hhhhhhhh"}` tail of every record. */
+/**
+ * Length in bytes of the `,"crc":"hhhhhhhh"}` tail of every record.
+ *
+ * @example
+ * ```ts
+ * ',"crc":"0123abcd"}'.length === CRC_SUFFIX_BYTES; // true
+ * ```
+ */
 export const CRC_SUFFIX_BYTES = 18;
 
 const HEX = "0123456789abcdef";
@@ -90,7 +97,15 @@ export function verifyRecord(bytes: Uint8Array, start: number, end: number): str
   return got === want >>> 0 ? null : "bad checksum";
 }
 
-/** A record that passed its checksum and parsed; `crc` is still on it. */
+/**
+ * A record that passed its checksum and parsed; `crc` is still on it.
+ *
+ * @example
+ * ```ts
+ * const r = parseRecord(line);
+ * if (typeof r !== "string") r.seq;
+ * ```
+ */
 export type ParsedRecord = KronEvent & { seq: number };
 
 /**

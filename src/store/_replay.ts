@@ -19,7 +19,15 @@ import { listSegments, type SegmentInfo } from "./_segment.ts";
 import { scanSegment } from "./_scan.ts";
 import type { ParsedRecord } from "./_record.ts";
 
-/** Where the valid prefix of the log ends because of a corrupt record. */
+/**
+ * Where the valid prefix of the log ends because of a corrupt record.
+ *
+ * @example
+ * ```ts
+ * const { corrupt } = await replay(".kron");
+ * if (corrupt) console.log(corrupt.segment.name, corrupt.line, corrupt.reason);
+ * ```
+ */
 export interface CorruptAt {
   /** Index into `segments` of the damaged segment. */
   index: number;
@@ -29,7 +37,14 @@ export interface CorruptAt {
   reason: string;
 }
 
-/** What a replay found. */
+/**
+ * What a replay found.
+ *
+ * @example
+ * ```ts
+ * const { state, lastSeq, tail } = await replay(".kron");
+ * ```
+ */
 export interface ReplayResult {
   state: KronState;
   snapshot: SnapshotView | null;
@@ -47,7 +62,14 @@ export interface ReplayResult {
   bytes?: Uint8Array[];
 }
 
-/** Options of {@link replay}. */
+/**
+ * Options of {@link replay}.
+ *
+ * @example
+ * ```ts
+ * await replay(".kron", { keepBytes: true, onEvent: (e) => console.log(e.seq) });
+ * ```
+ */
 export interface ReplayOptions {
   /** Keep each segment's bytes in the result (repair counts what it drops). */
   keepBytes?: boolean;

@@ -67,15 +67,24 @@ const STUB_DEF: JobDefinitionRecord = {
   envHash: null,
 };
 
-/** Per-job run history, oldest first, fed event by event. */
+/**
+ * Per-job run history, oldest first, fed event by event.
+ *
+ * @example
+ * ```ts
+ * const idx = new RunIndex(() => 200);
+ * idx.add(event);
+ * idx.runs("digest"); // oldest first
+ * ```
+ */
 export class RunIndex {
   #state: KronState = emptyState();
   #runs = new Map<string, RunEntry[]>();
   #limit: ((job: string) => number) | null;
 
   /**
-   * `limit`, when given, bounds each job's list (trimmed lazily at twice the limit so that
-   * trimming stays amortised O(1); call {@link RunIndex.trim} for the exact bound).
+   * `limit`, when given, bounds each job's list (trimmed lazily, a quarter of the limit at a
+   * time, so that trimming stays amortised O(1); call {@link RunIndex.trim} for the exact bound).
    */
   constructor(limit?: (job: string) => number) {
     this.#limit = limit ?? null;
@@ -137,7 +146,8 @@ export class RunIndex {
     list.push(job.inFlight[job.inFlight.length - 1]);
     if (this.#limit) {
       const limit = this.#limit(name);
-      if (list.length > limit * 2 + 16) list.splice(0, list.length - limit);
+      // Trim in steps of a quarter of the limit: amortised O(1), bounded memory.
+      if (list.length > limit + Math.max(16, limit >> 2)) list.splice(0, list.length - limit);
     }
   }
 

@@ -18,7 +18,14 @@
  */
 import { checkRecord, type ParsedRecord, parseRecord, verifyRecord } from "./_record.ts";
 
-/** The outcome of scanning one segment. */
+/**
+ * The outcome of scanning one segment.
+ *
+ * @example
+ * ```ts
+ * const { validEnd, tail, corrupt } = scanSegment(bytes, () => null);
+ * ```
+ */
 export interface SegmentScan {
   /** Byte offset just after the last valid record (where a torn tail starts). */
   validEnd: number;

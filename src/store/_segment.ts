@@ -11,7 +11,14 @@
  */
 import { join } from "./_fs.ts";
 
-/** What the store knows about one segment. */
+/**
+ * What the store knows about one segment.
+ *
+ * @example
+ * ```ts
+ * const seg: SegmentInfo = newSegmentInfo(".kron", 1); // log/000001.ndjson, empty
+ * ```
+ */
 export interface SegmentInfo {
   /** Segment number (1-based, increasing). */
   n: number;

@@ -32,7 +32,15 @@ const NL = 10;
 /** `"crc":"hhhhhhhh"}` + newline. */
 const TRAILER_BYTES = 18;
 
-/** A loaded snapshot: the state, and where each job's history sits in the file. */
+/**
+ * A loaded snapshot: the state, and where each job's history sits in the file.
+ *
+ * @example
+ * ```ts
+ * const view = await readSnapshot(".kron");
+ * view?.history.has("digest");
+ * ```
+ */
 export interface SnapshotView {
   seq: number;
   time: string;

@@ -31,10 +31,22 @@ import { newSegmentInfo, type SegmentInfo } from "./_segment.ts";
  * - `fsync`: after its batch was written and `syncData()` returned (survives power loss).
  * - `batch`: the same, but flushes (write + fsync) happen at most every `batchMs`.
  * - `none`: after the write reached the OS (survives a process crash, not a power loss).
+ *
+ * @example
+ * ```ts
+ * const d: Durability = "batch";
+ * ```
  */
 export type Durability = "fsync" | "batch" | "none";
 
-/** The file operations the writer needs; tests wrap the real file to inject faults or count. */
+/**
+ * The file operations the writer needs; tests wrap the real file to inject faults or count.
+ *
+ * @example
+ * ```ts
+ * const wrap = (f: LogFile): LogFile => ({ ...f, write: (p) => f.write(p), syncData: () => f.syncData(), truncate: (n) => f.truncate(n), close: () => f.close() });
+ * ```
+ */
 export interface LogFile {
   write(p: Uint8Array): Promise<number>;
   syncData(): Promise<void>;
@@ -42,7 +54,14 @@ export interface LogFile {
   close(): void;
 }
 
-/** Options of {@link LogWriter.open}. */
+/**
+ * Options of {@link LogWriter.open}.
+ *
+ * @example
+ * ```ts
+ * await LogWriter.open({ root: ".kron", durability: "fsync", segmentBytes: 1 << 24 }, [], 0);
+ * ```
+ */
 export interface WriterOptions {
   root: string;
   durability?: Durability;
@@ -58,7 +77,14 @@ export interface WriterOptions {
   onFlushed?: (bytes: number) => void;
 }
 
-/** Counters, for tests and the benchmark. */
+/**
+ * Counters, for tests and the benchmark.
+ *
+ * @example
+ * ```ts
+ * writer.stats.syncs; // fsyncs so far
+ * ```
+ */
 export interface WriterStats {
   /** `write()` calls on segment files. */
   writes: number;
@@ -105,7 +131,16 @@ function newBatch(firstSeq: number): Batch {
   return { lines: [], firstSeq, lastSeq: firstSeq, promise, resolve, reject, taken: false };
 }
 
-/** Appends records to the segments of one data dir. Single writer: the caller holds the lock. */
+/**
+ * Appends records to the segments of one data dir. Single writer: the caller holds the lock.
+ *
+ * @example
+ * ```ts
+ * const w = await LogWriter.open({ root: ".kron" }, [], 0);
+ * await w.append({ type: "RUNTIME_STOPPED", time: new Date().toISOString() });
+ * await w.close();
+ * ```
+ */
 export class LogWriter {
   /** Counters since open. */
   readonly stats: WriterStats = {

@@ -17,14 +17,42 @@
 import { KronError } from "../errors.ts";
 import { absolute, exists, join, writeFileAtomic } from "./_fs.ts";
 
-/** The format this build writes. */
+/**
+ * The format this build writes.
+ *
+ * @example
+ * ```ts
+ * await Deno.readTextFile(".kron/FORMAT"); // "1\n" === FORMAT_VERSION + "\n"
+ * ```
+ */
 export const FORMAT_VERSION = "1";
-/** The formats this build can read. */
+/**
+ * The formats this build can read.
+ *
+ * @example
+ * ```ts
+ * READABLE_FORMATS.includes("1"); // true
+ * ```
+ */
 export const READABLE_FORMATS: readonly string[] = ["1"];
-/** The data dir used when neither an option nor `KRON_DATA_DIR` says otherwise. */
+/**
+ * The data dir used when neither an option nor `KRON_DATA_DIR` says otherwise.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_DATA_DIR; // ".kron"
+ * ```
+ */
 export const DEFAULT_DATA_DIR = ".kron";
 
-/** Paths inside a data dir. */
+/**
+ * Paths inside a data dir.
+ *
+ * @example
+ * ```ts
+ * const { log, snapshot } = dataDirPaths(".kron");
+ * ```
+ */
 export interface DataDirPaths {
   root: string;
   format: string;

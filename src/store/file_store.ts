@@ -33,9 +33,30 @@ import { RunIndex } from "./_runs.ts";
 import { forEachRecord } from "./_scan.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
 
+/**
+ * The writer's types, re-exported for the store's users.
+ *
+ * @example
+ * ```ts
+ * import type { Durability } from "./file_store.ts";
+ * const d: Durability = "fsync";
+ * ```
+ */
 export type { Durability, LogFile, WriterStats };
 
-/** Options of {@link FileStore}. */
+/**
+ * Options of {@link FileStore}.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore({
+ *   dataDir: resolveDataDir(),
+ *   durability: "batch",
+ *   batchMs: 5,
+ *   getState: () => engineState,
+ * });
+ * ```
+ */
 export interface FileStoreOptions {
   /** The data directory (see `resolveDataDir`); created 0700 if missing. */
   dataDir: string;
@@ -68,7 +89,15 @@ export interface FileStoreOptions {
   wrapFile?: (file: LogFile, path: string) => LogFile;
 }
 
-/** What `FileStore.open()` found and did (a superset of {@link RecoveryReport}). */
+/**
+ * What `FileStore.open()` found and did (a superset of {@link RecoveryReport}).
+ *
+ * @example
+ * ```ts
+ * const { report } = await store.open();
+ * if (report.truncated) console.warn(`cut a torn tail of ${report.truncated.bytes} bytes`);
+ * ```
+ */
 export interface FileRecoveryReport extends RecoveryReport {
   /** Absolute data dir. */
   dataDir: string;
@@ -82,7 +111,15 @@ export interface FileRecoveryReport extends RecoveryReport {
   ms: number;
 }
 
-/** What `compact()` did. */
+/**
+ * What `compact()` did.
+ *
+ * @example
+ * ```ts
+ * await store.compact(state);
+ * store.lastCompaction?.dropped; // ["log/000001.ndjson", …]
+ * ```
+ */
 export interface CompactionReport {
   seq: number;
   /** Segments deleted. */
@@ -93,10 +130,19 @@ export interface CompactionReport {
   snapshotBytes: number;
 }
 
-/** Default number of runs kept per job when neither the option nor the job's policy says. */
+/**
+ * Default number of runs kept per job when neither the option nor the job's policy says.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_HISTORY_LIMIT; // 200
+ * ```
+ */
 export const DEFAULT_HISTORY_LIMIT = 200;
 const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 const decoder = new TextDecoder();
+/** Characters of log text compaction folds between two yields to the event loop. */
+const PIECE = 1 << 20;
 
 /** Only run events shape history: skip the other lines without parsing them. */
 function isRunLine(line: string): boolean {
@@ -123,7 +169,17 @@ export function corruptLogError(c: CorruptAt): KronError {
   );
 }
 
-/** The durable {@link Store}. One per data dir and process; see the module doc. */
+/**
+ * The durable {@link Store}. One per data dir and process; see the module doc.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore({ dataDir: ".kron" });
+ * const { state } = await store.open();
+ * await store.append({ type: "RUNTIME_STOPPED", time: new Date().toISOString() });
+ * await store.close();
+ * ```
+ */
 export class FileStore implements Store {
   /** The data directory as given. */
   readonly dataDir: string;
@@ -404,9 +460,18 @@ export class FileStore implements Store {
     for (let i = 0; i < wanted.length; i++) {
       const bytes = (await next!).subarray(0, wanted[i].size);
       next = read(i + 1);
-      forEachRecord(decoder.decode(bytes), isRunLine, (e) => {
-        if (e.seq > prevSeq && e.seq <= seq) idx.add(e);
-      });
+      const text = decoder.decode(bytes);
+      // Fold ~1 MiB at a time and let timers run in between: compaction shares the thread
+      // with the engine, whose timers must not stall for a whole segment.
+      for (let start = 0; start < text.length;) {
+        let stop = text.indexOf("\n", Math.min(start + PIECE, text.length - 1));
+        stop = stop < 0 ? text.length : stop + 1;
+        forEachRecord(text.slice(start, stop), isRunLine, (e) => {
+          if (e.seq > prevSeq && e.seq <= seq) idx.add(e);
+        });
+        start = stop;
+        await new Promise((r) => setTimeout(r, 0));
+      }
     }
     idx.trim(limitOf);
     const history = new Map<string, RunEntry[]>();

@@ -20,7 +20,14 @@ import { emptyState, type KronState, type RunEntry } from "./state.ts";
 import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
 import { RunIndex } from "./_runs.ts";
 
-/** Options of {@link MemoryStore}. */
+/**
+ * Options of {@link MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore({ historyLimit: () => 10 });
+ * ```
+ */
 export interface MemoryStoreOptions {
   /**
    * Runs kept per job. Default: the `policy.historyLimit` of the job's latest `JOB_DEFINED`,
@@ -29,7 +36,15 @@ export interface MemoryStoreOptions {
   historyLimit?: (job: string) => number;
 }
 
-/** A {@link Store} that keeps everything in memory. */
+/**
+ * A {@link Store} that keeps everything in memory.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * const { state } = await store.open();
+ * ```
+ */
 export class MemoryStore implements Store {
   #events: KronEvent[] = [];
   #snapshot: KronState | null = null;

@@ -11,6 +11,15 @@
  * ```
  * @module
  */
+/**
+ * Event model, state and reducer (see their modules).
+ *
+ * @example
+ * ```ts
+ * import { apply, emptyState } from "./mod.ts";
+ * const state = apply(emptyState(), { type: "RUNTIME_STOPPED", time: new Date().toISOString(), seq: 1 });
+ * ```
+ */
 export * from "./events.ts";
 export * from "./state.ts";
 export { apply } from "./reducer.ts";

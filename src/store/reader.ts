@@ -24,7 +24,15 @@ import { listSegments } from "./_segment.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
 import { corruptLogError } from "./file_store.ts";
 
-/** What the read-only replay found. `truncated` is always null: readers never cut. */
+/**
+ * What the read-only replay found. `truncated` is always null: readers never cut.
+ *
+ * @example
+ * ```ts
+ * const { report } = await readDataDir(".kron");
+ * if (report.ignoredTail) console.log("a write is in flight");
+ * ```
+ */
 export interface ReadReport extends RecoveryReport {
   dataDir: string;
   /** False when there is no data dir (or an empty one): the state is empty. */
@@ -34,7 +42,15 @@ export interface ReadReport extends RecoveryReport {
   ignoredTail: { segment: string; offset: number; bytes: number } | null;
 }
 
-/** A replayed data dir. */
+/**
+ * A replayed data dir.
+ *
+ * @example
+ * ```ts
+ * const view = await readDataDir(".kron");
+ * await view.history("digest", { limit: 5 });
+ * ```
+ */
 export interface DataDirView {
   state: KronState;
   report: ReadReport;

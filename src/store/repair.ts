@@ -21,7 +21,15 @@ import { replay } from "./_replay.ts";
 import { readSnapshot } from "./_snapshot.ts";
 import { countLines } from "./_scan.ts";
 
-/** What `repair` did. */
+/**
+ * What `repair` did.
+ *
+ * @example
+ * ```ts
+ * const r = await repair(".kron");
+ * console.log(r.droppedRecords, r.backupDir);
+ * ```
+ */
 export interface RepairReport {
   dataDir: string;
   /** Where the originals were copied; null when there was nothing to repair. */
