@@ -99,7 +99,8 @@ async function offlineSource(dataDir: string): Promise<Source> {
   };
   return {
     live: false,
-    jobs: () => Promise.resolve([...state.jobs.keys()].map((n) => jobSummary(status(n)))),
+    // Sorted by name, as the live API lists them.
+    jobs: () => Promise.resolve([...state.jobs.keys()].sort().map((n) => jobSummary(status(n)))),
     job: (name) => Promise.resolve().then(() => jobDetail(status(name))),
     runs: async (name, limit) => {
       if (!state.jobs.has(name)) throw unknown(name);

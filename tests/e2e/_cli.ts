@@ -95,21 +95,25 @@ export class Running {
   }
 
   /** Waits until stderr (the log) matches `re`; throws with the output after `timeoutMs`. */
-  async waitFor(re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  async waitFor(
+    re: RegExp,
+    timeoutMs = 15_000,
+    stream: "stdout" | "stderr" = "stderr",
+  ): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const m = this.stderr.match(re);
+      const m = this[stream].match(re);
       if (m) return m;
       let exited = false;
       await Promise.race([this.done.then(() => exited = true), sleep(50)]);
       if (exited) {
         await Promise.all(this.#pumps);
-        const again = this.stderr.match(re);
+        const again = this[stream].match(re);
         if (again) return again;
-        throw new Error(`kron exited before ${re}:\n${this.stderr}`);
+        throw new Error(`kron exited before ${re}:\n${this.stdout}\n${this.stderr}`);
       }
     }
-    throw new Error(`timed out waiting for ${re}:\n${this.stderr}`);
+    throw new Error(`timed out waiting for ${re}:\n${this.stdout}\n${this.stderr}`);
   }
 
   /** Sends a signal and waits for the exit; returns the exit code. */
