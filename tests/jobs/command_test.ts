@@ -35,7 +35,7 @@ function assertEquals(actual: unknown, expected: unknown, message = ""): void {
 }
 
 async function assertRejects(
-  fn: () => Promise<unknown>,
+  fn: () => unknown,
   check: (e: unknown) => void,
 ): Promise<void> {
   try {
