@@ -31,10 +31,10 @@ h1{font-size:1.35rem;margin:.2rem 0 .8rem;display:flex;align-items:center;gap:.6
 h2{font-size:1.05rem;margin:1.4rem 0 .6rem}
 .summary{color:var(--muted);margin:0 0 .8rem}
 .jobs{display:flex;flex-direction:column;gap:.5rem}
-.job,.jobs-head{display:grid;grid-template-columns:minmax(9rem,1.3fr) minmax(9rem,1.6fr) 8rem 10rem 8.5rem minmax(11rem,auto);gap:.4rem .8rem;align-items:center}
+.job,.jobs-head{display:grid;grid-template-columns:minmax(10rem,1.4fr) minmax(10rem,1.5fr) 7rem 11.5rem minmax(4rem,.6fr) 18.5rem;gap:.4rem .9rem;align-items:center}
 .job{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.55rem .8rem}
-.jobs-head{padding:0 .8rem;color:var(--muted);font-size:.78rem;text-transform:uppercase;letter-spacing:.04em}
-.name{display:flex;align-items:center;gap:.45rem;min-width:0}.name a{font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.jobs-head{padding:0 calc(.8rem + 1px);color:var(--muted);font-size:.78rem;text-transform:uppercase;letter-spacing:.04em}
+.name{display:flex;align-items:center;flex-wrap:wrap;gap:.2rem .45rem;min-width:0}.name a{font-weight:600;overflow-wrap:anywhere}
 .sched{min-width:0}.sched small{display:block;color:var(--muted);font-family:ui-monospace,monospace;font-size:.75rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .lbl{display:none;color:var(--muted);font-size:.75rem;margin-right:.3rem}
 .badge{font-size:.72rem;font-weight:600;padding:.08rem .45rem;border-radius:99px;background:var(--line);color:var(--fg);white-space:nowrap}
@@ -46,8 +46,10 @@ h2{font-size:1.05rem;margin:1.4rem 0 .6rem}
 .b-succeeded{background:var(--ok)}.b-failed{background:var(--fail)}.b-timed_out{background:var(--timeout)}.b-cancelled{background:var(--cancel)}
 .b-abandoned{background:var(--abandon)}.b-dead{background:var(--dead)}.b-running{background:var(--run);animation:pulse 1s ease-in-out infinite alternate}
 @keyframes pulse{from{opacity:1}to{opacity:.35}}
-.strip.big{height:34px}.strip.big .bar{width:12px;height:32px}
+.strip.big{height:34px;margin-bottom:.8rem;flex-wrap:wrap}.strip.big .bar{width:12px;height:32px}
+.strip-cell{min-width:0;overflow:hidden}
 .actions{display:flex;gap:.35rem;flex-wrap:wrap;justify-content:flex-end}.actions form{display:flex;gap:.25rem;margin:0}
+.actions select{max-width:7rem}.toolbar.actions{justify-content:flex-start}
 button,select,input{font:inherit;font-size:.85rem;border:1px solid var(--line);border-radius:6px;padding:.28rem .6rem;background:var(--card);color:var(--fg)}
 button{cursor:pointer;font-weight:600}button:hover{border-color:var(--accent)}button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
 button:disabled{opacity:.5;cursor:wait}

@@ -45,6 +45,7 @@ export function layout(o: LayoutOptions, content: Html): Html {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width,initial-scale=1">
         <meta name="color-scheme" content="light dark">
+        <link rel="icon" href="data:,">
         <title>${o.title}</title>
         <style nonce="${o.nonce}">${raw(DASHBOARD_CSS)}</style>
       </head>

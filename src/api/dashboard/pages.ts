@@ -129,7 +129,11 @@ export function jobRow(s: JobStatus, back = "/"): Html {
       <div
         class="name"><a href="/jobs/${enc(s.name)}">${s.name}</a><span class="badge s-${s
           .state}">${s.state}</span></div>
-      <div class="sched">${scheduleText(s.schedule)}<small>${rawSchedule(s.schedule)}</small></div>
+      <div class="sched">${scheduleText(s.schedule)}<small title="${rawSchedule(
+        s.schedule,
+      )}">${rawSchedule(
+        s.schedule,
+      )}</small></div>
       <div class="next"><span class="lbl">next</span>${s.state === "paused" && s.pausedUntil
         ? html`resumes ${time(s.pausedUntil)}`
         : time(s.nextRunAt)}</div>
@@ -187,7 +191,7 @@ function historyRow(job: JobStatus, r: RunRecord): Html {
       <td>${r.attempt}</td>
       <td>${r.trigger}</td>
       <td class="err">${detail}</td>
-      <td>${job.kind === "command" ? html`<a href="/v1/runs/${r.id}/log">log</a>` : ""}</td>
+      ${job.kind === "command" ? html`<td><a href="/v1/runs/${r.id}/log">log</a></td>` : ""}
       <td><small>${r.id}</small></td>
     </tr>
   `;
@@ -205,6 +209,8 @@ function historyRow(job: JobStatus, r: RunRecord): Html {
 export function jobDetailSection(s: JobStatus, history: RunRecord[]): Html {
   const back = `/jobs/${enc(s.name)}`;
   const strip = [...history].reverse();
+  // Only command jobs capture output.
+  const logs = s.kind === "command";
   return html`
     <section id="detail">
       <h1>${s.name} <span class="badge s-${s.state}">${s.state}</span></h1>
@@ -243,14 +249,14 @@ export function jobDetailSection(s: JobStatus, history: RunRecord[]): Html {
               <th>Attempt</th>
               <th>Trigger</th>
               <th>Exit / error</th>
-              <th>Log</th>
+              ${logs ? html`<th>Log</th>` : ""}
               <th>Run id</th>
             </tr>
           </thead>
           <tbody>${history.length === 0
             ? html`
               <tr>
-                <td colspan="8" class="empty">No runs yet.</td>
+                <td colspan="${logs ? 8 : 7}" class="empty">No runs yet.</td>
               </tr>
             `
             : history.map((r) => historyRow(s, r))}</tbody>

@@ -1,0 +1,43 @@
+// Real headless Chromium for the dashboard test, driven by Playwright. CI installs Chromium
+// with .ci/deps; a missing browser fails the test (never a silent skip).
+import { type BrowserContext, chromium } from "npm:playwright-core@1.65.1";
+
+export const CHROMIUM = "/usr/bin/chromium";
+
+export interface Browser extends AsyncDisposable {
+  context: BrowserContext;
+}
+
+/** Launches Chromium with a fresh profile; throws a clear message when it is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  try {
+    Deno.statSync(CHROMIUM);
+  } catch {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: run .ci/deps (as root) to install it; CI does.`,
+    );
+  }
+  const profile = Deno.makeTempDirSync({ prefix: "kron-chromium-" });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1280, height: 720 },
+  });
+  return {
+    context,
+    async [Symbol.asyncDispose]() {
+      await context.close().catch(() => {});
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    },
+  };
+}
