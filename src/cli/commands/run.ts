@@ -175,6 +175,10 @@ async function runFile(
     timezone: settings.timezone ?? undefined,
     durability: settings.durability ?? undefined,
   });
+  const { parseHostPort, serveAdmin } = await import("../../api/mod.ts");
+  const http = stringFlag(flags, "http") ?? settings.http ?? undefined;
+  // Checked now: a bad address must not cost a start of the data dir.
+  if (http !== undefined) parseHostPort(http);
   const runtime = new JobRuntime(kron, { dataDir, permissions });
   // Validates everything first: an invalid file exits 2 before the data dir is opened.
   runtime.apply(jobFile);
@@ -201,12 +205,11 @@ async function runFile(
     });
     return result;
   };
-  const { serveAdmin } = await import("../../api/mod.ts");
   let server;
   try {
     server = await serveAdmin(kron, {
       dataDir,
-      http: stringFlag(flags, "http") ?? settings.http ?? undefined,
+      http,
       reload,
       version: VERSION,
     });
@@ -215,7 +218,7 @@ async function runFile(
     throw e;
   }
   if (server.http) {
-    log.info("admin API on http://{hostname}:{port} (bearer token: {tokenFile})", {
+    log.info("admin API on http://{hostname}:{port} (bearer token: KRON_TOKEN or {tokenFile})", {
       hostname: server.http.hostname,
       port: server.http.port,
       tokenFile: `${dataDir}/admin.token`,
