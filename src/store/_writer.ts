@@ -194,6 +194,8 @@ export class LogWriter {
   ): Promise<LogWriter> {
     const logDir = join(opts.root, "log");
     await Deno.mkdir(logDir, { recursive: true, mode: 0o700 });
+    // The log dir's own entry must be durable before anything in it is acknowledged.
+    if (opts.durability !== "none") await fsyncDir(opts.root);
     const last = segments.at(-1);
     const limit = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     let info: SegmentInfo;

@@ -15,7 +15,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import { absolute, exists, join, writeFileAtomic } from "./_fs.ts";
+import { absolute, exists, fsyncDir, join, writeFileAtomic } from "./_fs.ts";
 
 /**
  * The format this build writes.
@@ -115,6 +115,8 @@ export async function ensureDataDir(root: string): Promise<void> {
   await Deno.mkdir(root, { recursive: true, mode: 0o700 });
   // mkdir's mode is filtered by the umask; make 0700 exact.
   await Deno.chmod(root, 0o700);
+  // Make the new directory's entry durable too.
+  await fsyncDir(absolute(root).replace(/\/[^/]*$/, "") || "/");
 }
 
 /**

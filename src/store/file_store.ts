@@ -144,6 +144,10 @@ const decoder = new TextDecoder();
 /** Characters of log text compaction folds between two yields to the event loop. */
 const PIECE = 1 << 20;
 
+function notOpen(): KronError {
+  return new KronError("not_started", "the store is not open");
+}
+
 /** Only run events shape history: skip the other lines without parsing them. */
 function isRunLine(line: string): boolean {
   // `"type"` is the third key of every record: look just past seq and time.
@@ -318,9 +322,7 @@ export class FileStore implements Store {
 
   /** See {@link Store.append}: numbers the event now, resolves per the durability setting. */
   append(event: KronEvent): Promise<void> {
-    if (!this.#writer) {
-      return Promise.reject(new KronError("not_started", "the store is not open"));
-    }
+    if (!this.#writer) return Promise.reject(notOpen());
     return this.#writer.append(event);
   }
 
@@ -366,7 +368,7 @@ export class FileStore implements Store {
 
   /** See {@link Store.history}. `limit` defaults to 20. */
   history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
-    this.#mustBeOpen();
+    if (!this.#writer) return Promise.reject(notOpen());
     return this.#read(() =>
       queryHistory(this.dataDir, this.#snapshot, this.#live(), job, query.limit ?? 20)
     );
@@ -374,12 +376,12 @@ export class FileStore implements Store {
 
   /** See {@link Store.findRun}. */
   findRun(runId: string): Promise<RunEntry | null> {
-    this.#mustBeOpen();
+    if (!this.#writer) return Promise.reject(notOpen());
     return this.#read(() => queryRun(this.dataDir, this.#snapshot, this.#live(), runId));
   }
 
   #mustBeOpen(): LogWriter {
-    if (!this.#writer) throw new KronError("not_started", "the store is not open");
+    if (!this.#writer) throw notOpen();
     return this.#writer;
   }
 

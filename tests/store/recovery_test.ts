@@ -106,7 +106,11 @@ Deno.test("recovery: a flipped byte mid-log is corrupt, naming segment and line"
     // Every byte of the line, newline included (a damaged newline merges two lines).
     const start = lineStarts[line - 1];
     const end = orig.indexOf(10, start);
-    for (const pos of [start, start + 1, Math.floor((start + end) / 2), end - 5, end - 1, end]) {
+    // Every byte of line 3; the start, middle, checksum and newline of the others.
+    const positions = line === 3
+      ? Array.from({ length: end - start + 1 }, (_, k) => start + k)
+      : [start, start + 1, Math.floor((start + end) / 2), end - 5, end - 1, end];
+    for (const pos of positions) {
       if (line === lineStarts.length && pos === end && name === files.at(-1)) continue;
       const bytes = orig.slice();
       bytes[pos] ^= pos === end ? 0x20 : 0x04;
