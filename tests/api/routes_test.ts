@@ -343,3 +343,20 @@ Deno.test("dashboard pages are served on the socket without auth", async () => {
   });
   assertEquals(await res.json(), { ok: true, message: "resumed nightly.backup" });
 });
+
+Deno.test("GET /v1/jobs is never stale: a change shows in the very next list", async () => {
+  await using rig = await startRig({
+    a: { options: { every: "1h" } },
+    b: { options: { every: "1h" } },
+  });
+  const states = async () =>
+    (await (await rig.sock("/v1/jobs")).json()).jobs.map((j: { state: string }) => j.state);
+  assertEquals(await states(), ["idle", "idle"]);
+  assertEquals(await states(), ["idle", "idle"]); // served from the page cache
+  rig.kron.pause("b");
+  assertEquals(await states(), ["idle", "paused"]);
+  await (await rig.sock("/v1/jobs/b/resume", { method: "POST" })).body?.cancel();
+  assertEquals(await states(), ["idle", "idle"]);
+  rig.kron.schedule("c", { every: "1m" }, () => {});
+  assertEquals((await states()).length, 3);
+});

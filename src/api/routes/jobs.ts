@@ -28,6 +28,7 @@ import type { JobListJson, JobSummaryJson } from "../types.ts";
 import { JOB_NAME_RE, jobNameParam, limitParam } from "../validate.ts";
 import { jobDetail, jobSummary } from "../views.ts";
 import { KronError } from "../../errors.ts";
+import type { Kron } from "../../kron.ts";
 
 /** Default and largest page of `GET /v1/jobs`. */
 export const JOBS_PAGE = { default: 100, max: 1000 } as const;
@@ -99,6 +100,41 @@ export function listJobs(
   return { jobs, nextCursor: next };
 }
 
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+const PAGE_CACHE_MAX = 64;
+const pageCaches = new WeakMap<Kron, { seq: number; pages: Map<string, string> }>();
+
+/**
+ * `listJobs` as JSON text, cached per state version. A page is a pure function of the folded
+ * state, and every change of that state is an event that bumps `state.seq` synchronously, so
+ * a cached page is exact until the next event: polling dashboards and `kron status` loops
+ * cost a map lookup instead of a status read per job. Not cached before `start()`, where
+ * provisional next-run times move with the clock.
+ *
+ * @example
+ * ```ts
+ * import { listJobsJson } from "./jobs.ts";
+ * // JSON.parse(listJobsJson(kron, null, 100)).jobs.length
+ * ```
+ */
+export function listJobsJson(kron: Kron, cursor: string | null, limit: number): string {
+  if (!kron.engine.running) return JSON.stringify(listJobs({ kron }, cursor, limit));
+  const seq = kron.engine.state.seq;
+  let cache = pageCaches.get(kron);
+  if (!cache || cache.seq !== seq) {
+    cache = { seq, pages: new Map() };
+    pageCaches.set(kron, cache);
+  }
+  const key = `${limit}:${cursor ?? ""}`;
+  let json = cache.pages.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(listJobs({ kron }, cursor, limit));
+    if (cache.pages.size >= PAGE_CACHE_MAX) cache.pages.clear();
+    cache.pages.set(key, json);
+  }
+  return json;
+}
+
 /**
  * The job routes.
  *
@@ -118,7 +154,7 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     if (cursor !== null && !JOB_NAME_RE.test(cursor)) {
       throw new ApiError(400, "bad_request", "cursor is not one this server handed out");
     }
-    return c.json(listJobs(deps, cursor, limit));
+    return new Response(listJobsJson(deps.kron, cursor, limit), { headers: JSON_HEADERS });
   });
 
   app.get(
