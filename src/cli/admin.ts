@@ -15,7 +15,17 @@ import { AdminClient } from "../api/client.ts";
 import type { ReloadJson } from "../api/types.ts";
 import type { JobDetailView, JobView, RunView } from "./views.ts";
 
-/** A connected runtime. */
+/**
+ * A connected runtime.
+ *
+ * @example
+ * ```ts
+ * import type { LiveAdmin } from "./admin.ts";
+ * async function names(admin: LiveAdmin): Promise<string[]> {
+ *   return (await admin.jobs()).map((j) => j.name);
+ * }
+ * ```
+ */
 export interface LiveAdmin {
   /** Every job (all pages). */
   jobs(): Promise<JobView[]>;

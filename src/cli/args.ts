@@ -20,7 +20,15 @@
  */
 import { usage } from "./errors.ts";
 
-/** One flag a command accepts. */
+/**
+ * One flag a command accepts.
+ *
+ * @example
+ * ```ts
+ * import type { FlagDef } from "./args.ts";
+ * const follow: FlagDef = { type: "boolean", short: "f" };
+ * ```
+ */
 export interface FlagDef {
   /** `boolean` flags take no value; `string` flags take exactly one. */
   type: "boolean" | "string";
@@ -28,10 +36,26 @@ export interface FlagDef {
   short?: string;
 }
 
-/** The flags a command accepts, by long name (without `--`). */
+/**
+ * The flags a command accepts, by long name (without `--`).
+ *
+ * @example
+ * ```ts
+ * import type { FlagSpec } from "./args.ts";
+ * const spec: FlagSpec = { limit: { type: "string", short: "n" } };
+ * ```
+ */
 export type FlagSpec = Record<string, FlagDef>;
 
-/** What {@link parseFlags} returns. */
+/**
+ * What {@link parseFlags} returns.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./args.ts";
+ * const { flags, positionals } = parseFlags(["a", "--json"], { json: { type: "boolean" } }, "x");
+ * ```
+ */
 export interface ParsedArgs {
   /** Given flags by long name: `true` for booleans, the text for strings. */
   flags: Record<string, string | boolean>;
@@ -39,7 +63,15 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-/** Flags every command accepts. */
+/**
+ * Flags every command accepts.
+ *
+ * @example
+ * ```ts
+ * import { GLOBAL_FLAGS } from "./args.ts";
+ * Object.keys(GLOBAL_FLAGS); // ["help", "data-dir", "log-format"]
+ * ```
+ */
 export const GLOBAL_FLAGS: FlagSpec = {
   help: { type: "boolean", short: "h" },
   "data-dir": { type: "string" },

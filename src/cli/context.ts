@@ -18,7 +18,15 @@
  * @module
  */
 
-/** The data dir when nothing else says. */
+/**
+ * The data dir when nothing else says.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DATA_DIR } from "./context.ts";
+ * DEFAULT_DATA_DIR; // ".kron"
+ * ```
+ */
 export const DEFAULT_DATA_DIR = ".kron";
 
 function env(name: string): string | undefined {

@@ -10,11 +10,35 @@
  * @module
  */
 
-/** Exit code of a successful command. */
+/**
+ * Exit code of a successful command.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_OK } from "./errors.ts";
+ * EXIT_OK; // 0
+ * ```
+ */
 export const EXIT_OK = 0;
-/** Exit code of a runtime error (no live runtime, a refused trigger, an I/O error …). */
+/**
+ * Exit code of a runtime error (no live runtime, a refused trigger, an I/O error …).
+ *
+ * @example
+ * ```ts
+ * import { EXIT_RUNTIME } from "./errors.ts";
+ * EXIT_RUNTIME; // 1
+ * ```
+ */
 export const EXIT_RUNTIME = 1;
-/** Exit code of a usage or configuration error (bad flag, invalid job file, permission). */
+/**
+ * Exit code of a usage or configuration error (bad flag, invalid job file, permission).
+ *
+ * @example
+ * ```ts
+ * import { EXIT_USAGE } from "./errors.ts";
+ * EXIT_USAGE; // 2
+ * ```
+ */
 export const EXIT_USAGE = 2;
 
 /**

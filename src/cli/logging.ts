@@ -19,10 +19,26 @@
  */
 import { configure, type LogLevel, type LogRecord, reset } from "@logtape/logtape";
 
-/** Output formats of {@link configureLogging}. */
+/**
+ * Output formats of {@link configureLogging}.
+ *
+ * @example
+ * ```ts
+ * import type { LogFormat } from "./logging.ts";
+ * const format: LogFormat = "json";
+ * ```
+ */
 export type LogFormat = "text" | "json";
 
-/** Options of {@link configureLogging}. */
+/**
+ * Options of {@link configureLogging}.
+ *
+ * @example
+ * ```ts
+ * import type { LoggingOptions } from "./logging.ts";
+ * const opts: LoggingOptions = { level: "debug", write: (line) => console.log(line) };
+ * ```
+ */
 export interface LoggingOptions {
   /** Lowest level written (default `"info"`, or `KRON_LOG_LEVEL`). */
   level?: LogLevel;

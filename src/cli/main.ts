@@ -16,7 +16,15 @@ import { closest } from "./args.ts";
 import { errorLine, EXIT_USAGE, exitCodeOf } from "./errors.ts";
 import { consoleIo, type Io, paint } from "./output.ts";
 
-/** What every command module exports. */
+/**
+ * What every command module exports.
+ *
+ * @example
+ * ```ts
+ * import type { CommandModule } from "./main.ts";
+ * const mod: CommandModule = await import("./commands/version.ts");
+ * ```
+ */
 export interface CommandModule {
   /** The text of `kron <command> --help`. */
   help: string;
@@ -29,7 +37,16 @@ interface Entry {
   load: () => Promise<CommandModule>;
 }
 
-/** The subcommands, in the order `kron --help` lists them. */
+/**
+ * The subcommands, in the order `kron --help` lists them.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS } from "./main.ts";
+ * const status = await COMMANDS.status.load();
+ * console.log(status.help);
+ * ```
+ */
 export const COMMANDS: Record<string, Entry> = {
   run: {
     summary: "run the jobs of a job file in the foreground",

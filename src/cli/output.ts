@@ -11,7 +11,17 @@
  * @module
  */
 
-/** Where a command writes; tests capture it. */
+/**
+ * Where a command writes; tests capture it.
+ *
+ * @example
+ * ```ts
+ * import type { Io } from "./output.ts";
+ * function hello(io: Io) {
+ *   io.out("hello");
+ * }
+ * ```
+ */
 export interface Io {
   /** Writes `text` and a newline to stdout. */
   out(text: string): void;
@@ -112,7 +122,15 @@ const CODES: Record<string, [number, number]> = {
   cyan: [36, 39],
 };
 
-/** A colour name of {@link paint}. */
+/**
+ * A colour name of {@link paint}.
+ *
+ * @example
+ * ```ts
+ * import type { Color } from "./output.ts";
+ * const c: Color = "red";
+ * ```
+ */
 export type Color = keyof typeof CODES;
 
 /**
@@ -160,7 +178,15 @@ export function table(rows: string[][]): string {
   ).join("\n");
 }
 
-/** The "no value" mark in tables. */
+/**
+ * The "no value" mark in tables.
+ *
+ * @example
+ * ```ts
+ * import { NONE } from "./output.ts";
+ * NONE; // "—"
+ * ```
+ */
 export const NONE = "—";
 
 const pad = (n: number) => String(n).padStart(2, "0");

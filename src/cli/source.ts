@@ -18,7 +18,17 @@ import type { Io } from "./output.ts";
 import { connectAdmin, type LiveAdmin } from "./admin.ts";
 import { type JobDetailView, type JobView, plain, type RunView } from "./views.ts";
 
-/** Read access to jobs and runs, live or offline. */
+/**
+ * Read access to jobs and runs, live or offline.
+ *
+ * @example
+ * ```ts
+ * import type { Source } from "./source.ts";
+ * async function failing(s: Source): Promise<string[]> {
+ *   return (await s.jobs()).filter((j) => j.state === "failing").map((j) => j.name);
+ * }
+ * ```
+ */
 export interface Source {
   /** True when a runtime answered. */
   readonly live: boolean;

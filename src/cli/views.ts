@@ -14,11 +14,35 @@
  */
 import type { JobDetailJson, JobSummaryJson, RunJson } from "../api/types.ts";
 
-/** One job in a list. */
+/**
+ * One job in a list.
+ *
+ * @example
+ * ```ts
+ * import type { JobView } from "./views.ts";
+ * const label = (j: JobView) => `${j.name} ${j.state}`;
+ * ```
+ */
 export type JobView = JobSummaryJson;
-/** One job in detail. */
+/**
+ * One job in detail.
+ *
+ * @example
+ * ```ts
+ * import type { JobDetailView } from "./views.ts";
+ * const words = (j: JobDetailView) => j.scheduleText;
+ * ```
+ */
 export type JobDetailView = JobDetailJson;
-/** One run attempt. */
+/**
+ * One run attempt.
+ *
+ * @example
+ * ```ts
+ * import type { RunView } from "./views.ts";
+ * const ok = (r: RunView) => r.outcome === "succeeded";
+ * ```
+ */
 export type RunView = RunJson;
 
 /**

@@ -36,7 +36,15 @@ import { splitCommand } from "./argv.ts";
 import { commandArgv, createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";
 import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "./job_file.ts";
 
-/** A permission grant: `true` = all, `false` = none, a list = only these. */
+/**
+ * A permission grant: `true` = all, `false` = none, a list = only these.
+ *
+ * @example
+ * ```ts
+ * import type { Grant } from "./runtime.ts";
+ * const run: Grant = ["pg_dump", "rsync"];
+ * ```
+ */
 export type Grant = boolean | string[];
 
 /**
@@ -71,7 +79,18 @@ export function emptyPermissions(): Permissions {
   return { read: false, write: false, net: false, env: false, run: false, sys: false };
 }
 
-/** Builds the executor of a function (`run`) job; swapped for the sandboxed worker later. */
+/**
+ * Builds the executor of a function (`run`) job; swapped for the sandboxed worker later.
+ *
+ * @example
+ * ```ts
+ * import type { FunctionExecutorFactory } from "./runtime.ts";
+ * const logged: FunctionExecutorFactory = (job) => async (ctx) => {
+ *   console.log("running", job.name, ctx.runId);
+ *   await job.run!(ctx);
+ * };
+ * ```
+ */
 export type FunctionExecutorFactory = (job: JobDefinition, permissions: Permissions) => Executor;
 
 /**
@@ -91,7 +110,15 @@ export const inProcessExecutor: FunctionExecutorFactory = (job) => {
   };
 };
 
-/** Options of {@link JobRuntime}. */
+/**
+ * Options of {@link JobRuntime}.
+ *
+ * @example
+ * ```ts
+ * import { emptyPermissions, type JobRuntimeOptions } from "./runtime.ts";
+ * const opts: JobRuntimeOptions = { dataDir: "/srv/kron", permissions: emptyPermissions(), killGraceMs: 2000 };
+ * ```
+ */
 export interface JobRuntimeOptions {
   /** The data dir (absolute); run logs go to `<dataDir>/runs`. */
   dataDir: string;
@@ -107,7 +134,15 @@ export interface JobRuntimeOptions {
   hookTimeoutMs?: number;
 }
 
-/** What {@link JobRuntime.apply} changed. */
+/**
+ * What {@link JobRuntime.apply} changed.
+ *
+ * @example
+ * ```ts
+ * import type { ApplyResult } from "./runtime.ts";
+ * const none: ApplyResult = { added: [], changed: [], removed: [], unchanged: ["backup"] };
+ * ```
+ */
 export interface ApplyResult {
   added: string[];
   changed: string[];

@@ -16,7 +16,15 @@ import { usage } from "../errors.ts";
 import { extractPermissions } from "../permissions.ts";
 import { formatZoned, type Io, paint, toJson } from "../output.ts";
 
-/** `kron check --help`. */
+/**
+ * The text of `kron check --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./check.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron check [file] [--next N] [--json] [--allow-run[=…]]
 
 Validates a job file (TOML or TS) without running anything and prints, for each job, its
@@ -35,7 +43,16 @@ Examples:
   kron check /etc/kron/jobs.toml --next 10
   kron check jobs.toml --allow-run=rsync,pg_dump`;
 
-/** Runs `kron check`. */
+/**
+ * Runs `kron check` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./check.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["jobs.toml", "--next", "3"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { permissions, rest } = extractPermissions(args);
   const granted = args.some((a) => a.startsWith("--allow-"));

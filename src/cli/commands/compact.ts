@@ -14,7 +14,15 @@ import { dataDirForReads } from "../context.ts";
 import type { Io } from "../output.ts";
 import { requireLive } from "../source.ts";
 
-/** `kron compact --help`. */
+/**
+ * The text of `kron compact --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./compact.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron compact
 
 Asks the running kron to write a snapshot of its state and delete the log segments the
@@ -29,7 +37,16 @@ Flags:
 Example:
   kron compact`;
 
-/** Runs `kron compact`. */
+/**
+ * Runs `kron compact` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./compact.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run([], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {}, "compact");
   expectPositionals(positionals, 0, 0, "compact", "");

@@ -29,7 +29,15 @@ import { connectAdmin } from "../admin.ts";
 import { selfCommand } from "../self.ts";
 import { checkSocketPath, resolveJobFile } from "./run.ts";
 
-/** `kron daemon --help`. */
+/**
+ * The text of `kron daemon --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./daemon.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron daemon start [file] [--allow-…] [--http host:port] [--wait N]
 kron daemon stop [--timeout N]
 kron daemon status [--json]
@@ -58,7 +66,16 @@ Examples:
 
 const VALUE_FLAGS = new Set(["--data-dir", "--log-format", "--http", "--wait", "--timeout"]);
 
-/** Runs `kron daemon`. */
+/**
+ * Runs `kron daemon` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./daemon.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["status"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   let index = -1;
   for (let i = 0; i < args.length && index === -1; i++) {

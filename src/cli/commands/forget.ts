@@ -15,7 +15,15 @@ import { dataDirForReads } from "../context.ts";
 import type { Io } from "../output.ts";
 import { requireLive } from "../source.ts";
 
-/** `kron forget --help`. */
+/**
+ * The text of `kron forget --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./forget.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron forget <job>
 
 Forgets an orphaned job: one that is in the data dir's log but not defined by the running job
@@ -31,7 +39,16 @@ Flags:
 Example:
   kron forget old-report`;
 
-/** Runs `kron forget`. */
+/**
+ * Runs `kron forget` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./forget.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["old-job"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {}, "forget");
   expectPositionals(positionals, 1, 1, "forget", "<job>");

@@ -15,7 +15,15 @@ import { type Io, toJson } from "../output.ts";
 import { openSource } from "../source.ts";
 import { runsTable } from "./status.ts";
 
-/** `kron history --help`. */
+/**
+ * The text of `kron history --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./history.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron history <job> [--limit N] [--json]
 
 Shows a job's past run attempts, most recent first: run id, start time, attempt, trigger
@@ -31,7 +39,16 @@ Examples:
   kron history backup
   kron history backup --limit 100 --json | jq '.[] | select(.outcome != "succeeded")'`;
 
-/** Runs `kron history`. */
+/**
+ * Runs `kron history` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./history.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["backup", "--limit", "5"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     limit: { type: "string", short: "n" },

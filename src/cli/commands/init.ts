@@ -14,7 +14,15 @@ import { expectPositionals, parseFlags } from "../args.ts";
 import { failure, usage } from "../errors.ts";
 import type { Io } from "../output.ts";
 
-/** `kron init --help`. */
+/**
+ * The text of `kron init --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./init.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron init [--toml | --ts]
 
 Writes a commented example job file in the working directory: jobs.toml (default) or, with
@@ -30,7 +38,15 @@ Examples:
   kron init
   kron init --ts`;
 
-/** The example `jobs.toml`. */
+/**
+ * The example `jobs.toml`.
+ *
+ * @example
+ * ```ts
+ * import { TOML_TEMPLATE } from "./init.ts";
+ * await Deno.writeTextFile("jobs.toml", TOML_TEMPLATE);
+ * ```
+ */
 export const TOML_TEMPLATE = `# kron job file.
 #   kron check                   validate it and preview when each job runs next
 #   kron run --allow-run         run it in the foreground (Ctrl-C stops gracefully)
@@ -73,7 +89,15 @@ overlap = false                # false = skip a run while the previous one still
 # on_failure = "https://hooks.example.com/kron"   # or a command: ["logger", "backup failed"]
 `;
 
-/** The example `jobs.ts`. */
+/**
+ * The example `jobs.ts`.
+ *
+ * @example
+ * ```ts
+ * import { TS_TEMPLATE } from "./init.ts";
+ * await Deno.writeTextFile("jobs.ts", TS_TEMPLATE);
+ * ```
+ */
 export const TS_TEMPLATE = `/**
  * kron job file in TypeScript.
  *   kron check jobs.ts             validate it and preview when each job runs next
@@ -134,7 +158,16 @@ export default {
 };
 `;
 
-/** Runs `kron init`. */
+/**
+ * Runs `kron init` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./init.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["--toml"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     toml: { type: "boolean" },

@@ -18,7 +18,15 @@ import { type Io, paint } from "../output.ts";
 import { openSource, type Source } from "../source.ts";
 import type { RunView } from "../views.ts";
 
-/** `kron logs --help`. */
+/**
+ * The text of `kron logs --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./logs.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron logs <job> [--run ID] [-f|--follow]
 
 Prints the captured output (stdout and stderr, in arrival order, capped per run) of a command
@@ -38,7 +46,16 @@ Examples:
 const POLL_MS = 250;
 const decoder = new TextDecoder();
 
-/** Runs `kron logs`. */
+/**
+ * Runs `kron logs` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./logs.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["backup"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     run: { type: "string" },

@@ -16,7 +16,15 @@ import { formatTime, type Io, toJson } from "../output.ts";
 import { requireLive } from "../source.ts";
 import { parseDuration } from "../../schedule/duration.ts";
 
-/** `kron pause --help`. */
+/**
+ * The text of `kron pause --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./pause.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron pause <job> [--for <duration>] [--json]
 
 Pauses a job without editing the job file: no new runs start (a run in flight finishes).
@@ -34,7 +42,16 @@ Examples:
   kron pause backup
   kron pause report.weekly --for 24h`;
 
-/** Runs `kron pause`. */
+/**
+ * Runs `kron pause` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./pause.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["backup", "--for", "2h"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     for: { type: "string" },

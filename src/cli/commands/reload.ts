@@ -15,7 +15,15 @@ import { dataDirForReads } from "../context.ts";
 import { type Io, toJson } from "../output.ts";
 import { requireLive } from "../source.ts";
 
-/** `kron reload --help`. */
+/**
+ * The text of `kron reload --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./reload.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron reload [--json]
 
 Makes the running kron re-read its job file and apply the changes: new jobs are added,
@@ -33,7 +41,16 @@ Flags:
 Example:
   $EDITOR jobs.toml && kron reload`;
 
-/** Runs `kron reload`. */
+/**
+ * Runs `kron reload` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./reload.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run([], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "reload");
   expectPositionals(positionals, 0, 0, "reload", "");

@@ -16,7 +16,15 @@ import { failure } from "../errors.ts";
 import { type Io, toJson } from "../output.ts";
 import { connectAdmin } from "../admin.ts";
 
-/** `kron repair --help`. */
+/**
+ * The text of `kron repair --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./repair.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron repair [--json]
 
 Repairs a data dir that kron refuses to start on because a log record is corrupt ("corrupt
@@ -31,7 +39,16 @@ Flags:
 Example:
   kron daemon stop && kron repair && kron daemon start`;
 
-/** Runs `kron repair`. */
+/**
+ * Runs `kron repair` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./repair.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run([], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "repair");
   expectPositionals(positionals, 0, 0, "repair", "");

@@ -14,7 +14,15 @@ import { dataDirForReads } from "../context.ts";
 import { formatTime, type Io, toJson } from "../output.ts";
 import { requireLive } from "../source.ts";
 
-/** `kron resume --help`. */
+/**
+ * The text of `kron resume --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./resume.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron resume <job> [--json]
 
 Resumes a paused job, or re-enables a job that on_error = "stop" disabled after repeated
@@ -29,7 +37,16 @@ Flags:
 Example:
   kron resume backup`;
 
-/** Runs `kron resume`. */
+/**
+ * Runs `kron resume` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./resume.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["backup"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "resume");
   expectPositionals(positionals, 1, 1, "resume", "<job>");

@@ -30,7 +30,15 @@ import type { Io } from "../output.ts";
 import { extractPermissions } from "../permissions.ts";
 import type { Permissions } from "../../jobs/runtime.ts";
 
-/** `kron run --help`. */
+/**
+ * The text of `kron run --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./run.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron run [file] [--allow-run[=prog,…]] [--allow-net[=…]] [--allow-read[=…]]
          [--allow-write[=…]] [--allow-env[=…]] [--allow-sys] [--http host:port]
 
@@ -139,7 +147,16 @@ export function checkSocketPath(dataDir: string): void {
   }
 }
 
-/** Runs `kron run`. */
+/**
+ * Runs `kron run` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./run.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["jobs.toml", "--allow-run"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { permissions, rest } = extractPermissions(args);
   const { flags, positionals } = parseFlags(rest, {

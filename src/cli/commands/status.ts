@@ -26,7 +26,15 @@ import {
 import { openSource } from "../source.ts";
 import type { JobDetailView, JobView, RunView } from "../views.ts";
 
-/** `kron status --help`. */
+/**
+ * The text of `kron status --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./status.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron status [job] [--json]
 
 Shows every job as a table (NAME STATE LAST RUN EXIT NEXT RUN), or one job in detail: its
@@ -96,7 +104,16 @@ export function statusTable(jobs: JobView[], color: boolean): string {
   return table(rows);
 }
 
-/** Runs `kron status`. */
+/**
+ * Runs `kron status` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./status.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["--json"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "status");
   expectPositionals(positionals, 0, 1, "status", "[job]");

@@ -16,7 +16,15 @@ import { dataDirForReads } from "../context.ts";
 import { type Io, toJson } from "../output.ts";
 import { requireLive } from "../source.ts";
 
-/** `kron trigger --help`. */
+/**
+ * The text of `kron trigger --help`.
+ *
+ * @example
+ * ```ts
+ * import { help } from "./trigger.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `kron trigger <job> [--json]
 
 Starts a run of a job now (koku's "run"). The run follows the job's retries and timeout; its
@@ -34,7 +42,16 @@ Examples:
   kron trigger backup
   kron trigger backup && kron logs backup -f`;
 
-/** Runs `kron trigger`. */
+/**
+ * Runs `kron trigger` with the arguments after the command name; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./trigger.ts";
+ * import { consoleIo } from "../output.ts";
+ * const code = await run(["backup"], consoleIo());
+ * ```
+ */
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "trigger");
   expectPositionals(positionals, 1, 1, "trigger", "<job>");
