@@ -16,7 +16,15 @@ import type { EventHub } from "./hub.ts";
 import type { KronMetrics } from "./metrics.ts";
 import type { ReloadJson } from "./types.ts";
 
-/** Options of `createAdminApp`. */
+/**
+ * Options of `createAdminApp`.
+ *
+ * @example
+ * ```ts
+ * import type { AdminAppOptions } from "./_deps.ts";
+ * const options: AdminAppOptions = { tcp: false, dataDir: ".kron", version: "0.1.0" };
+ * ```
+ */
 export interface AdminAppOptions {
   /** True for the TCP listener: requests need the bearer token or a session cookie. */
   tcp: boolean;
@@ -36,10 +44,28 @@ export interface AdminAppOptions {
   eventRingSize?: number;
 }
 
-/** Hono environment of the admin app. */
+/**
+ * Hono environment of the admin app.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AdminEnv } from "./_deps.ts";
+ * const app = new Hono<AdminEnv>();
+ * app.get("/who", (c) => c.text(c.get("auth")));
+ * ```
+ */
 export type AdminEnv = { Variables: AuthVariables };
 
-/** Shared by the route modules. */
+/**
+ * Shared by the route modules.
+ *
+ * @example
+ * ```ts
+ * import type { AdminDeps } from "./_deps.ts";
+ * const count = (deps: AdminDeps) => deps.kron.list().length;
+ * ```
+ */
 export interface AdminDeps {
   kron: Kron;
   hub: EventHub;

@@ -18,7 +18,15 @@ import type { KronEvent } from "../store/mod.ts";
 const SEGMENT = /^\d{6,}\.ndjson$/;
 const decoder = new TextDecoder();
 
-/** Events read back from the log. */
+/**
+ * Events read back from the log.
+ *
+ * @example
+ * ```ts
+ * import type { LogRead } from "./_event_log.ts";
+ * const oldest = (r: LogRead) => r.firstAvailable ?? 0;
+ * ```
+ */
 export interface LogRead {
   /** Events with `after < seq < before`, in sequence order, without their checksum member. */
   events: KronEvent[];

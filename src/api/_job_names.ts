@@ -16,7 +16,17 @@
  */
 import type { Kron } from "../kron.ts";
 
-/** Sorted job names of one Kron, with cursor paging. */
+/**
+ * Sorted job names of one Kron, with cursor paging.
+ *
+ * @example
+ * ```ts
+ * import { JobNames } from "./_job_names.ts";
+ * import { Kron } from "../kron.ts";
+ * const names = new JobNames(new Kron({ store: "memory" }));
+ * names.page("backup", 100); // the 100 names after "backup"
+ * ```
+ */
 export class JobNames {
   readonly #kron: Kron;
   #epoch = 0;

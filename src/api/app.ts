@@ -35,7 +35,15 @@ import { uiRoutes } from "./routes/ui.ts";
 
 export type { AdminAppOptions };
 
-/** Largest request body accepted (413 above). */
+/**
+ * Largest request body accepted (413 above).
+ *
+ * @example
+ * ```ts
+ * import { MAX_BODY_BYTES } from "./app.ts";
+ * MAX_BODY_BYTES; // 65536: larger bodies get 413
+ * ```
+ */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const log = getLogger(["kron", "api"]);

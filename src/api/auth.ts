@@ -22,15 +22,48 @@ import { errorBody } from "./errors.ts";
 import { htmlResponse } from "./dashboard/_html.ts";
 import { loginPage } from "./dashboard/login.ts";
 
-/** Name of the session cookie. */
+/**
+ * Name of the session cookie.
+ *
+ * @example
+ * ```ts
+ * import { SESSION_COOKIE } from "./auth.ts";
+ * SESSION_COOKIE; // "kron_session"
+ * ```
+ */
 export const SESSION_COOKIE = "kron_session";
-/** Session lifetime: a working day; after that the login form asks again. */
+/**
+ * Session lifetime: a working day; after that the login form asks again.
+ *
+ * @example
+ * ```ts
+ * import { SESSION_TTL_MS } from "./auth.ts";
+ * SESSION_TTL_MS / 3600_000; // 12 (hours)
+ * ```
+ */
 export const SESSION_TTL_MS = 12 * 3600_000;
 
-/** How a request was let in; routes read it from `c.get("auth")`. */
+/**
+ * How a request was let in; routes read it from `c.get("auth")`.
+ *
+ * @example
+ * ```ts
+ * import type { AuthKind } from "./auth.ts";
+ * const viaBrowser = (k: AuthKind) => k === "cookie";
+ * ```
+ */
 export type AuthKind = "socket" | "bearer" | "cookie" | "none";
 
-/** Hono variables the admin app sets. */
+/**
+ * Hono variables the admin app sets.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AuthVariables } from "./auth.ts";
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * ```
+ */
 export type AuthVariables = { auth: AuthKind };
 
 const encoder = new TextEncoder();

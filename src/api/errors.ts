@@ -12,7 +12,15 @@
  */
 import { KronError } from "../errors.ts";
 
-/** Codes the API adds to {@link KronError}'s (transport-level failures). */
+/**
+ * Codes the API adds to {@link KronError}'s (transport-level failures).
+ *
+ * @example
+ * ```ts
+ * import type { ApiErrorCode } from "./errors.ts";
+ * const code: ApiErrorCode = "payload_too_large";
+ * ```
+ */
 export type ApiErrorCode =
   | "bad_request"
   | "unauthorized"

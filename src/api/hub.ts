@@ -9,7 +9,7 @@
  * import { Kron } from "../kron.ts";
  * const kron = new Kron({ store: "memory" });
  * const hub = hubFor(kron);
- * const stop = hub.subscribe((e) => console.log(e.seq, e.type));
+ * const stop = hub.subscribe((e) => console.log(e.seq, e.event.type));
  * stop();
  * ```
  * @module
@@ -17,7 +17,15 @@
 import type { Kron } from "../kron.ts";
 import type { KronEvent } from "../store/mod.ts";
 
-/** A committed event with its SSE frame. */
+/**
+ * A committed event with its SSE frame.
+ *
+ * @example
+ * ```ts
+ * import type { FramedEvent } from "./hub.ts";
+ * const write = (e: FramedEvent, out: string[]) => out.push(e.frame);
+ * ```
+ */
 export interface FramedEvent {
   seq: number;
   event: KronEvent;
@@ -25,7 +33,15 @@ export interface FramedEvent {
   frame: string;
 }
 
-/** Default number of recent events kept for SSE resume (older ones are read from the log). */
+/**
+ * Default number of recent events kept for SSE resume (older ones are read from the log).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RING_SIZE } from "./hub.ts";
+ * DEFAULT_RING_SIZE; // 4096
+ * ```
+ */
 export const DEFAULT_RING_SIZE = 4096;
 
 /**

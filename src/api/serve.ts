@@ -22,14 +22,38 @@ import { createAdminApp } from "./app.ts";
 import { envToken, readTokenFile, resolveToken, tokenPath } from "./token.ts";
 import type { ReloadJson } from "./types.ts";
 
-/** File name of the socket inside the data dir. */
+/**
+ * File name of the socket inside the data dir.
+ *
+ * @example
+ * ```ts
+ * import { SOCKET_FILE } from "./serve.ts";
+ * const path = `/var/lib/kron/${SOCKET_FILE}`; // "/var/lib/kron/kron.sock"
+ * ```
+ */
 export const SOCKET_FILE = "kron.sock";
-/** Longest socket path Linux accepts (sun_path is 108 bytes with the terminating NUL). */
+/**
+ * Longest socket path Linux accepts (sun_path is 108 bytes with the terminating NUL).
+ *
+ * @example
+ * ```ts
+ * import { MAX_SOCKET_PATH_BYTES } from "./serve.ts";
+ * MAX_SOCKET_PATH_BYTES; // 107
+ * ```
+ */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 const log = getLogger(["kron", "api"]);
 
-/** Options of {@link serveAdmin}. */
+/**
+ * Options of {@link serveAdmin}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeAdminOptions } from "./serve.ts";
+ * const options: ServeAdminOptions = { http: "127.0.0.1:8080" };
+ * ```
+ */
 export interface ServeAdminOptions {
   /** The data dir (socket, token, run logs); default `kron.dataDir`. Null: no socket. */
   dataDir?: string | null;
@@ -47,7 +71,15 @@ export interface ServeAdminOptions {
   eventRingSize?: number;
 }
 
-/** What is being served. */
+/**
+ * What is being served.
+ *
+ * @example
+ * ```ts
+ * import type { AdminServer } from "./serve.ts";
+ * const where = (s: AdminServer) => s.socketPath ?? `port ${s.http?.port}`;
+ * ```
+ */
 export interface AdminServer {
   /** The socket path, or null when there is none (no data dir, or no permission). */
   socketPath: string | null;

@@ -12,7 +12,15 @@
  * @module
  */
 
-/** One dispatched message. `id` is the last id seen (SSE keeps it across messages). */
+/**
+ * One dispatched message. `id` is the last id seen (SSE keeps it across messages).
+ *
+ * @example
+ * ```ts
+ * import type { SseMessage } from "./sse_parser.ts";
+ * const seq = (m: SseMessage) => Number(m.id);
+ * ```
+ */
 export interface SseMessage {
   id: string | null;
   event: string;

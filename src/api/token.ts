@@ -14,12 +14,36 @@
  */
 import { KronError } from "../errors.ts";
 
-/** File name of the token inside the data dir. */
+/**
+ * File name of the token inside the data dir.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_FILE } from "./token.ts";
+ * TOKEN_FILE; // "admin.token"
+ * ```
+ */
 export const TOKEN_FILE = "admin.token";
-/** Shortest `KRON_TOKEN` accepted: a guessable token on a network port is worse than none. */
+/**
+ * Shortest `KRON_TOKEN` accepted: a guessable token on a network port is worse than none.
+ *
+ * @example
+ * ```ts
+ * import { MIN_ENV_TOKEN_LENGTH } from "./token.ts";
+ * MIN_ENV_TOKEN_LENGTH; // 16
+ * ```
+ */
 export const MIN_ENV_TOKEN_LENGTH = 16;
 
-/** Where the token came from. */
+/**
+ * Where the token came from.
+ *
+ * @example
+ * ```ts
+ * import type { TokenSource } from "./token.ts";
+ * const fromFile = (s: TokenSource) => s === "file";
+ * ```
+ */
 export type TokenSource = "env" | "file";
 
 /**

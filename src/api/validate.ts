@@ -12,9 +12,25 @@
  */
 import { ApiError } from "./errors.ts";
 
-/** Job names (DESIGN §3). */
+/**
+ * Job names (DESIGN §3).
+ *
+ * @example
+ * ```ts
+ * import { JOB_NAME_RE } from "./validate.ts";
+ * JOB_NAME_RE.test("nightly.backup"); // true
+ * ```
+ */
 export const JOB_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Run ids are ULIDs: 26 Crockford base32 characters. */
+/**
+ * Run ids are ULIDs: 26 Crockford base32 characters.
+ *
+ * @example
+ * ```ts
+ * import { RUN_ID_RE } from "./validate.ts";
+ * RUN_ID_RE.test("01M85X24Q7JVY3ZX1BV5FTWPV4"); // true
+ * ```
+ */
 export const RUN_ID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /**

@@ -246,3 +246,44 @@ Deno.test("a non-loopback address is refused unless a token already exists", asy
     );
   });
 });
+
+Deno.test("TCP with the bearer token answers every route as the socket does", async () => {
+  await withEnv("KRON_TOKEN", undefined, async () => {
+    await using rig = await startRig({ a: { options: { every: "1h" } } }, {
+      http: "127.0.0.1:0",
+      reload: () => Promise.resolve({ added: [], changed: [], removed: [] }),
+    });
+    const auth = {
+      authorization: `Bearer ${Deno.readTextFileSync(`${rig.dataDir}/admin.token`).trim()}`,
+    };
+    const runId =
+      (await (await rig.tcp("/v1/jobs/a/trigger", { method: "POST", headers: auth })).json()).runId;
+    const routes: [string, string, number][] = [
+      ["GET", "/v1/jobs", 200],
+      ["GET", "/v1/jobs/a", 200],
+      ["GET", "/v1/jobs/a/runs?limit=2", 200],
+      ["GET", `/v1/runs/${runId}`, 200],
+      ["GET", `/v1/runs/${runId}/log`, 404],
+      ["POST", "/v1/jobs/a/pause", 200],
+      ["POST", "/v1/jobs/a/resume", 200],
+      ["DELETE", "/v1/jobs/a", 409],
+      ["POST", "/v1/reload", 200],
+      ["POST", "/v1/compact", 200],
+      ["GET", "/healthz", 200],
+      ["GET", "/metrics", 200],
+      ["GET", "/", 200],
+      ["GET", "/jobs/a", 200],
+      ["GET", "/nope", 404],
+    ];
+    for (const [method, path, status] of routes) {
+      const viaTcp = await rig.tcp(path, { method, headers: auth });
+      const viaSocket = await rig.sock(path, { method });
+      assertEquals([viaTcp.status, viaSocket.status], [status, status], `${method} ${path}`);
+      await viaTcp.body?.cancel();
+      await viaSocket.body?.cancel();
+    }
+    const events = await rig.tcp("/v1/events", { headers: auth });
+    assertEquals(events.status, 200);
+    await events.body?.cancel();
+  });
+});

@@ -11,7 +11,15 @@
  * @module
  */
 
-/** Markup that is already safe to insert. */
+/**
+ * Markup that is already safe to insert.
+ *
+ * @example
+ * ```ts
+ * import { Html, html } from "./_html.ts";
+ * html`<p>x</p>` instanceof Html; // true
+ * ```
+ */
 export class Html {
   /** The markup. */
   readonly value: string;
@@ -46,7 +54,15 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]);
 }
 
-/** What may be interpolated. `null`, `undefined` and `false` render nothing. */
+/**
+ * What may be interpolated. `null`, `undefined` and `false` render nothing.
+ *
+ * @example
+ * ```ts
+ * import { html, type HtmlValue } from "./_html.ts";
+ * const cell = (v: HtmlValue) => html`<td>${v}</td>`;
+ * ```
+ */
 export type HtmlValue = Html | string | number | boolean | null | undefined | HtmlValue[];
 
 function append(out: string[], v: HtmlValue): void {

@@ -13,7 +13,15 @@
  */
 import { EVENT_TYPES } from "../../store/mod.ts";
 
-/** The style sheet: readable from 375 px up, light and dark. */
+/**
+ * The style sheet: readable from 375 px up, light and dark.
+ *
+ * @example
+ * ```ts
+ * import { DASHBOARD_CSS } from "./assets.ts";
+ * const style = `<style>${DASHBOARD_CSS}</style>`;
+ * ```
+ */
 export const DASHBOARD_CSS = `
 :root{--bg:#f7f7f8;--fg:#1d2024;--muted:#6b7280;--card:#fff;--line:#e4e6ea;--accent:#3b5bdb;
 --ok:#2f9e44;--fail:#e03131;--timeout:#f08c00;--cancel:#868e96;--skip:#ced4da;--abandon:#9c36b5;--dead:#862e2e;--run:#1c7ed6}
@@ -75,7 +83,15 @@ tr:target{background:rgba(59,91,219,.12)}
 }
 `;
 
-/** The script: live updates over SSE, background form posts, relative times. */
+/**
+ * The script: live updates over SSE, background form posts, relative times.
+ *
+ * @example
+ * ```ts
+ * import { DASHBOARD_JS } from "./assets.ts";
+ * const script = `<script>${DASHBOARD_JS}</script>`;
+ * ```
+ */
 export const DASHBOARD_JS = `(() => {
 "use strict";
 const TYPES = ${JSON.stringify(EVENT_TYPES)};

@@ -13,7 +13,15 @@
 import { type Html, html, raw } from "./_html.ts";
 import { DASHBOARD_CSS, DASHBOARD_JS } from "./assets.ts";
 
-/** What the frame needs to know. */
+/**
+ * What the frame needs to know.
+ *
+ * @example
+ * ```ts
+ * import type { LayoutOptions } from "./layout.ts";
+ * const o: LayoutOptions = { title: "kron", nonce: "n", version: "0.1.0", page: "index", logout: false };
+ * ```
+ */
 export interface LayoutOptions {
   title: string;
   nonce: string;

@@ -15,7 +15,15 @@ import { scheduleText } from "../views.ts";
 import { type Html, html } from "./_html.ts";
 import { layout } from "./layout.ts";
 
-/** Per-page context. */
+/**
+ * Per-page context.
+ *
+ * @example
+ * ```ts
+ * import type { PageContext } from "./pages.ts";
+ * const ctx: PageContext = { nonce: "n", version: "0.1.0", logout: false };
+ * ```
+ */
 export interface PageContext {
   nonce: string;
   version: string;

@@ -26,9 +26,25 @@ import { type FramedEvent, frameEvent } from "../hub.ts";
 import { seqParam } from "../validate.ts";
 import type { KronEvent } from "../../store/mod.ts";
 
-/** Default interval of heartbeat comments. */
+/**
+ * Default interval of heartbeat comments.
+ *
+ * @example
+ * ```ts
+ * import { HEARTBEAT_MS } from "./events.ts";
+ * HEARTBEAT_MS; // 15000
+ * ```
+ */
 export const HEARTBEAT_MS = 15_000;
-/** Frames queued for one slow client before it is dropped (it resumes on reconnect). */
+/**
+ * Frames queued for one slow client before it is dropped (it resumes on reconnect).
+ *
+ * @example
+ * ```ts
+ * import { MAX_QUEUED_FRAMES } from "./events.ts";
+ * MAX_QUEUED_FRAMES; // 10000
+ * ```
+ */
 export const MAX_QUEUED_FRAMES = 10_000;
 
 const encoder = new TextEncoder();

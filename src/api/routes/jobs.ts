@@ -30,9 +30,25 @@ import { jobDetail, jobSummary } from "../views.ts";
 import { KronError } from "../../errors.ts";
 import type { Kron } from "../../kron.ts";
 
-/** Default and largest page of `GET /v1/jobs`. */
+/**
+ * Default and largest page of `GET /v1/jobs`.
+ *
+ * @example
+ * ```ts
+ * import { JOBS_PAGE } from "./jobs.ts";
+ * JOBS_PAGE.default; // 100
+ * ```
+ */
 export const JOBS_PAGE = { default: 100, max: 1000 } as const;
-/** Default and largest `limit` of `GET /v1/jobs/:name/runs`. */
+/**
+ * Default and largest `limit` of `GET /v1/jobs/:name/runs`.
+ *
+ * @example
+ * ```ts
+ * import { RUNS_PAGE } from "./jobs.ts";
+ * RUNS_PAGE.max; // 1000
+ * ```
+ */
 export const RUNS_PAGE = { default: 20, max: 1000 } as const;
 
 /**

@@ -38,9 +38,25 @@ import { jobNameParam } from "../validate.ts";
 import type { JobStatus } from "../../engine/types.ts";
 import { KronError } from "../../errors.ts";
 
-/** Jobs per dashboard page (the JSON API pages separately). */
+/**
+ * Jobs per dashboard page (the JSON API pages separately).
+ *
+ * @example
+ * ```ts
+ * import { DASHBOARD_PAGE } from "./ui.ts";
+ * DASHBOARD_PAGE; // 500
+ * ```
+ */
 export const DASHBOARD_PAGE = 500;
-/** Runs shown on a job page. */
+/**
+ * Runs shown on a job page.
+ *
+ * @example
+ * ```ts
+ * import { JOB_PAGE_RUNS } from "./ui.ts";
+ * JOB_PAGE_RUNS; // 50
+ * ```
+ */
 export const JOB_PAGE_RUNS = 50;
 
 /**
