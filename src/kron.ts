@@ -80,7 +80,13 @@ export class Kron implements AsyncDisposable {
       this.#dataDir = null;
     } else {
       this.#dataDir = resolveDataDir(options.dataDir);
-      store = new FileStore({ dataDir: this.#dataDir, durability: options.durability });
+      store = new FileStore({
+        dataDir: this.#dataDir,
+        durability: options.durability,
+        // The log compacts itself (snapshot + drop covered segments) once it passes its
+        // threshold; the state it snapshots is the engine's.
+        getState: () => this.#engine.state,
+      });
     }
     this.#engine = new Engine({
       store,

@@ -149,7 +149,7 @@ export class Engine {
   readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
   #inFlight = 0;
   #drained: (() => void) | null = null;
-  #pendingEvents: KronEvent[] = [];
+  #batch: KronEvent[] = [];
   readonly #listeners = new Set<(event: KronEvent) => void>();
   #state: KronState = emptyState();
   #phase: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -515,30 +515,25 @@ export class Engine {
   #emit(event: KronEvent): Promise<void> {
     const durable = this.#store.append(event);
     apply(this.#state, event);
-    if (this.#listeners.size > 0) this.#pendingEvents.push(event);
-    // Appends of one tick share one promise: attach the handlers once per batch, not per event.
+    // Appends of one tick share one promise: attach the handlers once per batch, not per
+    // event, and tell listeners about exactly the events of the batch that became durable.
     if (durable !== this.#lastCommit) {
       this.#lastCommit = durable;
+      const batch: KronEvent[] = [];
+      this.#batch = batch;
       durable.then(
         () => {
           if (this.#ioError) this.#ioError = null;
-          if (this.#lastCommit === durable || this.#pendingEvents.length > 0) this.#notify();
+          for (const e of batch) for (const l of this.#listeners) l(e);
         },
         (e) => {
-          this.#pendingEvents = [];
           this.#ioError = e instanceof Error ? e : new Error(String(e));
           this.#log.error("event log write failed: {error}", { error: this.#ioError.message });
         },
       );
     }
+    if (this.#listeners.size > 0) this.#batch.push(event);
     return durable;
-  }
-
-  /** Hands committed events to listeners, in order. */
-  #notify(): void {
-    const events = this.#pendingEvents;
-    this.#pendingEvents = [];
-    for (const e of events) for (const l of this.#listeners) l(e);
   }
 
   /** Records a definition when new or changed (an unchanged one keeps its state). */
