@@ -1,5 +1,8 @@
 // Real headless Chromium for the dashboard test, driven by Playwright. CI installs Chromium
 // with .ci/deps; a missing browser fails the test (never a silent skip).
+// A test-only dependency, pinned here rather than in deno.json's imports so the library's
+// dependency set stays what it ships with.
+// deno-lint-ignore no-import-prefix
 import { type BrowserContext, chromium } from "npm:playwright-core@1.65.1";
 
 export const CHROMIUM = "/usr/bin/chromium";
