@@ -29,7 +29,16 @@ export type KronErrorCode =
   | "locked"
   | "corrupt_log"
   | "unknown_format"
-  | "io";
+  | "io"
+  // Admin API errors a client can receive.
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "bad_request"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "not_implemented"
+  | "internal";
 
 /**
  * Base class of every error kron throws on purpose.

@@ -13,7 +13,7 @@
  */
 import type { JobStatus } from "../engine/types.ts";
 import { parseDuration } from "../schedule/mod.ts";
-import { describeAfter, describeAt, describeCron, describeEvery } from "../schedule/describe.ts";
+import { describeAfter, describeAt, describeCron, describeEvery } from "../schedule/mod.ts";
 import type { JobDetailJson, JobSummaryJson } from "./types.ts";
 
 const textCache = new Map<string, string>();

@@ -20,5 +20,6 @@ export { compileSchedule } from "./compile.ts";
 export { nextRuns } from "./next_runs.ts";
 export { jitterDelay } from "./jitter.ts";
 export { validateTimezone } from "./timezone.ts";
+export { describeAfter, describeAt, describeCron, describeEvery } from "./describe.ts";
 export type { ScheduleRecord } from "../store/events.ts";
 export { ScheduleError } from "../errors.ts";

@@ -39,3 +39,4 @@ export { MemoryStore, type MemoryStoreOptions } from "./memory_store.ts";
 export { type DataDirView, readDataDir, type ReadReport } from "./reader.ts";
 export { repair, type RepairReport } from "./repair.ts";
 export { DEFAULT_DATA_DIR, FORMAT_VERSION, READABLE_FORMATS, resolveDataDir } from "./data_dir.ts";
+export { type LogRead, readEventsAfter } from "./events_after.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Kron } from "../../src/kron.ts";
 import { FakeClock } from "../../src/engine/clock.ts";
-import { KronError } from "../../src/errors.ts";
+import type { KronError } from "../../src/errors.ts";
 
 const T0 = Date.parse("2026-05-04T09:00:00Z");
 

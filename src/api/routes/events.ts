@@ -21,7 +21,7 @@
 import { Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
-import { readEventsAfter } from "../_event_log.ts";
+import { readEventsAfter } from "../../store/mod.ts";
 import { type FramedEvent, frameEvent } from "../hub.ts";
 import { seqParam } from "../validate.ts";
 import type { KronEvent } from "../../store/mod.ts";
