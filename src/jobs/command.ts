@@ -30,7 +30,7 @@ import type { ExecutionResult, Executor, RunContext } from "../engine/types.ts";
 import { KronError } from "../errors.ts";
 import { splitCommand } from "./argv.ts";
 import { assertPathComponent, DEFAULT_LOG_CAP_BYTES, openRunLog, type RunLog } from "./run_log.ts";
-import { listGroup, readProcStat, terminateGroup } from "./process_tree.ts";
+import { groupExists, listGroup, processStartTime, terminateGroup } from "./process_tree.ts";
 
 /** What a command job runs. */
 export interface CommandSpec {
@@ -53,7 +53,7 @@ export interface SpawnInfo {
   pid: number;
   /** The process group id; equals `pid` since the child leads its own group. */
   pgid: number;
-  /** `/proc/<pid>/stat` field 22 (clock ticks since boot); `null` without `/proc`. */
+  /** Start time in clock ticks since boot (`/proc` or `ps`, see process_tree.ts); `null` when unknown. */
   startTime: number | null;
 }
 
@@ -312,8 +312,10 @@ async function runCommand(ctx: RunContext, p: Prepared): Promise<ExecutionResult
   const pid = child.pid;
   const pgid = pid;
   const status = child.status;
-  // Read before anything awaits: the start time is what makes the pid recognisable later.
-  const startTime = readProcStat(pid)?.startTime ?? null;
+  // Read at once: the start time is what makes the pid recognisable later. Through `ps` this
+  // takes a few ms; a child that exits meanwhile has no start time left to read (null), and a
+  // leftover of it is then found by its KRON_RUN_ID marker instead.
+  const startTime = await processStartTime(pid);
   try {
     p.options.onSpawn?.(ctx, { pid, pgid, startTime });
   } catch (e) {
@@ -350,10 +352,12 @@ async function runCommand(ctx: RunContext, p: Prepared): Promise<ExecutionResult
   // that explicit rather than relying on it.
   const signo = first.s.signal === null ? undefined : SIGNAL_NUMBERS[first.s.signal];
   const exitCode = signo === undefined ? first.s.code : 128 + signo;
-  const stragglers = await listGroup(pgid);
-  if (stragglers && stragglers.length > 0) {
+  // The signal probe answers the common case (nothing left) without reading a process table.
+  const stragglers = groupExists(pgid) ? await listGroup(pgid) : [];
+  if (stragglers === null || stragglers.length > 0) {
+    const count = stragglers === null ? "" : `${stragglers.length} `;
     void log.note(
-      `command exited (${exitCode}) leaving ${stragglers.length} process(es) in group ${pgid}: ` +
+      `command exited (${exitCode}) leaving ${count}process(es) in group ${pgid}: ` +
         "sending SIGTERM",
     );
     const how = await terminateGroup(pgid, { graceMs: p.graceMs });
