@@ -25,7 +25,13 @@ import type {
   RunTrigger,
 } from "../store/events.ts";
 import { apply } from "../store/reducer.ts";
-import { emptyState, type JobState, type KronState, type RunEntry } from "../store/state.ts";
+import {
+  emptyState,
+  type JobState,
+  type KronState,
+  newJobState,
+  type RunEntry,
+} from "../store/state.ts";
 import type { Store } from "../store/types.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { buildDefinition, type DefinitionExtras } from "./definition.ts";
@@ -1140,24 +1146,13 @@ export class Engine {
 
   /** A JobState for a job defined before start(): nothing has happened to it yet. */
   #provisional(job: Registered): JobState {
-    const now = this.#clock.now();
-    return {
-      name: job.name,
-      def: job.def,
-      defHash: job.defHash,
-      anchorAt: anchorOf(job, now),
-      cursorAt: null,
-      paused: job.paused,
-      pausedUntil: null,
-      stopped: false,
-      consecutiveFailures: 0,
-      lastFinishedAt: null,
-      inFlight: [],
-      pendingRetry: null,
-      pendingDue: null,
-      recent: [],
-      totalRuns: 0,
-    };
+    return newJobState(
+      job.name,
+      job.def,
+      job.defHash,
+      anchorOf(job, this.#clock.now()),
+      job.paused,
+    );
   }
 }
 

@@ -9,23 +9,11 @@
  * @module
  */
 import type { Duration } from "../schedule/duration.ts";
+import type { ScheduleInput } from "../schedule/spec.ts";
 import type { JobKind, Outcome, RunTrigger } from "../store/events.ts";
 
-/** Exactly one of `cron`, `every`, `after`, `at`. */
-export interface ScheduleOptions {
-  /** Cron expression, 5 or 6 fields (seconds first when 6), or a nickname such as `@hourly`. */
-  cron?: string;
-  /** IANA time zone for `cron` (default: the runtime's default, else the system's). */
-  timezone?: string;
-  /** Fixed interval anchored to the previous scheduled time: `"30s"`, `"1h30m"`. */
-  every?: Duration;
-  /** For `every`: the first run time (default: one interval after registration). */
-  startAt?: Date | string;
-  /** One-shot, this long after first registration (persisted: a restart does not reset it). */
-  after?: Duration;
-  /** One-shot at this time. */
-  at?: Date | string | number;
-}
+/** Exactly one of `cron`, `every`, `after`, `at` (and `timezone`/`startAt` with them). */
+export type ScheduleOptions = ScheduleInput;
 
 /** Policies of a job (DESIGN §3–4). */
 export interface PolicyOptions {

@@ -16,7 +16,14 @@
  */
 import type { JobDefinitionRecord, KronEvent } from "./events.ts";
 import { apply } from "./reducer.ts";
-import { emptyState, type JobState, type KronState, RECENT_RUNS, type RunEntry } from "./state.ts";
+import {
+  emptyState,
+  type JobState,
+  type KronState,
+  newJobState,
+  RECENT_RUNS,
+  type RunEntry,
+} from "./state.ts";
 
 /** Event types that create or change a run entry; the rest never touch history. */
 const RUN_EVENTS = new Set<string>([
@@ -93,23 +100,7 @@ export class RunIndex {
   #job(name: string): JobState {
     let job = this.#state.jobs.get(name);
     if (!job) {
-      job = {
-        name,
-        def: STUB_DEF,
-        defHash: "",
-        anchorAt: 0,
-        cursorAt: null,
-        paused: false,
-        pausedUntil: null,
-        stopped: false,
-        consecutiveFailures: 0,
-        lastFinishedAt: null,
-        inFlight: [],
-        pendingRetry: null,
-        pendingDue: null,
-        recent: [],
-        totalRuns: 0,
-      };
+      job = newJobState(name, STUB_DEF, "", 0, false);
       this.#state.jobs.set(name, job);
     }
     return job;

@@ -21,7 +21,14 @@ import type {
   RunSucceededEvent,
   RunTimedOutEvent,
 } from "./events.ts";
-import { emptyState, type JobState, type KronState, RECENT_RUNS, type RunEntry } from "./state.ts";
+import {
+  emptyState,
+  type JobState,
+  type KronState,
+  newJobState,
+  RECENT_RUNS,
+  type RunEntry,
+} from "./state.ts";
 
 export { emptyState };
 
@@ -167,23 +174,10 @@ export function apply(state: KronState, event: KronEvent): KronState {
 function defineJob(state: KronState, event: Extract<KronEvent, { type: "JOB_DEFINED" }>): void {
   const existing = state.jobs.get(event.job);
   if (!existing) {
-    state.jobs.set(event.job, {
-      name: event.job,
-      def: event.def,
-      defHash: event.defHash,
-      anchorAt: ms(event.anchorAt),
-      cursorAt: null,
-      paused: event.paused,
-      pausedUntil: null,
-      stopped: false,
-      consecutiveFailures: 0,
-      lastFinishedAt: null,
-      inFlight: [],
-      pendingRetry: null,
-      pendingDue: null,
-      recent: [],
-      totalRuns: 0,
-    });
+    state.jobs.set(
+      event.job,
+      newJobState(event.job, event.def, event.defHash, ms(event.anchorAt), event.paused),
+    );
     return;
   }
   // A changed schedule re-anchors from now; a paused job stays paused; failures reset.

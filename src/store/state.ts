@@ -98,6 +98,41 @@ export function emptyState(): KronState {
 }
 
 /**
+ * A job's state as first defined: nothing has happened to it yet.
+ *
+ * @example
+ * ```ts
+ * import { newJobState } from "./state.ts";
+ * // newJobState("a", def, "hash", Date.now(), false).cursorAt === null
+ * ```
+ */
+export function newJobState(
+  name: string,
+  def: JobDefinitionRecord,
+  defHash: string,
+  anchorAt: number,
+  paused: boolean,
+): JobState {
+  return {
+    name,
+    def,
+    defHash,
+    anchorAt,
+    cursorAt: null,
+    paused,
+    pausedUntil: null,
+    stopped: false,
+    consecutiveFailures: 0,
+    lastFinishedAt: null,
+    inFlight: [],
+    pendingRetry: null,
+    pendingDue: null,
+    recent: [],
+    totalRuns: 0,
+  };
+}
+
+/**
  * True when a one-shot (`after`/`at`) job has consumed its occurrence and nothing is pending.
  *
  * @example
