@@ -961,17 +961,20 @@ export class Engine {
     const ctx = this.#context(job, run);
     let exitCode: number | null = null;
     let error: string | null = null;
+    let denied: string[] | undefined;
     try {
       const result = await job.executor(ctx);
       if (result && typeof result === "object" && typeof result.exitCode === "number") {
         exitCode = result.exitCode;
       }
+      denied = result ? result.deniedPermissions : undefined;
       if (exitCode !== null && exitCode !== 0) error = `exit code ${exitCode}`;
     } catch (e) {
       error = errorLine(e);
+      denied = (e as { deniedPermissions?: string[] } | null)?.deniedPermissions;
     }
     if (run.done) return;
-    this.#finish(job, run, error === null ? "succeeded" : "failed", error, exitCode);
+    this.#finish(job, run, error === null ? "succeeded" : "failed", error, exitCode, denied);
   }
 
   #context(job: Registered, run: RunHandle): RunContext {
@@ -999,6 +1002,7 @@ export class Engine {
     outcome: "succeeded" | "failed" | "timed_out",
     error: string | null,
     exitCode: number | null,
+    denied?: string[],
   ): void {
     run.done = true;
     job.runs?.delete(run.runId);
@@ -1015,8 +1019,9 @@ export class Engine {
     };
     const st = this.#state.jobs.get(job.name);
     const failuresBefore = st?.consecutiveFailures ?? 0;
+    const extra = denied?.length ? { deniedPermissions: denied } : {};
     if (outcome === "succeeded") {
-      this.#emit({ type: "RUN_SUCCEEDED", ...base });
+      this.#emit({ type: "RUN_SUCCEEDED", ...base, ...extra });
       if (this.#log.isEnabledFor("info")) {
         this.#log.info("run {job} {runId} attempt {attempt} succeeded in {durationMs} ms", {
           ...base,
@@ -1026,7 +1031,7 @@ export class Engine {
     } else {
       this.#emit(
         outcome === "failed"
-          ? { type: "RUN_FAILED", ...base, error: error! }
+          ? { type: "RUN_FAILED", ...base, error: error!, ...extra }
           : { type: "RUN_TIMED_OUT", ...base, error: error! },
       );
       this.#log.warn("run {job} {runId} attempt {attempt} {outcome}: {error}", {

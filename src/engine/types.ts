@@ -75,6 +75,8 @@ export type JobFunction = (ctx: RunContext) => unknown;
 /** What an executor reports: a resolved value is success unless `exitCode` is non-zero. */
 export interface ExecutionResult {
   exitCode?: number | null;
+  /** Permissions the sandbox refused during the run (`net:host:443`), recorded in its end event. */
+  deniedPermissions?: string[];
 }
 
 /**
@@ -111,6 +113,11 @@ export interface RunRecord {
   idempotencyKey: string;
   trigger: RunTrigger;
   jitterMs: number;
+  /**
+   * Permissions a sandboxed TS run was refused (`["env:HOME"]`); empty when none. Always set
+   * by the engine's views; optional only so that records built elsewhere need not name it.
+   */
+  deniedPermissions?: string[];
 }
 
 /** A job's status: a synchronous read of the in-memory state. */

@@ -37,6 +37,7 @@ export function toRunRecord(run: RunEntry): RunRecord {
     idempotencyKey: run.idempotencyKey,
     trigger: run.trigger,
     jitterMs: run.jitterMs,
+    deniedPermissions: run.deniedPermissions ?? [],
   };
 }
 

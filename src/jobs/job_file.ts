@@ -19,6 +19,8 @@ import type { JobOptions, RunContext } from "../engine/types.ts";
 import { compileSchedule, toScheduleRecord } from "../schedule/mod.ts";
 import { readTomlJobFile } from "./toml_loader.ts";
 import { importTsJobFile } from "./ts_loader.ts";
+import { loadTsInSandbox } from "./sandbox.ts";
+import type { Permissions } from "./runtime.ts";
 import { JobFileError, validateJobFile } from "./validate.ts";
 
 export { JobFileError } from "./validate.ts";
@@ -172,12 +174,32 @@ export function jobFileKind(path: string): "toml" | "ts" | null {
 }
 
 /**
+ * Options of {@link loadJobFile}.
+ *
+ * @example
+ * ```ts
+ * import type { LoadOptions } from "./job_file.ts";
+ * import { emptyPermissions } from "./runtime.ts";
+ * const opts: LoadOptions = { sandbox: { ...emptyPermissions(), env: ["SMTP_URL"] } };
+ * ```
+ */
+export interface LoadOptions {
+  /**
+   * Load a TS file inside a sandbox worker with exactly these permissions (what `kron run`
+   * does): its top-level code never runs in this isolate, and each function job's `run` is a
+   * stub that `JobRuntime` (runtime.ts) turns into a sandboxed executor. Absent: import it here.
+   */
+  sandbox?: Permissions;
+}
+
+/**
  * Loads and validates a job file. Throws a {@link JobFileError} (code `invalid_option`, or `io`
  * when the file cannot be read) with a one-line message such as
  * `jobs.toml:14: job "backup": timeout "30x" is not a duration (try "30m"; …)`.
  *
- * A TS file is imported in this process (its top-level code runs), once per call: reloading the
- * same path imports a fresh copy of the file (its own imports stay cached).
+ * A TS file is imported once per call: reloading the same path imports a fresh copy of the file.
+ * Without `options.sandbox` it is imported in this process (its top-level code runs here, as
+ * the library's own jobs do); with it, in a sandbox worker (see sandbox.ts).
  *
  * @example
  * ```ts
@@ -186,7 +208,7 @@ export function jobFileKind(path: string): "toml" | "ts" | null {
  * console.log(settings.timezone, jobs.length);
  * ```
  */
-export async function loadJobFile(path: string): Promise<JobFile> {
+export async function loadJobFile(path: string, options: LoadOptions = {}): Promise<JobFile> {
   const kind = jobFileKind(path);
   if (kind === null) {
     throw new JobFileError({
@@ -194,7 +216,11 @@ export async function loadJobFile(path: string): Promise<JobFile> {
       problem: "unsupported file type (use .toml, or .ts for a TypeScript module)",
     });
   }
-  const raw = kind === "toml" ? await readTomlJobFile(path) : await importTsJobFile(path);
+  const raw = kind === "toml"
+    ? await readTomlJobFile(path)
+    : options.sandbox
+    ? await loadTsInSandbox(path, options.sandbox)
+    : await importTsJobFile(path);
   return validateJobFile(raw);
 }
 

@@ -17,6 +17,7 @@ export type {
   JobDefinition,
   JobFile,
   JobPermissions,
+  LoadOptions,
   OnFailure,
   RuntimeSettings,
 } from "./job_file.ts";
@@ -34,14 +35,28 @@ export { splitCommand } from "./argv.ts";
 export { killLeftoverGroup } from "./process_tree.ts";
 export { runLogPath } from "./run_log.ts";
 export {
+  checkJobPermissions,
   checkRunPermission,
   commandProgram,
   emptyPermissions,
   inProcessExecutor,
   JobRuntime,
   runAllowed,
+  shellProblem,
   verifyJobFile,
 } from "./runtime.ts";
+export {
+  describePermissions,
+  effectivePermissions,
+  findWidening,
+  parseDenied,
+  PERMISSION_KINDS,
+} from "./permissions.ts";
+export type { DeniedAccess, PermissionKind, Widening } from "./permissions.ts";
+export { BOOTSTRAP_URL, isSandboxStub, JobSandbox, loadTsInSandbox } from "./sandbox.ts";
+export type { JobSandboxOptions } from "./sandbox.ts";
+export { checkCompiledImports, isCompiled } from "./compiled.ts";
+export { groupExists, processStartTime, processTableKind } from "./process_tree.ts";
 export type {
   ApplyResult,
   FunctionExecutorFactory,

@@ -35,6 +35,8 @@ import type { JobKind, KronEvent } from "../store/events.ts";
 import { splitCommand } from "./argv.ts";
 import { commandArgv, createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";
 import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "./job_file.ts";
+import { effectivePermissions, findWidening } from "./permissions.ts";
+import { isSandboxStub, JobSandbox } from "./sandbox.ts";
 
 /**
  * A permission grant: `true` = all, `false` = none, a list = only these.
@@ -48,8 +50,8 @@ import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "
 export type Grant = boolean | string[];
 
 /**
- * What the jobs of a runtime may do, from `kron run`'s `--allow-*` flags. Only `run` is
- * enforced so far (command jobs); the rest is kept for the sandboxed TS workers.
+ * What the jobs of a runtime may do, from `kron run`'s `--allow-*` flags: `run` gates command
+ * jobs (checked at load); all of them are the Deno permissions of the sandboxed TS workers.
  *
  * @example
  * ```ts
@@ -80,7 +82,8 @@ export function emptyPermissions(): Permissions {
 }
 
 /**
- * Builds the executor of a function (`run`) job; swapped for the sandboxed worker later.
+ * Builds the executor of a function (`run`) job loaded in-process (library use); jobs loaded
+ * with `loadJobFile(path, { sandbox })` run in their sandbox workers instead.
  *
  * @example
  * ```ts
@@ -132,6 +135,8 @@ export interface JobRuntimeOptions {
   killGraceMs?: number;
   /** How long an `on_failure` hook may take (default 30 s). */
   hookTimeoutMs?: number;
+  /** How long an aborted TS job may take to stop before its worker is terminated (default 2 s). */
+  sandboxGraceMs?: number;
 }
 
 /**
@@ -154,6 +159,8 @@ export interface ApplyResult {
 interface Prepared {
   def: JobDefinition;
   executor: Executor;
+  /** The job's sandbox worker (sandboxed function jobs). */
+  sandbox: JobSandbox | null;
   kind: JobKind;
   command: string | string[] | null;
   env: Record<string, string> | null;
@@ -302,7 +309,81 @@ export function verifyJobFile(file: JobFile, permissions: Permissions | null): v
     }
   }
   // After the commands parse, so a permission error never hides a syntax error.
-  if (permissions) checkRunPermission(file, permissions);
+  if (permissions) {
+    checkRunPermission(file, permissions);
+    checkJobPermissions(file, permissions);
+    checkShell(file);
+  }
+}
+
+/**
+ * Checks that no function job's `permissions` asks for more than `permissions` grants (they
+ * may narrow, never widen). Throws a {@link JobFileError} naming the job, the permission and the
+ * flag that would grant it. Command jobs are not sandboxed by Deno, so theirs are not checked.
+ *
+ * @example
+ * ```ts
+ * import { checkJobPermissions, emptyPermissions } from "./runtime.ts";
+ * // checkJobPermissions(file, { ...emptyPermissions(), net: ["api.example.com"] });
+ * ```
+ */
+export function checkJobPermissions(file: JobFile, permissions: Permissions): void {
+  for (const job of file.jobs) {
+    if (job.run === null) continue;
+    const w = findWidening(permissions, job.permissions);
+    if (w) {
+      throw new JobFileError({
+        file: file.path,
+        line: job.source.line,
+        job: job.name,
+        field: "permissions",
+        problem: w.problem,
+      });
+    }
+  }
+}
+
+/**
+ * The problem with `shell = true` jobs on a system without `/bin/sh` (a scratch image), or
+ * null when there is a shell or no such job.
+ *
+ * @example
+ * ```ts
+ * import { shellProblem } from "./runtime.ts";
+ * // shellProblem(file) ?? "ok"
+ * ```
+ */
+export function shellProblem(file: JobFile): { job: JobDefinition; problem: string } | null {
+  const job = file.jobs.find((j) => j.command?.shell);
+  if (!job || shellExists()) return null;
+  return {
+    job,
+    problem: "shell = true runs /bin/sh -c, but there is no /bin/sh here (a scratch image " +
+      "has none): write the command as words or an argv array, which need no shell",
+  };
+}
+
+/** Throws the {@link shellProblem} of `file` as a {@link JobFileError}. */
+function checkShell(file: JobFile): void {
+  const p = shellProblem(file);
+  if (p) {
+    throw new JobFileError({
+      file: file.path,
+      line: p.job.source.line,
+      job: p.job.name,
+      field: "shell",
+      problem: p.problem,
+    });
+  }
+}
+
+function shellExists(): boolean {
+  try {
+    return Deno.statSync("/bin/sh").isFile;
+  } catch (e) {
+    // Not allowed to look: assume the usual (the spawn will say otherwise).
+    return !(e instanceof Deno.errors.NotFound);
+  }
 }
 
 /** The command executor's spec for a command job (`dir` resolved against the file). */
@@ -336,6 +417,8 @@ export class JobRuntime {
   /** Command executions and hooks in flight: shutdown waits for their process groups. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #unsubscribe: () => void;
+  /** The sandbox worker of each sandboxed function job, by name. */
+  readonly #sandboxes = new Map<string, JobSandbox>();
   #file: JobFile | null = null;
 
   /** Creates the runtime and subscribes to the engine's events (hooks, leftovers). */
@@ -371,6 +454,8 @@ export class JobRuntime {
       if (names.has(name)) continue;
       engine.undefine(name);
       this.#jobs.delete(name);
+      this.#sandboxes.get(name)?.retire();
+      this.#sandboxes.delete(name);
       result.removed.push(name);
     }
     for (const p of prepared) {
@@ -382,6 +467,11 @@ export class JobRuntime {
         replace: true,
       });
       this.#jobs.set(p.def.name, p.def);
+      // The old worker finishes its runs in flight, then goes; the new one starts at first run.
+      const old = this.#sandboxes.get(p.def.name);
+      if (old && old !== p.sandbox) old.retire();
+      if (p.sandbox) this.#sandboxes.set(p.def.name, p.sandbox);
+      else this.#sandboxes.delete(p.def.name);
       const after = engine.definitionHash(p.def.name);
       if (before === null) result.added.push(p.def.name);
       else if (before !== after) result.changed.push(p.def.name);
@@ -391,10 +481,15 @@ export class JobRuntime {
     return result;
   }
 
-  /** Waits for command processes and hooks still in flight (after `kron.shutdown()`). */
+  /**
+   * Waits for command processes and hooks still in flight (after `kron.shutdown()`), then
+   * terminates the sandbox workers.
+   */
   async close(): Promise<void> {
     this.#unsubscribe();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    for (const sandbox of this.#sandboxes.values()) sandbox.close();
+    this.#sandboxes.clear();
   }
 
   #prepareAll(file: JobFile): Prepared[] {
@@ -414,15 +509,37 @@ export class JobRuntime {
       return {
         def,
         executor: this.#track(exec),
+        sandbox: null,
         kind: "command",
         command: spec.command,
         env: Object.keys(def.command.env).length > 0 ? def.command.env : null,
+      };
+    }
+    const stub = isSandboxStub(def.run);
+    if (stub && !this.#opts.functionExecutor) {
+      const grant = this.#opts.permissions;
+      // No worker starts here (validate() prepares too): the first run starts it.
+      const sandbox = new JobSandbox({
+        path: stub.path,
+        key: stub.key,
+        permissions: effectivePermissions(grant, def.permissions),
+        grant,
+        graceMs: this.#opts.sandboxGraceMs,
+      });
+      return {
+        def,
+        executor: sandbox.executor(),
+        sandbox,
+        kind: "function",
+        command: null,
+        env: null,
       };
     }
     const factory = this.#opts.functionExecutor ?? inProcessExecutor;
     return {
       def,
       executor: factory(def, this.#opts.permissions),
+      sandbox: null,
       kind: "function",
       command: null,
       env: null,

@@ -107,9 +107,18 @@ function typeName(value: unknown): string {
 /**
  * Where in the job file the import failed: Deno puts a syntax error's position in its message
  * (`at file:///…/jobs.ts:2:1`), a top-level throw's in the stack. Frames of other modules are
- * ignored: the position must point into the file the user gave.
+ * ignored: the position must point into the file the user gave. Also used by the sandbox,
+ * whose worker reports the same texts.
+ *
+ * @example
+ * ```ts
+ * import { fileUrl, importError } from "./ts_loader.ts";
+ * const e = new Error("boom");
+ * e.stack = `Error: boom\n    at ${fileUrl("/srv/jobs.ts")}:3:7`;
+ * importError("/srv/jobs.ts", fileUrl("/srv/jobs.ts"), e).message; // "/srv/jobs.ts:3:7: cannot import: Error: boom"
+ * ```
  */
-function importError(path: string, url: string, error: unknown): JobFileError {
+export function importError(path: string, url: string, error: unknown): JobFileError {
   const texts = error instanceof Error ? [error.message, error.stack ?? ""] : [];
   let line: number | null = null;
   let column: number | null = null;

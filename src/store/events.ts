@@ -160,10 +160,15 @@ interface RunEnd<T extends EventType> extends Base<T> {
 }
 
 /** A run attempt succeeded. */
-export type RunSucceededEvent = RunEnd<"RUN_SUCCEEDED">;
+export interface RunSucceededEvent extends RunEnd<"RUN_SUCCEEDED"> {
+  /** Permissions the sandbox refused during the run (`net:host:443`); absent when none. */
+  deniedPermissions?: string[];
+}
 /** A run attempt failed; `error` is a one-line description. */
 export interface RunFailedEvent extends RunEnd<"RUN_FAILED"> {
   error: string;
+  /** Permissions the sandbox refused during the run; absent when none. */
+  deniedPermissions?: string[];
 }
 /** A run attempt hit its timeout (a failure, retried like one). */
 export interface RunTimedOutEvent extends RunEnd<"RUN_TIMED_OUT"> {

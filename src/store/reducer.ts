@@ -226,6 +226,9 @@ function endRun(
   run.finishedAt = finishedAt;
   run.durationMs = event.durationMs ?? finishedAt - run.startedAt;
   run.exitCode = event.exitCode;
+  if ("deniedPermissions" in event && event.deniedPermissions?.length) {
+    run.deniedPermissions = event.deniedPermissions;
+  }
   run.error = "error" in event
     ? event.error
     : event.type === "RUN_CANCELLED"

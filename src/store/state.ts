@@ -34,6 +34,8 @@ export interface RunEntry {
   pid: number | null;
   pgid: number | null;
   procStartTime: number | null;
+  /** Permissions a sandboxed run was refused (from its end event); absent when none. */
+  deniedPermissions?: string[];
 }
 
 /** A retry waiting for its backoff to pass. */

@@ -1,5 +1,5 @@
-// `kron run jobs.ts`: function jobs (in-process for now), their run context, failures and the
-// `kron` settings export; a TS file's data dir setting is honoured by the read commands.
+// `kron run jobs.ts`: function jobs (in their sandbox workers), their run context, failures and
+// the `kron` settings export; a TS file's data dir setting is honoured by the read commands.
 import { assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import { kron, project, startRun, until } from "./_cli.ts";
 
@@ -35,7 +35,8 @@ export default defineJobs({
   );
   // No KRON_DATA_DIR: the file's `dataDir` (relative to the file) is used.
   const opts = { cwd: p.dir };
-  const rt = await startRun([], opts);
+  // The jobs write tick.json: that needs a grant (sandboxed jobs get nothing by default).
+  const rt = await startRun(["--allow-write=tick.json"], opts);
   try {
     const ctx = await until(() => {
       try {

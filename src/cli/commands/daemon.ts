@@ -113,7 +113,7 @@ async function start(args: string[], io: Io): Promise<number> {
   );
   // Checked here too, so a bad file is reported at once rather than through the log.
   const { loadJobFile, verifyJobFile } = await import("../../jobs/mod.ts");
-  const jobFile = await loadJobFile(file);
+  const jobFile = await loadJobFile(file, { sandbox: permissions });
   verifyJobFile(jobFile, permissions);
   const dataDir = dataDirForFile(stringFlag(flags, "data-dir"), file, jobFile.settings.dataDir);
   checkSocketPath(dataDir);

@@ -56,7 +56,8 @@ A value is only ever given with "=": "--allow-run jobs.toml" means all programs.
 Flags:
   --allow-run[=…]          programs command jobs may run
   --allow-net[=…], --allow-read[=…], --allow-write[=…], --allow-env[=…], --allow-sys
-                           grants for TS jobs (kept for their sandbox)
+                           what TS jobs may do: each runs in a worker with only these
+                           (a job's permissions may narrow them); default: nothing
   --http <host:port>       also serve the admin API over TCP (overrides [kron] http)
   --data-dir <dir>         data directory (default: $KRON_DATA_DIR, [kron] data_dir, ./.kron)
   --log-format text|json   log format (default: [kron] log_format, else text)
@@ -111,8 +112,10 @@ async function isKnownJob(name: string, dataDirFlag: string | undefined): Promis
   const file = findDefaultJobFile();
   if (file) {
     try {
-      const { loadJobFile } = await import("../../jobs/mod.ts");
-      if ((await loadJobFile(file)).jobs.some((j) => j.name === name)) return true;
+      const { loadJobFile, emptyPermissions } = await import("../../jobs/mod.ts");
+      // In a sandbox with no permission: a jobs.ts never runs in kron's own isolate.
+      const loaded = await loadJobFile(file, { sandbox: emptyPermissions() });
+      if (loaded.jobs.some((j) => j.name === name)) return true;
     } catch {
       // An invalid default file says nothing about the name; the data dir may.
     }
@@ -180,7 +183,8 @@ async function runFile(
     throw usage(`--log-format ${JSON.stringify(formatFlag)} must be text or json`);
   }
   const { loadJobFile, JobRuntime } = await import("../../jobs/mod.ts");
-  const jobFile = await loadJobFile(file);
+  // A jobs.ts is loaded in a worker with only the granted permissions (src/jobs/sandbox.ts).
+  const jobFile = await loadJobFile(file, { sandbox: permissions });
   const settings = jobFile.settings;
   await configureLogging(formatFlag ?? settings.logFormat ?? "text");
   const log = getLogger(["kron", "cli"]);
@@ -209,7 +213,7 @@ async function runFile(
   await kron.start();
 
   const reload = async () => {
-    const next = await loadJobFile(file);
+    const next = await loadJobFile(file, { sandbox: permissions });
     const result = runtime.apply(next);
     log.info("reloaded {file}: {added} added, {changed} changed, {removed} removed", {
       file,
