@@ -55,8 +55,10 @@ export interface Source {
 export async function openSource(dataDir: string, io: Io): Promise<Source> {
   const admin = await connectAdmin(dataDir);
   if (admin) return liveSource(admin, dataDir);
+  // Noted once the read worked: a data dir that cannot be read is one error line, no more.
+  const source = await offlineSource(dataDir);
   io.err("(offline: read from the data dir)");
-  return await offlineSource(dataDir);
+  return source;
 }
 
 /**
