@@ -8,7 +8,9 @@
  * No imports on purpose: a worker starts faster with one small module, and `deno compile`
  * embeds it by the static `new URL("./_sandbox_worker.ts", import.meta.url)` in sandbox.ts.
  *
- * Protocol (structured-clone messages):
+ * Protocol (structured-clone messages). The root module is the same for every worker of a job
+ * file (so Deno prepares its module graph once); the worker says `{ t: "booted" }` and the
+ * host answers `{ t: "init", mode, key }`:
  * - load mode: → `{ t: "defs", … }` the default export and `kron` export as data (functions
  *   become `{ __kronFunction: name }` markers), or `{ t: "fatal" }`.
  * - run mode: → `{ t: "ready" }`; ← `{ t: "run", runId, … }` → `{ t: "log" }`…,
@@ -20,7 +22,7 @@
  * // The root module sandbox.ts builds (as a data: URL):
  * import { serve } from "file:///…/src/jobs/_sandbox_worker.ts";
  * import * as job from "file:///srv/jobs.ts";
- * serve(job, { mode: "run", key: "digest" });
+ * serve(job); // then the host sends { t: "init", mode: "run", key: "digest" }
  * ```
  * @module
  */
@@ -213,16 +215,23 @@ function fieldsData(fields: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * Serves the job module: in load mode sends its definitions, in run mode runs the job named
- * `config.key` for each `run` message with a context like kron's own.
+ * Serves the job module: waits for the host's `init`, then in load mode sends its definitions,
+ * in run mode runs the job named `key` for each `run` message with a context like kron's own.
  *
  * @example
  * ```ts ignore
  * import { serve } from "./_sandbox_worker.ts";
- * serve({ default: { a: { every: "1m", run: () => {} } } }, { mode: "load" });
+ * serve({ default: { a: { every: "1m", run: () => {} } } });
  * ```
  */
-export function serve(module: Record<string, unknown>, config: ServeConfig): void {
+export function serve(module: Record<string, unknown>): void {
+  scope.onmessage = (e: MessageEvent) => {
+    if (e.data?.t === "init") start(module, e.data as ServeConfig);
+  };
+  post({ t: "booted" });
+}
+
+function start(module: Record<string, unknown>, config: ServeConfig): void {
   if (config.mode === "load") {
     const jobs = module.default;
     post({

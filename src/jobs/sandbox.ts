@@ -93,11 +93,15 @@ function makeStub(target: StubTarget): (ctx: RunContext) => never {
   return stub;
 }
 
-/** The data: root module of a worker. */
-function rootModule(jobUrl: string, config: ServeConfig): string {
+/**
+ * The data: root module of a worker: the same for every worker of one job file (the mode and
+ * job come in the `init` message), so Deno builds (and, under `deno test`, type-checks) the
+ * module graph once per file rather than once per job.
+ */
+function rootModule(jobUrl: string): string {
   const src = `import { serve } from ${JSON.stringify(BOOTSTRAP_URL.href)};\n` +
     `import * as job from ${JSON.stringify(jobUrl)};\n` +
-    `serve(job, ${JSON.stringify(config)});\n`;
+    `serve(job);\n`;
   return `data:application/javascript;base64,${btoa(unescape(encodeURIComponent(src)))}`;
 }
 
@@ -114,12 +118,17 @@ function toError(data: ErrorData): Error {
   return e;
 }
 
+/** Starts a worker on the job file; it is told `config` once it has booted. */
 function startWorker(path: string, config: ServeConfig, permissions: Permissions): Worker {
-  return new Worker(rootModule(fileUrl(path), config), {
+  const worker = new Worker(rootModule(fileUrl(path)), {
     type: "module",
     name: `kron:${config.key ?? "load"}`,
     deno: { permissions: workerPermissions(permissions) },
   } as WorkerOptions);
+  worker.addEventListener("message", (e) => {
+    if ((e as MessageEvent).data?.t === "booted") worker.postMessage({ t: "init", ...config });
+  });
+  return worker;
 }
 
 /**

@@ -1,0 +1,164 @@
+// Running sandboxed TS jobs: one persistent worker per job, only the granted permissions (each
+// refusal recorded in the run and named with its flag), a job that ignores its abort signal is
+// stopped by terminating its worker (then replaced), and neither a crash nor `while (true) {}`
+// in one job stalls the scheduler or another job.
+import { assert, assertEquals, assertMatch } from "../e2e/_assert.ts";
+import { rig, until } from "./_helpers.ts";
+
+Deno.test("granted, narrowed and swallowed refusals: errors name the flag, runs record them", async () => {
+  const r = await rig({
+    "jobs.ts": `export default {
+  home: { after: "1h", run: (ctx) => ctx.log.info("home", { home: Deno.env.get("HOME") }) },
+  narrowed: { after: "1h", permissions: { env: false }, run: () => Deno.env.get("HOME") },
+  swallow: { after: "1h", run: () => { try { Deno.readTextFileSync("/etc/hostname"); } catch { /* fine */ } } },
+  fetcher: { after: "1h", run: async () => { await fetch("http://127.0.0.1:5999/x"); } },
+};
+`,
+  }, { env: ["HOME"] });
+  try {
+    for (const job of ["home", "narrowed", "swallow", "fetcher"]) await r.kron.trigger(job);
+    const home = await r.run("home");
+    assertEquals([home.outcome, home.deniedPermissions], ["succeeded", []]);
+    const narrowed = await r.run("narrowed");
+    assertEquals(narrowed.outcome, "failed");
+    assertEquals(
+      narrowed.error,
+      'permission denied: env access to "HOME" (kron run grants it, but the job\'s ' +
+        "permissions.env leaves it out)",
+    );
+    assertEquals(narrowed.deniedPermissions, ["env:HOME"]);
+    const swallow = await r.run("swallow");
+    assertEquals(swallow.outcome, "succeeded");
+    assertEquals(swallow.deniedPermissions, ["read:/etc/hostname"]);
+    const fetcher = await r.run("fetcher");
+    assertEquals(
+      fetcher.error,
+      'permission denied: net access to "127.0.0.1:5999" (grant it: kron run --allow-net=127.0.0.1)',
+    );
+    assertEquals(fetcher.deniedPermissions, ["net:127.0.0.1:5999"]);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("one persistent worker per job: module state survives runs, jobs do not share it", async () => {
+  const r = await rig({
+    "jobs.ts": `let n = 0;
+export default {
+  a: { after: "1h", run: () => { n++; if (n > 1) throw new Error("n=" + n); } },
+  b: { after: "1h", run: () => { if (n !== 0) throw new Error("shared state"); } },
+};
+`,
+  });
+  try {
+    const outcomes: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await r.kron.trigger("a");
+      outcomes.push((await r.run("a", (x) => x.id === id)).error);
+    }
+    // One worker for all three runs: its module-level counter went 1, 2, 3.
+    assertEquals(outcomes, [null, "n=2", "n=3"]);
+    await r.kron.trigger("b");
+    assertEquals((await r.run("b")).outcome, "succeeded", "b's worker has its own module");
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("a job ignoring its abort past the timeout: worker terminated, replaced; others go on", async () => {
+  const r = await rig(
+    {
+      "jobs.ts": `export default {
+  stuck: { after: "1h", timeout: "200ms", run: () => new Promise(() => {}) },
+  tick: { every: "100ms", run: () => {} },
+};
+`,
+    },
+    {},
+    { sandboxGraceMs: 300 },
+  );
+  try {
+    const t0 = Date.now();
+    const id = await r.kron.trigger("stuck");
+    const timedOut = await r.run("stuck", (x) => x.id === id);
+    assertEquals(timedOut.outcome, "timed_out");
+    // The run ends on time (engine timeout); the worker goes after the grace; the next run
+    // gets a fresh one and also times out, proving the replacement works.
+    const id2 = await r.kron.trigger("stuck").catch(async () => {
+      await until(() => r.kron.status("stuck").running === 0, "stuck's slot");
+      return await r.kron.trigger("stuck");
+    });
+    assertEquals((await r.run("stuck", (x) => x.id === id2)).outcome, "timed_out");
+    assert(Date.now() - t0 < 5000);
+    const ticks = (await r.kron.history("tick", { limit: 50 })).filter((x) =>
+      x.outcome === "succeeded"
+    );
+    assert(ticks.length >= 3, `tick kept running (${ticks.length})`);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("while (true) {} never stalls the scheduler or another job; the timeout ends it", async () => {
+  const r = await rig(
+    {
+      "jobs.ts": `export default {
+  spin: { after: "1h", timeout: "1s", run: () => { while (true) { /* forever */ } } },
+  tick: { every: "100ms", run: () => {} },
+};
+`,
+    },
+    {},
+    { sandboxGraceMs: 200 },
+  );
+  try {
+    const id = await r.kron.trigger("spin");
+    await until(() => r.kron.status("spin").running === 1, "spin to start");
+    const before = (await r.kron.history("tick", { limit: 100 })).length;
+    await new Promise((res) => setTimeout(res, 600));
+    const during = (await r.kron.history("tick", { limit: 100 })).length;
+    assert(during - before >= 3, `tick ran ${during - before} times while spin spun`);
+    const spin = await r.run("spin", (x) => x.id === id);
+    assertEquals(spin.outcome, "timed_out");
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("a crash (uncaught error, Deno.exit) fails that run only; the next run has a fresh worker", async () => {
+  const r = await rig({
+    "jobs.ts": `let runs = 0;
+export default {
+  crash: { after: "1h", run: () => new Promise((resolve) => {
+    runs++;
+    if (runs === 1) setTimeout(() => { throw new Error("async boom"); }, 10);
+    else resolve(undefined);
+  }) },
+  exits: { after: "1h", run: () => Deno.exit(3) },
+  closes: { after: "1h", run: () => new Promise(() => close()) },
+  tick: { every: "100ms", run: () => {} },
+};
+`,
+  });
+  try {
+    const first = await r.kron.trigger("crash");
+    const crashed = await r.run("crash", (x) => x.id === first);
+    assertEquals([crashed.outcome, crashed.error], ["failed", "async boom"]);
+    const second = await r.kron.trigger("crash");
+    // The crashed worker was replaced: the new one evaluated the module afresh (runs = 0), so
+    // this run is its first and crashes the same way. A reused worker would have succeeded.
+    const again = await r.run("crash", (x) => x.id === second);
+    assertEquals(again.outcome, "failed", "a fresh worker reran the module from scratch");
+    await r.kron.trigger("exits");
+    const exits = await r.run("exits");
+    assertMatch(exits.error ?? "", /jobs cannot end kron|ended its worker/);
+    await r.kron.trigger("closes");
+    assertMatch((await r.run("closes")).error ?? "", /ended its worker/);
+    const ticks = (await r.kron.history("tick", { limit: 50 })).filter((x) =>
+      x.outcome === "succeeded"
+    );
+    assert(ticks.length >= 2, "the scheduler and other jobs went on");
+  } finally {
+    await r.close();
+  }
+});
