@@ -95,6 +95,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "forget an orphaned job and its history",
     load: () => import("./commands/forget.ts"),
   },
+  server: {
+    summary: "run a cluster node on PostgreSQL (see docs/cluster.md)",
+    load: () => import("./commands/server.ts"),
+  },
   version: { summary: "print the version", load: () => import("./commands/version.ts") },
 };
 

@@ -47,8 +47,11 @@ export type ScheduleRecord =
   | { after: string | number }
   | { at: string };
 
-/** How a job executes. `function` = in-process callback; `worker` = sandboxed TS; `command`. */
-export type JobKind = "function" | "worker" | "command";
+/**
+ * How a job executes. `function` = in-process callback; `worker` = sandboxed TS; `command`;
+ * `task` = a cluster job run by remote workers (src/cluster).
+ */
+export type JobKind = "function" | "worker" | "command" | "task";
 
 /** Policies of a job, normalised (durations in ms, defaults filled in). */
 export interface PolicyRecord {

@@ -1,0 +1,238 @@
+/**
+ * The PostgreSQL connection and the small SQL helpers every cluster module shares. Statements
+ * name tables through a validated schema name, so several kron clusters (and the tests) can
+ * share one database; everything else travels as bound parameters.
+ *
+ * @example
+ * ```ts
+ * import { connect, tables } from "./_sql.ts";
+ * const sql = connect("postgres://kron@127.0.0.1/kron");
+ * const t = tables("kron");
+ * await sql.unsafe(`SELECT count(*) FROM ${t.jobs}`);
+ * await sql.end();
+ * ```
+ * @module
+ */
+import postgres from "postgres";
+import { KronError } from "../errors.ts";
+
+/**
+ * A postgres.js connection pool.
+ *
+ * @example
+ * ```ts
+ * import type { Sql } from "./_sql.ts";
+ * const count = async (sql: Sql) => (await sql.unsafe("SELECT 1 AS one"))[0].one;
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type Sql = postgres.Sql<any>;
+
+/**
+ * Anything that runs statements: a pool or a transaction.
+ *
+ * @example
+ * ```ts
+ * import type { Db } from "./_sql.ts";
+ * const one = async (db: Db) => (await db.unsafe("SELECT 1 AS one"))[0].one;
+ * ```
+ */
+export type Db = Pick<Sql, "unsafe">;
+
+/**
+ * Valid schema names: a plain lowercase identifier, so it never needs quoting.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_NAME } from "./_sql.ts";
+ * SCHEMA_NAME.test("kron_test_1"); // true
+ * ```
+ */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/**
+ * Checks a schema name (`--schema`, `KRON_PG_SCHEMA`).
+ *
+ * @example
+ * ```ts
+ * import { validateSchema } from "./_sql.ts";
+ * validateSchema("kron"); // "kron"
+ * ```
+ */
+export function validateSchema(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new KronError(
+      "invalid_option",
+      `schema ${
+        JSON.stringify(schema)
+      } is invalid: use 1-48 of a-z 0-9 _ starting with a letter or _`,
+    );
+  }
+  return schema;
+}
+
+/**
+ * Fully qualified table names of one schema.
+ *
+ * @example
+ * ```ts
+ * import { tables } from "./_sql.ts";
+ * tables("kron").runs; // "kron.runs"
+ * ```
+ */
+export function tables(schema: string): {
+  schema: string;
+  jobs: string;
+  runs: string;
+  events: string;
+  migrations: string;
+  tokens: string;
+  channel: string;
+} {
+  validateSchema(schema);
+  return {
+    schema,
+    jobs: `${schema}.jobs`,
+    runs: `${schema}.runs`,
+    events: `${schema}.events`,
+    migrations: `${schema}.schema_migrations`,
+    tokens: `${schema}.fencing_tokens`,
+    // One LISTEN channel per schema: clusters sharing a database do not wake each other.
+    channel: `kron_${schema}`,
+  };
+}
+
+/**
+ * SQL text formatting a timestamptz expression as the ISO-8601 UTC strings events carry.
+ *
+ * @example
+ * ```ts
+ * import { isoSql } from "./_sql.ts";
+ * isoSql("now()"); // to_char(now() AT TIME ZONE 'UTC', …)
+ * ```
+ */
+export function isoSql(expr: string): string {
+  return `to_char((${expr}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/**
+ * Options of {@link connect}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "./_sql.ts";
+ * const o: ConnectOptions = { max: 4, application: "kron-node-1" };
+ * ```
+ */
+export interface ConnectOptions {
+  /** Pool size (default 8). */
+  max?: number;
+  /** `application_name` shown by `pg_stat_activity`. */
+  application?: string;
+}
+
+/**
+ * Opens a pool. Connections are made lazily and re-made after PostgreSQL restarts: a query
+ * that fails while the server is down rejects, and the next one reconnects (callers retry
+ * with backoff).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "./_sql.ts";
+ * const sql = connect("postgres://kron@127.0.0.1:5432/kron", { max: 4 });
+ * await sql.end();
+ * ```
+ */
+export function connect(url: string, options: ConnectOptions = {}): Sql {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new KronError(
+      "invalid_option",
+      `store ${JSON.stringify(redact(url))} is not a postgres:// URL`,
+    );
+  }
+  return postgres(url, {
+    max: options.max ?? 8,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    // Notices (e.g. "schema already exists") are not news.
+    onnotice: () => {},
+    connection: { application_name: options.application ?? "kron" },
+    // int8 (fencing tokens, event seqs) as numbers: they stay far below 2^53.
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (x: number) => String(x),
+        parse: (x: string) => Number(x),
+      },
+    },
+  });
+}
+
+/**
+ * A connection URL with its password hidden, for messages and logs.
+ *
+ * @example
+ * ```ts
+ * import { redact } from "./_sql.ts";
+ * redact("postgres://kron:secret@db/kron"); // "postgres://kron:***@db/kron"
+ * ```
+ */
+export function redact(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
+/**
+ * True for errors that mean "the database is not reachable right now" (connection refused
+ * or closed, server shutting down or starting up): worth a retry with backoff.
+ *
+ * @example
+ * ```ts
+ * import { isTransient } from "./_sql.ts";
+ * isTransient(Object.assign(new Error("x"), { code: "ECONNREFUSED" })); // true
+ * ```
+ */
+export function isTransient(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== "string") return false;
+  return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" ||
+    code === "53300" || code.startsWith("CONNECT") || code.startsWith("CONNECTION") ||
+    code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
+    code === "ETIMEDOUT" || code === "ENOTFOUND";
+}
+
+/**
+ * Sleeps `ms`, or less when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./_sql.ts";
+ * await sleep(10);
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Exponential backoff with jitter for reconnect loops: 100 ms doubling to `capMs`.
+ *
+ * @example
+ * ```ts
+ * import { backoffMs } from "./_sql.ts";
+ * backoffMs(0); // 50..100
+ * ```
+ */
+export function backoffMs(failures: number, capMs = 5_000): number {
+  const exp = Math.min(capMs, 100 * 2 ** Math.min(failures, 16));
+  return Math.round(exp / 2 + Math.random() * exp / 2);
+}

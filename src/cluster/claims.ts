@@ -1,0 +1,476 @@
+/**
+ * Claims, leases and fencing. A worker claims due runs of its tasks with
+ * `FOR UPDATE SKIP LOCKED` (concurrent claimers never wait on, nor get, the same row); each
+ * claimed attempt gets a lease (`lease_until`) and a fencing token from a database sequence,
+ * so tokens only grow across the whole cluster. Heartbeats extend the lease; completing or
+ * failing needs the current token, and a stale one changes nothing (the caller answers 409).
+ *
+ * A lease that runs out (the worker died, hung, or lost its network) is reclaimed by the
+ * reaper of any node: the attempt is recorded `RUN_ABANDONED` and the occurrence runs again
+ * as a new attempt, under the job's retry policy (an abandonment always earns one re-run, as
+ * in single-node recovery), and that attempt's claim draws a new token.
+ *
+ * Every statement of the hot path (claim, complete) is one SQL statement with data-modifying
+ * CTEs: the state change and its event commit together, in one round trip.
+ *
+ * @example
+ * ```ts
+ * import { claimRuns, completeRun } from "./claims.ts";
+ * // const [run] = await claimRuns(sql, t, { tasks: ["send_digest"], max: 1, leaseMs: 30_000, worker: "w1" });
+ * // await completeRun(sql, t, run.runId, run.fencingToken);
+ * ```
+ * @module
+ */
+import { KronError } from "../errors.ts";
+import { ulid } from "../engine/ulid.ts";
+import type { JobDefinitionRecord, KronEvent, PolicyRecord } from "../store/events.ts";
+import { insertEvents, iso } from "./_events.ts";
+import { type Db, isoSql, type Sql } from "./_sql.ts";
+import { notify, type Tables } from "./jobs.ts";
+
+/**
+ * Default lease: how long a claimed run stays with its worker without a heartbeat.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LEASE_MS } from "./claims.ts";
+ * DEFAULT_LEASE_MS; // 30000
+ * ```
+ */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * One claimed run, as `POST /v1/claim` answers it.
+ *
+ * @example
+ * ```ts
+ * import type { ClaimedRun } from "./claims.ts";
+ * const header = (r: ClaimedRun) => String(r.fencingToken);
+ * ```
+ */
+export interface ClaimedRun {
+  job: string;
+  runId: string;
+  task: string;
+  payload: unknown;
+  attempt: number;
+  /** Nominal (pre-jitter) time of the occurrence (ISO). */
+  scheduledAt: string;
+  idempotencyKey: string;
+  fencingToken: number;
+  /** ISO time the lease ends unless extended by a heartbeat. */
+  leaseUntil: string;
+  /** The job's timeout (the worker aborts the attempt after it), or null. */
+  timeoutMs: number | null;
+  /** ISO time the run became claimable (scheduled time plus jitter, or the retry time). */
+  dueAt: string;
+}
+
+/**
+ * Options of {@link claimRuns}.
+ *
+ * @example
+ * ```ts
+ * import type { ClaimOptions } from "./claims.ts";
+ * const o: ClaimOptions = { tasks: ["a"], max: 10, leaseMs: 30_000, worker: "host:1234" };
+ * ```
+ */
+export interface ClaimOptions {
+  tasks: string[];
+  max: number;
+  leaseMs: number;
+  worker: string;
+}
+
+/**
+ * Claims up to `max` due runs of `tasks` (oldest due first). Runs of paused or stopped jobs
+ * wait. Records `RUN_STARTED` for each, in the same statement.
+ *
+ * @example
+ * ```ts
+ * import { claimRuns } from "./claims.ts";
+ * // const runs = await claimRuns(sql, t, { tasks: ["a"], max: 8, leaseMs: 30_000, worker: "w" });
+ * ```
+ */
+export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<ClaimedRun[]> {
+  if (o.tasks.length === 0 || o.max < 1) return [];
+  const rows = await sql.unsafe(
+    `WITH cand AS (
+       SELECT r.id FROM ${t.runs} r
+       WHERE r.status = 'pending' AND r.run_at <= clock_timestamp()
+         AND r.task = ANY($1::text[])
+         AND NOT EXISTS (SELECT 1 FROM ${t.jobs} j
+           WHERE j.name = r.job AND (j.paused OR j.stopped))
+       ORDER BY r.run_at
+       LIMIT $2
+       FOR UPDATE OF r SKIP LOCKED
+     ), claimed AS (
+       UPDATE ${t.runs} r SET status = 'running', started_at = clock_timestamp(),
+         lease_until = clock_timestamp() + $3::int * interval '1 millisecond',
+         fencing_token = nextval('${t.tokens}'), worker = $4
+       FROM cand WHERE r.id = cand.id
+       RETURNING r.id, r.job, r.task, r.payload, r.attempt, r.scheduled_at, r.idempotency_key,
+         r.fencing_token, r.lease_until, r.timeout_ms, r.run_at, r.started_at, r.trigger,
+         r.jitter_ms
+     ), ev AS (
+       INSERT INTO ${t.events} (time, type, job, run_id, data)
+       SELECT c.started_at, 'RUN_STARTED', c.job, c.id, jsonb_build_object(
+         'type', 'RUN_STARTED', 'time', ${isoSql("c.started_at")}, 'job', c.job,
+         'runId', c.id, 'attempt', c.attempt, 'scheduledAt', ${isoSql("c.scheduled_at")},
+         'idempotencyKey', c.idempotency_key, 'trigger', c.trigger, 'jitterMs', c.jitter_ms)
+       FROM claimed c
+     )
+     SELECT * FROM claimed ORDER BY run_at`,
+    [o.tasks, o.max, Math.round(o.leaseMs), o.worker],
+  );
+  return rows.map((r) => ({
+    job: r.job as string,
+    runId: r.id as string,
+    task: r.task as string,
+    payload: r.payload ?? null,
+    attempt: r.attempt as number,
+    scheduledAt: (r.scheduled_at as Date).toISOString(),
+    idempotencyKey: r.idempotency_key as string,
+    fencingToken: r.fencing_token as number,
+    leaseUntil: (r.lease_until as Date).toISOString(),
+    timeoutMs: (r.timeout_ms as number | null) ?? null,
+    dueAt: (r.run_at as Date).toISOString(),
+  }));
+}
+
+/**
+ * The 409 for a stale or unknown token, or the 404 for an unknown run.
+ *
+ * @example
+ * ```ts
+ * import { staleToken } from "./claims.ts";
+ * // throw await staleToken(sql, t, runId, token);
+ * ```
+ */
+export async function staleToken(
+  sql: Sql,
+  t: Tables,
+  runId: string,
+  token: number,
+): Promise<KronError> {
+  const rows = await sql.unsafe(
+    `SELECT status, fencing_token FROM ${t.runs} WHERE id = $1`,
+    [runId],
+  );
+  if (rows.length === 0) return new KronError("unknown_run", `no run with id "${runId}"`);
+  const { status, fencing_token } = rows[0];
+  return new KronError(
+    "conflict",
+    fencing_token !== token
+      ? `fencing token ${token} is not current for run ${runId} (current: ${fencing_token})`
+      : `run ${runId} is ${status}: its lease is gone, fencing token ${token} is no longer current`,
+  );
+}
+
+function checkToken(token: unknown): number {
+  if (typeof token !== "number" || !Number.isSafeInteger(token) || token < 1) {
+    throw new KronError("invalid_option", `fencingToken must be a positive integer`);
+  }
+  return token;
+}
+
+/**
+ * Extends a lease by `leaseMs` from now. Throws `conflict` (409) when the token is not
+ * current: the worker has lost the run and should stop.
+ *
+ * @example
+ * ```ts
+ * import { heartbeatRun } from "./claims.ts";
+ * // const { leaseUntil } = await heartbeatRun(sql, t, runId, token, 30_000);
+ * ```
+ */
+export async function heartbeatRun(
+  sql: Sql,
+  t: Tables,
+  runId: string,
+  token: number,
+  leaseMs: number,
+): Promise<{ leaseUntil: string }> {
+  checkToken(token);
+  const rows = await sql.unsafe(
+    `UPDATE ${t.runs} SET lease_until = clock_timestamp() + $3::int * interval '1 millisecond'
+     WHERE id = $1 AND fencing_token = $2 AND status = 'running'
+     RETURNING lease_until`,
+    [runId, token, Math.round(leaseMs)],
+  );
+  if (rows.length === 0) throw await staleToken(sql, t, runId, token);
+  return { leaseUntil: (rows[0].lease_until as Date).toISOString() };
+}
+
+/**
+ * One completion in a batch.
+ *
+ * @example
+ * ```ts
+ * import type { Completion } from "./claims.ts";
+ * const c: Completion = { runId: "01J…", fencingToken: 42 };
+ * ```
+ */
+export interface Completion {
+  runId: string;
+  fencingToken: number;
+}
+
+/**
+ * Marks attempts succeeded, each only with its current token (one statement for the batch).
+ * Resolves to the run ids that were accepted; the others had a stale token or no run.
+ *
+ * @example
+ * ```ts
+ * import { completeRuns } from "./claims.ts";
+ * // const accepted = await completeRuns(sql, t, [{ runId, fencingToken }]);
+ * ```
+ */
+export async function completeRuns(
+  sql: Sql,
+  t: Tables,
+  completions: readonly Completion[],
+): Promise<Set<string>> {
+  if (completions.length === 0) return new Set();
+  for (const c of completions) checkToken(c.fencingToken);
+  const rows = await sql.unsafe(
+    `WITH u AS (
+       SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(id, token)
+     ), done AS (
+       UPDATE ${t.runs} r SET status = 'succeeded', finished_at = clock_timestamp(),
+         lease_until = NULL,
+         duration_ms = (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int
+       FROM u WHERE r.id = u.id AND r.fencing_token = u.token AND r.status = 'running'
+       RETURNING r.id, r.job, r.attempt, r.finished_at, r.duration_ms
+     ), ev AS (
+       INSERT INTO ${t.events} (time, type, job, run_id, data)
+       SELECT d.finished_at, 'RUN_SUCCEEDED', d.job, d.id, jsonb_build_object(
+         'type', 'RUN_SUCCEEDED', 'time', ${isoSql("d.finished_at")}, 'job', d.job,
+         'runId', d.id, 'attempt', d.attempt, 'durationMs', d.duration_ms, 'exitCode', null)
+       FROM done d
+     ), jobs AS (
+       UPDATE ${t.jobs} j SET consecutive_failures = 0, last_finished_at = now()
+       FROM (SELECT DISTINCT job FROM done) d
+       WHERE j.name = d.job AND j.consecutive_failures <> 0
+     )
+     SELECT id FROM done`,
+    [completions.map((c) => c.runId), completions.map((c) => c.fencingToken)],
+  );
+  return new Set(rows.map((r) => r.id as string));
+}
+
+/**
+ * Marks one attempt succeeded; throws `conflict` (409) with a stale token, `unknown_run` (404)
+ * for no such run.
+ *
+ * @example
+ * ```ts
+ * import { completeRun } from "./claims.ts";
+ * // await completeRun(sql, t, runId, token);
+ * ```
+ */
+export async function completeRun(
+  sql: Sql,
+  t: Tables,
+  runId: string,
+  token: number,
+): Promise<void> {
+  const accepted = await completeRuns(sql, t, [{ runId, fencingToken: checkToken(token) }]);
+  if (!accepted.has(runId)) throw await staleToken(sql, t, runId, token);
+}
+
+/** Exponential backoff with "equal jitter", as the engine retries (DESIGN §3). */
+function retryDelay(policy: PolicyRecord, attempt: number, random: () => number): number {
+  const exp = Math.min(policy.retryMaxDelayMs, policy.retryDelayMs * 2 ** (attempt - 1));
+  return Math.round(exp / 2 + random() * exp / 2);
+}
+
+/**
+ * How an attempt failed.
+ *
+ * @example
+ * ```ts
+ * import type { Failure } from "./claims.ts";
+ * const f: Failure = { error: "HTTP 503 from the mail API", timedOut: false };
+ * ```
+ */
+export interface Failure {
+  error: string;
+  timedOut?: boolean;
+  exitCode?: number | null;
+}
+
+/**
+ * Marks one attempt failed (or timed out) with its current token, then applies the retry
+ * policy (`RUN_RETRYING` and a new pending attempt, or `RUN_DEAD`) and `onError`.
+ *
+ * @example
+ * ```ts
+ * import { failRun } from "./claims.ts";
+ * // await failRun(sql, t, runId, token, { error: "boom" });
+ * ```
+ */
+export async function failRun(
+  sql: Sql,
+  t: Tables,
+  runId: string,
+  token: number,
+  failure: Failure,
+  random: () => number = Math.random,
+): Promise<{ retryAt: string | null }> {
+  checkToken(token);
+  const error = oneLine(failure.error);
+  const status = failure.timedOut ? "timed_out" : "failed";
+  const result = await sql.begin(async (tx) => {
+    const rows = await tx.unsafe(
+      `UPDATE ${t.runs} SET status = $3, finished_at = clock_timestamp(), lease_until = NULL,
+         error = $4, exit_code = $5,
+         duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
+       WHERE id = $1 AND fencing_token = $2 AND status = 'running'
+       RETURNING *, clock_timestamp() AS now`,
+      [runId, token, status, error, failure.exitCode ?? null],
+    );
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    const now = (r.now as Date).getTime();
+    const events: KronEvent[] = [{
+      type: failure.timedOut ? "RUN_TIMED_OUT" : "RUN_FAILED",
+      time: iso(now),
+      job: r.job as string,
+      runId,
+      attempt: r.attempt as number,
+      durationMs: r.duration_ms as number,
+      exitCode: failure.exitCode ?? null,
+      error,
+    }];
+    const retryAt = await afterFailure(tx, t, r, now, events, random, false);
+    await insertEvents(tx, t, events);
+    return { retryAt };
+  });
+  if (result === null) throw await staleToken(sql, t, runId, token);
+  return result;
+}
+
+/**
+ * After an attempt ended badly: schedule the next attempt, or declare the occurrence dead and
+ * apply `onError`. Returns the retry time (ISO) or null.
+ */
+async function afterFailure(
+  tx: Db,
+  t: Tables,
+  run: Record<string, unknown>,
+  now: number,
+  events: KronEvent[],
+  random: () => number,
+  abandoned: boolean,
+): Promise<string | null> {
+  const job = run.job as string;
+  const jobs = await tx.unsafe(`SELECT def FROM ${t.jobs} WHERE name = $1`, [job]);
+  if (jobs.length === 0) return null; // removed meanwhile: nothing more to run
+  const policy = (jobs[0].def as JobDefinitionRecord).policy;
+  const attempt = run.attempt as number;
+  // An abandonment (lost lease) always earns one re-run, as single-node recovery does.
+  const allowed = abandoned ? Math.max(policy.retries, 1) : policy.retries;
+  if (attempt <= allowed) {
+    const retryAt = now +
+      (abandoned && policy.retries === 0 ? 0 : retryDelay(policy, attempt, random));
+    const nextId = ulid(now);
+    await tx.unsafe(
+      `INSERT INTO ${t.runs} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
+         trigger, status, run_at, timeout_ms)
+       VALUES ($1, $2, $3, $4::text::jsonb, $5::timestamptz, $6, $7, $8, 'pending',
+         $9::timestamptz, $10)
+       ON CONFLICT (idempotency_key, attempt) DO NOTHING`,
+      [
+        nextId,
+        job,
+        run.task,
+        run.payload === null || run.payload === undefined ? null : JSON.stringify(run.payload),
+        (run.scheduled_at as Date).toISOString(),
+        run.idempotency_key,
+        attempt + 1,
+        run.trigger === "manual" ? "manual" : "retry",
+        iso(retryAt),
+        run.timeout_ms ?? null,
+      ],
+    );
+    events.push({
+      type: "RUN_RETRYING",
+      time: iso(now),
+      job,
+      runId: run.id as string,
+      scheduledAt: (run.scheduled_at as Date).toISOString(),
+      idempotencyKey: run.idempotency_key as string,
+      nextAttempt: attempt + 1,
+      retryAt: iso(retryAt),
+    });
+    await notify(tx, t, `runs:${retryAt}`);
+    return iso(retryAt);
+  }
+  if (allowed > 0) {
+    events.push({
+      type: "RUN_DEAD",
+      time: iso(now),
+      job,
+      runId: run.id as string,
+      attempts: attempt,
+    });
+  }
+  // The occurrence's last attempt failed: on_error acts now (DESIGN §4).
+  await tx.unsafe(
+    `UPDATE ${t.jobs} SET consecutive_failures = consecutive_failures + 1,
+       last_finished_at = $2::timestamptz,
+       stopped = stopped OR ($3 AND consecutive_failures + 1 >= $4)
+     WHERE name = $1`,
+    [job, iso(now), policy.onError === "stop", policy.maxFailures],
+  );
+  return null;
+}
+
+/**
+ * Reclaims runs whose lease ran out (at most `limit` per call): records `RUN_ABANDONED` and
+ * queues the next attempt under the retry policy. Resolves to the number reclaimed.
+ *
+ * @example
+ * ```ts
+ * import { reapExpired } from "./claims.ts";
+ * // await reapExpired(sql, t);
+ * ```
+ */
+export async function reapExpired(
+  sql: Sql,
+  t: Tables,
+  limit = 100,
+  random: () => number = Math.random,
+): Promise<number> {
+  return await sql.begin(async (tx) => {
+    const rows = await tx.unsafe(
+      `UPDATE ${t.runs} SET status = 'abandoned', finished_at = clock_timestamp(),
+         lease_until = NULL, error = 'lease expired (worker lost)',
+         duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
+       WHERE id IN (
+         SELECT id FROM ${t.runs} WHERE status = 'running' AND lease_until < clock_timestamp()
+         ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING *, clock_timestamp() AS now`,
+      [limit],
+    );
+    const events: KronEvent[] = [];
+    for (const r of rows) {
+      const now = (r.now as Date).getTime();
+      events.push({
+        type: "RUN_ABANDONED",
+        time: iso(now),
+        job: r.job as string,
+        runId: r.id as string,
+      });
+      await afterFailure(tx, t, r, now, events, random, true);
+    }
+    await insertEvents(tx, t, events);
+    return rows.length;
+  });
+}
+
+function oneLine(text: unknown): string {
+  const line = String(text ?? "failed").split("\n")[0];
+  return line.length > 500 ? line.slice(0, 500) + "…" : line;
+}

@@ -1,0 +1,301 @@
+/**
+ * `KronClient`: the TypeScript client of a kron cluster. It schedules jobs (stored in the
+ * database, visible on every node) and reads and steers them: any node's URL will do.
+ * Reads come back shaped like single-node mode's (`Date` fields, run records with every
+ * field present).
+ *
+ * @example
+ * ```ts
+ * import { KronClient } from "./client.ts";
+ * const client = new KronClient("http://127.0.0.1:7380", { token: Deno.env.get("KRON_TOKEN") });
+ * await client.schedule("email_digest", { every: "30m", task: "send_digest", payload: { list: "daily" } });
+ * console.log((await client.status("email_digest")).nextRunAt);
+ * console.log(await client.history("email_digest", { limit: 5 }));
+ * ```
+ * @module
+ */
+import { AdminApiError } from "../api/client.ts";
+import type { PauseOptions } from "../engine/engine.ts";
+import type { RunRecord } from "../engine/types.ts";
+import type { ClusterJobOptions, ClusterJobStatus } from "./jobs.ts";
+
+export type { ClusterJobOptions, ClusterJobStatus };
+
+/**
+ * Options of {@link KronClient}.
+ *
+ * @example
+ * ```ts
+ * import type { KronClientOptions } from "./client.ts";
+ * const o: KronClientOptions = { token: "0123456789abcdef0123456789abcdef" };
+ * ```
+ */
+export interface KronClientOptions {
+  /** Bearer token (default `KRON_TOKEN`). */
+  token?: string;
+}
+
+/**
+ * Reads `KRON_TOKEN` (undefined when unset or not permitted).
+ *
+ * @example
+ * ```ts
+ * import { tokenFromEnv } from "./client.ts";
+ * tokenFromEnv(); // undefined unless KRON_TOKEN is set
+ * ```
+ */
+export function tokenFromEnv(): string | undefined {
+  try {
+    return Deno.env.get("KRON_TOKEN") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Turns an error answer into an {@link AdminApiError} carrying the server's code.
+ *
+ * @example
+ * ```ts
+ * import { errorFrom } from "./client.ts";
+ * // throw await errorFrom(res);
+ * ```
+ */
+export async function errorFrom(res: Response): Promise<AdminApiError> {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === "string" && typeof body.error.message === "string") {
+      return new AdminApiError(res.status, body.error.code, body.error.message);
+    }
+  } catch {
+    // not ours
+  }
+  return new AdminApiError(
+    res.status,
+    res.status === 401 ? "unauthorized" : "io",
+    `HTTP ${res.status}: ${text.slice(0, 200)}`,
+  );
+}
+
+const date = (v: unknown): Date | null => typeof v === "string" ? new Date(v) : null;
+
+/**
+ * A run record from its JSON (ISO strings become `Date`s).
+ *
+ * @example
+ * ```ts
+ * import { reviveRun } from "./client.ts";
+ * // reviveRun(json).startedAt instanceof Date
+ * ```
+ */
+export function reviveRun(r: Record<string, unknown>): RunRecord {
+  return {
+    ...(r as unknown as RunRecord),
+    scheduledAt: new Date(r.scheduledAt as string),
+    startedAt: date(r.startedAt),
+    finishedAt: date(r.finishedAt),
+  };
+}
+
+/**
+ * A job status from its JSON.
+ *
+ * @example
+ * ```ts
+ * import { reviveStatus } from "./client.ts";
+ * // reviveStatus(json).nextRunAt
+ * ```
+ */
+export function reviveStatus(s: Record<string, unknown>): ClusterJobStatus {
+  const out = { ...s } as Record<string, unknown>;
+  delete out.scheduleText;
+  return {
+    ...(out as unknown as ClusterJobStatus),
+    nextRunAt: date(s.nextRunAt),
+    pausedUntil: date(s.pausedUntil),
+    lastRun: s.lastRun ? reviveRun(s.lastRun as Record<string, unknown>) : null,
+    recentRuns: ((s.recentRuns as Record<string, unknown>[]) ?? []).map(reviveRun),
+  };
+}
+
+/**
+ * The cluster client (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { KronClient } from "./client.ts";
+ * const client = new KronClient("http://127.0.0.1:7380", { token: "0123456789abcdef0123456789abcdef" });
+ * await client.trigger("email_digest");
+ * ```
+ */
+export class KronClient {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+
+  /** A client of the node at `url`. */
+  constructor(url: string, options: KronClientOptions = {}) {
+    this.#base = url.replace(/\/+$/, "");
+    const token = options.token ?? tokenFromEnv();
+    this.#headers = token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(this.#base + path, {
+      method,
+      headers: body === undefined
+        ? this.#headers
+        : { ...this.#headers, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw await errorFrom(res);
+    return await res.json() as T;
+  }
+
+  /**
+   * Creates or updates a job: exactly one of `every`/`cron`/`after`/`at`, the `task` workers
+   * run (default: the job name), a JSON `payload`, and the single-node policies (`retries`,
+   * `timeout`, `overlap`, `misfire`, `jitter`, …). An unchanged definition keeps its state.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * const c = new KronClient("http://127.0.0.1:7380");
+   * await c.schedule("nightly", { cron: "0 3 * * *", timezone: "Europe/Rome", task: "backup", retries: 3 });
+   * ```
+   */
+  async schedule(name: string, options: ClusterJobOptions): Promise<ClusterJobStatus> {
+    return reviveStatus(await this.#call("PUT", `/v1/jobs/${encodeURIComponent(name)}`, options));
+  }
+
+  /**
+   * Every job's status, sorted by name.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * (await new KronClient("http://127.0.0.1:7380").list()).map((j) => j.name);
+   * ```
+   */
+  async list(): Promise<ClusterJobStatus[]> {
+    const out: ClusterJobStatus[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = `?view=full&limit=1000${
+        cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""
+      }`;
+      const page = await this.#call<{ jobs: Record<string, unknown>[]; nextCursor: string | null }>(
+        "GET",
+        `/v1/jobs${q}`,
+      );
+      out.push(...page.jobs.map(reviveStatus));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  /**
+   * One job's status.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * (await new KronClient("http://127.0.0.1:7380").status("nightly")).state;
+   * ```
+   */
+  async status(name: string): Promise<ClusterJobStatus> {
+    return reviveStatus(await this.#call("GET", `/v1/jobs/${encodeURIComponent(name)}`));
+  }
+
+  /**
+   * Past attempts, most recent first (default 20).
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * await new KronClient("http://127.0.0.1:7380").history("nightly", { limit: 5 });
+   * ```
+   */
+  async history(name: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
+    const q = options.limit === undefined ? "" : `?limit=${options.limit}`;
+    const { runs } = await this.#call<{ runs: Record<string, unknown>[] }>(
+      "GET",
+      `/v1/jobs/${encodeURIComponent(name)}/runs${q}`,
+    );
+    return runs.map(reviveRun);
+  }
+
+  /**
+   * One run attempt.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * // await new KronClient(url).run(runId)
+   * ```
+   */
+  async run(runId: string): Promise<RunRecord> {
+    return reviveRun(await this.#call("GET", `/v1/runs/${encodeURIComponent(runId)}`));
+  }
+
+  /**
+   * Queues a run now; resolves to its run id. Refused (409) under `overlap: "skip"` while the
+   * job has a run pending or in flight.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * const runId = await new KronClient("http://127.0.0.1:7380").trigger("nightly");
+   * ```
+   */
+  async trigger(name: string): Promise<string> {
+    return (await this.#call<{ runId: string }>(
+      "POST",
+      `/v1/jobs/${encodeURIComponent(name)}/trigger`,
+    )).runId;
+  }
+
+  /**
+   * Pauses a job, optionally `{ for: "2h" }` or `{ until }`.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * await new KronClient("http://127.0.0.1:7380").pause("nightly", { for: "2h" });
+   * ```
+   */
+  async pause(name: string, options: PauseOptions = {}): Promise<ClusterJobStatus> {
+    const body: Record<string, unknown> = {};
+    if (options.for !== undefined) body.for = options.for;
+    if (options.until !== undefined) body.until = new Date(options.until).toISOString();
+    return reviveStatus(
+      await this.#call("POST", `/v1/jobs/${encodeURIComponent(name)}/pause`, body),
+    );
+  }
+
+  /**
+   * Resumes a paused (or stopped) job.
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * await new KronClient("http://127.0.0.1:7380").resume("nightly");
+   * ```
+   */
+  async resume(name: string): Promise<ClusterJobStatus> {
+    return reviveStatus(await this.#call("POST", `/v1/jobs/${encodeURIComponent(name)}/resume`));
+  }
+
+  /**
+   * Deletes a job (its pending runs go; attempts in flight may still complete).
+   *
+   * @example
+   * ```ts
+   * import { KronClient } from "./client.ts";
+   * await new KronClient("http://127.0.0.1:7380").remove("nightly");
+   * ```
+   */
+  async remove(name: string): Promise<void> {
+    await this.#call("DELETE", `/v1/jobs/${encodeURIComponent(name)}`);
+  }
+}

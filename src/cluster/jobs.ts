@@ -1,0 +1,624 @@
+/**
+ * Jobs in the database: define (create or update), remove, pause, resume, trigger, and the
+ * read models (status, list, history, one run) in the shapes of single-node mode. Every
+ * change appends the same events as the embedded engine and NOTIFYs the other nodes.
+ *
+ * Definition rules follow DESIGN §3: an unchanged definition keeps its state; a changed
+ * schedule re-anchors from now; a paused job stays paused; a change resets the failure count.
+ *
+ * @example
+ * ```ts
+ * import { defineJob, jobStatus } from "./jobs.ts";
+ * // await defineJob(sql, tables("kron"), "digest", { every: "30m", task: "send_digest" });
+ * // (await jobStatus(sql, tables("kron"), "digest")).nextRunAt
+ * ```
+ * @module
+ */
+import { KronError, TriggerRefusedError } from "../errors.ts";
+import { buildDefinition, hash } from "../engine/definition.ts";
+import { ulid } from "../engine/ulid.ts";
+import type { JobStateName, JobStatus, RunRecord } from "../engine/types.ts";
+import type { PauseOptions } from "../engine/engine.ts";
+import { parseDuration } from "../schedule/duration.ts";
+import { anchorFor, type CompiledSchedule, compileSchedule } from "../schedule/mod.ts";
+import type {
+  JobDefinitionRecord,
+  JobKind,
+  KronEvent,
+  Outcome,
+  RunTrigger,
+} from "../store/events.ts";
+import { insertEvents, iso } from "./_events.ts";
+import type { Db, Sql, tables } from "./_sql.ts";
+import type { JobOptions } from "../engine/types.ts";
+
+/**
+ * Table names of one schema (from `tables()`).
+ *
+ * @example
+ * ```ts
+ * import type { Tables } from "./jobs.ts";
+ * const jobsTable = (t: Tables) => t.jobs;
+ * ```
+ */
+export type Tables = ReturnType<typeof tables>;
+
+/**
+ * A cluster job: the single-node options plus the task workers run and its JSON payload.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterJobOptions } from "./jobs.ts";
+ * const o: ClusterJobOptions = { every: "30m", task: "send_digest", payload: { list: "daily" } };
+ * ```
+ */
+export interface ClusterJobOptions extends JobOptions {
+  /** The task name workers register (default: the job name). */
+  task?: string;
+  /** JSON handed to the task on every run. */
+  payload?: unknown;
+}
+
+/**
+ * A job's status plus what only cluster jobs have.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterJobStatus } from "./jobs.ts";
+ * const label = (s: ClusterJobStatus) => `${s.name} → ${s.task}`;
+ * ```
+ */
+export interface ClusterJobStatus extends JobStatus {
+  task: string;
+  payload: unknown;
+}
+
+const scheduleCache = new Map<string, CompiledSchedule>();
+
+/**
+ * The compiled schedule of a stored definition (shared between jobs with the same one).
+ *
+ * @example
+ * ```ts
+ * import { scheduleOf } from "./jobs.ts";
+ * scheduleOf({ every: "1s", startAt: null }).next(null, 0); // 0
+ * ```
+ */
+export function scheduleOf(schedule: JobDefinitionRecord["schedule"]): CompiledSchedule {
+  const key = JSON.stringify(schedule);
+  let s = scheduleCache.get(key);
+  if (!s) {
+    s = compileSchedule(schedule);
+    if (scheduleCache.size > 10_000) scheduleCache.clear();
+    scheduleCache.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * The database's clock (the cluster's one time source), as epoch ms.
+ *
+ * @example
+ * ```ts
+ * import { dbNow } from "./jobs.ts";
+ * // const now = await dbNow(sql);
+ * ```
+ */
+export async function dbNow(sql: Db): Promise<number> {
+  const rows = await sql.unsafe(`SELECT clock_timestamp() AS now`);
+  return (rows[0].now as Date).getTime();
+}
+
+/**
+ * Sends a wake-up to every node of the schema (delivered when the transaction commits).
+ *
+ * @example
+ * ```ts
+ * import { notify } from "./jobs.ts";
+ * // await notify(tx, t, "jobs");
+ * ```
+ */
+export async function notify(tx: Db, t: Tables, payload: string): Promise<void> {
+  await tx.unsafe(`SELECT pg_notify($1, $2)`, [t.channel, payload]);
+}
+
+const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/**
+ * Checks a task name.
+ *
+ * @example
+ * ```ts
+ * import { validateTask } from "./jobs.ts";
+ * validateTask("send_digest"); // "send_digest"
+ * ```
+ */
+export function validateTask(task: unknown): string {
+  if (typeof task !== "string" || !TASK_NAME.test(task)) {
+    throw new KronError(
+      "invalid_option",
+      `task ${
+        JSON.stringify(task)
+      } is invalid: use 1-128 of A-Z a-z 0-9 . _ : - starting with a letter or digit`,
+    );
+  }
+  return task;
+}
+
+/**
+ * Creates or updates a job. Resolves to whether it was created and whether anything changed.
+ *
+ * @example
+ * ```ts
+ * import { defineJob } from "./jobs.ts";
+ * // await defineJob(sql, t, "digest", { cron: "0 8 * * *", task: "send_digest" });
+ * ```
+ */
+export async function defineJob(
+  sql: Sql,
+  t: Tables,
+  name: string,
+  options: ClusterJobOptions,
+  kind: JobKind = "task",
+): Promise<{ created: boolean; changed: boolean }> {
+  const { task: rawTask, payload, ...jobOptions } = options ?? {};
+  const task = validateTask(rawTask ?? name);
+  if (payload !== undefined) {
+    try {
+      JSON.stringify(payload);
+    } catch {
+      throw new KronError("invalid_option", `job "${name}": payload must be JSON`);
+    }
+  }
+  const { def, defHash: base } = buildDefinition(name, jobOptions, kind);
+  const defHash = hash(JSON.stringify([base, task, payload ?? null]));
+  const schedule = scheduleOf(def.schedule);
+  return await sql.begin(async (tx) => {
+    const now = await dbNow(tx);
+    const rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
+    const old = rows[0];
+    if (old && old.def_hash === defHash) return { created: false, changed: false };
+    const scheduleChanged = !old ||
+      JSON.stringify(old.def.schedule) !== JSON.stringify(def.schedule);
+    const anchor = scheduleChanged
+      ? anchorFor(def.schedule, now)
+      : (old.anchor_at as Date).getTime();
+    const cursor = scheduleChanged ? null : (old.cursor_at as Date | null)?.getTime() ?? null;
+    const next = scheduleChanged
+      ? schedule.next(null, anchor)
+      : (old.next_due_at as Date | null)?.getTime() ?? null;
+    const paused = Boolean(old?.paused) || (jobOptions.paused ?? false);
+    await tx.unsafe(
+      `INSERT INTO ${t.jobs} (name, kind, task, payload, def, def_hash, anchor_at, cursor_at,
+         next_due_at, paused, stopped, consecutive_failures)
+       VALUES ($1, $2, $3, $4::text::jsonb, $5::text::jsonb, $6, $7::timestamptz, $8::timestamptz,
+         $9::timestamptz, $10, false, 0)
+       ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, task = excluded.task,
+         payload = excluded.payload, def = excluded.def, def_hash = excluded.def_hash,
+         anchor_at = excluded.anchor_at, cursor_at = excluded.cursor_at,
+         next_due_at = excluded.next_due_at, paused = excluded.paused, stopped = false,
+         consecutive_failures = 0, updated_at = now()`,
+      [
+        name,
+        kind,
+        task,
+        payload === undefined ? null : JSON.stringify(payload),
+        JSON.stringify(def),
+        defHash,
+        iso(anchor),
+        cursor === null ? null : iso(cursor),
+        next === null ? null : iso(next),
+        paused,
+      ],
+    );
+    await insertEvents(tx, t, [{
+      type: "JOB_DEFINED",
+      time: iso(now),
+      job: name,
+      def,
+      defHash,
+      anchorAt: iso(anchor),
+      paused,
+    }]);
+    await notify(tx, t, "jobs");
+    return { created: !old, changed: true };
+  });
+}
+
+function unknownJob(name: string): KronError {
+  return new KronError("unknown_job", `no job named "${name}"`);
+}
+
+/**
+ * Deletes a job: its pending runs go with it; attempts in flight may still complete.
+ *
+ * @example
+ * ```ts
+ * import { removeJob } from "./jobs.ts";
+ * // await removeJob(sql, t, "digest");
+ * ```
+ */
+export async function removeJob(sql: Sql, t: Tables, name: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    const now = await dbNow(tx);
+    const rows = await tx.unsafe(`DELETE FROM ${t.jobs} WHERE name = $1 RETURNING name`, [name]);
+    if (rows.length === 0) throw unknownJob(name);
+    await tx.unsafe(`DELETE FROM ${t.runs} WHERE job = $1 AND status = 'pending'`, [name]);
+    await insertEvents(tx, t, [{ type: "JOB_REMOVED", time: iso(now), job: name }]);
+    await notify(tx, t, "jobs");
+  });
+}
+
+/**
+ * Pauses a job, optionally `{ for }` or `{ until }`: nothing new starts; attempts in flight
+ * finish; pending retries wait for the resume.
+ *
+ * @example
+ * ```ts
+ * import { pauseJob } from "./jobs.ts";
+ * // await pauseJob(sql, t, "digest", { for: "2h" });
+ * ```
+ */
+export async function pauseJob(
+  sql: Sql,
+  t: Tables,
+  name: string,
+  options: PauseOptions = {},
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const now = await dbNow(tx);
+    let until: number | null = null;
+    if (options.for !== undefined) until = now + parseDuration(options.for, "for");
+    if (options.until !== undefined) {
+      until = new Date(options.until).getTime();
+      if (Number.isNaN(until)) {
+        throw new KronError("invalid_option", `until: ${String(options.until)} is not a date`);
+      }
+    }
+    const rows = await tx.unsafe(
+      `UPDATE ${t.jobs} SET paused = true, paused_until = $2::timestamptz, updated_at = now()
+       WHERE name = $1 RETURNING name`,
+      [name, until === null ? null : iso(until)],
+    );
+    if (rows.length === 0) throw unknownJob(name);
+    await insertEvents(tx, t, [{
+      type: "JOB_PAUSED",
+      time: iso(now),
+      job: name,
+      until: until === null ? null : iso(until),
+    }]);
+    await notify(tx, t, "jobs");
+  });
+}
+
+/**
+ * Resumes a paused job, or re-enables one stopped by `onError: "stop"`. Occurrences that fell
+ * inside the pause are skipped (`RUN_SKIPPED` paused), not caught up.
+ *
+ * @example
+ * ```ts
+ * import { resumeJob } from "./jobs.ts";
+ * // await resumeJob(sql, t, "digest");
+ * ```
+ */
+export async function resumeJob(sql: Sql, t: Tables, name: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    const now = await dbNow(tx);
+    const rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
+    if (rows.length === 0) throw unknownJob(name);
+    await resumeLocked(tx, t, rows[0], now);
+  });
+}
+
+/**
+ * Resumes a job whose row the caller has locked (also used for timed pauses running out).
+ *
+ * @example
+ * ```ts
+ * import { resumeLocked } from "./jobs.ts";
+ * // await resumeLocked(tx, t, row, now);
+ * ```
+ */
+export async function resumeLocked(
+  tx: Db,
+  t: Tables,
+  row: Record<string, unknown>,
+  now: number,
+): Promise<void> {
+  const name = row.name as string;
+  const def = row.def as JobDefinitionRecord;
+  const schedule = scheduleOf(def.schedule);
+  const anchor = (row.anchor_at as Date).getTime();
+  const due = (row.next_due_at as Date | null)?.getTime() ?? null;
+  const events: KronEvent[] = [{ type: "JOB_RESUMED", time: iso(now), job: name }];
+  let next = due, cursor = (row.cursor_at as Date | null)?.getTime() ?? null;
+  if (due !== null && due <= now) {
+    events.push({
+      type: "RUN_SKIPPED",
+      time: iso(now),
+      job: name,
+      scheduledAt: iso(due),
+      reason: "paused",
+      until: iso(now),
+    });
+    cursor = now;
+    next = schedule.next(now, anchor);
+  }
+  await tx.unsafe(
+    `UPDATE ${t.jobs} SET paused = false, paused_until = NULL, stopped = false,
+       consecutive_failures = CASE WHEN stopped THEN 0 ELSE consecutive_failures END,
+       next_due_at = $2::timestamptz, cursor_at = $3::timestamptz, updated_at = now()
+     WHERE name = $1`,
+    [name, next === null ? null : iso(next), cursor === null ? null : iso(cursor)],
+  );
+  // Pending retries that waited out the pause may start now.
+  await tx.unsafe(
+    `UPDATE ${t.runs} SET run_at = greatest(run_at, $2::timestamptz)
+     WHERE job = $1 AND status = 'pending'`,
+    [name, iso(now)],
+  );
+  await insertEvents(tx, t, events);
+  await notify(tx, t, "jobs");
+  await notify(tx, t, `runs:${now}`);
+}
+
+/**
+ * Queues a run now (`trigger: "manual"`, key `job:manual:<runId>`): a worker claims it like any
+ * other. Refused under `overlap: "skip"` while the job has a run pending or in flight.
+ *
+ * @example
+ * ```ts
+ * import { triggerJob } from "./jobs.ts";
+ * // const runId = await triggerJob(sql, t, "digest");
+ * ```
+ */
+export async function triggerJob(sql: Sql, t: Tables, name: string): Promise<string> {
+  return await sql.begin(async (tx) => {
+    const now = await dbNow(tx);
+    const rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
+    if (rows.length === 0) throw unknownJob(name);
+    const def = rows[0].def as JobDefinitionRecord;
+    if (def.policy.overlap === "skip") {
+      const busy = await tx.unsafe(
+        `SELECT 1 FROM ${t.runs} WHERE job = $1 AND status IN ('pending', 'running') LIMIT 1`,
+        [name],
+      );
+      if (busy.length > 0) {
+        throw new TriggerRefusedError(
+          `job "${name}" is already running and overlap is "skip"; try again when it finishes`,
+        );
+      }
+    }
+    const runId = ulid(now);
+    await tx.unsafe(
+      `INSERT INTO ${t.runs} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
+         trigger, status, run_at, timeout_ms)
+       SELECT $1, name, task, payload, $2::timestamptz, $3, 1, 'manual', 'pending',
+         $2::timestamptz, $4 FROM ${t.jobs} WHERE name = $5`,
+      [runId, iso(now), `${name}:manual:${runId}`, def.policy.timeoutMs, name],
+    );
+    await notify(tx, t, `runs:${now}`);
+    return runId;
+  });
+}
+
+const ACTIVE = `status IN ('pending', 'running')`;
+
+/** Row of the status query. */
+interface StatusRow {
+  name: string;
+  kind: JobKind;
+  task: string;
+  payload: unknown;
+  def: JobDefinitionRecord;
+  next_due_at: Date | null;
+  cursor_at: Date | null;
+  paused: boolean;
+  paused_until: Date | null;
+  stopped: boolean;
+  consecutive_failures: number;
+  running: number;
+  pending: number;
+  pending_retry: number;
+  next_pending_at: Date | null;
+  total_runs: number;
+}
+
+const STATUS_SELECT = (t: Tables) =>
+  `SELECT j.name, j.kind, j.task, j.payload, j.def, j.next_due_at, j.cursor_at, j.paused,
+     j.paused_until, j.stopped, j.consecutive_failures,
+     a.running, a.pending, a.pending_retry, a.next_pending_at,
+     (SELECT count(*) FROM ${t.runs} r WHERE r.job = j.name AND r.started_at IS NOT NULL)
+       AS total_runs
+   FROM ${t.jobs} j
+   CROSS JOIN LATERAL (
+     SELECT count(*) FILTER (WHERE r.status = 'running') AS running,
+       count(*) FILTER (WHERE r.status = 'pending') AS pending,
+       count(*) FILTER (WHERE r.status = 'pending' AND r.trigger = 'retry') AS pending_retry,
+       min(r.run_at) FILTER (WHERE r.status = 'pending') AS next_pending_at
+     FROM ${t.runs} r WHERE r.job = j.name AND r.${ACTIVE}
+   ) a`;
+
+/** Row of `runs`, as read models use it. */
+type RunRow = Record<string, unknown>;
+
+/**
+ * A `runs` row as a single-node {@link RunRecord} (every field present, `null` where absent).
+ * Attempts not started yet (pending) have no record; claimed ones read as running.
+ *
+ * @example
+ * ```ts
+ * import { runRecord } from "./jobs.ts";
+ * // runRecord(row).outcome === null while running
+ * ```
+ */
+export function runRecord(r: RunRow): RunRecord {
+  const status = r.status as string;
+  const outcome: Outcome | null = status === "running" || status === "pending"
+    ? null
+    : status as Outcome;
+  const date = (v: unknown) => v instanceof Date ? v : null;
+  return {
+    id: r.id as string,
+    job: r.job as string,
+    scheduledAt: r.scheduled_at as Date,
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+    durationMs: (r.duration_ms as number | null) ?? null,
+    attempt: r.attempt as number,
+    outcome,
+    error: (r.error as string | null) ?? null,
+    exitCode: (r.exit_code as number | null) ?? null,
+    idempotencyKey: r.idempotency_key as string,
+    trigger: r.trigger as RunTrigger,
+    jitterMs: (r.jitter_ms as number) ?? 0,
+  };
+}
+
+function stateName(row: StatusRow): JobStateName {
+  if (row.stopped) return "stopped";
+  if (row.paused) return "paused";
+  if (row.running > 0) return "running";
+  if (row.consecutive_failures > 0 || row.pending_retry > 0) return "failing";
+  const s = row.def.schedule;
+  if (("after" in s || "at" in s) && row.cursor_at !== null && row.pending === 0) return "done";
+  return "idle";
+}
+
+function toStatus(row: StatusRow, recent: RunRow[]): ClusterJobStatus {
+  const records = recent.map(runRecord);
+  const finished = records.filter((r) => r.outcome !== null).reverse();
+  const running = records.find((r) => r.outcome === null) ?? null;
+  let next: number | null = null;
+  if (!row.paused && !row.stopped) {
+    for (const d of [row.next_due_at, row.next_pending_at]) {
+      if (d !== null && (next === null || d.getTime() < next)) next = d.getTime();
+    }
+  }
+  return {
+    name: row.name,
+    kind: row.kind,
+    state: stateName(row),
+    schedule: { ...row.def.schedule },
+    description: row.def.description,
+    nextRunAt: next === null ? null : new Date(next),
+    pausedUntil: row.paused_until,
+    running: row.running,
+    consecutiveFailures: row.consecutive_failures,
+    lastRun: running ?? finished[finished.length - 1] ?? null,
+    recentRuns: finished,
+    totalRuns: row.total_runs,
+    task: row.task,
+    payload: row.payload ?? null,
+  };
+}
+
+const RECENT = 5;
+
+/**
+ * Statuses of a page of jobs sorted by name (after `cursor`), plus the next cursor.
+ *
+ * @example
+ * ```ts
+ * import { jobStatuses } from "./jobs.ts";
+ * // const { jobs, nextCursor } = await jobStatuses(sql, t, { limit: 100 });
+ * ```
+ */
+export async function jobStatuses(
+  sql: Sql,
+  t: Tables,
+  options: { cursor?: string | null; limit?: number; names?: string[] } = {},
+): Promise<{ jobs: ClusterJobStatus[]; nextCursor: string | null }> {
+  const limit = options.limit ?? 1000;
+  const rows = options.names
+    ? await sql.unsafe(
+      `${STATUS_SELECT(t)} WHERE j.name = ANY($1::text[]) ORDER BY j.name`,
+      [options.names],
+    )
+    : await sql.unsafe(
+      `${STATUS_SELECT(t)} WHERE ($1::text IS NULL OR j.name > $1) ORDER BY j.name LIMIT $2`,
+      [options.cursor ?? null, limit + 1],
+    );
+  const more = !options.names && rows.length > limit;
+  const page = (more ? rows.slice(0, limit) : rows) as unknown as StatusRow[];
+  const names = page.map((r) => r.name);
+  const recent = new Map<string, RunRow[]>();
+  if (names.length > 0) {
+    const runs = await sql.unsafe(
+      `SELECT r.* FROM unnest($1::text[]) AS n(name)
+       CROSS JOIN LATERAL (
+         SELECT * FROM ${t.runs} WHERE job = n.name AND status <> 'pending'
+         ORDER BY id DESC LIMIT ${RECENT}
+       ) r`,
+      [names],
+    );
+    for (const r of runs) {
+      const list = recent.get(r.job as string) ?? [];
+      list.push(r);
+      recent.set(r.job as string, list);
+    }
+  }
+  return {
+    jobs: page.map((r) => toStatus(r, recent.get(r.name) ?? [])),
+    nextCursor: more ? names[names.length - 1] : null,
+  };
+}
+
+/**
+ * Status of one job.
+ *
+ * @example
+ * ```ts
+ * import { jobStatus } from "./jobs.ts";
+ * // (await jobStatus(sql, t, "digest")).state
+ * ```
+ */
+export async function jobStatus(sql: Sql, t: Tables, name: string): Promise<ClusterJobStatus> {
+  const { jobs } = await jobStatuses(sql, t, { names: [name] });
+  if (jobs.length === 0) throw unknownJob(name);
+  return jobs[0];
+}
+
+/**
+ * Past attempts of a job, most recent first (attempts not yet claimed are left out).
+ *
+ * @example
+ * ```ts
+ * import { jobHistory } from "./jobs.ts";
+ * // await jobHistory(sql, t, "digest", 20)
+ * ```
+ */
+export async function jobHistory(
+  sql: Sql,
+  t: Tables,
+  name: string,
+  limit = 20,
+): Promise<RunRecord[]> {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new KronError("invalid_option", `limit ${limit} must be an integer ≥ 1`);
+  }
+  const rows = await sql.unsafe(
+    `SELECT * FROM ${t.runs} WHERE job = $1 AND status <> 'pending' ORDER BY id DESC LIMIT $2`,
+    [name, limit],
+  );
+  if (rows.length === 0) {
+    const exists = await sql.unsafe(`SELECT 1 FROM ${t.jobs} WHERE name = $1`, [name]);
+    if (exists.length === 0) throw unknownJob(name);
+  }
+  return rows.map(runRecord);
+}
+
+/**
+ * One run attempt by id.
+ *
+ * @example
+ * ```ts
+ * import { findRun } from "./jobs.ts";
+ * // await findRun(sql, t, "01J…")
+ * ```
+ */
+export async function findRun(sql: Sql, t: Tables, runId: string): Promise<RunRecord> {
+  const rows = await sql.unsafe(`SELECT * FROM ${t.runs} WHERE id = $1`, [runId]);
+  if (rows.length === 0) throw new KronError("unknown_run", `no run with id "${runId}"`);
+  return runRecord(rows[0]);
+}

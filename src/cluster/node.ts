@@ -1,0 +1,390 @@
+/**
+ * One cluster node's machinery, shared by `kron server` and embedded replicas: the schema
+ * migration, the ticker loop, the lease reaper, LISTEN/NOTIFY wake-ups and long-poll claims.
+ * Nodes are peers: the database decides everything, so any number of them may run and any
+ * may die. Every loop survives database outages: errors are logged once per outage and
+ * retried with exponential backoff (100 ms doubling to 5 s), and postgres.js reconnects.
+ *
+ * @example
+ * ```ts
+ * import { ClusterNode } from "./node.ts";
+ * const node = new ClusterNode({ store: "postgres://postgres@127.0.0.1:5432/postgres" });
+ * await node.start();
+ * const runs = await node.claim({ tasks: ["send_digest"], max: 1, waitMs: 5_000, worker: "w1" });
+ * await node.stop();
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { VERSION } from "../kron.ts";
+import { ulid } from "../engine/ulid.ts";
+import { insertEvents, iso } from "./_events.ts";
+import { backoffMs, connect, isTransient, sleep, type Sql, tables } from "./_sql.ts";
+import { type ClaimedRun, claimRuns, DEFAULT_LEASE_MS, reapExpired } from "./claims.ts";
+import { dbNow, type Tables } from "./jobs.ts";
+import { Notifier } from "./notify.ts";
+import { migrate } from "./schema.ts";
+import { nextDueAt, tick, TICK_BATCH } from "./ticker.ts";
+
+const log = getLogger(["kron", "cluster"]);
+
+/**
+ * Options of a {@link ClusterNode}.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterNodeOptions } from "./node.ts";
+ * const o: ClusterNodeOptions = { store: "postgres://db/kron", schema: "kron", leaseMs: 30_000 };
+ * ```
+ */
+export interface ClusterNodeOptions {
+  /** `postgres://…` URL, or a postgres.js pool of your own (not closed by `stop`). */
+  store: string | Sql;
+  /** Schema of the kron tables (default `KRON_PG_SCHEMA`, else `kron`). */
+  schema?: string;
+  /** This node's id in logs and events (default host:pid:random). */
+  nodeId?: string;
+  /** Default lease of claimed runs (default 30 s). */
+  leaseMs?: number;
+  /** Fallback polling interval while LISTEN works (default 1 s); 4× faster while it does not. */
+  pollMs?: number;
+  /** Pool size (default 8). */
+  poolSize?: number;
+  /** Randomness for jitter and retry backoff. */
+  random?: () => number;
+  /** Run the ticker and the reaper (default true; false makes an API-only node). */
+  background?: boolean;
+}
+
+/**
+ * Options of {@link ClusterNode.claim}.
+ *
+ * @example
+ * ```ts
+ * import type { NodeClaimOptions } from "./node.ts";
+ * const o: NodeClaimOptions = { tasks: ["a"], max: 4, waitMs: 20_000, worker: "w1" };
+ * ```
+ */
+export interface NodeClaimOptions {
+  tasks: string[];
+  max: number;
+  /** Long-poll: wait up to this long for a run to become due (default 0). */
+  waitMs?: number;
+  /** Lease of the claimed runs (default the node's). */
+  leaseMs?: number;
+  worker: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The schema from `KRON_PG_SCHEMA`, else `kron`.
+ *
+ * @example
+ * ```ts
+ * import { defaultSchema } from "./node.ts";
+ * defaultSchema(); // "kron"
+ * ```
+ */
+export function defaultSchema(): string {
+  try {
+    return Deno.env.get("KRON_PG_SCHEMA") || "kron";
+  } catch {
+    return "kron";
+  }
+}
+
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * A cluster node (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { ClusterNode } from "./node.ts";
+ * const node = new ClusterNode({ store: Deno.env.get("KRON_STORE")!, schema: "kron" });
+ * await node.start();
+ * await node.stop();
+ * ```
+ */
+export class ClusterNode {
+  /** The pool. */
+  readonly sql: Sql;
+  /** Table names of the schema. */
+  readonly t: Tables;
+  /** This node's id. */
+  readonly nodeId: string;
+  /** Default lease (ms). */
+  readonly leaseMs: number;
+  readonly #ownsSql: boolean;
+  readonly #pollMs: number;
+  readonly #random: () => number;
+  readonly #background: boolean;
+  readonly #notifier: Notifier;
+  readonly #stopping = new AbortController();
+  readonly #waiters = new Set<() => void>();
+  readonly #listeners = new Set<(payload: string) => void>();
+  #tickerWake: (() => void) | null = null;
+  #tickerKick = false;
+  #runTimer: ReturnType<typeof setTimeout> | null = null;
+  #runTimerAt = Infinity;
+  #loops: Promise<void>[] = [];
+  #dbError: string | null = null;
+  #started = false;
+
+  /** Creates the node; nothing connects before {@link ClusterNode.start}. */
+  constructor(options: ClusterNodeOptions) {
+    const schema = options.schema ?? defaultSchema();
+    this.t = tables(schema);
+    this.nodeId = options.nodeId ?? `${hostname()}:${Deno.pid}:${ulid(Date.now()).slice(-6)}`;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#pollMs = options.pollMs ?? 1000;
+    this.#random = options.random ?? Math.random;
+    this.#background = options.background ?? true;
+    if (typeof options.store === "string") {
+      this.sql = connect(options.store, {
+        max: options.poolSize ?? 8,
+        application: `kron ${this.nodeId}`,
+      });
+      this.#ownsSql = true;
+    } else {
+      this.sql = options.store;
+      this.#ownsSql = false;
+    }
+    this.#notifier = new Notifier(this.sql, this.t.channel, (p) => this.#onNotify(p));
+  }
+
+  /** Why the database is not usable right now, or null when the last query worked. */
+  get dbError(): string | null {
+    return this.#dbError;
+  }
+
+  /** True once started and not stopping. */
+  get running(): boolean {
+    return this.#started && !this.#stopping.signal.aborted;
+  }
+
+  /** Aborts when the node stops. */
+  get signal(): AbortSignal {
+    return this.#stopping.signal;
+  }
+
+  /**
+   * Migrates the schema (retrying while the database is unreachable), records
+   * `RUNTIME_STARTED`, and starts LISTEN, the ticker and the reaper.
+   */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    for (let failures = 0;; failures++) {
+      try {
+        await migrate(this.sql, this.t.schema);
+        break;
+      } catch (e) {
+        if (!isTransient(e) || this.#stopping.signal.aborted) throw e;
+        this.#noteError(e, "migrate");
+        await sleep(backoffMs(failures), this.#stopping.signal);
+      }
+    }
+    this.#dbError = null;
+    this.#started = true;
+    await this.#record("RUNTIME_STARTED").catch(() => {});
+    this.#notifier.start();
+    if (this.#background) {
+      this.#loops.push(this.#tickerLoop(), this.#reaperLoop());
+    }
+  }
+
+  /** Stops the loops, wakes every waiting claim (they answer empty), closes an owned pool. */
+  async stop(): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    this.#stopping.abort();
+    this.#tickerWake?.();
+    for (const w of [...this.#waiters]) w();
+    if (this.#runTimer !== null) clearTimeout(this.#runTimer);
+    await Promise.all(this.#loops);
+    await this.#notifier.stop();
+    if (this.#started) await this.#record("RUNTIME_STOPPED").catch(() => {});
+    if (this.#ownsSql) await this.sql.end({ timeout: 2 }).catch(() => {});
+  }
+
+  /** Subscribes to NOTIFY payloads (`"*"` after each reconnect); returns the unsubscribe. */
+  onNotify(listener: (payload: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Wakes waiting claims and the ticker now (after a local change). */
+  wake(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /**
+   * Claims due runs, waiting up to `waitMs` for some (long-poll): woken by this node's
+   * ticker, NOTIFY from other nodes, a timer for the next known run time, or the fallback poll.
+   */
+  async claim(o: NodeClaimOptions): Promise<ClaimedRun[]> {
+    const deadline = Date.now() + (o.waitMs ?? 0);
+    for (;;) {
+      const runs = await this.#guard(() =>
+        claimRuns(this.sql, this.t, {
+          tasks: o.tasks,
+          max: o.max,
+          leaseMs: o.leaseMs ?? this.leaseMs,
+          worker: o.worker,
+        })
+      );
+      const left = deadline - Date.now();
+      if (runs.length > 0 || left <= 0 || !this.running || o.signal?.aborted) return runs;
+      await this.#waitForWake(Math.min(left, this.#pollInterval()), o.signal);
+    }
+  }
+
+  /** Runs `fn`, keeping track of database health. */
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.#dbError = null;
+      return out;
+    } catch (e) {
+      if (isTransient(e)) this.#noteError(e, "query");
+      throw e;
+    }
+  }
+
+  #pollInterval(): number {
+    return this.#notifier.listening && this.#dbError === null ? this.#pollMs : this.#pollMs / 4;
+  }
+
+  #waitForWake(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.#waiters.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  #onNotify(payload: string): void {
+    for (const l of this.#listeners) l(payload);
+    if (payload.startsWith("runs:")) {
+      const at = Number(payload.slice(5));
+      if (Number.isFinite(at) && at > Date.now() + 1) this.#armRunTimer(at);
+      else this.wake();
+      return;
+    }
+    // "jobs" (definitions, pauses) or "*" (reconnected): the ticker re-reads its next due time.
+    this.#kickTicker();
+    if (payload === "*") this.wake();
+  }
+
+  /** Wakes claims when a run known to be pending becomes due. */
+  #armRunTimer(at: number): void {
+    if (at >= this.#runTimerAt) return;
+    if (this.#runTimer !== null) clearTimeout(this.#runTimer);
+    this.#runTimerAt = at;
+    this.#runTimer = setTimeout(() => {
+      this.#runTimer = null;
+      this.#runTimerAt = Infinity;
+      this.wake();
+    }, Math.max(0, at - Date.now()) + 1);
+  }
+
+  #kickTicker(): void {
+    this.#tickerKick = true;
+    this.#tickerWake?.();
+  }
+
+  async #tickerLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping.signal.aborted) {
+      let delay: number;
+      try {
+        this.#tickerKick = false;
+        for (;;) {
+          const r = await this.#guard(() => tick(this.sql, this.t, this.#random));
+          if (r.created > 0 && r.firstRunAt !== null) {
+            if (r.firstRunAt <= r.now) this.wake();
+            else this.#armRunTimer(r.firstRunAt - (r.now - Date.now()));
+          }
+          if (r.jobs < TICK_BATCH) break;
+        }
+        const next = await this.#guard(() => nextDueAt(this.sql, this.t));
+        const offset = await this.#guard(() => dbNow(this.sql)) - Date.now();
+        failures = 0;
+        // Re-check at least every second: another node's change may have been missed.
+        delay = next === null ? 1000 : Math.min(1000, Math.max(0, next - offset - Date.now() + 1));
+      } catch (e) {
+        if (!isTransient(e)) log.error("ticker: {error}", { error: String(e) });
+        delay = backoffMs(failures++);
+      }
+      if (this.#tickerKick) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#tickerWake = done;
+      });
+      this.#tickerWake = null;
+    }
+  }
+
+  async #reaperLoop(): Promise<void> {
+    let failures = 0;
+    const every = Math.max(100, Math.min(1000, this.leaseMs / 4));
+    while (!this.#stopping.signal.aborted) {
+      let delay = every;
+      try {
+        const n = await this.#guard(() => reapExpired(this.sql, this.t, 100, this.#random));
+        failures = 0;
+        if (n > 0) {
+          log.warn("reclaimed {count} run(s) whose lease expired", { count: n });
+          this.wake();
+          delay = 0;
+        }
+      } catch (e) {
+        if (!isTransient(e)) log.error("reaper: {error}", { error: String(e) });
+        delay = backoffMs(failures++);
+      }
+      await sleep(delay, this.#stopping.signal);
+    }
+  }
+
+  #noteError(e: unknown, what: string): void {
+    const message = String((e as Error)?.message ?? e);
+    if (this.#dbError === null) {
+      log.warn("database unreachable ({what}): {error}; retrying with backoff", {
+        what,
+        error: message,
+      });
+    }
+    this.#dbError = message;
+    this.#notifier.markDown();
+  }
+
+  async #record(type: "RUNTIME_STARTED" | "RUNTIME_STOPPED"): Promise<void> {
+    const now = iso(Date.now());
+    await this.sql.begin((tx) =>
+      insertEvents(
+        tx,
+        this.t,
+        [
+          type === "RUNTIME_STARTED"
+            ? { type, time: now, pid: Deno.pid, version: VERSION, host: this.nodeId }
+            : { type, time: now },
+        ],
+      )
+    );
+  }
+}

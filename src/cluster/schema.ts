@@ -1,0 +1,190 @@
+/**
+ * The cluster's tables and their versioned migrations. Every node runs {@link migrate} on
+ * start; the migrations run in one transaction under a transaction-scoped advisory lock, so
+ * any number of nodes starting at once apply each version exactly once (the others wait for
+ * the lock, then find nothing left to do).
+ *
+ * Tables (in the configured schema, default `kron`):
+ * - `jobs`: one row per job: definition (the same JSON record the embedded log holds), task,
+ *   payload, schedule anchor, cursor (last nominal time consumed), next due time, pause and
+ *   failure state.
+ * - `runs`: one row per run attempt. Unique on (`idempotency_key`, `attempt`): a scheduled
+ *   occurrence's key is `job:<nominal time>`, so no ticker can create one occurrence twice.
+ *   A claimed attempt holds a lease and the fencing token it was claimed with.
+ * - `events`: the event history, with the event types and JSON shapes of the embedded log.
+ * - `fencing_tokens`: the sequence fencing tokens come from (monotonic across the cluster).
+ *
+ * The SQL stays within what Postgres-compatible distributed databases accept: no extensions,
+ * no triggers, no stored procedures; partial indexes and `FOR UPDATE SKIP LOCKED` only.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from "./schema.ts";
+ * import { connect } from "./_sql.ts";
+ * const sql = connect("postgres://postgres@127.0.0.1:5432/postgres");
+ * await migrate(sql, "kron"); // { from: 0, to: 1 }
+ * await sql.end();
+ * ```
+ * @module
+ */
+import { type Sql, tables } from "./_sql.ts";
+
+/**
+ * One schema version: SQL run once, in order, with `{s}` standing for the schema name.
+ *
+ * @example
+ * ```ts
+ * import type { Migration } from "./schema.ts";
+ * const m: Migration = { version: 2, sql: ["ALTER TABLE {s}.jobs ADD COLUMN note text"] };
+ * ```
+ */
+export interface Migration {
+  version: number;
+  sql: string[];
+}
+
+/**
+ * Every migration, oldest first. Append new versions; never edit an applied one.
+ *
+ * @example
+ * ```ts
+ * import { MIGRATIONS } from "./schema.ts";
+ * MIGRATIONS.at(-1)!.version; // the current schema version
+ * ```
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: [
+      `CREATE SEQUENCE {s}.fencing_tokens`,
+      `CREATE TABLE {s}.jobs (
+        name text PRIMARY KEY,
+        kind text NOT NULL,
+        task text NOT NULL,
+        payload jsonb,
+        def jsonb NOT NULL,
+        def_hash text NOT NULL,
+        anchor_at timestamptz NOT NULL,
+        cursor_at timestamptz,
+        next_due_at timestamptz,
+        paused boolean NOT NULL DEFAULT false,
+        paused_until timestamptz,
+        stopped boolean NOT NULL DEFAULT false,
+        consecutive_failures integer NOT NULL DEFAULT 0,
+        last_finished_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX jobs_next_due ON {s}.jobs (next_due_at)`,
+      `CREATE TABLE {s}.runs (
+        id text PRIMARY KEY,
+        job text NOT NULL,
+        task text NOT NULL,
+        payload jsonb,
+        scheduled_at timestamptz NOT NULL,
+        idempotency_key text NOT NULL,
+        attempt integer NOT NULL,
+        trigger text NOT NULL,
+        jitter_ms integer NOT NULL DEFAULT 0,
+        timeout_ms integer,
+        status text NOT NULL,
+        run_at timestamptz NOT NULL,
+        lease_until timestamptz,
+        fencing_token bigint,
+        worker text,
+        started_at timestamptz,
+        finished_at timestamptz,
+        duration_ms integer,
+        error text,
+        exit_code integer,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (idempotency_key, attempt)
+      )`,
+      `CREATE INDEX runs_pending ON {s}.runs (run_at) WHERE status = 'pending'`,
+      `CREATE INDEX runs_leased ON {s}.runs (lease_until) WHERE status = 'running'`,
+      `CREATE INDEX runs_by_job ON {s}.runs (job, id)`,
+      `CREATE TABLE {s}.events (
+        seq bigserial PRIMARY KEY,
+        time timestamptz NOT NULL,
+        type text NOT NULL,
+        job text,
+        run_id text,
+        data jsonb NOT NULL
+      )`,
+      `CREATE INDEX events_by_job ON {s}.events (job, seq)`,
+    ],
+  },
+];
+
+/**
+ * The newest schema version this build knows.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION } from "./schema.ts";
+ * SCHEMA_VERSION >= 1; // true
+ * ```
+ */
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Advisory lock class of kron migrations (the second key is a hash of the schema name). */
+const LOCK_CLASS = 0x6b726f6e; // "kron"
+
+function schemaKey(schema: string): number {
+  let h = 0;
+  for (let i = 0; i < schema.length; i++) h = (Math.imul(h, 31) + schema.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * Creates the schema if needed and applies the missing migrations, under an advisory lock.
+ * Refuses a database whose schema is newer than this build.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from "./schema.ts";
+ * import { connect } from "./_sql.ts";
+ * const sql = connect(Deno.env.get("KRON_STORE")!);
+ * const { from, to } = await migrate(sql, "kron");
+ * ```
+ */
+export async function migrate(sql: Sql, schema: string): Promise<{ from: number; to: number }> {
+  const t = tables(schema);
+  return await sql.begin(async (tx) => {
+    await tx.unsafe(`SELECT pg_advisory_xact_lock($1, $2)`, [LOCK_CLASS, schemaKey(schema)]);
+    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.unsafe(
+      `CREATE TABLE IF NOT EXISTS ${t.migrations} (
+        version integer PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+    const rows = await tx.unsafe(`SELECT coalesce(max(version), 0) AS v FROM ${t.migrations}`);
+    const from = Number(rows[0].v);
+    if (from > SCHEMA_VERSION) {
+      throw new Error(
+        `schema ${schema} is at version ${from}, newer than this kron (${SCHEMA_VERSION}): upgrade kron`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
+      for (const stmt of m.sql) await tx.unsafe(stmt.replaceAll("{s}", schema));
+      await tx.unsafe(`INSERT INTO ${t.migrations} (version) VALUES ($1)`, [m.version]);
+    }
+    return { from, to: SCHEMA_VERSION };
+  });
+}
+
+/**
+ * Drops a schema and everything in it (tests and `kron server --reset` style tooling).
+ *
+ * @example
+ * ```ts
+ * import { dropSchema } from "./schema.ts";
+ * // await dropSchema(sql, "kron_test_1");
+ * ```
+ */
+export async function dropSchema(sql: Sql, schema: string): Promise<void> {
+  tables(schema);
+  await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
