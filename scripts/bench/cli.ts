@@ -2,7 +2,8 @@
  * Wall time of `kron status` against a running daemon: `deno run <the kron task's flags>
  * main.ts status`, 20 runs after one warm-up, median and p95. Target: ≤ 100 ms.
  *
- * Run: `deno run -A scripts/bench/cli.ts [--runs 20] [--jobs 50]`
+ * Run: `deno run -A scripts/bench/cli.ts [--runs 20] [--jobs 50] [--json]` (`--json`: one JSON
+ * line `{"runs","jobs","medianMs","p95Ms","minMs","maxMs"}`, for the harness in main.ts)
  * @module
  */
 import { taskFlags } from "../../src/cli/self.ts";
@@ -57,12 +58,23 @@ try {
   const pct = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)];
   const median = pct(0.5);
   const p95 = pct(0.95);
-  console.log(
-    `kron status (live daemon, ${JOBS} jobs, ${RUNS} runs): median ${median.toFixed(1)} ms, ` +
-      `p95 ${p95.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${
-        times[times.length - 1].toFixed(1)
-      } ms (target ≤ ${TARGET_MS} ms: ${median <= TARGET_MS ? "met" : "MISSED"})`,
-  );
+  if (args.includes("--json")) {
+    console.log(JSON.stringify({
+      runs: RUNS,
+      jobs: JOBS,
+      medianMs: median,
+      p95Ms: p95,
+      minMs: times[0],
+      maxMs: times[times.length - 1],
+    }));
+  } else {
+    console.log(
+      `kron status (live daemon, ${JOBS} jobs, ${RUNS} runs): median ${median.toFixed(1)} ms, ` +
+        `p95 ${p95.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, max ${
+          times[times.length - 1].toFixed(1)
+        } ms (target ≤ ${TARGET_MS} ms: ${median <= TARGET_MS ? "met" : "MISSED"})`,
+    );
+  }
 } finally {
   await must(kron("daemon", "stop"));
   Deno.removeSync(dir, { recursive: true });
