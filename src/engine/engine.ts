@@ -321,7 +321,13 @@ export class Engine {
         }
       }
     }
-    for (const job of this.#jobs.values()) this.#record(job);
+    let recorded = 0;
+    for (const job of this.#jobs.values()) {
+      this.#record(job);
+      // Commit many definitions in slices: one batch of 100k JOB_DEFINED lines would hold
+      // ~70 MB of text at once, and the process keeps that peak as RSS afterwards.
+      if (++recorded % 2048 === 0) await this.#lastCommit;
+    }
     this.#phase = "running";
     for (const run of reruns) {
       const job = this.#jobs.get(run.job);
