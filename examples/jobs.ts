@@ -1,5 +1,8 @@
 /**
- * A kron job file in TypeScript: `kron run examples/jobs.ts`.
+ * A kron job file in TypeScript:
+ * `kron run examples/jobs.ts --allow-net=mail.example.com --allow-run=psql,logger`
+ * (`digest` asks for net access to mail.example.com, which must be granted; the command job
+ * runs psql and its on_failure hook logger).
  *
  * The default export maps job names to definitions: the same fields as `jobs.toml`, in
  * camelCase, plus `run` for jobs written as functions. `defineJobs` only adds types; a plain
