@@ -162,3 +162,27 @@ export default {
     await r.close();
   }
 });
+
+Deno.test("reload: a changed job gets a new worker running the new code", async () => {
+  const r = await rig({
+    "jobs.ts": `export default { v: { after: "1h", run: () => { throw new Error("v1"); } } };\n`,
+  });
+  try {
+    await r.kron.trigger("v");
+    assertEquals((await r.run("v")).error, "v1");
+    await Deno.writeTextFile(
+      `${r.dir}/jobs.ts`,
+      `export default { v: { after: "2h", run: () => { throw new Error("v2"); } } };\n`,
+    );
+    const { loadJobFile } = await import("../../src/jobs/job_file.ts");
+    const { emptyPermissions } = await import("../../src/jobs/runtime.ts");
+    const result = r.runtime.apply(
+      await loadJobFile(`${r.dir}/jobs.ts`, { sandbox: emptyPermissions() }),
+    );
+    assertEquals(result.changed, ["v"]);
+    const id = await r.kron.trigger("v");
+    assertEquals((await r.run("v", (x) => x.id === id)).error, "v2");
+  } finally {
+    await r.close();
+  }
+});
