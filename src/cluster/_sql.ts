@@ -154,6 +154,10 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     max: options.max ?? 8,
     connect_timeout: 5,
     idle_timeout: 60,
+    // postgres.js waits before re-opening a connection that failed, up to 20 s by default (3^n
+    // / 100 s): after a restart that stalled queries for 5-15 s. kron's loops back off on
+    // their own, so the driver's wait stays short: 50 ms doubling to 1 s.
+    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
     // Notices (e.g. "schema already exists") are not news.
     onnotice: () => {},
     connection: { application_name: options.application ?? "kron" },
