@@ -211,7 +211,10 @@ export interface RunSpawnedEvent extends Base<"RUN_SPAWNED"> {
   runId: string;
   pid: number;
   pgid: number;
-  /** Process start time (clock ticks since boot, /proc/<pid>/stat field 22) guards pid reuse. */
+  /**
+   * Process start time in clock ticks since boot (/proc/<pid>/stat field 22, or derived from
+   * `ps` to about a second; see src/jobs/process_tree.ts): guards pid reuse. Null if unknown.
+   */
   startTime: number | null;
 }
 
