@@ -42,6 +42,17 @@ export { FileStore, MemoryStore } from "./src/store/mod.ts";
 export type { Store } from "./src/store/types.ts";
 export type * from "./src/engine/types.ts";
 export type * from "./src/store/events.ts";
+export { KronClient, KronReplica, KronWorker } from "./src/cluster/mod.ts";
+export type {
+  ClusterJobOptions,
+  ClusterJobStatus,
+  KronClientOptions,
+  KronReplicaOptions,
+  KronWorkerOptions,
+  ReplicaRunContext,
+  TaskContext,
+  TaskHandler,
+} from "./src/cluster/mod.ts";
 
 let defaultKron: Kron | null = null;
 

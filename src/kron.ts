@@ -75,6 +75,14 @@ export class Kron implements AsyncDisposable {
     if (options.store === "memory") {
       store = new MemoryStore();
       this.#dataDir = null;
+    } else if (typeof options.store === "string") {
+      // A postgres:// URL means cluster mode, which is its own class (see src/cluster/replica.ts).
+      throw new KronError(
+        "invalid_option",
+        /^postgres(ql)?:\/\//.test(options.store)
+          ? 'for several processes sharing PostgreSQL use new KronReplica({ store: "postgres://…" })'
+          : `store must be "memory" or a Store, not ${JSON.stringify(options.store)}`,
+      );
     } else if (options.store) {
       store = options.store;
       this.#dataDir = null;

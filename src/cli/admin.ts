@@ -53,7 +53,25 @@ export interface LiveAdmin {
  */
 export async function connectAdmin(dataDir: string): Promise<LiveAdmin | null> {
   const client = await AdminClient.connect(dataDir);
-  if (!client) return null;
+  return client ? wrap(client) : null;
+}
+
+/**
+ * A client of a runtime over HTTP with a bearer token (`--server URL`): a cluster node or a
+ * runtime serving `--http`.
+ *
+ * @example
+ * ```ts
+ * import { httpAdmin } from "./admin.ts";
+ * const admin = httpAdmin("http://127.0.0.1:7380", Deno.env.get("KRON_TOKEN")!);
+ * console.log((await admin.jobs()).length);
+ * ```
+ */
+export function httpAdmin(url: string, token: string): LiveAdmin {
+  return wrap(AdminClient.http(url, token));
+}
+
+function wrap(client: AdminClient): LiveAdmin {
   return {
     async jobs() {
       const out: JobView[] = [];

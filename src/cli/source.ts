@@ -15,7 +15,49 @@
  */
 import { failure } from "./errors.ts";
 import type { Io } from "./output.ts";
-import { connectAdmin, type LiveAdmin } from "./admin.ts";
+import { connectAdmin, httpAdmin, type LiveAdmin } from "./admin.ts";
+import { type FlagSpec, type ParsedArgs, stringFlag } from "./args.ts";
+import { usage } from "./errors.ts";
+
+/**
+ * Flags of the commands that can talk to a kron server over HTTP instead of the local socket.
+ *
+ * @example
+ * ```ts
+ * import { SERVER_FLAGS } from "./source.ts";
+ * Object.keys(SERVER_FLAGS); // ["server", "token"]
+ * ```
+ */
+export const SERVER_FLAGS: FlagSpec = {
+  server: { type: "string" },
+  token: { type: "string" },
+};
+
+/**
+ * A remote runtime to use (`--server URL [--token T]`, token default `KRON_TOKEN`), or null.
+ *
+ * @example
+ * ```ts
+ * import { serverTarget } from "./source.ts";
+ * serverTarget({ server: "http://node-1:7380", token: "0123456789abcdef" }, "status");
+ * ```
+ */
+export function serverTarget(
+  flags: ParsedArgs["flags"],
+  command: string,
+): { url: string; token: string } | null {
+  const url = stringFlag(flags, "server");
+  if (url === undefined) return null;
+  if (!/^https?:\/\//.test(url)) throw usage(`kron ${command}: --server must be an http(s):// URL`);
+  let token = stringFlag(flags, "token");
+  try {
+    token ??= Deno.env.get("KRON_TOKEN") || undefined;
+  } catch {
+    // no env permission: --token it is
+  }
+  if (!token) throw usage(`kron ${command}: --server needs --token or KRON_TOKEN`);
+  return { url, token };
+}
 import { type JobDetailView, type JobView, plain, type RunView } from "./views.ts";
 
 /**
@@ -52,7 +94,12 @@ export interface Source {
  * s.live; // false
  * ```
  */
-export async function openSource(dataDir: string, io: Io): Promise<Source> {
+export async function openSource(
+  dataDir: string,
+  io: Io,
+  server: { url: string; token: string } | null = null,
+): Promise<Source> {
+  if (server) return liveSource(httpAdmin(server.url, server.token), dataDir);
   const admin = await connectAdmin(dataDir);
   if (admin) return liveSource(admin, dataDir);
   // Noted once the read worked: a data dir that cannot be read is one error line, no more.
@@ -71,7 +118,12 @@ export async function openSource(dataDir: string, io: Io): Promise<Source> {
  * await admin.trigger("backup");
  * ```
  */
-export async function requireLive(dataDir: string, command: string): Promise<LiveAdmin> {
+export async function requireLive(
+  dataDir: string,
+  command: string,
+  server: { url: string; token: string } | null = null,
+): Promise<LiveAdmin> {
+  if (server) return httpAdmin(server.url, server.token);
   const admin = await connectAdmin(dataDir);
   if (admin) return admin;
   throw failure(

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../api/_assert.ts";
 import postgres from "postgres";
 import { startPg } from "./_pg.ts";
-import { api, sleep, startNode, startWorker, TOKEN } from "./_helpers.ts";
+import { api, ROOT, sleep, startNode, startWorker, TOKEN } from "./_helpers.ts";
 import { KronClient, KronWorker } from "../../src/cluster/mod.ts";
 
 Deno.test({
@@ -168,6 +168,30 @@ Deno.test({
         assertEquals((await api(node.url, "GET", "/healthz")).status, 200);
         assertEquals((await fetch(`${node.url}/v1/jobs`)).status, 401);
         assertEquals((await fetch(`${node.url}/healthz`)).status, 200);
+      });
+
+      await t.step("kron status/history/trigger/pause/resume --server", async () => {
+        const cli = async (...args: string[]) => {
+          const out = await new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", "--quiet", "main.ts", ...args, "--server", node.url],
+            cwd: ROOT,
+            env: { KRON_TOKEN: TOKEN, NO_COLOR: "1" },
+          }).output();
+          return { code: out.code, out: new TextDecoder().decode(out.stdout) };
+        };
+        const status = await cli("status", "--json");
+        assertEquals(status.code, 0);
+        assert(JSON.parse(status.out).some((j: { name: string }) => j.name === "once"));
+        assertEquals((await cli("history", "once", "--json")).code, 0);
+        assertEquals(JSON.parse((await cli("history", "once", "--json")).out).length, 2);
+        assertEquals((await cli("pause", "once")).code, 0);
+        assertEquals(JSON.parse((await cli("status", "once", "--json")).out).state, "paused");
+        assertEquals((await cli("resume", "once")).code, 0);
+        const trig = await cli("trigger", "once", "--json");
+        assertEquals(trig.code, 0);
+        assert(JSON.parse(trig.out).runId);
+        // Pending under overlap "skip": a second trigger is refused with exit 1.
+        assertEquals((await cli("trigger", "once")).code, 1);
       });
 
       await t.step("KronClient and KronWorker", async () => {

@@ -12,7 +12,7 @@
 import { expectPositionals, intFlag, parseFlags, stringFlag } from "../args.ts";
 import { dataDirForReads } from "../context.ts";
 import { type Io, toJson } from "../output.ts";
-import { openSource } from "../source.ts";
+import { openSource, SERVER_FLAGS, serverTarget } from "../source.ts";
 import { runsTable } from "./status.ts";
 
 /**
@@ -34,6 +34,8 @@ Flags:
   --limit N         how many attempts (default 20)
   --json            print JSON
   --data-dir <dir>  data directory
+  --server <url>    read a kron server (cluster node) over HTTP instead
+  --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:
   kron history backup
@@ -53,10 +55,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     limit: { type: "string", short: "n" },
     json: { type: "boolean" },
+    ...SERVER_FLAGS,
   }, "history");
   expectPositionals(positionals, 1, 1, "history", "<job>");
   const limit = intFlag(flags, "limit", 20, "kron history");
-  const source = await openSource(await dataDirForReads(stringFlag(flags, "data-dir")), io);
+  const server = serverTarget(flags, "history");
+  const dataDir = server ? server.url : await dataDirForReads(stringFlag(flags, "data-dir"));
+  const source = await openSource(dataDir, io, server);
   try {
     const runs = await source.runs(positionals[0], limit);
     if (flags.json) io.out(toJson(runs));

@@ -13,7 +13,7 @@ import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
 import { dataDirForReads } from "../context.ts";
 import { usage } from "../errors.ts";
 import { formatTime, type Io, toJson } from "../output.ts";
-import { requireLive } from "../source.ts";
+import { requireLive, SERVER_FLAGS, serverTarget } from "../source.ts";
 import { parseDuration } from "../../schedule/duration.ts";
 
 /**
@@ -37,6 +37,8 @@ Flags:
   --for <duration>  e.g. 30m, 2h, 1d
   --json            print the job's status
   --data-dir <dir>  data directory
+  --server <url>    pause on a kron server (cluster node) over HTTP instead
+  --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:
   kron pause backup
@@ -56,6 +58,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     for: { type: "string" },
     json: { type: "boolean" },
+    ...SERVER_FLAGS,
   }, "pause");
   expectPositionals(positionals, 1, 1, "pause", "<job>");
   const duration = stringFlag(flags, "for");
@@ -68,7 +71,9 @@ export async function run(args: string[], io: Io): Promise<number> {
       );
     }
   }
-  const admin = await requireLive(await dataDirForReads(stringFlag(flags, "data-dir")), "pause");
+  const server = serverTarget(flags, "pause");
+  const dataDir = server ? server.url : await dataDirForReads(stringFlag(flags, "data-dir"));
+  const admin = await requireLive(dataDir, "pause", server);
   try {
     const job = await admin.pause(positionals[0], duration);
     if (flags.json) io.out(toJson(job ?? { name: positionals[0], state: "paused" }));

@@ -12,7 +12,7 @@
 import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
 import { dataDirForReads } from "../context.ts";
 import { formatTime, type Io, toJson } from "../output.ts";
-import { requireLive } from "../source.ts";
+import { requireLive, SERVER_FLAGS, serverTarget } from "../source.ts";
 
 /**
  * The text of `kron resume --help`.
@@ -33,6 +33,8 @@ Needs a running kron (exit 1 otherwise).
 Flags:
   --json            print the job's status
   --data-dir <dir>  data directory
+  --server <url>    resume on a kron server (cluster node) over HTTP instead
+  --token <token>   its bearer token (default $KRON_TOKEN)
 
 Example:
   kron resume backup`;
@@ -48,9 +50,14 @@ Example:
  * ```
  */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "resume");
+  const { flags, positionals } = parseFlags(args, {
+    json: { type: "boolean" },
+    ...SERVER_FLAGS,
+  }, "resume");
   expectPositionals(positionals, 1, 1, "resume", "<job>");
-  const admin = await requireLive(await dataDirForReads(stringFlag(flags, "data-dir")), "resume");
+  const server = serverTarget(flags, "resume");
+  const dataDir = server ? server.url : await dataDirForReads(stringFlag(flags, "data-dir"));
+  const admin = await requireLive(dataDir, "resume", server);
   try {
     const job = await admin.resume(positionals[0]);
     if (flags.json) io.out(toJson(job ?? { name: positionals[0] }));

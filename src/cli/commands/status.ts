@@ -23,7 +23,7 @@ import {
   table,
   toJson,
 } from "../output.ts";
-import { openSource } from "../source.ts";
+import { openSource, SERVER_FLAGS, serverTarget } from "../source.ts";
 import type { JobDetailView, JobView, RunView } from "../views.ts";
 
 /**
@@ -46,9 +46,12 @@ EXIT is the exit code of command jobs, or the outcome (ok, failed, timed_out …
 Flags:
   --json            print JSON (a list of jobs, or one job with its recent runs)
   --data-dir <dir>  data directory
+  --server <url>    read a kron server (cluster node) over HTTP instead
+  --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:
   kron status
+  kron status --server http://node-1:7380
   kron status backup
   kron status --json | jq '.[] | select(.state == "failing") | .name'`;
 
@@ -115,10 +118,14 @@ export function statusTable(jobs: JobView[], color: boolean): string {
  * ```
  */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "status");
+  const { flags, positionals } = parseFlags(args, {
+    json: { type: "boolean" },
+    ...SERVER_FLAGS,
+  }, "status");
   expectPositionals(positionals, 0, 1, "status", "[job]");
-  const dataDir = await dataDirForReads(stringFlag(flags, "data-dir"));
-  const source = await openSource(dataDir, io);
+  const server = serverTarget(flags, "status");
+  const dataDir = server ? server.url : await dataDirForReads(stringFlag(flags, "data-dir"));
+  const source = await openSource(dataDir, io, server);
   try {
     if (positionals.length === 0) {
       const jobs = await source.jobs();

@@ -14,7 +14,7 @@
 import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
 import { dataDirForReads } from "../context.ts";
 import { type Io, toJson } from "../output.ts";
-import { requireLive } from "../source.ts";
+import { requireLive, SERVER_FLAGS, serverTarget } from "../source.ts";
 
 /**
  * The text of `kron trigger --help`.
@@ -37,6 +37,8 @@ overlap policy is "skip".
 Flags:
   --json            print {"job": …, "runId": …}
   --data-dir <dir>  data directory
+  --server <url>    trigger on a kron server (cluster node) over HTTP instead
+  --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:
   kron trigger backup
@@ -53,9 +55,14 @@ Examples:
  * ```
  */
 export async function run(args: string[], io: Io): Promise<number> {
-  const { flags, positionals } = parseFlags(args, { json: { type: "boolean" } }, "trigger");
+  const { flags, positionals } = parseFlags(args, {
+    json: { type: "boolean" },
+    ...SERVER_FLAGS,
+  }, "trigger");
   expectPositionals(positionals, 1, 1, "trigger", "<job>");
-  const admin = await requireLive(await dataDirForReads(stringFlag(flags, "data-dir")), "trigger");
+  const server = serverTarget(flags, "trigger");
+  const dataDir = server ? server.url : await dataDirForReads(stringFlag(flags, "data-dir"));
+  const admin = await requireLive(dataDir, "trigger", server);
   try {
     const runId = await admin.trigger(positionals[0]);
     if (flags.json) io.out(toJson({ job: positionals[0], runId }));
