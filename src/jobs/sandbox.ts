@@ -376,7 +376,8 @@ export class JobSandbox {
           }`,
           stack: "",
         },
-        [],
+        // The start's own refusals (top-level code touching what the job may not).
+        (e as DeniedCarrier).deniedPermissions ?? [],
       );
     }
     return await new Promise<ExecutionResult>((resolve, reject) => {

@@ -186,3 +186,28 @@ Deno.test("reload: a changed job gets a new worker running the new code", async 
     await r.close();
   }
 });
+
+Deno.test("a job whose narrowed permissions break the file's top level fails its runs, saying why", async () => {
+  const r = await rig({
+    "jobs.ts": `const home = Deno.env.get("HOME");
+export default {
+  ok: { after: "1h", run: () => home },
+  narrow: { after: "1h", permissions: { env: false }, run: () => home },
+};
+`,
+  }, { env: ["HOME"] });
+  try {
+    await r.kron.trigger("ok");
+    assertEquals((await r.run("ok")).outcome, "succeeded");
+    await r.kron.trigger("narrow");
+    const run = await r.run("narrow");
+    assertEquals(
+      run.error,
+      `the sandbox of job "narrow" did not start: permission denied: env access to "HOME" ` +
+        `(kron run grants it, but the job's permissions.env leaves it out)`,
+    );
+    assertEquals(run.deniedPermissions, ["env:HOME"]);
+  } finally {
+    await r.close();
+  }
+});
