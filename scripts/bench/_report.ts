@@ -80,7 +80,7 @@ export async function machine(): Promise<Machine> {
 
 /**
  * Writes each section's SVG and JSON into `dir` and the page to `page`, with links from the
- * page to the files relative to it.
+ * page to the files relative to it; `dir/notes.md`, when present, is appended to the page.
  *
  * @example
  * ```ts
@@ -107,5 +107,9 @@ export async function writeReport(
     }
     parts.push(s.markdown, `Raw data: [${rel}/${s.id}.json](${rel}/${s.id}.json)`);
   }
+  // Hand-written analysis (what limits each figure, what was optimised) survives regeneration.
+  try {
+    parts.push((await Deno.readTextFile(`${dir}/notes.md`)).trim());
+  } catch { /* no notes */ }
   await Deno.writeTextFile(page, parts.join("\n\n") + "\n");
 }

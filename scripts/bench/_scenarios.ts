@@ -57,7 +57,8 @@ async function attempt<T>(
 }
 
 function failed(x: unknown): x is { error: string } {
-  return typeof x === "object" && x !== null && "error" in x;
+  return typeof x === "object" && x !== null &&
+    typeof (x as { error?: unknown }).error === "string";
 }
 
 // ------------------------------------------------------------------ 1. lateness

@@ -93,6 +93,9 @@ const intro = [
   ]),
 ].join("\n\n");
 await writeReport(page, out, intro, sections);
+// `deno task check` runs `deno fmt --check` over docs/ (SVG, JSON and markdown included).
+await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", out, page], stderr: "null" })
+  .output();
 console.error(`bench: wrote ${page} and ${out}/`);
 const v = (k: string, digits = 0) =>
   Number.isFinite(summary[k]) ? summary[k].toFixed(digits) : "NA";
