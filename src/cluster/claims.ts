@@ -139,6 +139,25 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
 }
 
 /**
+ * When the earliest pending run of `tasks` becomes claimable (epoch ms, local clock), or null.
+ *
+ * @example
+ * ```ts
+ * import { nextPendingAt } from "./claims.ts";
+ * // const at = await nextPendingAt(sql, t, ["send_digest"]);
+ * ```
+ */
+export async function nextPendingAt(sql: Sql, t: Tables, tasks: string[]): Promise<number | null> {
+  const rows = await sql.unsafe(
+    `SELECT (extract(epoch FROM min(run_at) - clock_timestamp()) * 1000)::float8 AS wait
+     FROM ${t.runs} WHERE status = 'pending' AND task = ANY($1::text[])`,
+    [tasks],
+  );
+  const wait = rows[0].wait as number | null;
+  return wait === null ? null : Date.now() + Math.max(0, wait);
+}
+
+/**
  * The 409 for a stale or unknown token, or the 404 for an unknown run.
  *
  * @example

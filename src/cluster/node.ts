@@ -20,13 +20,21 @@ import { VERSION } from "../kron.ts";
 import { ulid } from "../engine/ulid.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { backoffMs, connect, isTransient, sleep, type Sql, tables } from "./_sql.ts";
-import { type ClaimedRun, claimRuns, DEFAULT_LEASE_MS, reapExpired } from "./claims.ts";
-import { dbNow, type Tables } from "./jobs.ts";
+import {
+  type ClaimedRun,
+  claimRuns,
+  DEFAULT_LEASE_MS,
+  nextPendingAt,
+  reapExpired,
+} from "./claims.ts";
+import type { Tables } from "./jobs.ts";
 import { Notifier } from "./notify.ts";
 import { migrate } from "./schema.ts";
 import { nextDueAt, tick, TICK_BATCH } from "./ticker.ts";
 
 const log = getLogger(["kron", "cluster"]);
+/** Least wait between two ticks of one node (ms): slots this close share a transaction. */
+const TICK_COALESCE_MS = 2;
 
 /**
  * Options of a {@link ClusterNode}.
@@ -240,6 +248,9 @@ export class ClusterNode {
       );
       const left = deadline - Date.now();
       if (runs.length > 0 || left <= 0 || !this.running || o.signal?.aborted) return runs;
+      // Runs already materialised but not due yet (jitter, retries): wake when the first is.
+      const next = await this.#guard(() => nextPendingAt(this.sql, this.t, o.tasks));
+      if (next !== null) this.#armRunTimer(next);
       await this.#waitForWake(Math.min(left, this.#pollInterval()), o.signal);
     }
   }
@@ -319,13 +330,16 @@ export class ClusterNode {
           if (r.jobs < TICK_BATCH) break;
         }
         const next = await this.#guard(() => nextDueAt(this.sql, this.t));
-        const offset = await this.#guard(() => dbNow(this.sql)) - Date.now();
         failures = 0;
-        // Re-check at least every second: another node's change may have been missed.
-        delay = next === null ? 1000 : Math.min(1000, Math.max(0, next - offset - Date.now() + 1));
+        // Re-check at least every second: another node's change may have been missed. Slots
+        // due within a few ms of each other share one tick (one transaction), so thousands
+        // of jobs with spread-out due times do not cost a transaction each.
+        delay = next === null
+          ? 1000
+          : Math.min(1000, Math.max(TICK_COALESCE_MS, next - Date.now() + 1));
       } catch (e) {
         if (!isTransient(e)) log.error("ticker: {error}", { error: String(e) });
-        delay = backoffMs(failures++);
+        delay = backoffMs(failures++, 1000);
       }
       if (this.#tickerKick) continue;
       await new Promise<void>((resolve) => {
@@ -355,7 +369,7 @@ export class ClusterNode {
         }
       } catch (e) {
         if (!isTransient(e)) log.error("reaper: {error}", { error: String(e) });
-        delay = backoffMs(failures++);
+        delay = backoffMs(failures++, 1000);
       }
       await sleep(delay, this.#stopping.signal);
     }

@@ -1,0 +1,164 @@
+/**
+ * Cluster bench: runs claimed and completed per second through 3 `kron server` nodes and 8
+ * worker processes on no-op tasks (batched claims: each worker asks for up to 64 runs), the
+ * due→claim latency of scheduled runs (p50/p99), and pg-boss on the same PostgreSQL for the
+ * same work, per-job (`work()` with batchSize 1) and batched (batchSize 64).
+ *
+ * PostgreSQL is a throwaway local cluster with fsync and synchronous_commit off (the same for
+ * both systems): the bench measures the schedulers, not this machine's disk.
+ *
+ * Run: `deno run -A scripts/bench/cluster.ts [runs=20000]`
+ *
+ * @example
+ * ```ts
+ * // deno run -A scripts/bench/cluster.ts 20000
+ * ```
+ * @module
+ */
+import postgres from "postgres";
+import { startPg } from "../../tests/cluster/_pg.ts";
+import { type Node, startNode, TOKEN } from "../../tests/cluster/_helpers.ts";
+import { spawn } from "../../tests/cluster/_helpers.ts";
+
+const N = Number(Deno.args[0] ?? 20_000);
+const pg = await startPg();
+const sql = postgres(pg.url, { onnotice: () => {}, max: 4 });
+const procs: { kill(s?: Deno.Signal): Promise<void> }[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitCount(query: string, target: number, timeoutMs = 120_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const n = (await sql.unsafe(query))[0].n as number;
+    if (n >= target) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`stuck at ${n}/${target}`);
+    await sleep(20);
+  }
+}
+
+try {
+  // ---------------------------------------------------------------- kron
+  const nodes: Node[] = [];
+  for (const id of ["n1", "n2", "n3"]) nodes.push(await startNode(pg.url, "bench", id));
+  procs.push(...nodes);
+  const workers = Array.from(
+    { length: 8 },
+    (_, i) => spawn(["scripts/bench/_cluster_worker.ts", "kron", nodes[i % 3].url, TOKEN]),
+  );
+  procs.push(...workers);
+  await Promise.all(workers.map((w) => w.waitFor((l) => l === "ready", 30_000)));
+  await fetch(`${nodes[0].url}/v1/jobs/noop`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ at: "2100-01-01T00:00:00Z", task: "noop", overlap: "allow" }),
+  });
+  const backlog = async (n: number, offset: number) => {
+    await sql.unsafe(
+      `INSERT INTO bench.runs (id, job, task, scheduled_at, idempotency_key, attempt, trigger,
+         status, run_at)
+       SELECT 'B' || lpad(g::text, 25, '0'), 'noop', 'noop', now(), 'noop:manual:' || g, 1,
+         'manual', 'pending', now()
+       FROM generate_series($1::int, $2::int) g`,
+      [offset + 1, offset + n],
+    );
+    await sql.unsafe(`SELECT pg_notify('kron_bench', 'runs:0')`);
+  };
+  await backlog(2000, 0); // warm-up
+  await waitCount(`SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`, 2000);
+  await backlog(N, 2000);
+  const kronMs = await waitCount(
+    `SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`,
+    N + 2000,
+  );
+  const dup = (await sql.unsafe(
+    `SELECT count(*)::int AS n FROM bench.events WHERE type = 'RUN_SUCCEEDED'`,
+  ))[0].n;
+  const kronRate = N / (kronMs / 1000);
+  console.log(
+    `kron: ${N} runs claimed+completed in ${kronMs.toFixed(0)} ms = ${
+      kronRate.toFixed(0)
+    } runs/s (RUN_SUCCEEDED events: ${dup})`,
+  );
+
+  // Due→claim latency: 300 every-1s jobs, their slots spread over the second (~300 runs/s).
+  const JOBS = 300;
+  const base = Date.now() + 2000;
+  for (let i = 0; i < JOBS; i++) {
+    await fetch(`${nodes[i % 3].url}/v1/jobs/lat-${i}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        every: "1s",
+        task: "noop",
+        startAt: new Date(base + Math.floor((i * 1000) / JOBS)).toISOString(),
+      }),
+    });
+  }
+  await sleep(Math.max(0, base - Date.now()) + 12_000);
+  const lat = (await sql.unsafe(
+    `SELECT count(*)::int AS n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - run_at) * 1000) AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - run_at) * 1000) AS p99,
+       max(extract(epoch FROM started_at - run_at) * 1000) AS max
+     FROM bench.runs WHERE job LIKE 'lat-%' AND started_at IS NOT NULL AND run_at > $1`,
+    [new Date(base + 1000)],
+  ))[0];
+  console.log(
+    `kron due→claim over ${lat.n} scheduled runs (~${JOBS}/s): p50 ${
+      Number(lat.p50).toFixed(1)
+    } ms, p99 ${Number(lat.p99).toFixed(1)} ms, max ${Number(lat.max).toFixed(1)} ms`,
+  );
+  await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
+
+  // ---------------------------------------------------------------- pg-boss
+  // deno-lint-ignore no-import-prefix
+  const mod = await import("npm:pg-boss@12.38.0") as Record<string, unknown>;
+  // deno-lint-ignore no-explicit-any
+  const PgBoss = (mod.PgBoss ?? mod.default) as any;
+  const boss = new PgBoss({ connectionString: pg.url, max: 4 });
+  boss.on("error", () => {});
+  await boss.start();
+  await boss.createQueue("noop");
+  const rates: Record<string, number> = {};
+  if (Deno.env.get("BENCH_SKIP_PGBOSS")) throw new Error("skipped pg-boss");
+  for (const mode of ["pgboss-job", "pgboss-batch"]) {
+    // The per-job path is an order of magnitude slower: a smaller batch keeps the bench short.
+    const n = mode === "pgboss-job" ? Math.min(N, 4000) : N;
+    const ws = Array.from(
+      { length: 8 },
+      () => spawn(["scripts/bench/_cluster_worker.ts", mode, pg.url]),
+    );
+    procs.push(...ws);
+    await Promise.all(ws.map((w) => w.waitFor((l) => l === "ready", 60_000)));
+    await sql.unsafe(`DELETE FROM pgboss.job`);
+    for (let i = 0; i < n; i += 1000) {
+      await boss.insert(
+        "noop",
+        Array.from({ length: Math.min(1000, n - i) }, () => ({ data: {} })),
+      );
+    }
+    const ms = await waitCount(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`,
+      n,
+      300_000,
+    );
+    rates[mode] = n / (ms / 1000);
+    console.log(
+      `${mode}: ${n} jobs in ${ms.toFixed(0)} ms = ${
+        rates[mode].toFixed(0)
+      } jobs/s (includes insert)`,
+    );
+    await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
+  }
+  await boss.stop({ graceful: false }).catch(() => {});
+  console.log(
+    `kron / pg-boss per-job: ${
+      (kronRate / rates["pgboss-job"]).toFixed(2)
+    }x; kron / pg-boss batched: ${(kronRate / rates["pgboss-batch"]).toFixed(2)}x`,
+  );
+} finally {
+  await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+  await sql.end();
+  await pg.destroy();
+}
+Deno.exit(0);
