@@ -39,7 +39,18 @@ export { formatDuration, nextRuns, parseDuration } from "./src/schedule/mod.ts";
 export type { Duration, ScheduleSpec } from "./src/schedule/mod.ts";
 export { KronError, ScheduleError, TriggerRefusedError } from "./src/errors.ts";
 export { FileStore, MemoryStore } from "./src/store/mod.ts";
-export type { Store } from "./src/store/types.ts";
+export type { HistoryQuery, RecoveryReport, Store } from "./src/store/types.ts";
+export type {
+  CompactionReport,
+  Durability,
+  FileRecoveryReport,
+  FileStoreOptions,
+  MemoryStoreOptions,
+  WriterStats,
+} from "./src/store/mod.ts";
+export type { JobState, KronState, PendingDue, PendingRetry, RunEntry } from "./src/store/state.ts";
+export type { DefinitionExtras } from "./src/engine/definition.ts";
+export type { KronErrorCode } from "./src/errors.ts";
 export type * from "./src/engine/types.ts";
 export type * from "./src/store/events.ts";
 export { KronClient, KronReplica, KronWorker } from "./src/cluster/mod.ts";

@@ -57,8 +57,11 @@ export interface RunLogger {
 
 /** What a job's function receives. */
 export interface RunContext {
+  /** Name of the job. */
   job: string;
+  /** Run attempt id (ULID). */
   runId: string;
+  /** Attempt number, from 1. */
   attempt: number;
   /** Nominal (pre-jitter) time of the occurrence; the trigger time for manual runs. */
   scheduledAt: Date;
@@ -66,6 +69,7 @@ export interface RunContext {
   idempotencyKey: string;
   /** Aborts on timeout, `overlap: "replace"` and shutdown. */
   signal: AbortSignal;
+  /** Structured logger; lines carry job, run id and attempt. */
   log: RunLogger;
 }
 
@@ -74,6 +78,7 @@ export type JobFunction = (ctx: RunContext) => unknown;
 
 /** What an executor reports: a resolved value is success unless `exitCode` is non-zero. */
 export interface ExecutionResult {
+  /** Exit code of a command run, else null. */
   exitCode?: number | null;
   /** Permissions the sandbox refused during the run (`net:host:443`), recorded in its end event. */
   deniedPermissions?: string[];
@@ -99,19 +104,31 @@ export type JobStateName =
 
 /** One run attempt, as the library and the API show it. Absent values are `null`. */
 export interface RunRecord {
+  /** Run attempt id (ULID). */
   id: string;
+  /** Name of the job. */
   job: string;
+  /** Nominal time of the occurrence (ISO UTC). */
   scheduledAt: Date;
+  /** When the attempt started. */
   startedAt: Date | null;
+  /** When the attempt ended. */
   finishedAt: Date | null;
+  /** How long the attempt took (ms). */
   durationMs: number | null;
+  /** Attempt number, from 1. */
   attempt: number;
   /** `null` while running. */
   outcome: Outcome | null;
+  /** One-line description of what went wrong. */
   error: string | null;
+  /** Exit code of a command run, else null. */
   exitCode: number | null;
+  /** `job:scheduledAt`, or `job:manual:<runId>`; stable across retries. */
   idempotencyKey: string;
+  /** What started the run. */
   trigger: RunTrigger;
+  /** Random delay applied before the start, in ms. */
   jitterMs: number;
   /**
    * Permissions a sandboxed TS run was refused (`["env:HOME"]`); empty when none. Always set
@@ -122,18 +139,28 @@ export interface RunRecord {
 
 /** A job's status: a synchronous read of the in-memory state. */
 export interface JobStatus {
+  /** Name of the job. */
   name: string;
+  /** How the job executes. */
   kind: JobKind;
+  /** The one state, by DESIGN §3 precedence. */
   state: JobStateName;
   /** The schedule as written, e.g. `{ cron: "0 8 * * *", timezone: "Europe/Rome" }`. */
   schedule: Record<string, string | number | null>;
+  /** Free text from the definition. */
   description: string | null;
+  /** Next due time, or null (paused, stopped, done). */
   nextRunAt: Date | null;
+  /** End of a timed pause. */
   pausedUntil: Date | null;
+  /** Attempts in flight. */
   running: number;
+  /** Failed occurrences in a row. */
   consecutiveFailures: number;
+  /** The attempt in flight, else the last finished one. */
   lastRun: RunRecord | null;
   /** Last few finished attempts, newest last. */
   recentRuns: RunRecord[];
+  /** Attempts started over the job's life. */
   totalRuns: number;
 }

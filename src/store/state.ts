@@ -16,23 +16,37 @@ export const RECENT_RUNS = 5;
 
 /** One run attempt as the fold knows it. */
 export interface RunEntry {
+  /** Run attempt id (ULID). */
   id: string;
+  /** Name of the job. */
   job: string;
+  /** Attempt number, from 1. */
   attempt: number;
+  /** Nominal time of the occurrence (epoch ms). */
   scheduledAt: number;
+  /** When the attempt started (epoch ms). */
   startedAt: number;
+  /** When it ended (epoch ms), null while running. */
   finishedAt: number | null;
+  /** How long it took (ms). */
   durationMs: number | null;
   /** `null` while the attempt is in flight. */
   outcome: Outcome | null;
+  /** One-line description of what went wrong. */
   error: string | null;
+  /** Exit code of a command run. */
   exitCode: number | null;
+  /** Stable across retries of one occurrence. */
   idempotencyKey: string;
+  /** What started the run. */
   trigger: RunTrigger;
+  /** Random delay applied before the start (ms). */
   jitterMs: number;
   /** Command jobs: the process that runs it (from `RUN_SPAWNED`). */
   pid: number | null;
+  /** Command runs: process group id. */
   pgid: number | null;
+  /** Command runs: process start time (clock ticks since boot). */
   procStartTime: number | null;
   /** Permissions a sandboxed run was refused (from its end event); absent when none. */
   deniedPermissions?: string[];
@@ -40,38 +54,55 @@ export interface RunEntry {
 
 /** A retry waiting for its backoff to pass. */
 export interface PendingRetry {
+  /** Nominal time of the occurrence (epoch ms). */
   scheduledAt: number;
+  /** Stable across retries of one occurrence. */
   idempotencyKey: string;
+  /** Attempt that starts at `retryAt`. */
   nextAttempt: number;
+  /** When the retry starts (epoch ms). */
   retryAt: number;
   /** The attempt that failed. */
   runId: string;
+  /** What started the run. */
   trigger: RunTrigger;
 }
 
 /** An occurrence that is due but waits for its jitter. */
 export interface PendingDue {
+  /** Nominal time of the occurrence (epoch ms). */
   scheduledAt: number;
+  /** When the jittered start happens (epoch ms). */
   startAt: number;
 }
 
 /** The folded state of one job. */
 export interface JobState {
+  /** Name of the job. */
   name: string;
+  /** The persisted definition. */
   def: JobDefinitionRecord;
+  /** Hash of `def`. */
   defHash: string;
   /** See `JobDefinedEvent.anchorAt`. */
   anchorAt: number;
   /** Every scheduled occurrence at or before this time has been consumed (run or skipped). */
   cursorAt: number | null;
+  /** Paused by hand (or registered paused). */
   paused: boolean;
+  /** End of a timed pause (epoch ms). */
   pausedUntil: number | null;
   /** Disabled by `on_error = "stop"` after `maxFailures` consecutive failed occurrences. */
   stopped: boolean;
+  /** Failed occurrences in a row. */
   consecutiveFailures: number;
+  /** When the last attempt ended (epoch ms). */
   lastFinishedAt: number | null;
+  /** Attempts running now. */
   inFlight: RunEntry[];
+  /** A retry waiting for its backoff. */
   pendingRetry: PendingRetry | null;
+  /** An occurrence waiting for its jitter. */
   pendingDue: PendingDue | null;
   /** Last finished attempts, newest last, at most {@link RECENT_RUNS}. */
   recent: RunEntry[];
@@ -83,6 +114,7 @@ export interface JobState {
 export interface KronState {
   /** Sequence number of the last event folded in (0 = none). */
   seq: number;
+  /** Every job in the log, by name. */
   jobs: Map<string, JobState>;
 }
 
@@ -109,10 +141,14 @@ export function emptyState(): KronState {
  * ```
  */
 export function newJobState(
+  /** Name of the job. */
   name: string,
+  /** The persisted definition. */
   def: JobDefinitionRecord,
+  /** Hash of `def`. */
   defHash: string,
   anchorAt: number,
+  /** Paused by hand (or registered paused). */
   paused: boolean,
 ): JobState {
   return {
@@ -122,12 +158,18 @@ export function newJobState(
     anchorAt,
     cursorAt: null,
     paused,
+    /** End of a timed pause (epoch ms). */
     pausedUntil: null,
     stopped: false,
+    /** Failed occurrences in a row. */
     consecutiveFailures: 0,
+    /** When the last attempt ended (epoch ms). */
     lastFinishedAt: null,
+    /** Attempts running now. */
     inFlight: [],
+    /** A retry waiting for its backoff. */
     pendingRetry: null,
+    /** An occurrence waiting for its jitter. */
     pendingDue: null,
     recent: [],
     totalRuns: 0,
