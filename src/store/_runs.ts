@@ -17,11 +17,12 @@
 import type { JobDefinitionRecord, KronEvent } from "./events.ts";
 import { apply } from "./reducer.ts";
 import {
+  addInFlight,
+  addRecent,
   emptyState,
   type JobState,
   type KronState,
   newJobState,
-  RECENT_RUNS,
   type RunEntry,
 } from "./state.ts";
 
@@ -112,11 +113,8 @@ export class RunIndex {
     const list = this.#list(job);
     for (const e of entries) {
       list.push(e);
-      if (e.outcome === null) j.inFlight.push(e);
-      else {
-        j.recent.push(e);
-        if (j.recent.length > RECENT_RUNS) j.recent.shift();
-      }
+      if (e.outcome === null) addInFlight(j, e);
+      else addRecent(j, e);
     }
   }
 

@@ -22,12 +22,13 @@ import type {
   RunTimedOutEvent,
 } from "./events.ts";
 import {
+  addInFlight,
+  addRecent,
   emptyState,
   type JobState,
   type KronState,
   newJobState,
-  RECENT_RUNS,
-  type RunEntry,
+  takeInFlight,
 } from "./state.ts";
 
 export { emptyState };
@@ -105,7 +106,7 @@ export function apply(state: KronState, event: KronEvent): KronState {
       if (job.pendingDue?.scheduledAt === scheduledAt) job.pendingDue = null;
       if (event.trigger === "retry") job.pendingRetry = null;
       job.totalRuns++;
-      job.inFlight.push({
+      addInFlight(job, {
         id: event.runId,
         job: event.job,
         attempt: event.attempt,
@@ -145,7 +146,7 @@ export function apply(state: KronState, event: KronEvent): KronState {
       if (run) {
         run.outcome = "abandoned";
         run.finishedAt = ms(event.time);
-        pushRecent(job, run);
+        addRecent(job, run);
       }
       break;
     }
@@ -197,17 +198,6 @@ function advanceCursor(job: JobState, at: number): void {
   if (job.cursorAt === null || at > job.cursorAt) job.cursorAt = at;
 }
 
-function takeInFlight(job: JobState, runId: string): RunEntry | undefined {
-  const i = job.inFlight.findIndex((r) => r.id === runId);
-  if (i < 0) return undefined;
-  return job.inFlight.splice(i, 1)[0];
-}
-
-function pushRecent(job: JobState, run: RunEntry): void {
-  job.recent.push(run);
-  if (job.recent.length > RECENT_RUNS) job.recent.shift();
-}
-
 const OUTCOME = {
   RUN_SUCCEEDED: "succeeded",
   RUN_FAILED: "failed",
@@ -234,7 +224,7 @@ function endRun(
     : event.type === "RUN_CANCELLED"
     ? `cancelled (${event.reason})`
     : null;
-  pushRecent(job, run);
+  addRecent(job, run);
   job.lastFinishedAt = finishedAt;
   if (event.type === "RUN_SUCCEEDED") {
     job.consecutiveFailures = 0;

@@ -132,6 +132,72 @@ export function emptyState(): KronState {
 }
 
 /**
+ * The empty `inFlight` / `recent` list every new job starts with: one frozen array shared by
+ * all jobs (100k idle jobs would otherwise hold 200k empty arrays). Lists are copy-on-write:
+ * change them only through {@link addInFlight}, {@link takeInFlight} and {@link addRecent}.
+ *
+ * @example
+ * ```ts
+ * import { NO_RUNS } from "./state.ts";
+ * Object.isFrozen(NO_RUNS); // true
+ * ```
+ */
+export const NO_RUNS: RunEntry[] = Object.freeze([]) as unknown as RunEntry[];
+
+/**
+ * Adds a run to a job's in-flight list.
+ *
+ * @example
+ * ```ts
+ * import { addInFlight } from "./state.ts";
+ * // addInFlight(job, run); job.inFlight.at(-1) === run
+ * ```
+ */
+export function addInFlight(job: JobState, run: RunEntry): void {
+  if (job.inFlight === NO_RUNS) job.inFlight = [run];
+  else job.inFlight.push(run);
+}
+
+/**
+ * Removes and returns the in-flight run `runId` (undefined when it is not in flight).
+ *
+ * @example
+ * ```ts
+ * import { takeInFlight } from "./state.ts";
+ * // takeInFlight(job, "01J…")?.id === "01J…"
+ * ```
+ */
+export function takeInFlight(job: JobState, runId: string): RunEntry | undefined {
+  const list = job.inFlight;
+  if (list.length === 1) {
+    if (list[0].id !== runId) return undefined;
+    job.inFlight = NO_RUNS;
+    return list[0];
+  }
+  const i = list.findIndex((r) => r.id === runId);
+  if (i < 0) return undefined;
+  return list.splice(i, 1)[0];
+}
+
+/**
+ * Appends a finished run to a job's recent runs, keeping the last {@link RECENT_RUNS}.
+ *
+ * @example
+ * ```ts
+ * import { addRecent } from "./state.ts";
+ * // addRecent(job, run); job.recent.at(-1) === run
+ * ```
+ */
+export function addRecent(job: JobState, run: RunEntry): void {
+  if (job.recent === NO_RUNS) {
+    job.recent = [run];
+    return;
+  }
+  job.recent.push(run);
+  if (job.recent.length > RECENT_RUNS) job.recent.shift();
+}
+
+/**
  * A job's state as first defined: nothing has happened to it yet.
  *
  * @example
@@ -166,12 +232,12 @@ export function newJobState(
     /** When the last attempt ended (epoch ms). */
     lastFinishedAt: null,
     /** Attempts running now. */
-    inFlight: [],
+    inFlight: NO_RUNS,
     /** A retry waiting for its backoff. */
     pendingRetry: null,
     /** An occurrence waiting for its jitter. */
     pendingDue: null,
-    recent: [],
+    recent: NO_RUNS,
     totalRuns: 0,
   };
 }
