@@ -91,9 +91,13 @@ export class Kron implements AsyncDisposable {
       store = new FileStore({
         dataDir: this.#dataDir,
         durability: options.durability,
-        // The log compacts itself (snapshot + drop covered segments) once it passes its
-        // threshold; the state it snapshots is the engine's.
-        getState: () => this.#engine.state,
+        // The log is compacted (snapshot + drop covered segments) once it passes its threshold,
+        // through the engine: it refuses while the log cannot be written, when its state holds
+        // events the log does not have yet (a snapshot of that would be wrong).
+        onCompactNeeded: () => {
+          if (this.#engine.ioError !== null) return;
+          this.#engine.compact().catch((e) => console.error("kron: compaction failed:", e));
+        },
       });
     }
     this.#engine = new Engine({

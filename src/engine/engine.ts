@@ -84,6 +84,12 @@ interface RunHandle {
   timeout: TimerEntry | null;
 }
 
+/** Events handed to the store in one group commit, kept until they are durable. */
+interface Batch {
+  events: KronEvent[];
+  failed: boolean;
+}
+
 interface Registered {
   name: string;
   kind: JobKind;
@@ -155,7 +161,20 @@ export class Engine {
   readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
   #inFlight = 0;
   #drained: (() => void) | null = null;
-  #batch: KronEvent[] = [];
+  #batch: Batch = { events: [], failed: false };
+  /** Batches not yet durable, oldest first: a failed one is written again, in order. */
+  #unacked: Batch[] = [];
+  /**
+   * While the log cannot be written (disk full): events folded but not yet handed to the store,
+   * in order. Null when healthy. See {@link Engine.ioError}.
+   */
+  #held: KronEvent[] | null = null;
+  #heldRefusal: Promise<void> | null = null;
+  #probeTimer: number | null = null;
+  /** RUN_STARTEDs that never became durable: their runs did not run; re-run once healthy. */
+  #lostStarts: Extract<KronEvent, { type: "RUN_STARTED" }>[] = [];
+  /** Jobs whose timers fired while the log could not be written: re-armed once it can. */
+  readonly #stalled = new Set<Registered>();
   readonly #listeners = new Set<(event: KronEvent) => void>();
   #state: KronState = emptyState();
   #phase: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -186,7 +205,13 @@ export class Engine {
     return this.#phase === "running";
   }
 
-  /** The last store write error, if appends are failing (e.g. disk full); null when healthy. */
+  /**
+   * The store write error while the event log cannot be written (e.g. disk full); null when
+   * healthy. Meanwhile no run starts (scheduled occurrences wait, `trigger` is refused with
+   * `io`), events are folded and held in memory, and the engine retries writing them, in
+   * order, every second; once that works it re-runs occurrences whose start could not be
+   * recorded (within `misfire_grace`) and re-arms the rest, as after a machine sleep.
+   */
   get ioError(): Error | null {
     return this.#ioError;
   }
@@ -370,6 +395,14 @@ export class Engine {
     }
     this.#emit({ type: "RUNTIME_STOPPED", time: this.#iso() });
     await this.#lastCommit.catch(() => {});
+    if (this.#held !== null) {
+      // One last attempt to write what the log could not take; if it fails too, recovery on the
+      // next start sees the runs the log has in flight as abandoned.
+      this.#probe();
+      await this.#lastCommit.catch(() => {});
+    }
+    if (this.#probeTimer !== null) this.#clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = null;
     this.#phase = "stopped";
     await this.#store.close();
   }
@@ -393,6 +426,7 @@ export class Engine {
       }
       return Promise.reject(unknownJob(name));
     }
+    if (this.#ioError !== null) return Promise.reject(this.#ioRefusal("start a run"));
     const st = this.#state.jobs.get(name)!;
     if (job.def.policy.overlap === "skip" && busy(st)) {
       return Promise.reject(
@@ -475,7 +509,10 @@ export class Engine {
   /** Writes a snapshot and drops covered log segments. */
   async compact(): Promise<void> {
     this.#requireRunning();
+    // A state holding events the log does not have yet must never become a snapshot.
+    if (this.#ioError !== null) throw this.#ioRefusal("compact");
     await this.#lastCommit;
+    if (this.#ioError !== null) throw this.#ioRefusal("compact");
     await this.#store.compact(this.#state);
   }
 
@@ -525,27 +562,126 @@ export class Engine {
 
   /** Appends an event, folds it into the state, and tells listeners once it is durable. */
   #emit(event: KronEvent): Promise<void> {
-    const durable = this.#store.append(event);
+    if (this.#held !== null) {
+      // The log cannot be written: fold now, write later in this same order (#probe).
+      apply(this.#state, event);
+      this.#held.push(event);
+      return this.#heldRefusal!;
+    }
+    const durable = this.#append(event);
     apply(this.#state, event);
+    return durable;
+  }
+
+  /** Hands an event to the store and tracks its batch until it is durable. */
+  #append(event: KronEvent): Promise<void> {
+    const durable = this.#store.append(event);
     // Appends of one tick share one promise: attach the handlers once per batch, not per
     // event, and tell listeners about exactly the events of the batch that became durable.
     if (durable !== this.#lastCommit) {
       this.#lastCommit = durable;
-      const batch: KronEvent[] = [];
+      const batch: Batch = { events: [], failed: false };
       this.#batch = batch;
-      durable.then(
-        () => {
-          if (this.#ioError) this.#ioError = null;
-          for (const e of batch) for (const l of this.#listeners) l(e);
-        },
-        (e) => {
-          this.#ioError = e instanceof Error ? e : new Error(String(e));
-          this.#log.error("event log write failed: {error}", { error: this.#ioError.message });
-        },
+      this.#unacked.push(batch);
+      durable.then(() => this.#committed(batch), (e) => this.#failed(batch, e));
+    }
+    this.#batch.events.push(event);
+    return durable;
+  }
+
+  #committed(batch: Batch): void {
+    const i = this.#unacked.indexOf(batch);
+    if (i >= 0) this.#unacked.splice(i, 1);
+    for (const e of batch.events) for (const l of this.#listeners) l(e);
+    if (this.#ioError !== null && this.#held === null && !this.#unacked.some((b) => b.failed)) {
+      this.#recovered();
+    }
+  }
+
+  /**
+   * A batch did not become durable (ENOSPC, EIO): its events are in the state but not in the
+   * log. Hold every event from now on, write them all again in order once the log takes
+   * writes (#probe), and start nothing meanwhile: a run whose RUN_STARTED was lost never ran
+   * (#execute saw the rejection), so it is recorded abandoned now and re-run once healthy.
+   */
+  #failed(batch: Batch, e: unknown): void {
+    batch.failed = true;
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (this.#held === null) {
+      if (this.#ioError === null) {
+        this.#log.error(
+          "event log write failed: {error}; no run starts until it can be written again",
+          { error: error.message },
+        );
+      }
+      this.#held = [];
+      const refusal = Promise.reject(this.#ioRefusal("record an event", error));
+      refusal.catch(() => {});
+      this.#heldRefusal = refusal;
+      this.#scheduleProbe();
+    }
+    this.#ioError = error;
+    for (const ev of batch.events) {
+      if (ev.type !== "RUN_STARTED" || this.#phase === "stopped") continue;
+      if (!this.#state.jobs.get(ev.job)?.inFlight.some((r) => r.id === ev.runId)) continue;
+      this.#lostStarts.push(ev);
+      this.#emit({ type: "RUN_ABANDONED", time: this.#iso(), job: ev.job, runId: ev.runId });
+    }
+  }
+
+  #scheduleProbe(): void {
+    if (this.#probeTimer !== null) return;
+    this.#probeTimer = this.#clock.setTimeout(() => {
+      this.#probeTimer = null;
+      this.#probe();
+    }, 1000);
+  }
+
+  /** Writes the failed batches and the held events again, in order, as one batch. */
+  #probe(): void {
+    if (this.#held === null || this.#phase === "stopped" || this.#phase === "new") return;
+    // Batches still in flight decide where the failed ones go: wait for them.
+    if (this.#unacked.some((b) => !b.failed)) return this.#scheduleProbe();
+    const events = [...this.#unacked.flatMap((b) => b.events), ...this.#held];
+    this.#unacked = [];
+    this.#held = null;
+    this.#heldRefusal = null;
+    for (const e of events) this.#append(e);
+    // Every event the state folded is now in the log or in this batch: the state is at its end.
+    const last = events.at(-1)?.seq;
+    if (last !== undefined) this.#state.seq = last;
+  }
+
+  /** The log takes writes again: start what could not start, re-arm what waited. */
+  #recovered(): void {
+    this.#ioError = null;
+    this.#log.info("event log writable again; scheduling resumes");
+    if (this.#phase !== "running") return;
+    const now = this.#clock.now();
+    const lost = this.#lostStarts;
+    this.#lostStarts = [];
+    for (const ev of lost) {
+      // A manual trigger was refused to its caller; a recovery run is only ever tried once.
+      if (ev.trigger === "manual" || ev.trigger === "recovery") continue;
+      const job = this.#jobs.get(ev.job);
+      const st = this.#state.jobs.get(ev.job);
+      if (!job || !st || st.paused || st.stopped) continue;
+      const scheduledAt = Date.parse(ev.scheduledAt);
+      if (now - scheduledAt > st.def.policy.misfireGraceMs) continue;
+      this.#startRun(job, scheduledAt, ev.attempt, "recovery", ev.idempotencyKey, 0).catch(
+        () => {},
       );
     }
-    if (this.#listeners.size > 0) this.#batch.push(event);
-    return durable;
+    for (const job of this.#stalled) if (this.#jobs.get(job.name) === job) this.#armAll(job);
+    this.#stalled.clear();
+    this.#arm();
+  }
+
+  #ioRefusal(what: string, error = this.#ioError): KronError {
+    return new KronError(
+      "io",
+      `cannot ${what}: the event log cannot be written (${error?.message ?? "unknown error"})`,
+    );
   }
 
   /** Records a definition when new or changed (an unchanged one keeps its state). */
@@ -660,6 +796,16 @@ export class Engine {
   #fire(entry: TimerEntry, now: number): void {
     const job = entry.job;
     if (this.#jobs.get(job.name) !== job) return;
+    if (this.#held !== null && entry.type !== "timeout") {
+      // The log cannot be written: nothing new starts. Re-armed from the state once it can
+      // (#recovered), so an overdue occurrence then follows the misfire rules.
+      if (entry.type === "due") job.due = null;
+      else if (entry.type === "start") job.start = null;
+      else if (entry.type === "retry") job.retry = null;
+      else job.resume = null;
+      this.#stalled.add(job);
+      return;
+    }
     switch (entry.type) {
       case "due":
         job.due = null;
@@ -908,6 +1054,8 @@ export class Engine {
     key: string | null,
     jitterMs: number,
   ): Promise<string> {
+    // Never a run without a durable RUN_STARTED: while the log cannot be written, none starts.
+    if (this.#held !== null) return Promise.reject(this.#ioRefusal("start a run"));
     const now = this.#clock.now();
     const runId = ulid(now);
     const idempotencyKey = key ??

@@ -441,7 +441,12 @@ export class FileStore implements Store {
     }
     // Everything appended so far goes to disk and into closed segments; new appends start a
     // new segment, so every segment up to seq can be dropped whole.
+    const failures = writer.stats.failures;
     await writer.roll();
+    // A flush that failed meanwhile took its seqs back: the state holds events the log lacks.
+    if (writer.stats.failures !== failures) {
+      throw new KronError("io", `cannot snapshot state at seq ${seq}: appending to the log failed`);
+    }
     const closed = writer.segments.slice(0, -1);
     const limitOf = (job: string) => limits.get(job) ?? 0;
     const idx = new RunIndex(limitOf);
