@@ -16,6 +16,7 @@
 import { type CaseContext, caseSeed, Result, Rng, type TortureCase } from "./_common.ts";
 import { clock } from "./clock.ts";
 import { cron_crosscheck } from "./cron_crosscheck.ts";
+import { disk_full } from "./disk_full.ts";
 import { power_loss } from "./power_loss.ts";
 
 /** Every case, in the order they run (cheap and independent first). */
@@ -23,6 +24,7 @@ export const CASES: TortureCase[] = [
   clock,
   cron_crosscheck,
   power_loss,
+  disk_full,
 ];
 
 interface Args {
