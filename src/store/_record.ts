@@ -71,6 +71,66 @@ export function encodeRecord(event: KronEvent): string {
   return body.slice(0, -1) + ',"crc":"' + hex8(crc32String(body)) + '"}';
 }
 
+const UNSEALED = ',"crc":"00000000"}';
+
+/**
+ * Like {@link encodeRecord}, but with a placeholder checksum (`00000000`) that
+ * {@link sealRecords} fills in later over the encoded bytes: the log writer checksums a whole
+ * batch at once (slicing-by-8 over bytes) instead of each record's string on append.
+ *
+ * @example
+ * ```ts
+ * import { encodeRecord, encodeUnsealed, sealRecords } from "./_record.ts";
+ * const e = { type: "RUNTIME_STOPPED", time: "2025-01-01T00:00:00.000Z", seq: 7 } as const;
+ * const bytes = new TextEncoder().encode(encodeUnsealed({ ...e }) + "\n");
+ * sealRecords(bytes);
+ * new TextDecoder().decode(bytes) === encodeRecord({ ...e }) + "\n"; // true
+ * ```
+ */
+export function encodeUnsealed(event: KronEvent): string {
+  const fast = fastBody(event);
+  if (fast !== null) return fast.slice(0, -1) + UNSEALED;
+  let body = JSON.stringify({
+    seq: event.seq,
+    time: event.time,
+    type: event.type,
+    ...(event as object),
+  });
+  if ("crc" in event) {
+    const { crc: _crc, ...rest } = event as KronEvent & { crc?: unknown };
+    body = JSON.stringify({ seq: rest.seq, time: rest.time, type: rest.type, ...(rest as object) });
+  }
+  return body.slice(0, -1) + UNSEALED;
+}
+
+const HEX_BYTES = new TextEncoder().encode(HEX);
+
+/**
+ * Fills in the checksums of newline-terminated records made by {@link encodeUnsealed}, in
+ * place. `bytes` must hold whole lines only.
+ *
+ * @example
+ * ```ts
+ * import { encodeUnsealed, sealRecords, verifyRecord } from "./_record.ts";
+ * const b = new TextEncoder().encode(encodeUnsealed({ type: "RUNTIME_STOPPED", time: "t", seq: 1 }) + "\n");
+ * sealRecords(b);
+ * verifyRecord(b, 0, b.length - 1); // null
+ * ```
+ */
+export function sealRecords(bytes: Uint8Array): void {
+  let start = 0;
+  const n = bytes.length;
+  while (start < n) {
+    const end = bytes.indexOf(0x0a, start);
+    if (end < 0) throw new Error("sealRecords: a record without its newline");
+    const s = end - CRC_SUFFIX_BYTES;
+    const c = crc32Byte(crc32(bytes, start, s), CLOSE);
+    const h = s + 8;
+    for (let k = 0; k < 8; k++) bytes[h + k] = HEX_BYTES[(c >>> (28 - 4 * k)) & 15];
+    start = end + 1;
+  }
+}
+
 function hexValue(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
   if (b >= 0x61 && b <= 0x66) return b - 0x57;

@@ -22,7 +22,7 @@
  */
 import { KronError } from "../errors.ts";
 import type { KronEvent } from "./events.ts";
-import { encodeRecord } from "./_record.ts";
+import { encodeUnsealed, sealRecords } from "./_record.ts";
 import { fsyncDir, ioError, join, writeAll } from "./_fs.ts";
 import { newSegmentInfo, type SegmentInfo } from "./_segment.ts";
 
@@ -239,7 +239,7 @@ export class LogWriter {
     event.seq = seq;
     let line: string;
     try {
-      line = encodeRecord(event);
+      line = encodeUnsealed(event);
     } catch (e) {
       event.seq = undefined;
       return Promise.reject(e);
@@ -296,6 +296,8 @@ export class LogWriter {
     b.taken = true;
     if (this.#open === b) this.#open = null;
     const data = encoder.encode(b.lines.join("\n") + "\n");
+    // One checksum pass over the batch's bytes (records were appended with a placeholder).
+    sealRecords(data);
     const count = b.lines.length;
     b.lines = [];
     if (this.#broken) return this.#fail(b, this.#broken);
