@@ -36,7 +36,15 @@ import type { Store } from "../store/types.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { buildDefinition, type DefinitionExtras } from "./definition.ts";
 import { MinHeap } from "./heap.ts";
-import type { Executor, JobOptions, JobStatus, RunContext, RunLogger, RunRecord } from "./types.ts";
+import type {
+  ExecutionResult,
+  Executor,
+  JobOptions,
+  JobStatus,
+  RunContext,
+  RunLogger,
+  RunRecord,
+} from "./types.ts";
 import { ulid } from "./ulid.ts";
 import { toJobStatus, toRunRecord } from "./views.ts";
 
@@ -69,6 +77,7 @@ interface TimerEntry {
 }
 
 interface RunHandle {
+  job: Registered;
   runId: string;
   attempt: number;
   scheduledAt: number;
@@ -161,6 +170,11 @@ export class Engine {
   readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
   #inFlight = 0;
   #drained: (() => void) | null = null;
+  /** Runs waiting for their batch's RUN_STARTED to be durable, and that batch's promise. */
+  #starts: RunHandle[] = [];
+  #startsOn: Promise<void> | null = null;
+  /** The "due" entry being fired: reused for the job's next due time (one object less a run). */
+  #spare: TimerEntry | null = null;
   #batch: Batch = { events: [], failed: false };
   /** Batches not yet durable, oldest first: a failed one is written again, in order. */
   #unacked: Batch[] = [];
@@ -711,7 +725,15 @@ export class Engine {
     scheduledAt = at,
     run: RunHandle | null = null,
   ): TimerEntry {
-    const entry: TimerEntry = { at, type, job, live: true, scheduledAt, run };
+    let entry = this.#spare;
+    if (entry !== null && type === "due" && entry.job === job) {
+      this.#spare = null;
+      entry.at = at;
+      entry.live = true;
+      entry.scheduledAt = scheduledAt;
+    } else {
+      entry = { at, type, job, live: true, scheduledAt, run };
+    }
     this.#heap.push(entry);
     // While waking, the timer is re-armed once at the end instead of once per push.
     if (!this.#waking && at < this.#timerAt) this.#arm();
@@ -809,7 +831,9 @@ export class Engine {
     switch (entry.type) {
       case "due":
         job.due = null;
+        this.#spare = entry;
         this.#onDue(job, entry.at, now);
+        this.#spare = null;
         break;
       case "start": {
         job.start = null;
@@ -1072,6 +1096,7 @@ export class Engine {
       jitterMs,
     });
     const run: RunHandle = {
+      job,
       runId,
       attempt,
       scheduledAt,
@@ -1089,46 +1114,87 @@ export class Engine {
       run.timeout = this.#push(job, "timeout", now + timeoutMs, scheduledAt, run);
     }
     this.#inFlight++;
-    this.#execute(job, run, durable).finally(() => {
-      if (--this.#inFlight === 0 && this.#drained) {
-        this.#drained();
-        this.#drained = null;
-      }
-    });
+    // The runs of one batch start from one handler on the batch's promise, in order, instead
+    // of one async continuation each.
+    if (durable !== this.#startsOn) {
+      this.#startsOn = durable;
+      const starts: RunHandle[] = [];
+      this.#starts = starts;
+      durable.then(() => this.#startAll(starts), () => this.#dropAll(starts));
+    }
+    this.#starts.push(run);
     return trigger === "manual"
       ? durable.then(() => runId)
       : (durable as Promise<unknown> as Promise<string>);
   }
 
-  async #execute(job: Registered, run: RunHandle, durable: Promise<void>): Promise<void> {
-    try {
-      await durable;
-    } catch {
-      // Not durably started: never run side effects. The run stays open in the log at worst,
-      // and recovery records it abandoned.
+  #startAll(runs: RunHandle[]): void {
+    for (let i = 0; i < runs.length; i++) this.#run(runs[i]);
+  }
+
+  /** Not durably started: never run side effects. Recovery records them abandoned. */
+  #dropAll(runs: RunHandle[]): void {
+    for (const run of runs) {
       run.done = true;
-      job.runs?.delete(run.runId);
+      run.job.runs?.delete(run.runId);
       run.timeout = this.#kill(run.timeout);
-      return;
+      this.#settle();
     }
-    if (run.done) return;
-    const ctx = this.#context(job, run);
-    let exitCode: number | null = null;
-    let error: string | null = null;
-    let denied: string[] | undefined;
+  }
+
+  #settle(): void {
+    if (--this.#inFlight === 0 && this.#drained) {
+      this.#drained();
+      this.#drained = null;
+    }
+  }
+
+  /** Runs an attempt whose RUN_STARTED is durable. */
+  #run(run: RunHandle): void {
+    if (run.done) return this.#settle();
+    let result;
     try {
-      const result = await job.executor(ctx);
+      result = run.job.executor(this.#context(run.job, run));
+    } catch (e) {
+      return this.#threw(run, e);
+    }
+    if (
+      result !== null && typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      (result as Promise<ExecutionResult | void>).then(
+        (r) => this.#returned(run, r),
+        (e) => this.#threw(run, e),
+      );
+    } else {
+      this.#returned(run, result as ExecutionResult | void);
+    }
+  }
+
+  #returned(run: RunHandle, result: ExecutionResult | void): void {
+    try {
+      if (run.done) return;
+      let exitCode: number | null = null;
+      let error: string | null = null;
       if (result && typeof result === "object" && typeof result.exitCode === "number") {
         exitCode = result.exitCode;
       }
-      denied = result ? result.deniedPermissions : undefined;
+      const denied = result ? result.deniedPermissions : undefined;
       if (exitCode !== null && exitCode !== 0) error = `exit code ${exitCode}`;
-    } catch (e) {
-      error = errorLine(e);
-      denied = (e as { deniedPermissions?: string[] } | null)?.deniedPermissions;
+      this.#finish(run.job, run, error === null ? "succeeded" : "failed", error, exitCode, denied);
+    } finally {
+      this.#settle();
     }
-    if (run.done) return;
-    this.#finish(job, run, error === null ? "succeeded" : "failed", error, exitCode, denied);
+  }
+
+  #threw(run: RunHandle, e: unknown): void {
+    try {
+      if (run.done) return;
+      const denied = (e as { deniedPermissions?: string[] } | null)?.deniedPermissions;
+      this.#finish(run.job, run, "failed", errorLine(e), null, denied);
+    } finally {
+      this.#settle();
+    }
   }
 
   #context(job: Registered, run: RunHandle): RunContext {
@@ -1163,6 +1229,48 @@ export class Engine {
     run.timeout = this.#kill(run.timeout);
     if (this.#phase === "stopped") return;
     const now = this.#clock.now();
+    const st = this.#state.jobs.get(job.name);
+    const failuresBefore = st?.consecutiveFailures ?? 0;
+    if (outcome === "succeeded") {
+      // Built field by field (same key order as the other end events): the hot path of a run.
+      const time = iso(now);
+      const durationMs = now - run.startedAt;
+      this.#emit(
+        denied?.length
+          ? {
+            type: "RUN_SUCCEEDED",
+            time,
+            job: job.name,
+            runId: run.runId,
+            attempt: run.attempt,
+            durationMs,
+            exitCode,
+            deniedPermissions: denied,
+          }
+          : {
+            type: "RUN_SUCCEEDED",
+            time,
+            job: job.name,
+            runId: run.runId,
+            attempt: run.attempt,
+            durationMs,
+            exitCode,
+          },
+      );
+      if (this.#log.isEnabledFor("info")) {
+        this.#log.info("run {job} {runId} attempt {attempt} succeeded in {durationMs} ms", {
+          time,
+          job: job.name,
+          runId: run.runId,
+          attempt: run.attempt,
+          durationMs,
+          exitCode,
+          outcome,
+        });
+      }
+      this.#rearmAfter(job, st, failuresBefore);
+      return;
+    }
     const base = {
       time: iso(now),
       job: job.name,
@@ -1171,18 +1279,8 @@ export class Engine {
       durationMs: now - run.startedAt,
       exitCode,
     };
-    const st = this.#state.jobs.get(job.name);
-    const failuresBefore = st?.consecutiveFailures ?? 0;
     const extra = denied?.length ? { deniedPermissions: denied } : {};
-    if (outcome === "succeeded") {
-      this.#emit({ type: "RUN_SUCCEEDED", ...base, ...extra });
-      if (this.#log.isEnabledFor("info")) {
-        this.#log.info("run {job} {runId} attempt {attempt} succeeded in {durationMs} ms", {
-          ...base,
-          outcome,
-        });
-      }
-    } else {
+    {
       this.#emit(
         outcome === "failed"
           ? { type: "RUN_FAILED", ...base, error: error!, ...extra }
@@ -1224,7 +1322,11 @@ export class Engine {
         });
       }
     }
-    // on_error acted in the fold; re-arm only when the failure count moved the schedule.
+    this.#rearmAfter(job, st, failuresBefore);
+  }
+
+  /** on_error acted in the fold; re-arm only when the failure count moved the schedule. */
+  #rearmAfter(job: Registered, st: JobState | undefined, failuresBefore: number): void {
     if (
       st && this.#phase === "running" && this.#jobs.get(job.name) === job &&
       (st.consecutiveFailures !== failuresBefore || st.stopped)
