@@ -15,6 +15,7 @@
  */
 import { type CaseContext, caseSeed, Result, Rng, type TortureCase } from "./_common.ts";
 import { clock } from "./clock.ts";
+import { crash_loop } from "./crash_loop.ts";
 import { cron_crosscheck } from "./cron_crosscheck.ts";
 import { disk_full } from "./disk_full.ts";
 import { power_loss } from "./power_loss.ts";
@@ -25,6 +26,7 @@ export const CASES: TortureCase[] = [
   cron_crosscheck,
   power_loss,
   disk_full,
+  crash_loop,
 ];
 
 interface Args {
