@@ -19,6 +19,7 @@ import { crash_loop } from "./crash_loop.ts";
 import { cron_crosscheck } from "./cron_crosscheck.ts";
 import { disk_full } from "./disk_full.ts";
 import { power_loss } from "./power_loss.ts";
+import { stale_state } from "./stale_state.ts";
 
 /** Every case, in the order they run (cheap and independent first). */
 export const CASES: TortureCase[] = [
@@ -26,6 +27,7 @@ export const CASES: TortureCase[] = [
   cron_crosscheck,
   power_loss,
   disk_full,
+  stale_state,
   crash_loop,
 ];
 
