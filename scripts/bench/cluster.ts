@@ -21,7 +21,20 @@ import { type Node, startNode, TOKEN } from "../../tests/cluster/_helpers.ts";
 import { spawn } from "../../tests/cluster/_helpers.ts";
 
 const N = Number(Deno.args[0] ?? 20_000);
-const pg = await startPg();
+// BENCH_PG_STATS=1 prints the statements that took the most database time (pg_stat_statements).
+const PG_STATS = Boolean(Deno.env.get("BENCH_PG_STATS"));
+const pg = await startPg(
+  PG_STATS
+    ? {
+      settings: {
+        shared_preload_libraries: "pg_stat_statements,auto_explain",
+        "auto_explain.log_min_duration": "100",
+        "auto_explain.log_analyze": "on",
+        "auto_explain.log_nested_statements": "on",
+      },
+    }
+    : {},
+);
 const sql = postgres(pg.url, { onnotice: () => {}, max: 4 });
 const procs: { kill(s?: Deno.Signal): Promise<void> }[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,11 +45,25 @@ async function waitCount(query: string, target: number, timeoutMs = 120_000): Pr
     const n = (await sql.unsafe(query))[0].n as number;
     if (n >= target) return performance.now() - t0;
     if (performance.now() - t0 > timeoutMs) throw new Error(`stuck at ${n}/${target}`);
-    await sleep(20);
+    // Polled every 100 ms: counting is not free, and the bench should not load the database.
+    await sleep(100);
   }
 }
 
+async function printPgStats(): Promise<void> {
+  const rows = await sql.unsafe(
+    `SELECT calls, round(total_exec_time)::int AS ms, round(mean_exec_time::numeric, 3) AS mean,
+       rows, regexp_replace(left(query, 110), '\\s+', ' ', 'g') AS q
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
+  );
+  for (const r of rows) {
+    console.log(`  ${r.ms} ms  ${r.calls} calls  ${r.mean} ms/call  ${r.rows} rows  ${r.q}`);
+  }
+  await sql.unsafe(`SELECT pg_stat_statements_reset()`);
+}
+
 try {
+  if (PG_STATS) await sql.unsafe(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
   // ---------------------------------------------------------------- kron
   const nodes: Node[] = [];
   for (const id of ["n1", "n2", "n3"]) nodes.push(await startNode(pg.url, "bench", id));
@@ -65,6 +92,7 @@ try {
   };
   await backlog(2000, 0); // warm-up
   await waitCount(`SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`, 2000);
+  if (PG_STATS) await sql.unsafe(`SELECT pg_stat_statements_reset()`);
   await backlog(N, 2000);
   const kronMs = await waitCount(
     `SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`,
@@ -74,6 +102,7 @@ try {
     `SELECT count(*)::int AS n FROM bench.events WHERE type = 'RUN_SUCCEEDED'`,
   ))[0].n;
   const kronRate = N / (kronMs / 1000);
+  if (PG_STATS) await printPgStats();
   console.log(
     `kron: ${N} runs claimed+completed in ${kronMs.toFixed(0)} ms = ${
       kronRate.toFixed(0)
@@ -108,6 +137,21 @@ try {
       Number(lat.p50).toFixed(1)
     } ms, p99 ${Number(lat.p99).toFixed(1)} ms, max ${Number(lat.max).toFixed(1)} ms`,
   );
+  if (PG_STATS) {
+    await printPgStats();
+    const slow = await sql.unsafe(
+      `SELECT job, trigger, created_at, run_at, started_at, worker,
+         round(extract(epoch FROM started_at - run_at) * 1000) AS ms
+       FROM bench.runs WHERE job LIKE 'lat-%' AND started_at IS NOT NULL AND run_at > $1
+       ORDER BY started_at - run_at DESC LIMIT 15`,
+      [new Date(base + 1000)],
+    );
+    for (const r of slow) {
+      console.log(
+        `  slow: ${r.ms} ms ${r.job} ${r.trigger} created ${r.created_at.toISOString()} due ${r.run_at.toISOString()} started ${r.started_at.toISOString()} by ${r.worker}`,
+      );
+    }
+  }
   await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
 
   // ---------------------------------------------------------------- pg-boss
@@ -159,6 +203,8 @@ try {
 } finally {
   await Promise.all(procs.map((p) => p.kill("SIGKILL")));
   await sql.end();
+  // The slow statements' plans (auto_explain) stay in /tmp/kron-bench-pg.log.
+  if (PG_STATS) await Deno.copyFile(`${pg.dir}/log`, "/tmp/kron-bench-pg.log").catch(() => {});
   await pg.destroy();
 }
 Deno.exit(0);

@@ -26,7 +26,7 @@ import { ulid } from "../engine/ulid.ts";
 import type { JobDefinitionRecord, KronEvent, PolicyRecord } from "../store/events.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
-import { notify, type Tables } from "./jobs.ts";
+import { notify, type Tables, unmaterialise } from "./jobs.ts";
 
 /**
  * Default lease: how long a claimed run stays with its worker without a heartbeat.
@@ -83,8 +83,16 @@ export interface ClaimOptions {
 }
 
 /**
- * Claims up to `max` due runs of `tasks` (oldest due first). Runs of paused or stopped jobs
- * wait. Records `RUN_STARTED` for each, in the same statement.
+ * Claims up to `max` due runs of `tasks` (oldest due first), in one statement (one round
+ * trip). Records `RUN_STARTED` for each. What depends on the state at due time is decided
+ * here, since runs are materialised ahead of it (ticker.ts):
+ * - runs of paused or stopped jobs wait; a job's scheduled runs also wait while its next slot
+ *   is overdue (the ticker has yet to collapse missed slots after an outage);
+ * - `overlap: "skip"`: a scheduled run is skipped (deleted, `RUN_SKIPPED` overlap) while the
+ *   job has a run in flight or an earlier occurrence pending; the earliest one wins, so
+ *   concurrent claimers agree without locking the job;
+ * - `overlap: "replace"`: claiming a scheduled run cancels the job's earlier pending runs and
+ *   its running ones (their next heartbeat fails, which aborts the worker's signal).
  *
  * @example
  * ```ts
@@ -94,21 +102,63 @@ export interface ClaimOptions {
  */
 export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<ClaimedRun[]> {
   if (o.tasks.length === 0 || o.max < 1) return [];
-  const rows = await sql.unsafe(
-    `WITH cand AS (
-       SELECT r.id FROM ${t.runs} r
+  const slot = `c.trigger IN ('schedule', 'catchup') AND c.attempt = 1`;
+  const claim = (db: Db) =>
+    db.unsafe(
+      `WITH cand AS (
+       SELECT r.id, r.job, r.scheduled_at, r.trigger, r.attempt,
+         coalesce(j.def->'policy'->>'overlap', 'allow') AS overlap
+       FROM ${t.runs} r LEFT JOIN ${t.jobs} j ON j.name = r.job
        WHERE r.status = 'pending' AND r.run_at <= clock_timestamp()
          AND r.task = ANY($1::text[])
-         AND NOT EXISTS (SELECT 1 FROM ${t.jobs} j
-           WHERE j.name = r.job AND (j.paused OR j.stopped))
+         AND (j.name IS NULL OR (NOT j.paused AND NOT j.stopped
+           AND (r.trigger <> 'schedule' OR j.next_due_at IS NULL
+             OR j.next_due_at > clock_timestamp())))
        ORDER BY r.run_at
        LIMIT $2
        FOR UPDATE OF r SKIP LOCKED
+     ), judged AS (
+       SELECT c.*, CASE
+         WHEN c.overlap = 'skip' AND ${slot} AND EXISTS (SELECT 1 FROM ${t.runs} x
+           WHERE x.job = c.job AND x.status IN ('pending', 'running') AND x.id <> c.id
+             AND (x.status = 'running' OR (x.scheduled_at, x.id) < (c.scheduled_at, c.id)))
+           THEN 'skip'
+         WHEN c.overlap = 'replace' AND ${slot} AND EXISTS (SELECT 1 FROM cand y
+           WHERE y.job = c.job AND (y.scheduled_at, y.id) > (c.scheduled_at, c.id))
+           THEN 'superseded'
+         ELSE 'claim' END AS verdict
+       FROM cand c
+     ), replacing AS (
+       SELECT c.job, c.id, c.scheduled_at FROM judged c
+       WHERE c.verdict = 'claim' AND c.overlap = 'replace' AND ${slot}
+     ), cancelled AS (
+       UPDATE ${t.runs} r SET status = 'cancelled', finished_at = clock_timestamp(),
+         error = 'cancelled (replace)', lease_until = NULL,
+         duration_ms = CASE WHEN r.started_at IS NULL THEN NULL
+           ELSE (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int END
+       FROM (
+         SELECT id FROM judged WHERE verdict = 'superseded'
+         UNION
+         SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
+         WHERE x.status IN ('pending', 'running') AND x.status = 'running'
+         UNION
+         SELECT q.id FROM (
+           SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
+           WHERE x.status IN ('pending', 'running') AND x.status = 'pending'
+             AND x.id NOT IN (SELECT id FROM cand)
+             AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id)
+           FOR UPDATE OF x SKIP LOCKED) q
+       ) z
+       WHERE r.id = z.id
+       RETURNING r.id, r.job, r.attempt, r.duration_ms, r.started_at, r.finished_at
+     ), skipped AS (
+       DELETE FROM ${t.runs} r USING judged c WHERE r.id = c.id AND c.verdict = 'skip'
+       RETURNING r.job, r.scheduled_at, clock_timestamp() AS time
      ), claimed AS (
        UPDATE ${t.runs} r SET status = 'running', started_at = clock_timestamp(),
          lease_until = clock_timestamp() + $3::int * interval '1 millisecond',
          fencing_token = nextval('${t.tokens}'), worker = $4
-       FROM cand WHERE r.id = cand.id
+       FROM judged c WHERE r.id = c.id AND c.verdict = 'claim'
        RETURNING r.id, r.job, r.task, r.payload, r.attempt, r.scheduled_at, r.idempotency_key,
          r.fencing_token, r.lease_until, r.timeout_ms, r.run_at, r.started_at, r.trigger,
          r.jitter_ms
@@ -119,10 +169,33 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          'runId', c.id, 'attempt', c.attempt, 'scheduledAt', ${isoSql("c.scheduled_at")},
          'idempotencyKey', c.idempotency_key, 'trigger', c.trigger, 'jitterMs', c.jitter_ms)
        FROM claimed c
+       UNION ALL
+       SELECT s.time, 'RUN_SKIPPED', s.job, NULL, jsonb_build_object(
+         'type', 'RUN_SKIPPED', 'time', ${isoSql("s.time")}, 'job', s.job,
+         'scheduledAt', ${isoSql("s.scheduled_at")}, 'reason', 'overlap', 'until', NULL)
+       FROM skipped s
+       UNION ALL
+       SELECT x.finished_at, 'RUN_CANCELLED', x.job, x.id, jsonb_build_object(
+         'type', 'RUN_CANCELLED', 'time', ${isoSql("x.finished_at")}, 'job', x.job,
+         'runId', x.id, 'attempt', x.attempt, 'durationMs', x.duration_ms, 'exitCode', NULL,
+         'reason', 'replace')
+       FROM cancelled x WHERE x.started_at IS NOT NULL
      )
      SELECT * FROM claimed ORDER BY run_at`,
-    [o.tasks, o.max, Math.round(o.leaseMs), o.worker],
-  );
+      [o.tasks, o.max, Math.round(o.leaseMs), o.worker],
+    );
+  // `runs` churns (pending → running → done): between autovacuum/analyze rounds the planner
+  // underestimates the pending rows and picks a bitmap scan of every pending row plus a sort,
+  // which visits every dead index entry on every claim (tens of ms under load). An ordered
+  // index scan stops after `max` rows and skips dead entries once marked. The SET and the
+  // claim travel together (pipelined) in the claim's transaction.
+  const rows = await sql.begin(async (tx) => {
+    const [, out] = await Promise.all([
+      tx.unsafe(`SET LOCAL enable_bitmapscan = off`),
+      claim(tx),
+    ]);
+    return out;
+  });
   return rows.map((r) => ({
     job: r.job as string,
     runId: r.id as string,
@@ -436,13 +509,15 @@ async function afterFailure(
     });
   }
   // The occurrence's last attempt failed: on_error acts now (DESIGN §4).
-  await tx.unsafe(
+  const stopped = await tx.unsafe(
     `UPDATE ${t.jobs} SET consecutive_failures = consecutive_failures + 1,
        last_finished_at = $2::timestamptz,
        stopped = stopped OR ($3 AND consecutive_failures + 1 >= $4)
-     WHERE name = $1`,
+     WHERE name = $1 RETURNING stopped`,
     [job, iso(now), policy.onError === "stop", policy.maxFailures],
   );
+  // A stopped job's slots materialised ahead go (re-enabling it skips what fell due meanwhile).
+  if (stopped[0]?.stopped) await unmaterialise(tx, t, job);
   return null;
 }
 

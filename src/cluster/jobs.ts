@@ -125,6 +125,35 @@ export async function notify(tx: Db, t: Tables, payload: string): Promise<void> 
 const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /**
+ * Un-materialises a job's slots that are not due yet (runs the ticker created ahead of time,
+ * still pending): deletes them and moves the job's next slot back to the earliest, so the
+ * ticker re-creates them under the job's new state (a new definition) or not at all (paused,
+ * stopped: resuming skips the slots that fell due meanwhile). The caller holds the job's row.
+ * Returns how many runs went.
+ *
+ * @example
+ * ```ts
+ * import { unmaterialise } from "./jobs.ts";
+ * // await unmaterialise(tx, t, "digest");
+ * ```
+ */
+export async function unmaterialise(tx: Db, t: Tables, name: string): Promise<number> {
+  const rows = await tx.unsafe(
+    `WITH gone AS (
+       DELETE FROM ${t.runs} WHERE job = $1 AND status = 'pending' AND attempt = 1
+         AND trigger = 'schedule' AND scheduled_at > clock_timestamp()
+       RETURNING scheduled_at
+     ), first AS (SELECT min(scheduled_at) AS at, count(*)::int AS n FROM gone)
+     UPDATE ${t.jobs} j SET next_due_at = f.at,
+       cursor_at = CASE WHEN j.cursor_at >= f.at THEN NULL ELSE j.cursor_at END
+     FROM first f WHERE j.name = $1 AND f.at IS NOT NULL
+     RETURNING f.n`,
+    [name],
+  );
+  return rows.length === 0 ? 0 : rows[0].n as number;
+}
+
+/**
  * Checks a task name.
  *
  * @example
@@ -175,9 +204,13 @@ export async function defineJob(
   const schedule = scheduleOf(def.schedule);
   return await sql.begin(async (tx) => {
     const now = await dbNow(tx);
-    const rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
+    let rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
+    if (rows[0] && rows[0].def_hash === defHash) return { created: false, changed: false };
+    // Slots materialised ahead under the old definition go; the ticker re-creates them.
+    if (rows[0] && await unmaterialise(tx, t, name) > 0) {
+      rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1`, [name]);
+    }
     const old = rows[0];
-    if (old && old.def_hash === defHash) return { created: false, changed: false };
     const scheduleChanged = !old ||
       JSON.stringify(old.def.schedule) !== JSON.stringify(def.schedule);
     const anchor = scheduleChanged
@@ -281,6 +314,7 @@ export async function pauseJob(
       [name, until === null ? null : iso(until)],
     );
     if (rows.length === 0) throw unknownJob(name);
+    await unmaterialise(tx, t, name);
     await insertEvents(tx, t, [{
       type: "JOB_PAUSED",
       time: iso(now),
@@ -380,7 +414,9 @@ export async function triggerJob(sql: Sql, t: Tables, name: string): Promise<str
     const def = rows[0].def as JobDefinitionRecord;
     if (def.policy.overlap === "skip") {
       const busy = await tx.unsafe(
-        `SELECT 1 FROM ${t.runs} WHERE job = $1 AND status IN ('pending', 'running') LIMIT 1`,
+        // Slots materialised ahead of their due time do not make the job busy.
+        `SELECT 1 FROM ${t.runs} WHERE job = $1 AND (status = 'running' OR (status = 'pending'
+           AND (trigger <> 'schedule' OR scheduled_at <= clock_timestamp()))) LIMIT 1`,
         [name],
       );
       if (busy.length > 0) {

@@ -30,11 +30,15 @@ import {
 import type { Tables } from "./jobs.ts";
 import { Notifier } from "./notify.ts";
 import { migrate } from "./schema.ts";
-import { nextDueAt, tick, TICK_BATCH } from "./ticker.ts";
+import { LOOKAHEAD_MS, nextDueAt, tick, TICK_BATCH } from "./ticker.ts";
 
 const log = getLogger(["kron", "cluster"]);
-/** Least wait between two ticks of one node (ms): slots this close share a transaction. */
-const TICK_COALESCE_MS = 2;
+/**
+ * Least wait between two ticks of one node (ms). Slots are materialised up to LOOKAHEAD_MS
+ * ahead, so the ticker can batch: one tick every quarter of the lookahead covers every slot
+ * falling due meanwhile, and each run still exists well before its due time.
+ */
+const TICK_EVERY_MS = LOOKAHEAD_MS / 4;
 
 /**
  * Options of a {@link ClusterNode}.
@@ -141,6 +145,8 @@ export class ClusterNode {
   #tickerKick = false;
   #runTimer: ReturnType<typeof setTimeout> | null = null;
   #runTimerAt = Infinity;
+  /** Known future due times (local clock, ms), sorted: the run timer walks through them. */
+  #dueTimes: number[] = [];
   #loops: Promise<void>[] = [];
   #dbError: string | null = null;
   #started = false;
@@ -248,9 +254,12 @@ export class ClusterNode {
       );
       const left = deadline - Date.now();
       if (runs.length > 0 || left <= 0 || !this.running || o.signal?.aborted) return runs;
-      // Runs already materialised but not due yet (jitter, retries): wake when the first is.
-      const next = await this.#guard(() => nextPendingAt(this.sql, this.t, o.tasks));
-      if (next !== null) this.#armRunTimer(next);
+      // Runs materialised but not due yet: wake when the first is. The ticker and NOTIFY
+      // usually told this node already (a timer is armed); otherwise ask the database.
+      if (this.#runTimer === null) {
+        const next = await this.#guard(() => nextPendingAt(this.sql, this.t, o.tasks));
+        if (next !== null) this.#armRunTimer(next);
+      }
       await this.#waitForWake(Math.min(left, this.#pollInterval()), o.signal);
     }
   }
@@ -288,9 +297,14 @@ export class ClusterNode {
   #onNotify(payload: string): void {
     for (const l of this.#listeners) l(payload);
     if (payload.startsWith("runs:")) {
-      const at = Number(payload.slice(5));
-      if (Number.isFinite(at) && at > Date.now() + 1) this.#armRunTimer(at);
-      else this.wake();
+      const now = Date.now();
+      let due = false;
+      for (const part of payload.slice(5).split(",")) {
+        const at = Number(part);
+        if (Number.isFinite(at) && at > now + 1) this.#armRunTimer(at);
+        else due = true;
+      }
+      if (due) this.wake();
       return;
     }
     // "jobs" (definitions, pauses) or "*" (reconnected): the ticker re-reads its next due time.
@@ -298,16 +312,37 @@ export class ClusterNode {
     if (payload === "*") this.wake();
   }
 
-  /** Wakes claims when a run known to be pending becomes due. */
+  /** Wakes claims when a run known to be pending becomes due (one timer, earliest first). */
   #armRunTimer(at: number): void {
-    if (at >= this.#runTimerAt) return;
+    const list = this.#dueTimes;
+    if (list.length < 10_000) {
+      // Sorted insert (times mostly arrive in order: search from the end), no duplicates.
+      let i = list.length;
+      while (i > 0 && list[i - 1] > at) i--;
+      if (list[i - 1] !== at) list.splice(i, 0, at);
+    }
+    this.#rearm();
+  }
+
+  #rearm(): void {
+    const now = Date.now();
+    let woke = false;
+    while (this.#dueTimes.length > 0 && this.#dueTimes[0] <= now) {
+      this.#dueTimes.shift();
+      woke = true;
+    }
+    if (woke) this.wake();
+    const at = this.#dueTimes[0] ?? Infinity;
+    if (at === this.#runTimerAt) return;
     if (this.#runTimer !== null) clearTimeout(this.#runTimer);
+    this.#runTimer = null;
     this.#runTimerAt = at;
+    if (at === Infinity || this.#stopping.signal.aborted) return;
     this.#runTimer = setTimeout(() => {
       this.#runTimer = null;
       this.#runTimerAt = Infinity;
-      this.wake();
-    }, Math.max(0, at - Date.now()) + 1);
+      this.#rearm();
+    }, Math.max(0, at - now) + 1);
   }
 
   #kickTicker(): void {
@@ -323,20 +358,23 @@ export class ClusterNode {
         this.#tickerKick = false;
         for (;;) {
           const r = await this.#guard(() => tick(this.sql, this.t, this.#random));
-          if (r.created > 0 && r.firstRunAt !== null) {
-            if (r.firstRunAt <= r.now) this.wake();
-            else this.#armRunTimer(r.firstRunAt - (r.now - Date.now()));
+          // The database's clock decided these times: convert them to this node's clock.
+          const skew = r.now - Date.now();
+          for (const at of r.runAts) {
+            if (at <= r.now) this.wake();
+            else this.#armRunTimer(at - skew);
           }
           if (r.jobs < TICK_BATCH) break;
         }
         const next = await this.#guard(() => nextDueAt(this.sql, this.t));
         failures = 0;
-        // Re-check at least every second: another node's change may have been missed. Slots
-        // due within a few ms of each other share one tick (one transaction), so thousands
-        // of jobs with spread-out due times do not cost a transaction each.
+        // Re-check at least every second: another node's change may have been missed. Ticks
+        // run when the next slot enters the lookahead, at most every TICK_EVERY_MS: slots
+        // falling due over that time share one transaction and are still materialised
+        // (LOOKAHEAD_MS - TICK_EVERY_MS) ahead.
         delay = next === null
           ? 1000
-          : Math.min(1000, Math.max(TICK_COALESCE_MS, next - Date.now() + 1));
+          : Math.min(1000, Math.max(TICK_EVERY_MS, next - LOOKAHEAD_MS - Date.now() + 1));
       } catch (e) {
         if (!isTransient(e)) log.error("ticker: {error}", { error: String(e) });
         delay = backoffMs(failures++, 1000);

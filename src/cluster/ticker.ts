@@ -7,12 +7,23 @@
  *   `ON CONFLICT DO NOTHING`: even a ticker working from a stale cursor cannot create an
  *   occurrence twice.
  *
- * Misfires (DESIGN §3): when a job's due slot is older than its next slot (every node was
- * down, or the database was), only the latest missed slot within `misfireGrace` is
- * materialised (`misfire: "run_once"`), or none (`"skip"`), with one `RUN_SKIPPED` for the
- * rest: never a burst. Overlap `skip` is applied here too: a slot that falls due while the
- * job has a run pending or in flight is skipped; `replace` cancels what is in flight (its
- * worker's next heartbeat fails, which aborts its signal).
+ * Lookahead: slots are materialised up to {@link LOOKAHEAD_MS} before they fall due, as
+ * `pending` runs whose `run_at` (the due time: slot plus jitter) is still in the future; claims
+ * take only runs with `run_at <= now`, and nodes wake their waiting claims with a timer at the
+ * earliest known `run_at`. So a due run is claimed within milliseconds even when hundreds of
+ * distinct due times fall in one second: the ticker works ahead instead of on the critical path.
+ * What depends on the state at due time is decided at claim time (claims.ts): pause and stop
+ * (runs of paused or stopped jobs wait), overlap `skip` and `replace`. Pausing or redefining a
+ * job un-materialises its future slots ({@link unmaterialise}).
+ *
+ * Misfires (DESIGN §3): when a job's next slot is already due when the ticker reaches it (the
+ * ticker was behind by more than the lookahead: every node was down, or the database was), the
+ * slots missed are collapsed: only the latest missed slot within `misfireGrace` runs
+ * (`misfire: "run_once"`), or none (`"skip"`), with `RUN_SKIPPED` for the rest, never a burst.
+ * Runs materialised ahead for slots that fell due during the outage count as missed slots too
+ * (they are deleted with `RUN_SKIPPED`), and claims leave a job's scheduled runs alone while the
+ * job's next slot is overdue (the ticker has not caught up with it yet), so they cannot run
+ * before the collapse.
  *
  * @example
  * ```ts
@@ -25,7 +36,7 @@ import { ulid } from "../engine/ulid.ts";
 import { jitterDelay } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../store/events.ts";
 import { insertEvents, iso } from "./_events.ts";
-import type { Db, Sql } from "./_sql.ts";
+import type { Sql } from "./_sql.ts";
 import { notify, resumeLocked, scheduleOf, type Tables } from "./jobs.ts";
 
 /**
@@ -38,6 +49,20 @@ import { notify, resumeLocked, scheduleOf, type Tables } from "./jobs.ts";
  * ```
  */
 export const TICK_BATCH = 500;
+
+/**
+ * How far ahead of their due time slots are materialised (ms).
+ *
+ * @example
+ * ```ts
+ * import { LOOKAHEAD_MS } from "./ticker.ts";
+ * LOOKAHEAD_MS; // 2000
+ * ```
+ */
+export const LOOKAHEAD_MS = 2000;
+
+/** Most slots of one job materialised ahead by one tick (a sub-second `every`). */
+const MAX_AHEAD = 64;
 
 /**
  * What one {@link tick} did.
@@ -55,6 +80,8 @@ export interface TickResult {
   created: number;
   /** Earliest run_at among the runs created (to wake claimers), or null. */
   firstRunAt: number | null;
+  /** The distinct run_at times of the runs created, earliest first (at most 400). */
+  runAts: number[];
   /** The database time the batch was computed at. */
   now: number;
 }
@@ -84,28 +111,47 @@ export async function tick(
   sql: Sql,
   t: Tables,
   random: () => number = Math.random,
+  lookaheadMs: number = LOOKAHEAD_MS,
 ): Promise<TickResult> {
   return await sql.begin(async (tx) => {
     const rows = await tx.unsafe(
       `SELECT j.name, j.def, j.anchor_at, j.cursor_at, j.next_due_at, j.paused, j.paused_until,
-         j.stopped, clock_timestamp() AS now,
-         EXISTS (SELECT 1 FROM ${t.runs} r
-           WHERE r.job = j.name AND r.status IN ('pending', 'running')) AS busy
+         j.stopped, clock_timestamp() AS now
        FROM ${t.jobs} j
-       WHERE (j.next_due_at <= clock_timestamp() AND NOT j.paused AND NOT j.stopped)
+       WHERE (j.next_due_at <= clock_timestamp() + $1::int * interval '1 millisecond'
+           AND NOT j.paused AND NOT j.stopped)
           OR (j.paused AND j.paused_until <= clock_timestamp())
        ORDER BY j.next_due_at
        LIMIT ${TICK_BATCH}
        FOR UPDATE OF j SKIP LOCKED`,
+      [lookaheadMs],
     );
     if (rows.length === 0) {
-      return { jobs: 0, created: 0, firstRunAt: null, now: Date.now() };
+      return { jobs: 0, created: 0, firstRunAt: null, runAts: [], now: Date.now() };
     }
     const now = Math.max(...rows.map((r) => (r.now as Date).getTime()));
     const runs: NewRun[] = [];
     const events: KronEvent[] = [];
     const updates: { name: string; cursor: number | null; next: number | null }[] = [];
-    const replaced: string[] = [];
+    // Jobs the ticker reaches late (their next slot is already due): runs materialised ahead
+    // for slots that fell due meanwhile are missed slots too, collapsed with the rest.
+    const late = rows.filter((r) =>
+      !r.paused && r.next_due_at !== null && (r.next_due_at as Date).getTime() <= now
+    ).map((r) => r.name as string);
+    const stale = new Map<string, number[]>();
+    if (late.length > 0) {
+      const gone = await tx.unsafe(
+        `DELETE FROM ${t.runs} WHERE job = ANY($1::text[]) AND status = 'pending'
+           AND attempt = 1 AND trigger = 'schedule'
+         RETURNING job, scheduled_at`,
+        [late],
+      );
+      for (const g of gone) {
+        const list = stale.get(g.job as string) ?? [];
+        list.push((g.scheduled_at as Date).getTime());
+        stale.set(g.job as string, list);
+      }
+    }
     for (const row of rows) {
       if (row.paused) {
         await resumeLocked(tx, t, row, now);
@@ -116,21 +162,10 @@ export async function tick(
       const policy = def.policy;
       const schedule = scheduleOf(def.schedule);
       const anchor = (row.anchor_at as Date).getTime();
-      const at = (row.next_due_at as Date).getTime();
+      let at: number | null = (row.next_due_at as Date).getTime();
       const following = schedule.next(at, anchor);
+      let cursor: number | null = (row.cursor_at as Date | null)?.getTime() ?? null;
       const occurrence = (slot: number, trigger: RunTrigger) => {
-        if (row.busy && policy.overlap === "skip") {
-          events.push({
-            type: "RUN_SKIPPED",
-            time: iso(now),
-            job: name,
-            scheduledAt: iso(slot),
-            reason: "overlap",
-            until: null,
-          });
-          return;
-        }
-        if (row.busy && policy.overlap === "replace") replaced.push(name);
         const jitterMs = policy.jitterMs > 0 ? jitterDelay(policy.jitterMs, random) : 0;
         if (jitterMs > 0) {
           events.push({
@@ -152,11 +187,28 @@ export async function tick(
           timeoutMs: policy.timeoutMs,
         });
       };
-      if ((following !== null && following <= now) || now - at > policy.misfireGraceMs) {
+      const missed = stale.get(name) ?? [];
+      if (at > now) {
+        // Ahead of time: the usual case.
+      } else if (
+        missed.length > 0 || (following !== null && following <= now) ||
+        now - at > policy.misfireGraceMs
+      ) {
         // Missed slots: the latest one at most, never a burst.
+        const first = Math.min(at, ...missed);
         const latest = policy.misfire === "run_once"
-          ? schedule.latest(now, Math.max(now - policy.misfireGraceMs, at - 1), anchor)
+          ? schedule.latest(now, Math.max(now - policy.misfireGraceMs, first - 1), anchor)
           : null;
+        for (const slot of missed.sort((a, b) => a - b)) {
+          events.push({
+            type: "RUN_SKIPPED",
+            time: iso(now),
+            job: name,
+            scheduledAt: iso(slot),
+            reason: "misfire",
+            until: null,
+          });
+        }
         if (latest === null) {
           events.push({
             type: "RUN_SKIPPED",
@@ -166,27 +218,36 @@ export async function tick(
             reason: "misfire",
             until: iso(now),
           });
-          updates.push({ name, cursor: now, next: schedule.next(now, anchor) });
-          continue;
+          cursor = now;
+          at = schedule.next(now, anchor);
+        } else {
+          if (latest > at) {
+            events.push({
+              type: "RUN_SKIPPED",
+              time: iso(now),
+              job: name,
+              scheduledAt: iso(at),
+              reason: "misfire",
+              until: null,
+            });
+          }
+          occurrence(latest, latest === at && now - at < 1000 ? "schedule" : "catchup");
+          cursor = latest;
+          at = schedule.next(latest, anchor);
         }
-        if (latest > at) {
-          events.push({
-            type: "RUN_SKIPPED",
-            time: iso(now),
-            job: name,
-            scheduledAt: iso(at),
-            reason: "misfire",
-            until: null,
-          });
-        }
-        occurrence(latest, latest === at && now - at < 1000 ? "schedule" : "catchup");
-        updates.push({ name, cursor: latest, next: schedule.next(latest, anchor) });
       } else {
         occurrence(at, "schedule");
-        updates.push({ name, cursor: at, next: following });
+        cursor = at;
+        at = following;
       }
+      // Then every slot within the lookahead.
+      for (let n = 0; at !== null && at <= now + lookaheadMs && n < MAX_AHEAD; n++) {
+        occurrence(at, "schedule");
+        cursor = at;
+        at = schedule.next(at, anchor);
+      }
+      updates.push({ name, cursor, next: at });
     }
-    if (replaced.length > 0) await cancelForReplace(tx, t, replaced, now, events);
     let created = 0;
     if (runs.length > 0) {
       const inserted = await tx.unsafe(
@@ -227,42 +288,12 @@ export async function tick(
       );
     }
     await insertEvents(tx, t, events);
-    const firstRunAt = runs.length > 0 ? Math.min(...runs.map((r) => r.runAt)) : null;
-    if (firstRunAt !== null) await notify(tx, t, `runs:${firstRunAt}`);
-    return { jobs: rows.length, created, firstRunAt, now };
+    // Every node learns when these runs fall due (its claims wake then, by timer). The payload
+    // stays below NOTIFY's 8000 bytes; later times are found by the claims' own look-up.
+    const runAts = [...new Set(runs.map((r) => r.runAt))].sort((a, b) => a - b).slice(0, 400);
+    if (runAts.length > 0) await notify(tx, t, `runs:${runAts.join(",")}`);
+    return { jobs: rows.length, created, firstRunAt: runAts[0] ?? null, runAts, now };
   });
-}
-
-/** `overlap: "replace"`: what the job has pending or in flight is cancelled. */
-async function cancelForReplace(
-  tx: Db,
-  t: Tables,
-  jobs: string[],
-  now: number,
-  events: KronEvent[],
-): Promise<void> {
-  const rows = await tx.unsafe(
-    `UPDATE ${t.runs} SET status = 'cancelled', finished_at = clock_timestamp(),
-       error = 'cancelled (replace)', lease_until = NULL,
-       duration_ms = CASE WHEN started_at IS NULL THEN NULL
-         ELSE (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int END
-     WHERE job = ANY($1::text[]) AND status IN ('pending', 'running')
-     RETURNING id, job, attempt, duration_ms, started_at`,
-    [jobs],
-  );
-  for (const r of rows) {
-    if (r.started_at === null) continue;
-    events.push({
-      type: "RUN_CANCELLED",
-      time: iso(now),
-      job: r.job as string,
-      runId: r.id as string,
-      attempt: r.attempt as number,
-      durationMs: r.duration_ms as number,
-      exitCode: null,
-      reason: "replace",
-    });
-  }
 }
 
 /**
