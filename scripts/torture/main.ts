@@ -14,6 +14,7 @@
  * @module
  */
 import { type CaseContext, caseSeed, Result, Rng, type TortureCase } from "./_common.ts";
+import { access } from "./access.ts";
 import { clock } from "./clock.ts";
 import { crash_loop } from "./crash_loop.ts";
 import { cron_crosscheck } from "./cron_crosscheck.ts";
@@ -26,6 +27,7 @@ export const CASES: TortureCase[] = [
   clock,
   cron_crosscheck,
   power_loss,
+  access,
   disk_full,
   stale_state,
   crash_loop,
