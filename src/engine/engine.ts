@@ -1128,8 +1128,51 @@ export class Engine {
       : (durable as Promise<unknown> as Promise<string>);
   }
 
+  /**
+   * Calls the job of every run of a durable batch first, and records the ends of those that
+   * returned at once afterwards: the last callback of a burst must not wait for the others'
+   * end events.
+   */
   #startAll(runs: RunHandle[]): void {
-    for (let i = 0; i < runs.length; i++) this.#run(runs[i]);
+    let ended: unknown[] | null = null; // (run, value, threw) triples
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i];
+      if (run.done) {
+        this.#settle();
+        continue;
+      }
+      let result;
+      try {
+        result = run.job.executor(this.#context(run.job, run));
+      } catch (e) {
+        (ended ??= []).push(run, e, true);
+        continue;
+      }
+      if (
+        result !== null && typeof result === "object" &&
+        typeof (result as PromiseLike<unknown>).then === "function"
+      ) {
+        (result as Promise<ExecutionResult | void>).then(
+          (r) => this.#returned(run, r),
+          (e) => this.#threw(run, e),
+        );
+      } else {
+        (ended ??= []).push(run, result, false);
+      }
+    }
+    if (ended === null) return;
+    for (let i = 0; i < ended.length; i += 3) {
+      const run = ended[i] as RunHandle;
+      try {
+        if (ended[i + 2]) this.#threw(run, ended[i + 1]);
+        else this.#returned(run, ended[i + 1] as ExecutionResult | void);
+      } catch (e) {
+        // As if each run had its own continuation: one failure must not strand the others.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 
   /** Not durably started: never run side effects. Recovery records them abandoned. */
@@ -1146,28 +1189,6 @@ export class Engine {
     if (--this.#inFlight === 0 && this.#drained) {
       this.#drained();
       this.#drained = null;
-    }
-  }
-
-  /** Runs an attempt whose RUN_STARTED is durable. */
-  #run(run: RunHandle): void {
-    if (run.done) return this.#settle();
-    let result;
-    try {
-      result = run.job.executor(this.#context(run.job, run));
-    } catch (e) {
-      return this.#threw(run, e);
-    }
-    if (
-      result !== null && typeof result === "object" &&
-      typeof (result as PromiseLike<unknown>).then === "function"
-    ) {
-      (result as Promise<ExecutionResult | void>).then(
-        (r) => this.#returned(run, r),
-        (e) => this.#threw(run, e),
-      );
-    } else {
-      this.#returned(run, result as ExecutionResult | void);
     }
   }
 
