@@ -194,7 +194,9 @@ async function offlineSource(dataDir: string): Promise<Source> {
  * ```
  */
 export async function readRunLog(dataDir: string, job: string, id: string): Promise<string | null> {
-  if (/[/\\]|\.\./.test(job) || /[/\\]|\.\./.test(id)) return null;
+  // One path component each ("backup..old" is a valid job name; "..", "a/b" are not).
+  const unsafe = (x: string) => x === "" || x === "." || x === ".." || /[/\\\0]/.test(x);
+  if (unsafe(job) || unsafe(id)) return null;
   try {
     return await Deno.readTextFile(`${dataDir}/runs/${job}/${id}.log`);
   } catch (e) {

@@ -36,7 +36,9 @@ const encoder = new TextEncoder();
  */
 export function assertPathComponent(what: string, id: string): void {
   if (
-    id === "" || id === "." || id.includes("..") || id.includes("/") || id.includes("\\") ||
+    // Only a whole "." or ".." climbs, and only with a separator: "backup..old" is a valid job
+    // name (DESIGN §3) and a safe file name.
+    id === "" || id === "." || id === ".." || id.includes("/") || id.includes("\\") ||
     id.includes("\0")
   ) {
     throw new KronError("invalid_name", `${what} ${JSON.stringify(id)} is not a safe file name`);
