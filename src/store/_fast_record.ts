@@ -54,7 +54,8 @@ function int(n: unknown): string | null {
 
 /**
  * The JSON body (without checksum) of a RUN_STARTED or RUN_SUCCEEDED event, or null when the
- * event is of another type or not in the exact shape the engine emits.
+ * event is of another type or not in the exact shape the engine emits. `tail` replaces the closing
+ * `}` (the log writer passes its checksum placeholder, sparing a slice and a copy per record).
  *
  * @example
  * ```ts
@@ -64,7 +65,7 @@ function int(n: unknown): string | null {
  * fastBody({ ...e }) === JSON.stringify({ seq: 9, time: e.time, type: e.type, ...e }); // true
  * ```
  */
-export function fastBody(event: KronEvent): string | null {
+export function fastBody(event: KronEvent, tail = "}"): string | null {
   const e = event as unknown as Record<string, unknown>;
   const seq = int(e.seq);
   const time = str(e.time);
@@ -79,7 +80,7 @@ export function fastBody(event: KronEvent): string | null {
     ) return null;
     return '{"seq":' + seq + ',"time":"' + time + '","type":"RUN_STARTED","job":"' + job +
       '","runId":"' + runId + '","attempt":' + attempt + ',"scheduledAt":"' + at +
-      '","idempotencyKey":"' + key + '","trigger":"' + trigger + '","jitterMs":' + jitter + "}";
+      '","idempotencyKey":"' + key + '","trigger":"' + trigger + '","jitterMs":' + jitter + tail;
   }
   if (e.type === "RUN_SUCCEEDED") {
     const job = str(e.job), runId = str(e.runId);
@@ -91,7 +92,7 @@ export function fastBody(event: KronEvent): string | null {
     ) return null;
     return '{"seq":' + seq + ',"time":"' + time + '","type":"RUN_SUCCEEDED","job":"' + job +
       '","runId":"' + runId + '","attempt":' + attempt + ',"durationMs":' + duration +
-      ',"exitCode":' + exit + "}";
+      ',"exitCode":' + exit + tail;
   }
   return null;
 }

@@ -88,8 +88,8 @@ const UNSEALED = ',"crc":"00000000"}';
  * ```
  */
 export function encodeUnsealed(event: KronEvent): string {
-  const fast = fastBody(event);
-  if (fast !== null) return fast.slice(0, -1) + UNSEALED;
+  const fast = fastBody(event, UNSEALED);
+  if (fast !== null) return fast;
   let body = JSON.stringify({
     seq: event.seq,
     time: event.time,

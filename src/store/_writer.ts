@@ -295,10 +295,11 @@ export class LogWriter {
     }
     b.taken = true;
     if (this.#open === b) this.#open = null;
-    const data = encoder.encode(b.lines.join("\n") + "\n");
+    const count = b.lines.length;
+    b.lines.push(""); // the last record's newline, without copying the joined text again
+    const data = encoder.encode(b.lines.join("\n"));
     // One checksum pass over the batch's bytes (records were appended with a placeholder).
     sealRecords(data);
-    const count = b.lines.length;
     b.lines = [];
     if (this.#broken) return this.#fail(b, this.#broken);
     try {
