@@ -219,19 +219,25 @@ export function buildDefinition(
     envHash: env ? hash(JSON.stringify(envNames.map((k) => [k, env[k]]))) : null,
   };
   const text = JSON.stringify([def, opts.paused ?? false]);
-  const defHash = hash(text);
   // Jobs with identical definitions share one (frozen) record and hash string: 100k jobs on a
-  // handful of schedules then pay for a handful of records, not 100k.
-  const shared = defCache.get(defHash);
-  if (shared && JSON.stringify([shared.def, opts.paused ?? false]) === text) return shared;
-  Object.freeze(def.schedule);
-  Object.freeze(def);
-  const built = { def, defHash };
-  if (defCache.size < 10_000) defCache.set(defHash, built);
+  // handful of schedules then pay for a handful of records, not 100k, and skip the sha256.
+  const recent = byText.get(text);
+  if (recent) return recent;
+  const defHash = hash(text);
+  let built = byHash.get(defHash);
+  if (!built || JSON.stringify([built.def, opts.paused ?? false]) !== text) {
+    Object.freeze(def.schedule);
+    Object.freeze(def);
+    built = { def, defHash };
+    if (byHash.size < 10_000) byHash.set(defHash, built);
+  }
+  if (byText.size < 1_000) byText.set(text, built);
   return built;
 }
 
-const defCache = new Map<string, { def: JobDefinitionRecord; defHash: string }>();
+/** Built definitions by hash, and (fewer: the keys are the whole text) by text. */
+const byHash = new Map<string, { def: JobDefinitionRecord; defHash: string }>();
+const byText = new Map<string, { def: JobDefinitionRecord; defHash: string }>();
 
 /**
  * Short stable hash (hex) of a string.

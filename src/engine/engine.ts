@@ -71,9 +71,12 @@ interface TimerEntry {
   type: EntryType;
   job: Registered;
   live: boolean;
-  /** "start": the nominal time waiting for its jitter; "timeout": the run. */
-  scheduledAt: number;
-  run: RunHandle | null;
+  /**
+   * "start" and "timeout" only: the nominal time waiting for its jitter, the run. Due entries
+   * (one per job, the bulk of the heap) go without: two fields and a boxed number less.
+   */
+  scheduledAt?: number;
+  run?: RunHandle | null;
 }
 
 interface RunHandle {
@@ -101,7 +104,6 @@ interface Batch {
 
 interface Registered {
   name: string;
-  kind: JobKind;
   executor: Executor;
   schedule: CompiledSchedule;
   def: JobDefinitionRecord;
@@ -263,7 +265,6 @@ export class Engine {
     }
     const job: Registered = existing ?? {
       name,
-      kind,
       executor,
       schedule,
       def,
@@ -275,7 +276,7 @@ export class Engine {
       resume: null,
       runs: null,
     };
-    Object.assign(job, { kind, executor, schedule, def, defHash, paused: options.paused ?? false });
+    Object.assign(job, { executor, schedule, def, defHash, paused: options.paused ?? false });
     this.#jobs.set(name, job);
     if (this.#phase === "running") {
       this.#record(job);
@@ -730,7 +731,8 @@ export class Engine {
       this.#spare = null;
       entry.at = at;
       entry.live = true;
-      entry.scheduledAt = scheduledAt;
+    } else if (type === "due") {
+      entry = { at, type, job, live: true };
     } else {
       entry = { at, type, job, live: true, scheduledAt, run };
     }
@@ -838,8 +840,9 @@ export class Engine {
       case "start": {
         job.start = null;
         const st = this.#state.jobs.get(job.name);
-        if (st?.pendingDue?.scheduledAt === entry.scheduledAt) {
-          this.#startRun(job, entry.scheduledAt, 1, "schedule", null, now - entry.scheduledAt)
+        const at = entry.scheduledAt!;
+        if (st?.pendingDue?.scheduledAt === at) {
+          this.#startRun(job, at, 1, "schedule", null, now - at)
             .catch(() => {});
         }
         break;
