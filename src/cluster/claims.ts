@@ -82,6 +82,9 @@ export interface ClaimOptions {
   worker: string;
 }
 
+/** Pools whose database refused `enable_bitmapscan` (unknown setting). */
+const plannerSettings = new WeakSet<Sql>();
+
 /**
  * Claims up to `max` due runs of `tasks` (oldest due first), in one statement (one round
  * trip). Records `RUN_STARTED` for each. What depends on the state at due time is decided
@@ -189,13 +192,25 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
   // which visits every dead index entry on every claim (tens of ms under load). An ordered
   // index scan stops after `max` rows and skips dead entries once marked. The SET and the
   // claim travel together (pipelined) in the claim's transaction.
-  const rows = await sql.begin(async (tx) => {
-    const [, out] = await Promise.all([
-      tx.unsafe(`SET LOCAL enable_bitmapscan = off`),
-      claim(tx),
-    ]);
-    return out;
-  });
+  // A Postgres-compatible database without the setting refuses it once; claims then go plain.
+  let rows;
+  if (plannerSettings.has(sql)) {
+    rows = await claim(sql);
+  } else {
+    try {
+      rows = await sql.begin(async (tx) => {
+        const [, out] = await Promise.all([
+          tx.unsafe(`SET LOCAL enable_bitmapscan = off`),
+          claim(tx),
+        ]);
+        return out;
+      });
+    } catch (e) {
+      if ((e as { code?: string })?.code !== "42704") throw e;
+      plannerSettings.add(sql);
+      rows = await claim(sql);
+    }
+  }
   return rows.map((r) => ({
     job: r.job as string,
     runId: r.id as string,
