@@ -230,10 +230,17 @@ export class Kron implements AsyncDisposable {
  * ```
  */
 export function functionExecutor(fn: JobFunction): Executor {
-  return async (ctx) => {
-    await fn(ctx);
+  // Not an async wrapper: one promise and one continuation less per run. A function job's
+  // result is ignored (only its throw or rejection counts); a sync throw reaches the engine.
+  return (ctx) => {
+    const r = fn(ctx) as unknown;
+    if (r === null || (typeof r !== "object" && typeof r !== "function")) return undefined;
+    if (typeof (r as PromiseLike<unknown>).then !== "function") return undefined;
+    return Promise.resolve(r).then(ignore);
   };
 }
+
+function ignore(): void {}
 
 /** Stops what a crashed runtime's command run left behind (no-op for function runs). */
 async function stopLeftoverProcess(run: RunEntry): Promise<void> {
