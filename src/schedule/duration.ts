@@ -41,10 +41,11 @@ export function parseDuration(value: Duration, field = "duration"): number {
     if (!Number.isFinite(value) || value < 0) {
       throw new ScheduleError(field, `${value} is not a duration (a number of ms ≥ 0)`);
     }
+    if (value > MAX_MS) throw new ScheduleError(field, `${value} is too long`);
     return value;
   }
   if (typeof value !== "string") {
-    throw new ScheduleError(field, `${JSON.stringify(value)} is not a duration (try "30m")`);
+    throw new ScheduleError(field, `${quote(value)} is not a duration (try "30m")`);
   }
   const text = value.trim();
   if (text === "" || text === "0") {
@@ -57,14 +58,30 @@ export function parseDuration(value: Duration, field = "duration"): number {
   while (at < text.length) {
     PART.lastIndex = at;
     const m = PART.exec(text);
-    if (!m) throw new ScheduleError(field, `"${value}" is not a duration (${hint(text)})`);
+    if (!m) throw new ScheduleError(field, `${quote(value)} is not a duration (${hint(text)})`);
     total += Number(m[1]) * UNIT_MS[m[2]];
     at = PART.lastIndex;
   }
-  if (!Number.isFinite(total) || total > 8.64e15) {
-    throw new ScheduleError(field, `"${value}" is too long`);
+  if (!Number.isFinite(total) || total > MAX_MS) {
+    throw new ScheduleError(field, `${quote(value)} is too long`);
   }
   return Math.round(total);
+}
+
+/** The span of `Date` (±8.64e15 ms): a longer duration has no date to land on. */
+const MAX_MS = 8.64e15;
+
+/**
+ * A value as it may appear in a one-line message: strings JSON-quoted (control characters
+ * escaped, so input cannot forge log lines) and shortened; other types by name.
+ */
+function quote(value: unknown): string {
+  if (typeof value === "string") {
+    const q = JSON.stringify(value);
+    return q.length > 60 ? `${q.slice(0, 57)}…"` : q;
+  }
+  if (value === null || typeof value === "boolean") return String(value);
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 function hint(text: string): string {

@@ -158,6 +158,14 @@ export function intervalOf(every: Duration, field = "every"): number {
       `${JSON.stringify(every)} is too short: it must be longer than 0`,
     );
   }
+  // Occurrences are recorded to the millisecond (ISO times in the log): a fraction would make
+  // the recorded cursor fall short of the occurrence, which then fires again, forever.
+  if (!Number.isInteger(ms)) {
+    throw new ScheduleError(
+      field,
+      `${JSON.stringify(every)} is not a whole number of milliseconds`,
+    );
+  }
   return ms;
 }
 
