@@ -82,6 +82,14 @@ export function parseTomlJobFile(file: string, text: string): RawJobFile {
         problem: `invalid TOML: ${lowerFirst(e.message)}`,
       });
     }
+    // The parser recurses: a huge string or deep nesting overflows its stack. Say which file,
+    // as for any other bad job file (exit 2), rather than "Maximum call stack size exceeded".
+    if (e instanceof RangeError) {
+      throw new JobFileError({
+        file,
+        problem: "invalid TOML: too deeply nested, or a value too long to parse",
+      });
+    }
     throw e;
   }
   const map: SourceMap = { lines: new Map(), datetimes: new Map() };
