@@ -68,8 +68,11 @@ export function parseDuration(value: Duration, field = "duration"): number {
   return Math.round(total);
 }
 
-/** The span of `Date` (±8.64e15 ms): a longer duration has no date to land on. */
-const MAX_MS = 8.64e15;
+/**
+ * 10,000 years: plenty for any schedule, policy or grace, and far enough inside the span of
+ * `Date` (±8.64e15 ms) that now + a duration (+ jitter, + a retry) is always a date.
+ */
+const MAX_MS = 10_000 * 365.25 * 86_400_000;
 
 /**
  * A value as it may appear in a one-line message: strings JSON-quoted (control characters

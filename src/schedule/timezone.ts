@@ -40,7 +40,11 @@ export function validateTimezone(tz: string): string {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
   } catch {
-    throw new ScheduleError("timezone", `'${tz}' is not an IANA time zone`);
+    // Printable names as written; anything else JSON-quoted, so it cannot break the line.
+    const shown = /^[\x20-\x26\x28-\x7e]{1,100}$/.test(tz)
+      ? `'${tz}'`
+      : JSON.stringify(tz.length > 100 ? `${tz.slice(0, 100)}…` : tz);
+    throw new ScheduleError("timezone", `${shown} is not an IANA time zone`);
   }
   known.add(tz);
   return tz;

@@ -47,3 +47,27 @@ Deno.test("duration errors are one line and typed, whatever the input", () => {
     /"1\\nfake log line" is not a duration/,
   );
 });
+
+Deno.test("a duration that would put a run beyond the span of Date is refused, not a crash", async () => {
+  for (const every of [8.64e15, "99999999d", 4e14]) {
+    assert.throws(() => parseDuration(every, "every"), /too long/);
+  }
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const engine = new Engine({ store: new MemoryStore(), clock });
+  assert.throws(() => engine.define("j", { after: 8.64e15 }, () => {}), KronError);
+  engine.define("ok", { after: "9999w", jitter: "1000w" }, () => {});
+  await engine.start();
+  await clock.advance(1000);
+  await engine.shutdown({ timeout: 0 });
+});
+
+Deno.test("a bad time zone with control characters is reported on one line", () => {
+  assert.throws(
+    () => compileSchedule({ cron: "0 2 * * *", timezone: "Mars\r\nBase" }),
+    (e) => isKronError(e) && /"Mars\\r\\nBase" is not an IANA time zone/.test((e as Error).message),
+  );
+  assert.throws(
+    () => compileSchedule({ cron: "0 2 * * *", timezone: "Mars/Base" }),
+    /'Mars\/Base' is not/,
+  );
+});
