@@ -166,7 +166,7 @@ export class Result {
   /** Records a failure. */
   fail(message: string): void {
     this.failures++;
-    if (this.messages.length < 20) {
+    if (this.messages.length < 50) {
       this.messages.push(message.length > 800 ? message.slice(0, 800) + "…" : message);
     }
   }

@@ -19,6 +19,7 @@ import { clock } from "./clock.ts";
 import { crash_loop } from "./crash_loop.ts";
 import { cron_crosscheck } from "./cron_crosscheck.ts";
 import { disk_full } from "./disk_full.ts";
+import { hostile_input } from "./hostile_input.ts";
 import { power_loss } from "./power_loss.ts";
 import { stale_state } from "./stale_state.ts";
 
@@ -27,6 +28,7 @@ export const CASES: TortureCase[] = [
   clock,
   cron_crosscheck,
   power_loss,
+  hostile_input,
   access,
   disk_full,
   stale_state,
