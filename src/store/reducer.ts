@@ -38,13 +38,17 @@ function ms(iso: string): number;
 function ms(iso: string | null): number | null;
 function ms(iso: string | null): number | null {
   if (iso === null) return null;
-  // Events of one tick share their time strings; parsing costs more than comparing.
+  // Events of one tick share their time strings; parsing costs more than comparing. Two
+  // entries: a RUN_STARTED reads its time and its scheduledAt, which differ in real time.
   if (iso === lastIso) return lastMs;
+  if (iso === prevIso) return prevMs;
+  prevIso = lastIso;
+  prevMs = lastMs;
   lastIso = iso;
   return lastMs = Date.parse(iso);
 }
-let lastIso = "";
-let lastMs = NaN;
+let lastIso = "", prevIso = "";
+let lastMs = NaN, prevMs = NaN;
 
 function sameSchedule(a: JobState["def"]["schedule"], b: JobState["def"]["schedule"]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
