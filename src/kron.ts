@@ -24,6 +24,10 @@ import { FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
 import type { RunEntry } from "./store/state.ts";
 import { killLeftoverGroup } from "./jobs/process_tree.ts";
+import type { KronReplica } from "./cluster/replica.ts";
+import { parseDuration } from "./schedule/duration.ts";
+
+type Replica = KronReplica;
 
 /** Build version, recorded in RUNTIME_STARTED and shown by `kron version`. */
 export const VERSION = "0.1.0";
@@ -38,8 +42,11 @@ export interface KronOptions {
    * power loss may lose anything the OS had not written yet).
    */
   durability?: "fsync" | "batch" | "none";
-  /** A store of your own, or `"memory"` for an ephemeral scheduler that persists nothing. */
-  store?: Store | "memory";
+  /**
+   * A store of your own, `"memory"` for an ephemeral scheduler that persists nothing, or a
+   * `postgres://` URL: embedded replicas, several processes sharing one database (cluster mode).
+   */
+  store?: Store | "memory" | `postgres://${string}` | `postgresql://${string}`;
   /** Default IANA time zone for cron jobs without their own. */
   timezone?: string;
   /** Time source (tests use a FakeClock). */
@@ -51,6 +58,11 @@ export interface KronOptions {
    * leftover process tree (guarded against pid reuse by the process start time).
    */
   onAbandoned?: (run: RunEntry) => void | Promise<void>;
+  /**
+   * Cluster mode (`store: "postgres://…"`): schema (default `KRON_PG_SCHEMA`, else `kron`),
+   * this process's node id, the lease of claimed runs and the polling fallback, in ms.
+   */
+  cluster?: { schema?: string; nodeId?: string; leaseMs?: number; pollMs?: number };
 }
 
 /**
@@ -66,8 +78,15 @@ export interface KronOptions {
  * ```
  */
 export class Kron implements AsyncDisposable {
-  readonly #engine: Engine;
-  readonly #dataDir: string | null;
+  readonly #engine: Engine | null = null;
+  readonly #dataDir: string | null = null;
+  /** Cluster mode (`store: "postgres://…"`): every verb goes to a KronReplica, created by
+   * `start()` (imported then, so that single-node users never load the PostgreSQL driver). */
+  #replica: Replica | null = null;
+  readonly #replicaOptions:
+    | KronOptions["cluster"] & { store: string; random?: () => number }
+    | null = null;
+  readonly #replicaJobs: Array<[string, JobOptions, JobFunction]> = [];
 
   /** Creates a scheduler; nothing is read or written before {@link Kron.start}. */
   constructor(options: KronOptions = {}) {
@@ -76,13 +95,18 @@ export class Kron implements AsyncDisposable {
       store = new MemoryStore();
       this.#dataDir = null;
     } else if (typeof options.store === "string") {
-      // A postgres:// URL means cluster mode, which is its own class (see src/cluster/replica.ts).
-      throw new KronError(
-        "invalid_option",
-        /^postgres(ql)?:\/\//.test(options.store)
-          ? 'for several processes sharing PostgreSQL use new KronReplica({ store: "postgres://…" })'
-          : `store must be "memory" or a Store, not ${JSON.stringify(options.store)}`,
-      );
+      if (!/^postgres(ql)?:\/\//.test(options.store)) {
+        throw new KronError(
+          "invalid_option",
+          `store must be "memory", a postgres:// URL or a Store, not ${
+            JSON.stringify(options.store)
+          }`,
+        );
+      }
+      // Embedded replicas: several processes of one app share one PostgreSQL database and
+      // complete every occurrence once across them (src/cluster/replica.ts).
+      this.#replicaOptions = { ...options.cluster, store: options.store, random: options.random };
+      return;
     } else if (options.store) {
       store = options.store;
       this.#dataDir = null;
@@ -95,8 +119,8 @@ export class Kron implements AsyncDisposable {
         // through the engine: it refuses while the log cannot be written, when its state holds
         // events the log does not have yet (a snapshot of that would be wrong).
         onCompactNeeded: () => {
-          if (this.#engine.ioError !== null) return;
-          this.#engine.compact().catch((e) => console.error("kron: compaction failed:", e));
+          if (this.#core.ioError !== null) return;
+          this.#core.compact().catch((e) => console.error("kron: compaction failed:", e));
         },
       });
     }
@@ -117,6 +141,20 @@ export class Kron implements AsyncDisposable {
 
   /** The engine underneath (for the CLI, the API server and tests). */
   get engine(): Engine {
+    return this.#core;
+  }
+
+  /** The single-node engine; cluster mode has none (its state lives in PostgreSQL). */
+  get #core(): Engine {
+    if (this.#replicaOptions && !this.#replica) {
+      throw new KronError("not_started", "kron (cluster mode) is not started: call start() first");
+    }
+    if (!this.#engine) {
+      throw new KronError(
+        "invalid_option",
+        "this kron runs in cluster mode (postgres store): the single-node engine, custom executors, compaction and local events do not apply",
+      );
+    }
     return this.#engine;
   }
 
@@ -139,7 +177,9 @@ export class Kron implements AsyncDisposable {
         `job "${name}": the third argument must be the job function`,
       );
     }
-    this.#engine.define(name, options, functionExecutor(fn));
+    if (this.#replica) this.#replica.schedule(name, options, fn);
+    else if (this.#replicaOptions) this.#replicaJobs.push([name, options, fn]);
+    else this.#core.define(name, options, functionExecutor(fn));
     return this;
   }
 
@@ -150,68 +190,82 @@ export class Kron implements AsyncDisposable {
     executor: Executor,
     extras: DefinitionExtras & { kind?: JobKind } = {},
   ): this {
-    this.#engine.define(name, options, executor, extras);
+    this.#core.define(name, options, executor, extras);
     return this;
   }
 
   /** Removes a defined job; it stops being scheduled (its runs in flight finish). */
   unschedule(name: string): void {
-    this.#engine.undefine(name);
+    this.#core.undefine(name);
   }
 
   /** Recovers from the data dir and starts scheduling; resolves once running. */
-  start(): Promise<void> {
-    return this.#engine.start();
+  async start(): Promise<void> {
+    if (!this.#replicaOptions) return this.#core.start();
+    if (this.#replica) return this.#replica.start();
+    const { KronReplica } = await import("./cluster/replica.ts");
+    const replica = new KronReplica(this.#replicaOptions);
+    for (const [name, options, fn] of this.#replicaJobs) replica.schedule(name, options, fn);
+    this.#replica = replica;
+    await replica.start();
   }
 
   /** Waits for running jobs (up to `timeout`, default 30s), cancels the rest, stops cleanly. */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    return this.#engine.shutdown(options);
+    if (this.#replicaOptions && !this.#replica) return Promise.resolve();
+    if (!this.#replica) return this.#core.shutdown(options);
+    const timeout = options?.timeout === undefined ? undefined : parseDuration(options.timeout);
+    return this.#replica.shutdown({ timeout });
   }
 
   /** Status of one job (synchronous). */
   status(name: string): JobStatus {
-    return this.#engine.status(name);
+    return this.#replica ? this.#replica.status(name) : this.#core.status(name);
   }
 
   /** Status of every job, orphans included (synchronous). */
   list(): JobStatus[] {
-    return this.#engine.list();
+    return this.#replica ? this.#replica.list() : this.#core.list();
   }
 
   /** Past attempts of a job, most recent first. */
   history(name: string, options?: { limit?: number }): Promise<RunRecord[]> {
-    return this.#engine.history(name, options);
+    return this.#replica ? this.#replica.history(name, options) : this.#core.history(name, options);
   }
 
   /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */
   trigger(name: string): Promise<string> {
-    return this.#engine.trigger(name);
+    return this.#replica ? this.#replica.trigger(name) : this.#core.trigger(name);
   }
 
-  /** Pauses a job, optionally `{ for: "2h" }` or `{ until: date }`. */
-  pause(name: string, options?: PauseOptions): void {
-    this.#engine.pause(name, options);
+  /**
+   * Pauses a job, optionally `{ for: "2h" }` or `{ until: date }`. Synchronous on one node; in
+   * cluster mode it returns the promise of the database update.
+   */
+  pause(name: string, options?: PauseOptions): void | Promise<void> {
+    if (this.#replica) return this.#replica.pause(name, options);
+    this.#core.pause(name, options);
   }
 
-  /** Resumes a paused (or stopped) job. */
-  resume(name: string): void {
-    this.#engine.resume(name);
+  /** Resumes a paused (or stopped) job (cluster mode: returns a promise, as `pause`). */
+  resume(name: string): void | Promise<void> {
+    if (this.#replica) return this.#replica.resume(name);
+    this.#core.resume(name);
   }
 
   /** Forgets an orphaned job. */
   forget(name: string): void {
-    this.#engine.forget(name);
+    this.#core.forget(name);
   }
 
   /** Writes a snapshot and drops covered log segments. */
   compact(): Promise<void> {
-    return this.#engine.compact();
+    return this.#core.compact();
   }
 
   /** Subscribes to committed events; returns the unsubscribe function. */
   onEvent(listener: (event: KronEvent) => void): () => void {
-    return this.#engine.onEvent(listener);
+    return this.#core.onEvent(listener);
   }
 
   /** `await using kron = new Kron()` shuts it down at the end of the scope. */

@@ -68,6 +68,7 @@ Deno.test("compaction + restart gives the same state; orphans stay until forgott
   a.schedule("old", { cron: "*/5 * * * * *" }, () => {});
   await a.start();
   await clock.advance(30_000);
+  await idle(a);
   const before = a.list().map((j) => ({ ...j }));
   const historyBefore = await a.history("tick", { limit: 50 });
   await a.compact();
