@@ -148,7 +148,7 @@ export const crash_loop: TortureCase = {
   name: "crash_loop",
   title: "kill -9 at random moments while 100 jobs fire every 100 ms, restart each time",
   async run(ctx: CaseContext, result: Result): Promise<void> {
-    const kills = ctx.quick ? 10 : 200;
+    const kills = ctx.quick ? 8 : 200;
     const rng = ctx.rng;
     Deno.writeTextFileSync(`${ctx.tmp}/jobs.ts`, jobsTs());
     const dataDir = `${ctx.tmp}/.kron`;

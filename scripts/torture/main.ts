@@ -20,6 +20,7 @@ import { crash_loop } from "./crash_loop.ts";
 import { cron_crosscheck } from "./cron_crosscheck.ts";
 import { disk_full } from "./disk_full.ts";
 import { hostile_input } from "./hostile_input.ts";
+import { load } from "./load.ts";
 import { power_loss } from "./power_loss.ts";
 import { stale_state } from "./stale_state.ts";
 
@@ -33,6 +34,7 @@ export const CASES: TortureCase[] = [
   disk_full,
   stale_state,
   crash_loop,
+  load,
 ];
 
 interface Args {
