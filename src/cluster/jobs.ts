@@ -203,6 +203,11 @@ export async function defineJob(
   const defHash = hash(JSON.stringify([base, task, payload ?? null]));
   const schedule = scheduleOf(def.schedule);
   return await sql.begin(async (tx) => {
+    // FOR UPDATE locks nothing while the row does not exist yet: replicas registering the same
+    // new job at once would each pick their own anchor, the last one overwriting slots already
+    // materialised on the first (a 31 ms shifted `every` grid, seen under load). One lock per
+    // job name serialises first registrations.
+    await tx.unsafe(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [t.jobs, name]);
     const now = await dbNow(tx);
     let rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
     if (rows[0] && rows[0].def_hash === defHash) return { created: false, changed: false };
