@@ -155,7 +155,7 @@ export const crash_loop: TortureCase = {
     const opts = { cwd: ctx.tmp, dataDir, env: { KRON_LOG_LEVEL: "error" } };
     const args = ["run", "jobs.ts", "--allow-run"];
     const ackedStarts = new Set<string>();
-    let acked = 0, lost = 0, torn = 0, duringStartup = 0;
+    let acked = 0, lost = 0, torn = 0, duringStartup = 0, corrupt = 0;
     let startupMs: number[] = [];
     for (let k = 0; k < kills; k++) {
       const t0 = performance.now();
@@ -173,6 +173,7 @@ export const crash_loop: TortureCase = {
       await Promise.race([sleep(delay), p.done]);
       if (p.exited) {
         // It died by itself: a refused recovery, or a crash.
+        corrupt++;
         result.fail(`life ${k}: kron exited by itself: ${p.stderr.slice(-800)}`);
         life.stop = true;
         await follower;
@@ -185,6 +186,7 @@ export const crash_loop: TortureCase = {
       await follower;
       const acks = life.acks;
       result.count();
+      if ((k + 1) % 25 === 0) ctx.log(`${k + 1} kills, ${acked + acks.length} events acknowledged`);
       if (!up) duringStartup++;
       if (tornTail(dataDir)) torn++;
       // Every acknowledged event is in the log, as acknowledged.
@@ -259,6 +261,7 @@ export const crash_loop: TortureCase = {
     result.figure("during startup", duringStartup);
     result.figure("acknowledged events", acked);
     result.figure("lost", lost);
+    result.figure("corrupt recoveries", corrupt);
     result.figure("torn tails cut", torn);
     result.figure("runs", runs.length);
     result.figure("abandoned", abandoned);
