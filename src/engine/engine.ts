@@ -621,6 +621,8 @@ export class Engine {
    */
   #failed(batch: Batch, e: unknown): void {
     batch.failed = true;
+    // After shutdown the store is closed: nothing is written any more, nothing to retry.
+    if (this.#phase === "stopped") return;
     const error = e instanceof Error ? e : new Error(String(e));
     if (this.#held === null) {
       if (this.#ioError === null) {
@@ -637,7 +639,7 @@ export class Engine {
     }
     this.#ioError = error;
     for (const ev of batch.events) {
-      if (ev.type !== "RUN_STARTED" || this.#phase === "stopped") continue;
+      if (ev.type !== "RUN_STARTED") continue;
       if (!this.#state.jobs.get(ev.job)?.inFlight.some((r) => r.id === ev.runId)) continue;
       this.#lostStarts.push(ev);
       this.#emit({ type: "RUN_ABANDONED", time: this.#iso(), job: ev.job, runId: ev.runId });
