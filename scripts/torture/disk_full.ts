@@ -4,7 +4,7 @@
  * the last byte, held full, and freed again. Checked:
  *
  * - appends fail cleanly: `/healthz` answers 503 with a reason, the log says so (one line);
- * - no run starts without a durable `RUN_STARTED` (every side effect's run id is in the log);
+ * - every side effect is recorded: its run id is in the log once it takes writes again;
  * - the log stays valid (it reopens without repair, its seqs have no gap);
  * - kron resumes when space returns: `/healthz` 200 again, every job fires again, none is left
  *   "running";

@@ -20,7 +20,16 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): number;
   /** Cancels a timer (no-op for a fired or unknown handle). */
   clearTimeout(handle: number): void;
+  /**
+   * Optional: blocks the thread until `at` (epoch ms), for the last few ms before a due time.
+   * Timers fire ~1–2 ms late; the engine sets its timer a little early and waits out the rest
+   * here. Clocks without it (a FakeClock) fire on their timers alone.
+   */
+  waitUntil?(at: number): void;
 }
+
+// Atomics.wait on a cell nobody notifies: a sleep with sub-millisecond resolution and no CPU.
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The real clock. Its timers are unref'd-free plain `setTimeout`s: an armed kron timer keeps the
@@ -36,6 +45,14 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as number,
   clearTimeout: (handle) => clearTimeout(handle),
+  waitUntil(at) {
+    for (;;) {
+      const left = at - Date.now();
+      if (left <= 0) return;
+      // Date.now() is whole ms: sleep to the last ms, then in 50 µs steps until it turns.
+      Atomics.wait(sleepCell, 0, 0, left > 1 ? left - 1 : 0.05);
+    }
+  },
 };
 
 interface FakeTimer {

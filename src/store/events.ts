@@ -144,14 +144,23 @@ export interface JobResumedEvent extends Base<"JOB_RESUMED"> {
   job: string;
 }
 
-/** An occurrence is due and will start after `jitterMs` (only recorded when jitter applies). */
+/**
+ * An occurrence is pending. Two cases:
+ * - `ahead: true`: recorded shortly before the due time by an engine on a durable store, so the
+ *   run can start on the dot without waiting for an fsync. Policies are applied at the due time
+ *   (the event decides nothing); if a crash leaves it with no later RUN_STARTED or RUN_SKIPPED,
+ *   the run may have started, and recovery runs the occurrence again once (at-least-once).
+ * - otherwise: the occurrence was due and will start after `jitterMs` (jitter applies).
+ */
 export interface RunDueEvent extends Base<"RUN_DUE"> {
   /** Name of the job. */
   job: string;
   /** Nominal time of the occurrence (ISO UTC). */
   scheduledAt: string;
-  /** Random delay applied before the start, in ms. */
+  /** Random delay applied before the start, in ms (0 when `ahead`). */
   jitterMs: number;
+  /** Recorded ahead of the due time (absent in logs written before kron recorded them). */
+  ahead?: boolean;
 }
 
 /** Why an occurrence did not run. */

@@ -189,6 +189,8 @@ export function corruptLogError(c: CorruptAt): KronError {
 export class FileStore implements Store {
   /** The data directory as given. */
   readonly dataDir: string;
+  /** Appends wait for the disk: the engine records occurrences ahead of their due time. */
+  readonly durable = true;
   readonly #opts: FileStoreOptions;
   #lock: DataDirLock | null = null;
   #writer: LogWriter | null = null;

@@ -68,7 +68,12 @@ function sameSchedule(a: JobState["def"]["schedule"], b: JobState["def"]["schedu
  */
 export function apply(state: KronState, event: KronEvent): KronState {
   if (event.seq !== undefined) state.seq = event.seq;
-  if (event.type === "RUNTIME_STARTED" || event.type === "RUNTIME_STOPPED") return state;
+  if (event.type === "RUNTIME_STARTED") return state;
+  if (event.type === "RUNTIME_STOPPED") {
+    // A clean stop started nothing it had not recorded: occurrences recorded ahead are void.
+    for (const job of state.jobs.values()) if (job.pendingDue?.ahead) job.pendingDue = null;
+    return state;
+  }
   if (event.type === "JOB_DEFINED") {
     defineJob(state, event);
     return state;
@@ -80,6 +85,8 @@ export function apply(state: KronState, event: KronEvent): KronState {
       state.jobs.delete(event.job);
       break;
     case "JOB_PAUSED":
+      // A paused job's occurrences do not start: one recorded ahead is void.
+      if (job.pendingDue?.ahead) job.pendingDue = null;
       job.paused = true;
       job.pausedUntil = ms(event.until);
       break;
@@ -91,13 +98,17 @@ export function apply(state: KronState, event: KronEvent): KronState {
         job.consecutiveFailures = 0;
       }
       break;
-    case "RUN_DUE":
-      job.pendingDue = {
-        scheduledAt: ms(event.scheduledAt),
-        startAt: ms(event.time) + event.jitterMs,
-      };
-      advanceCursor(job, ms(event.scheduledAt));
+    case "RUN_DUE": {
+      const at = ms(event.scheduledAt);
+      if (event.ahead) {
+        // Decides nothing yet: the cursor moves when the occurrence starts or is skipped.
+        job.pendingDue = { scheduledAt: at, startAt: at, ahead: true };
+        break;
+      }
+      job.pendingDue = { scheduledAt: at, startAt: ms(event.time) + event.jitterMs };
+      advanceCursor(job, at);
       break;
+    }
     case "RUN_SKIPPED": {
       const at = ms(event.scheduledAt);
       if (job.pendingDue?.scheduledAt === at) job.pendingDue = null;
@@ -200,6 +211,8 @@ function defineJob(state: KronState, event: Extract<KronEvent, { type: "JOB_DEFI
 
 function advanceCursor(job: JobState, at: number): void {
   if (job.cursorAt === null || at > job.cursorAt) job.cursorAt = at;
+  // An occurrence recorded ahead that the cursor has passed was started or skipped.
+  if (job.pendingDue?.ahead && job.pendingDue.scheduledAt <= at) job.pendingDue = null;
 }
 
 const OUTCOME = {

@@ -74,6 +74,11 @@ export interface PendingDue {
   scheduledAt: number;
   /** When the jittered start happens (epoch ms). */
   startAt: number;
+  /**
+   * Recorded ahead of the due time (see `RunDueEvent`): not yet decided, so it neither makes the
+   * job busy nor moves its cursor. Absent in states folded before kron recorded such events.
+   */
+  ahead?: boolean;
 }
 
 /** The folded state of one job. */
@@ -102,7 +107,7 @@ export interface JobState {
   inFlight: RunEntry[];
   /** A retry waiting for its backoff. */
   pendingRetry: PendingRetry | null;
-  /** An occurrence waiting for its jitter. */
+  /** An occurrence waiting for its jitter, or recorded ahead of its due time. */
   pendingDue: PendingDue | null;
   /** Last finished attempts, newest last, at most {@link RECENT_RUNS}. */
   recent: RunEntry[];

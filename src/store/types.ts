@@ -33,6 +33,11 @@ export interface HistoryQuery {
 /** Persists events and answers history queries. One writer at a time. */
 export interface Store {
   /**
+   * True when `append()` waits for a disk (an fsync): the engine then records each occurrence
+   * ahead of its due time (`RUN_DUE` with `ahead`), so runs start on time. Absent = false.
+   */
+  readonly durable?: boolean;
+  /**
    * Takes the lock, loads the snapshot and replays the log. Returns the recovered state,
    * which the engine owns from then on (it folds new events into it itself).
    */
