@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { fmt, median, ratio, runChild } from "./_util.ts";
+import { fmt, kronV8Flags, median, ratio, runChild } from "./_util.ts";
 import { barChart, lineChart } from "./_svg.ts";
 import { mdTable, type Section } from "./_report.ts";
 import { startPostgres, startRedis } from "./_services.ts";
@@ -112,7 +112,9 @@ export async function lateness(o: RunOptions): Promise<ScenarioResult> {
   const runs: Record<string, LateRun[]> = {};
   for (let r = 0; r < o.rounds; r++) {
     for (const s of subjects) {
-      const res = await runChild<LateRun>(`lateness.${s.id}`, { jobs, seconds: o.seconds });
+      const res = await runChild<LateRun>(`lateness.${s.id}`, { jobs, seconds: o.seconds }, {
+        flags: s.id === "kron" ? ["-A", ...kronV8Flags()] : ["-A"],
+      });
       (runs[s.id] ??= []).push(res);
       o.log(`  lateness round ${r + 1} ${s.id}: p50 ${res.p50} p99 ${res.p99} max ${res.max} ms`);
     }
@@ -235,7 +237,9 @@ export async function scale(o: RunOptions): Promise<ScenarioResult> {
   const sizes = o.quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
   const peerSizes = [1_000, 10_000];
   const idleMs = o.quick ? 1_000 : 10_000;
-  const flags = ["-A", "--v8-flags=--expose-gc"];
+  // kron as shipped (its V8 flags); the peers with V8's defaults.
+  const flagsOf = (id: string) =>
+    id === "kron" ? ["-A", ...kronV8Flags(["--expose-gc"])] : ["-A", "--v8-flags=--expose-gc"];
   const subjects = ["kron", "croner", "node-cron"];
   const results: Record<string, ScaleRun[]> = {};
   for (const n of sizes) {
@@ -245,7 +249,9 @@ export async function scale(o: RunOptions): Promise<ScenarioResult> {
       if (id !== "kron" && !peerSizes.includes(n)) continue;
       const runs: ScaleRun[] = [];
       for (let r = 0; r < rounds; r++) {
-        runs.push(await runChild<ScaleRun>(`scale.${id}`, { jobs: n, idleMs }, { flags }));
+        runs.push(
+          await runChild<ScaleRun>(`scale.${id}`, { jobs: n, idleMs }, { flags: flagsOf(id) }),
+        );
       }
       const m: ScaleRun = {
         jobs: n,
@@ -347,7 +353,9 @@ export async function throughput(o: RunOptions): Promise<ScenarioResult> {
   const rows: { name: string; version: string; settings: string; runs: Tp[] | string }[] = [];
   const repeat = async (task: string, params: unknown, n = o.rounds): Promise<Tp[]> => {
     const out: Tp[] = [];
-    for (let r = 0; r < n; r++) out.push(await runChild<Tp>(task, params));
+    // kron's own subjects run with the V8 flags kron ships with.
+    const flags = task === "throughput.kron" ? ["-A", ...kronV8Flags()] : ["-A"];
+    for (let r = 0; r < n; r++) out.push(await runChild<Tp>(task, params, { flags }));
     return out;
   };
   const groupRuns = o.quick ? 20_000 : 100_000;
@@ -513,6 +521,7 @@ export async function recovery(o: RunOptions): Promise<ScenarioResult> {
   const data: Record<string, unknown>[] = [];
   const bars: { label: string; value: number }[] = [];
   let restart1m = NaN;
+  const kronRun = { flags: ["-A", ...kronV8Flags()] }; // kron as shipped
   for (const events of sizes) {
     const w = await runChild<{ dir: string; bytes: number; writeMs: number }>(
       "recovery.write",
@@ -522,7 +531,9 @@ export async function recovery(o: RunOptions): Promise<ScenarioResult> {
       const cold: number[] = [];
       // The no-snapshot replay of 1M events takes seconds: once in --quick.
       for (let r = 0; r < rounds; r++) {
-        cold.push((await runChild<{ openMs: number }>("recovery.open", { dir: w.dir })).openMs);
+        cold.push(
+          (await runChild<{ openMs: number }>("recovery.open", { dir: w.dir }, kronRun)).openMs,
+        );
       }
       const c = await runChild<{ compactMs: number; snapshotBytes: number }>(
         "recovery.open",
@@ -530,7 +541,9 @@ export async function recovery(o: RunOptions): Promise<ScenarioResult> {
       );
       const warm: number[] = [];
       for (let r = 0; r < Math.max(rounds, 3); r++) {
-        warm.push((await runChild<{ openMs: number }>("recovery.open", { dir: w.dir })).openMs);
+        warm.push(
+          (await runChild<{ openMs: number }>("recovery.open", { dir: w.dir }, kronRun)).openMs,
+        );
       }
       const coldMs = median(cold), warmMs = median(warm);
       if (events === 1_000_000) restart1m = warmMs;

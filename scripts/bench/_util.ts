@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { taskFlags } from "../../src/cli/self.ts";
 
 /**
  * The `p` quantile (0..1) of an ascending array, nearest rank; NaN when empty.
@@ -99,6 +100,25 @@ export function histogram(
     out[Math.max(0, Math.min(buckets - 1, i))]++;
   }
   return out;
+}
+
+/**
+ * The V8 flags kron ships with (from deno.json's kron task, which the binary and the daemon
+ * use), plus `extra`, as one `--v8-flags=` argument: kron's subjects are measured as shipped.
+ *
+ * @example
+ * ```ts
+ * import { kronV8Flags } from "./_util.ts";
+ * kronV8Flags(["--expose-gc"]); // ["--v8-flags=--max-semi-space-size=8,--expose-gc"]
+ * ```
+ */
+export function kronV8Flags(extra: string[] = []): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)));
+  const shipped = taskFlags(config.tasks.kron)
+    .filter((f) => f.startsWith("--v8-flags="))
+    .flatMap((f) => f.slice("--v8-flags=".length).split(","));
+  const all = [...shipped, ...extra];
+  return all.length ? [`--v8-flags=${all.join(",")}`] : [];
 }
 
 /** Options of {@link runChild}. */
