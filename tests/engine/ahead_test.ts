@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { apply, emptyState } from "../../src/store/reducer.ts";
 import type { KronEvent } from "../../src/store/events.ts";
 import { systemClock } from "../../src/engine/clock.ts";
+import { buildDefinition } from "../../src/engine/definition.ts";
 import { rig, T0 } from "./_helpers.ts";
 
 const LEAD = { leadMs: 50 };
@@ -205,32 +206,16 @@ Deno.test("ahead: without a lead (memory store) nothing is recorded ahead", asyn
 
 Deno.test("reducer: a RUN_DUE ahead decides nothing and is voided by what passes it", () => {
   const t = (ms: number) => iso(T0 + ms);
-  const def = {
+  const { def: record, defHash } = buildDefinition("j", { every: "1s" }, "function", {});
+  const def: KronEvent = {
     type: "JOB_DEFINED",
     time: t(0),
     job: "j",
-    def: {
-      name: "j",
-      kind: "function",
-      schedule: { every: "1s" },
-      policy: {
-        timeoutMs: null,
-        retries: 0,
-        retryDelayMs: 1000,
-        retryMaxDelayMs: 3_600_000,
-        overlap: "skip",
-        onError: "continue",
-        maxFailures: 3,
-        misfire: "run_once",
-        misfireGraceMs: 3_600_000,
-        jitterMs: 0,
-        historyLimit: 200,
-      },
-    },
-    defHash: "h",
+    def: record,
+    defHash,
     anchorAt: t(0),
     paused: false,
-  } as unknown as KronEvent;
+  };
   const ahead = (at: number) =>
     ({
       type: "RUN_DUE",

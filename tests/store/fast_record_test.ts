@@ -1,5 +1,5 @@
 /**
- * The specialised serializer of RUN_STARTED / RUN_SUCCEEDED must be byte-identical to the
+ * The specialised serializer of RUN_STARTED / RUN_SUCCEEDED / RUN_DUE (ahead) must be byte-identical to the
  * generic `JSON.stringify({ seq, time, type, ...event })`, or decline (null).
  * @module
  */
@@ -91,6 +91,7 @@ const SHAPES: Record<string, string[]> = {
     "seq",
   ],
   RUN_SUCCEEDED: ["type", "time", "job", "runId", "attempt", "durationMs", "exitCode", "seq"],
+  RUN_DUE: ["type", "time", "job", "scheduledAt", "jitterMs", "ahead", "seq"],
 };
 
 function typical(r: () => number, key: string): unknown {
@@ -110,6 +111,8 @@ function typical(r: () => number, key: string): unknown {
       return ["schedule", "manual", "retry", "catchup", "recovery"][Math.floor(r() * 5)];
     case "deniedPermissions":
       return ["net:x:443"];
+    case "ahead":
+      return r() < 0.9 ? true : r() < 0.5 ? false : 1;
     default:
       return `job-${Math.floor(r() * 1000)}.x`;
   }
@@ -117,9 +120,10 @@ function typical(r: () => number, key: string): unknown {
 
 Deno.test("fastBody: byte-identical to the generic serializer, or null, on random events", () => {
   const r = rng(20260101);
-  let fast = 0;
+  let fast = 0, due = 0;
   for (let i = 0; i < 50_000; i++) {
-    const type = r() < 0.5 ? "RUN_STARTED" : "RUN_SUCCEEDED";
+    const x = r();
+    const type = x < 0.4 ? "RUN_STARTED" : x < 0.8 ? "RUN_SUCCEEDED" : "RUN_DUE";
     const e: Record<string, unknown> = {};
     const odd = r() < 0.3; // some events get unusual values
     for (const key of shuffleSome(r, SHAPES[type])) {
@@ -128,11 +132,13 @@ Deno.test("fastBody: byte-identical to the generic serializer, or null, on rando
     const body = fastBody(e as unknown as KronEvent);
     if (body !== null) {
       fast++;
+      if (type === "RUN_DUE") due++;
       assert.equal(body, generic(e), JSON.stringify(e));
     }
   }
   // Most typical events must take the fast path (else it is dead code).
   assert.ok(fast > 25_000, `only ${fast} events took the fast path`);
+  assert.ok(due > 5_000, `only ${due} RUN_DUE events took the fast path`);
 });
 
 Deno.test("fastBody: declines other types, escapes, extra or missing keys, non-integers", () => {
