@@ -73,7 +73,8 @@ interface LateRun {
 
 /**
  * Scenario 1: 1,000 jobs due at the same instants every second; kron, the ideal durable loop,
- * croner, node-cron (and Deno.cron at minute resolution in the full run).
+ * the ideal recorded-ahead loop, croner, node-cron (and Deno.cron at minute resolution in the
+ * full run).
  *
  * @example
  * ```ts
@@ -87,7 +88,8 @@ export async function lateness(o: RunOptions): Promise<ScenarioResult> {
       id: "kron",
       name: "kron",
       version: "this commit",
-      settings: 'engine + FileStore, durability "fsync" (RUN_STARTED durable before each callback)',
+      settings:
+        'engine + FileStore, durability "fsync"; each occurrence recorded ahead (RUN_DUE durable 50 ms before it is due), RUN_STARTED written after the call',
     },
     {
       id: "floor",
@@ -95,6 +97,13 @@ export async function lateness(o: RunOptions): Promise<ScenarioResult> {
       version: DENO,
       settings:
         "one timer/s; 1,000 RUN_STARTED records by kron's serializer; 1 write + 1 fdatasync",
+    },
+    {
+      id: "floor-ahead",
+      name: "ideal recorded-ahead loop",
+      version: DENO,
+      settings:
+        "50 ms ahead: 1,000 RUN_DUE records, 1 write + 1 fdatasync; timer 3 ms early + Atomics.wait; then the callbacks",
     },
     {
       id: "croner",
@@ -182,11 +191,12 @@ export async function lateness(o: RunOptions): Promise<ScenarioResult> {
     yLabel: "lateness (ms, log)",
     yLog: true,
     series: subjects.map((s) => ({
-      name: s.id === "floor" ? "durable floor" : s.id,
+      name: s.id === "floor" ? "durable floor" : s.id === "floor-ahead" ? "ahead floor" : s.id,
       points: quantiles(s.id).map((q, k) => [k, Math.max(q, 0.01)] as [number, number]),
     })),
   });
   const floorP99 = med("floor", "p99");
+  const aheadP99 = med("floor-ahead", "p99");
   const cronerP99 = med("croner", "p99");
   const markdown = [
     `${jobs} jobs on one schedule, all due at the same instants, every second for ${o.seconds} s` +
@@ -199,7 +209,9 @@ export async function lateness(o: RunOptions): Promise<ScenarioResult> {
     ),
     `Target: p99 ≤ 5 ms (${kronP99 <= 5 ? "met" : "missed"}: ${fmt(kronP99, 2)} ms), ≤ 1.5× the ` +
     `durable floor (${ratio(kronP99, floorP99)}), ≥ 5× better than croner (croner/kron = ` +
-    `${ratio(cronerP99, kronP99)}).`,
+    `${ratio(cronerP99, kronP99)}). kron writes each occurrence's record 50 ms ahead, so its ` +
+    `lateness is below the durable floor, which writes at the due time; the floor of that design, ` +
+    `the ideal recorded-ahead loop, is ${fmt(aheadP99, 2)} ms (kron ${ratio(kronP99, aheadP99)}).`,
   ].join("\n\n");
   return {
     section: {
@@ -209,7 +221,12 @@ export async function lateness(o: RunOptions): Promise<ScenarioResult> {
       svg,
       data: { jobs, seconds: o.seconds, rounds: o.rounds, runs, denoCron },
     },
-    summary: { lateness_p99_ms: kronP99, floor_p99_ms: floorP99, croner_p99_ms: cronerP99 },
+    summary: {
+      lateness_p99_ms: kronP99,
+      floor_p99_ms: floorP99,
+      ahead_floor_p99_ms: aheadP99,
+      croner_p99_ms: cronerP99,
+    },
   };
 }
 

@@ -15,6 +15,7 @@ type Task = (params: never) => Promise<unknown>;
 const TASKS: Record<string, () => Promise<Task>> = {
   "lateness.kron": async () => (await import("./subjects/lateness.ts")).kronLateness,
   "lateness.floor": async () => (await import("./subjects/lateness.ts")).floorLateness,
+  "lateness.floor-ahead": async () => (await import("./subjects/lateness.ts")).aheadFloorLateness,
   "lateness.croner": async () => (await import("./subjects/lateness.ts")).cronerLateness,
   "lateness.node-cron": async () => (await import("./subjects/lateness.ts")).nodeCronLateness,
   "lateness.deno-cron": async () => (await import("./subjects/lateness.ts")).denoCronLateness,

@@ -1125,14 +1125,15 @@ export class Engine {
    */
   #fireArmed(group: Armed, now: number): void {
     const { at, entries, runs } = group;
+    // Quick starts need every record of this instant durable and a log that takes writes.
+    const quick = this.#held === null && this.#durableSeq >= this.#aheadSeq;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
+      // A removed, paused or redefined job's entry was killed: a live one is still current.
       if (!entry.live) continue;
       entry.live = false;
       const job = entry.job;
-      if (
-        this.#held === null && this.#jobs.get(job.name) === job && this.#quickable(job, at, now)
-      ) {
+      if (quick && this.#quickable(job, at, now)) {
         job.due = null;
         const run = runs[i];
         run.startedAt = now;
@@ -1151,12 +1152,12 @@ export class Engine {
   }
 
   /**
-   * True when the armed occurrence due at `at` can start quick: its RUN_DUE is durable, nothing
-   * is missed, and no policy has anything to decide (not busy or overlap allowed, no jitter).
+   * True when the armed occurrence due at `at` can start quick: nothing is missed, and no
+   * policy has anything to decide (not busy or overlap allowed, no jitter).
    */
   #quickable(job: Registered, at: number, now: number): boolean {
     const st = this.#state.jobs.get(job.name);
-    if (!st || st.paused || st.stopped || this.#durableSeq < this.#aheadSeq) return false;
+    if (!st || st.paused || st.stopped) return false;
     const pending = st.pendingDue;
     if (pending === null || !pending.ahead || pending.scheduledAt !== at) return false;
     const policy = job.def.policy;

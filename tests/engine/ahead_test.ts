@@ -3,7 +3,10 @@
 import assert from "node:assert/strict";
 import { apply, emptyState } from "../../src/store/reducer.ts";
 import type { KronEvent } from "../../src/store/events.ts";
-import { systemClock } from "../../src/engine/clock.ts";
+import { FakeClock, systemClock } from "../../src/engine/clock.ts";
+import { Engine } from "../../src/engine/engine.ts";
+import { MemoryStore } from "../../src/store/memory_store.ts";
+import type { Store } from "../../src/store/types.ts";
 import { buildDefinition } from "../../src/engine/definition.ts";
 import { rig, T0 } from "./_helpers.ts";
 
@@ -262,4 +265,40 @@ Deno.test("systemClock.waitUntil returns at the given time, never before", () =>
     systemClock.waitUntil!(at);
     assert.ok(Date.now() >= at);
   }
+});
+
+Deno.test("ahead: a record not yet durable at the due time: the run waits for its RUN_STARTED", async () => {
+  // A store whose commits wait for the test: the RUN_DUE is still in flight when it is due.
+  const inner = new MemoryStore();
+  let open = true;
+  let release!: () => void;
+  let gate = Promise.resolve();
+  const store: Store = {
+    durable: true,
+    open: () => inner.open(),
+    append: (e) => {
+      const done = inner.append(e);
+      return open ? done : gate.then(() => done);
+    },
+    history: (j, q) => inner.history(j, q),
+    findRun: (id) => inner.findRun(id),
+    compact: (s) => inner.compact(s),
+    close: () => inner.close(),
+  };
+  const clock = new FakeClock(T0);
+  const engine = new Engine({ store, clock });
+  const calls: number[] = [];
+  engine.define("job", { every: "1s" }, () => {
+    calls.push(clock.now());
+  });
+  await engine.start();
+  open = false;
+  gate = new Promise((r) => release = r);
+  await clock.advance(1000);
+  assert.equal(calls.length, 0, "no side effect before a durable record of the occurrence");
+  open = true;
+  release();
+  await clock.advance(0);
+  assert.deepEqual(calls, [T0 + 1000]);
+  await engine.shutdown();
 });

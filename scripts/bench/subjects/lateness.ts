@@ -2,8 +2,9 @@
  * Scenario 1, fire lateness: `jobs` callbacks due at the same instants, once a second, for
  * `seconds`; lateness = callback start − nominal due time, in ms (sub-ms precision).
  *
- * Subjects: kron (real engine + durable FileStore), the ideal durable loop (the floor), croner
- * (one `Cron` per job, in memory), node-cron, and `Deno.cron` (minute resolution).
+ * Subjects: kron (real engine + durable FileStore), the ideal durable loop (the floor), the
+ * ideal recorded-ahead loop (the floor of kron's own design), croner (one `Cron` per job, in
+ * memory), node-cron, and `Deno.cron` (minute resolution).
  *
  * @example
  * ```ts
@@ -56,7 +57,7 @@ function nextSecond(leadMs: number): number {
 
 /**
  * kron: `jobs` jobs on `every: "1s"` sharing one anchor, through the real engine into a
- * FileStore with `durability: "fsync"` (RUN_STARTED is durable before each callback).
+ * FileStore with `durability: "fsync"` (each occurrence's RUN_DUE is durable before it is due).
  *
  * @example
  * ```ts
@@ -139,6 +140,65 @@ export async function floorLateness(p: LatenessParams): Promise<LatenessResult> 
       else resolve();
     };
     arm();
+  });
+  file.close();
+  await Deno.remove(dir, { recursive: true });
+  return result(late);
+}
+
+/**
+ * The ideal recorded-ahead loop, the floor of kron's own design: 50 ms before each due time,
+ * the same `jobs` RUN_DUE records made with kron's serializer, written with one write + one
+ * fdatasync; a timer 3 ms before the due time and `Atomics.wait` for the rest; then the
+ * callbacks. Nothing else: no state, no policies, no run records.
+ *
+ * @example
+ * ```ts
+ * await aheadFloorLateness({ jobs: 1000, seconds: 10 });
+ * ```
+ */
+export async function aheadFloorLateness(p: LatenessParams): Promise<LatenessResult> {
+  const dir = await Deno.makeTempDir({ prefix: "kron-bench-ahead-" });
+  const file = await Deno.open(`${dir}/log.ndjson`, { create: true, write: true, append: true });
+  const encoder = new TextEncoder();
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const late: number[] = [];
+  const names = Array.from({ length: p.jobs }, (_, i) => `tick-${i}`);
+  const callbacks = names.map(() => (due: number) => late.push(preciseNow() - due));
+  let seq = 0;
+  let due = nextSecond(1500) + 1000;
+  const from = due + 1000; // the first firing is the warm-up
+  const end = from + p.seconds * 1000;
+  await new Promise<void>((resolve) => {
+    const record = async () => {
+      const nowIso = new Date().toISOString();
+      const dueIso = new Date(due).toISOString();
+      const lines: string[] = new Array(names.length);
+      for (let i = 0; i < names.length; i++) {
+        lines[i] = encodeRecord({
+          type: "RUN_DUE",
+          time: nowIso,
+          job: names[i],
+          scheduledAt: dueIso,
+          jitterMs: 0,
+          ahead: true,
+          seq: ++seq,
+        });
+      }
+      const data = encoder.encode(lines.join("\n") + "\n");
+      let off = 0;
+      while (off < data.length) off += await file.write(data.subarray(off));
+      await file.syncData();
+      setTimeout(fire, Math.max(0, due - 3 - Date.now()));
+    };
+    const fire = () => {
+      while (Date.now() < due) Atomics.wait(cell, 0, 0, 0.05);
+      if (due >= from) { for (const cb of callbacks) cb(due); }
+      due += 1000;
+      if (due < end) setTimeout(record, Math.max(0, due - 50 - Date.now()));
+      else resolve();
+    };
+    setTimeout(record, Math.max(0, due - 50 - Date.now()));
   });
   file.close();
   await Deno.remove(dir, { recursive: true });
