@@ -59,6 +59,12 @@ export interface KronOptions {
    */
   onAbandoned?: (run: RunEntry) => void | Promise<void>;
   /**
+   * How long before its due time a scheduled occurrence is recorded (`RUN_DUE`), so that its run
+   * starts on the dot rather than after an fsync. Default 50 ms on a data dir, 0 (off) with a
+   * memory store; 0 turns it off (each run then waits for its `RUN_STARTED` fsync).
+   */
+  leadMs?: number;
+  /**
    * Cluster mode (`store: "postgres://…"`): schema (default `KRON_PG_SCHEMA`, else `kron`),
    * this process's node id, the lease of claimed runs and the polling fallback, in ms.
    */
@@ -131,6 +137,7 @@ export class Kron implements AsyncDisposable {
       random: options.random,
       version: VERSION,
       onAbandoned: options.onAbandoned ?? stopLeftoverProcess,
+      leadMs: options.leadMs,
     });
   }
 

@@ -2,7 +2,9 @@
  * Engine benchmark: registration time, memory per job and idle CPU for 1k / 10k / 100k jobs,
  * and fire lateness for 1,000 jobs due at the same instants (`every: "1s"`).
  *
- *   deno run -A --v8-flags=--expose-gc scripts/bench/engine.ts [--quick] [--json]
+ *   deno run -A --v8-flags=--expose-gc,--max-semi-space-size=8 scripts/bench/engine.ts [--quick] [--json]
+ *
+ * (`--max-semi-space-size=8` is the V8 flag kron ships with: deno.json's kron task.)
  *
  * Jobs are registered through the real engine into a real FileStore (durability "fsync") in a
  * temporary data dir, so JOB_DEFINED events are written and fsync'd as in production.

@@ -16,7 +16,9 @@ for (let i = 0; i < N; i++) {
   });
 }
 await engine.start();
-await new Promise((r) => setTimeout(r, startAt.getTime() - Date.now() + 8200));
+await new Promise((r) =>
+  setTimeout(r, startAt.getTime() - Date.now() + Number(Deno.args[1] ?? 8) * 1000 + 200)
+);
 await engine.shutdown();
 for (const [d, l] of bySec) {
   console.log(

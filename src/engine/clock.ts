@@ -46,11 +46,16 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as number,
   clearTimeout: (handle) => clearTimeout(handle),
   waitUntil(at) {
+    // Never longer than the gap seen now (+1 ms) of monotonic time: a wall clock stepped back
+    // meanwhile must not hold the thread.
+    const start = performance.now();
+    const limit = Math.max(0, at - Date.now()) + 1;
     for (;;) {
       const left = at - Date.now();
-      if (left <= 0) return;
+      const spent = performance.now() - start;
+      if (left <= 0 || spent >= limit) return;
       // Date.now() is whole ms: sleep to the last ms, then in 50 µs steps until it turns.
-      Atomics.wait(sleepCell, 0, 0, left > 1 ? left - 1 : 0.05);
+      Atomics.wait(sleepCell, 0, 0, Math.min(left > 1 ? left - 1 : 0.05, limit - spent));
     }
   },
 };

@@ -1085,7 +1085,7 @@ export class Engine {
   /**
    * Records the next occurrence ahead of its due time (`RUN_DUE` with `ahead`) and turns its
    * entry into an `armed` one at the due time: by then the record is durable, and the run
-   * starts without waiting for an fsync (#startQuick).
+   * starts without waiting for an fsync (#fireArmed).
    */
   #recordAhead(job: Registered, entry: TimerEntry, at: number, now: number): void {
     const st = this.#state.jobs.get(job.name);

@@ -267,6 +267,21 @@ Deno.test("systemClock.waitUntil returns at the given time, never before", () =>
   }
 });
 
+Deno.test("systemClock.waitUntil does not hang when the wall clock steps back meanwhile", () => {
+  const realNow = Date.now;
+  let reads = 0;
+  // The first read sees the real time, later ones a clock stepped back by an hour.
+  Date.now = () => realNow() - (reads++ === 0 ? 0 : 3_600_000);
+  const t0 = performance.now();
+  try {
+    systemClock.waitUntil!(realNow() + 2);
+  } finally {
+    Date.now = realNow;
+  }
+  assert.ok(reads > 1, "the clock was read again while waiting");
+  assert.ok(performance.now() - t0 < 1000, "bounded by the gap seen at the start (+1 ms)");
+});
+
 Deno.test("ahead: a record not yet durable at the due time: the run waits for its RUN_STARTED", async () => {
   // A store whose commits wait for the test: the RUN_DUE is still in flight when it is due.
   const inner = new MemoryStore();
