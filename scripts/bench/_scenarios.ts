@@ -286,7 +286,8 @@ export async function scale(o: RunOptions): Promise<ScenarioResult> {
     }
   }
   const settings: Record<string, string> = {
-    kron: "engine + durable FileStore; JOB_DEFINED fsync'd at start; 10 distinct schedules",
+    kron:
+      "engine + durable FileStore; JOB_DEFINED fsync'd at start; daily crons 6–17 h ahead and every 1–5 h",
     croner: `${VERSIONS.croner}: one Cron per job (own timer)`,
     "node-cron": `${VERSIONS.nodeCron}: one task per job`,
   };

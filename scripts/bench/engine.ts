@@ -12,6 +12,7 @@
 import process from "node:process";
 import { Engine } from "../../src/engine/engine.ts";
 import { FileStore } from "../../src/store/mod.ts";
+import { farHour } from "./subjects/scale.ts";
 
 const quick = Deno.args.includes("--quick");
 const asJson = Deno.args.includes("--json");
@@ -52,10 +53,10 @@ async function scale(n: number, idleMs: number): Promise<ScaleResult> {
   const noop = () => Promise.resolve();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    // Spread over 10 distinct schedules, far enough out that nothing fires during the idle window.
+    // Daily crons 6–17 h ahead and every 1–5 h: nothing fires during the idle window.
     engine.define(
       `job-${i}`,
-      i % 2 ? { every: `${1 + (i % 5)}h` } : { cron: `${i % 60} ${i % 24} * * *` },
+      i % 2 ? { every: `${1 + (i % 5)}h` } : { cron: `${i % 60} ${farHour(i)} * * *` },
       noop,
     );
   }

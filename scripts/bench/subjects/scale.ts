@@ -3,7 +3,8 @@
  * the process's baseline (after a full GC, `--expose-gc`), idle CPU over `idleMs`, and the time
  * to compute the next due time.
  *
- * Jobs are a mix of 10 distinct schedules (5 cron, 5 every), none due during the idle window.
+ * Jobs are a mix of daily crons at hours 6–17 h ahead and `every` 1–5 h, none due during the
+ * idle window ({@link farHour}).
  *
  * @example
  * ```ts
@@ -48,6 +49,21 @@ async function idleCpu(idleMs: number): Promise<number> {
   return Number(((cpu.user + cpu.system) / 1000 / wall * 100).toFixed(3));
 }
 
+/**
+ * An hour of the day 6–17 hours from now (local time, as cron reads it), spread by `i`: cron jobs
+ * at such hours never fire during an idle window. (`m h * * *` with `h = i % 24` put ~800 of
+ * 100k jobs on some minutes of the current hour, and an idle window crossing one measured them.)
+ *
+ * @example
+ * ```ts
+ * import { farHour } from "./scale.ts";
+ * farHour(3) >= 0 && farHour(3) < 24; // true
+ * ```
+ */
+export function farHour(i: number): number {
+  return (new Date().getHours() + 6 + (i % 12)) % 24;
+}
+
 function perJob(after: number, before: number, n: number): number {
   return Math.round((after - before) / n);
 }
@@ -70,7 +86,7 @@ export async function kronScale(p: ScaleParams): Promise<ScaleResult> {
   for (let i = 0; i < p.jobs; i++) {
     engine.define(
       `job-${i}`,
-      i % 2 ? { every: `${1 + (i % 5)}h` } : { cron: `${i % 60} ${i % 24} * * *` },
+      i % 2 ? { every: `${1 + (i % 5)}h` } : { cron: `${i % 60} ${farHour(i)} * * *` },
       noop,
     );
   }
@@ -102,8 +118,8 @@ export async function kronScale(p: ScaleParams): Promise<ScaleResult> {
 }
 
 function cronPattern(i: number): string {
-  // croner and node-cron have no "every": 10 distinct daily/hourly cron patterns instead.
-  return i % 2 ? `0 ${i % 60} */${1 + (i % 5)} * * *` : `0 ${i % 60} ${i % 24} * * *`;
+  // croner and node-cron have no "every": daily and weekly patterns at far hours instead.
+  return i % 2 ? `0 ${i % 60} ${farHour(i)} * * ${i % 7}` : `0 ${i % 60} ${farHour(i)} * * *`;
 }
 
 /**
