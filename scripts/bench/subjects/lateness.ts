@@ -18,6 +18,7 @@ import { Engine } from "../../../src/engine/engine.ts";
 import { ulid } from "../../../src/engine/ulid.ts";
 import { FileStore } from "../../../src/store/mod.ts";
 import { encodeRecord } from "../../../src/store/_record.ts";
+import type { KronEvent } from "../../../src/store/events.ts";
 import { Cron } from "croner";
 // Pinned peers live only in the benchmark, not in deno.json imports.
 // deno-lint-ignore no-import-prefix
@@ -98,16 +99,8 @@ export async function kronLateness(p: LatenessParams): Promise<LatenessResult> {
  * ```
  */
 export async function floorLateness(p: LatenessParams): Promise<LatenessResult> {
-  const dir = await Deno.makeTempDir({ prefix: "kron-bench-floor-" });
-  const file = await Deno.open(`${dir}/log.ndjson`, { create: true, write: true, append: true });
-  const encoder = new TextEncoder();
-  const late: number[] = [];
-  const names = Array.from({ length: p.jobs }, (_, i) => `tick-${i}`);
-  const callbacks = names.map(() => (due: number) => late.push(preciseNow() - due));
-  let seq = 0;
-  let due = nextSecond(1500) + 1000;
-  const from = due + 1000; // the first firing is the warm-up
-  const end = from + p.seconds * 1000;
+  const loop = await idealLoop(p, "kron-bench-floor-");
+  let due = loop.first;
   await new Promise<void>((resolve) => {
     const arm = () => setTimeout(wake, Math.max(0, due - Date.now()));
     const wake = async () => {
@@ -115,35 +108,26 @@ export async function floorLateness(p: LatenessParams): Promise<LatenessResult> 
       if (Date.now() < due) return arm();
       const nowIso = new Date().toISOString();
       const dueIso = new Date(due).toISOString();
-      const lines: string[] = new Array(names.length);
-      for (let i = 0; i < names.length; i++) {
-        lines[i] = encodeRecord({
-          type: "RUN_STARTED",
-          time: nowIso,
-          job: names[i],
-          runId: ulid(due),
-          attempt: 1,
-          scheduledAt: dueIso,
-          idempotencyKey: `${names[i]}:${dueIso}`,
-          trigger: "schedule",
-          jitterMs: 0,
-          seq: ++seq,
-        });
-      }
-      const data = encoder.encode(lines.join("\n") + "\n");
-      let off = 0;
-      while (off < data.length) off += await file.write(data.subarray(off));
-      await file.syncData();
-      if (due >= from) { for (const cb of callbacks) cb(due); }
+      await loop.writeOnePerJob((job, seq) => ({
+        type: "RUN_STARTED",
+        time: nowIso,
+        job,
+        runId: ulid(due),
+        attempt: 1,
+        scheduledAt: dueIso,
+        idempotencyKey: `${job}:${dueIso}`,
+        trigger: "schedule",
+        jitterMs: 0,
+        seq,
+      }));
+      loop.call(due);
       due += 1000;
-      if (due < end) arm();
+      if (due < loop.end) arm();
       else resolve();
     };
     arm();
   });
-  file.close();
-  await Deno.remove(dir, { recursive: true });
-  return result(late);
+  return await loop.finish();
 }
 
 /**
@@ -158,51 +142,72 @@ export async function floorLateness(p: LatenessParams): Promise<LatenessResult> 
  * ```
  */
 export async function aheadFloorLateness(p: LatenessParams): Promise<LatenessResult> {
-  const dir = await Deno.makeTempDir({ prefix: "kron-bench-ahead-" });
-  const file = await Deno.open(`${dir}/log.ndjson`, { create: true, write: true, append: true });
-  const encoder = new TextEncoder();
+  const loop = await idealLoop(p, "kron-bench-ahead-");
   const cell = new Int32Array(new SharedArrayBuffer(4));
-  const late: number[] = [];
-  const names = Array.from({ length: p.jobs }, (_, i) => `tick-${i}`);
-  const callbacks = names.map(() => (due: number) => late.push(preciseNow() - due));
-  let seq = 0;
-  let due = nextSecond(1500) + 1000;
-  const from = due + 1000; // the first firing is the warm-up
-  const end = from + p.seconds * 1000;
+  let due = loop.first;
   await new Promise<void>((resolve) => {
     const record = async () => {
       const nowIso = new Date().toISOString();
       const dueIso = new Date(due).toISOString();
-      const lines: string[] = new Array(names.length);
-      for (let i = 0; i < names.length; i++) {
-        lines[i] = encodeRecord({
-          type: "RUN_DUE",
-          time: nowIso,
-          job: names[i],
-          scheduledAt: dueIso,
-          jitterMs: 0,
-          ahead: true,
-          seq: ++seq,
-        });
-      }
-      const data = encoder.encode(lines.join("\n") + "\n");
-      let off = 0;
-      while (off < data.length) off += await file.write(data.subarray(off));
-      await file.syncData();
+      await loop.writeOnePerJob((job, seq) => ({
+        type: "RUN_DUE",
+        time: nowIso,
+        job,
+        scheduledAt: dueIso,
+        jitterMs: 0,
+        ahead: true,
+        seq,
+      }));
       setTimeout(fire, Math.max(0, due - 3 - Date.now()));
     };
     const fire = () => {
       while (Date.now() < due) Atomics.wait(cell, 0, 0, 0.05);
-      if (due >= from) { for (const cb of callbacks) cb(due); }
+      loop.call(due);
       due += 1000;
-      if (due < end) setTimeout(record, Math.max(0, due - 50 - Date.now()));
+      if (due < loop.end) setTimeout(record, Math.max(0, due - 50 - Date.now()));
       else resolve();
     };
     setTimeout(record, Math.max(0, due - 50 - Date.now()));
   });
-  file.close();
-  await Deno.remove(dir, { recursive: true });
-  return result(late);
+  return await loop.finish();
+}
+
+/**
+ * What the two ideal loops share: a log file, `jobs` callbacks that record their lateness, and
+ * the firings (the first one, the JIT warm-up, is not counted).
+ */
+async function idealLoop(p: LatenessParams, prefix: string) {
+  const dir = await Deno.makeTempDir({ prefix });
+  const file = await Deno.open(`${dir}/log.ndjson`, { create: true, write: true, append: true });
+  const encoder = new TextEncoder();
+  const late: number[] = [];
+  const names = Array.from({ length: p.jobs }, (_, i) => `tick-${i}`);
+  const callbacks = names.map(() => (due: number) => late.push(preciseNow() - due));
+  const first = nextSecond(1500) + 1000;
+  const from = first + 1000;
+  let seq = 0;
+  return {
+    first,
+    end: from + p.seconds * 1000,
+    /** One record per job made by kron's serializer, then one write and one fdatasync. */
+    async writeOnePerJob(make: (job: string, seq: number) => KronEvent): Promise<void> {
+      const lines: string[] = new Array(names.length);
+      for (let i = 0; i < names.length; i++) lines[i] = encodeRecord(make(names[i], ++seq));
+      const data = encoder.encode(lines.join("\n") + "\n");
+      let off = 0;
+      while (off < data.length) off += await file.write(data.subarray(off));
+      await file.syncData();
+    },
+    /** The callbacks of the firing due at `due`. */
+    call(due: number): void {
+      if (due >= from) { for (const cb of callbacks) cb(due); }
+    },
+    async finish(): Promise<LatenessResult> {
+      file.close();
+      await Deno.remove(dir, { recursive: true });
+      return result(late);
+    },
+  };
 }
 
 /** Nominal due time of a callback that fired at `t` for a schedule of period `periodMs`. */
