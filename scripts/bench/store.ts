@@ -13,6 +13,7 @@
  */
 import { FileStore, type KronEvent } from "../../src/store/mod.ts";
 import { encodeRecord } from "../../src/store/_record.ts";
+import { definedEvent, job, JOBS, runEvent } from "./_log_events.ts";
 
 function arg(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -21,85 +22,11 @@ function arg(name: string, fallback: number): number {
 const RESTART_EVENTS = arg("events", 1_000_000);
 const GROUP_EVENTS = arg("group-events", 200_000);
 const SINGLE_EVENTS = arg("single-events", 2_000);
-const JOBS = 1000;
 const base = Deno.args[0] === "--open"
   ? ""
   : Deno.args.includes("--dir")
   ? Deno.args[Deno.args.indexOf("--dir") + 1]
   : await Deno.makeTempDir({ prefix: "kron-bench-" });
-
-const T0 = Date.parse("2026-01-01T00:00:00.000Z");
-const ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-function ulid(i: number): string {
-  let s = "";
-  for (let k = 0, n = i * 2654435761; k < 26; k++, n = Math.floor(n / 7) + k * 31) {
-    s += ULID_CHARS[n % 32];
-  }
-  return "01J" + s.slice(3);
-}
-function job(i: number): string {
-  return `job-${String(i % JOBS).padStart(4, "0")}.sync`;
-}
-function definedEvent(i: number): KronEvent {
-  const t = new Date(T0).toISOString();
-  return {
-    type: "JOB_DEFINED",
-    time: t,
-    job: job(i),
-    def: {
-      kind: "command",
-      schedule: { cron: "*/5 * * * *", timezone: "Europe/Rome" },
-      policy: {
-        timeoutMs: 300000,
-        retries: 2,
-        retryDelayMs: 1000,
-        retryMaxDelayMs: 3600000,
-        overlap: "skip",
-        onError: "continue",
-        maxFailures: 3,
-        misfire: "run_once",
-        misfireGraceMs: 3600000,
-        jitterMs: 0,
-        historyLimit: 200,
-      },
-      description: "sync the thing",
-      command: ["rsync", "-a", "/src", "/dst"],
-      envNames: ["TOKEN"],
-      envHash: "9f86d081884c7d65",
-    },
-    defHash: "2c26b46b68ffc68f",
-    anchorAt: t,
-    paused: false,
-  };
-}
-/** Event `i` of a run-pair stream: even = RUN_STARTED, odd = RUN_SUCCEEDED. */
-function runEvent(i: number): KronEvent {
-  const run = i >> 1;
-  const j = job(run);
-  const at = new Date(T0 + run * 1000).toISOString();
-  if ((i & 1) === 0) {
-    return {
-      type: "RUN_STARTED",
-      time: at,
-      job: j,
-      runId: ulid(run),
-      attempt: 1,
-      scheduledAt: at,
-      idempotencyKey: `${j}:${at}`,
-      trigger: "schedule",
-      jitterMs: 0,
-    };
-  }
-  return {
-    type: "RUN_SUCCEEDED",
-    time: new Date(T0 + run * 1000 + 420).toISOString(),
-    job: j,
-    runId: ulid(run),
-    attempt: 1,
-    durationMs: 420,
-    exitCode: 0,
-  };
-}
 
 // Child mode: open (and maybe compact) a data dir, print timings as JSON, exit.
 if (Deno.args[0] === "--open") {
