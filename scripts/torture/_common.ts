@@ -567,3 +567,39 @@ export function listTree(dir: string): Set<string> {
   walk(dir);
   return out;
 }
+
+const wallFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The wall-clock fields of instant `t` in zone `tz`, from Intl (independent of kron's zone code).
+ *
+ * @example
+ * ```ts
+ * import { wallParts } from "./_common.ts";
+ * wallParts("Europe/Rome", Date.UTC(2026, 0, 1, 12)).h; // 13
+ * ```
+ */
+export function wallParts(
+  tz: string,
+  t: number,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+  let f = wallFormats.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    wallFormats.set(tz, f);
+  }
+  const p: Record<string, number> = {};
+  for (const x of f.formatToParts(new Date(t))) {
+    if (x.type !== "literal") p[x.type] = Number(x.value);
+  }
+  return { y: p.year, mo: p.month, d: p.day, h: p.hour, mi: p.minute, s: p.second };
+}

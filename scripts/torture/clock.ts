@@ -22,7 +22,7 @@ import { FakeClock } from "../../src/engine/clock.ts";
 import type { JobOptions } from "../../src/engine/types.ts";
 import { MemoryStore } from "../../src/store/memory_store.ts";
 import { compileSchedule } from "../../src/schedule/mod.ts";
-import type { CaseContext, Result, Rng, TortureCase } from "./_common.ts";
+import { type CaseContext, type Result, type Rng, type TortureCase, wallParts } from "./_common.ts";
 
 interface Started {
   job: string;
@@ -326,32 +326,7 @@ async function backwardSteps(ctx: CaseContext, result: Result, rounds: number): 
 
 // ------------------------------------------------------------------ DST
 
-const partFormats = new Map<string, Intl.DateTimeFormat>();
-
-function local(
-  tz: string,
-  t: number,
-): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
-  let f = partFormats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    partFormats.set(tz, f);
-  }
-  const p: Record<string, number> = {};
-  for (const x of f.formatToParts(new Date(t))) {
-    if (x.type !== "literal") p[x.type] = Number(x.value);
-  }
-  return { y: p.year, mo: p.month, d: p.day, h: p.hour, mi: p.minute, s: p.second };
-}
+const local = wallParts;
 
 /** The offset changes of `tz` in a year (sampled every 15 minutes, exact to the minute). */
 function yearTransitions(tz: string, year: number): { at: number; jump: number }[] {

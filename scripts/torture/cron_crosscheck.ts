@@ -18,7 +18,7 @@
 // deno-lint-ignore no-import-prefix
 import { CronExpressionParser } from "npm:cron-parser@5.10.5";
 import { compileSchedule } from "../../src/schedule/mod.ts";
-import type { CaseContext, Result, Rng, TortureCase } from "./_common.ts";
+import { type CaseContext, type Result, type Rng, type TortureCase, wallParts } from "./_common.ts";
 
 /** Zones with every kind of rule: none, northern and southern DST, 30-minute DST, odd offsets. */
 export const ZONES: readonly string[] = [
@@ -135,29 +135,10 @@ export function randomCron(rng: Rng): string {
   return fields.join(" ");
 }
 
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The zone's UTC offset at instant `t` in ms (from Intl, independent of kron's zone code). */
 export function offsetAt(tz: string, t: number): number {
-  let f = offsetFormats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    offsetFormats.set(tz, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(t))) {
-    if (part.type !== "literal") p[part.type] = Number(part.value);
-  }
-  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  const p = wallParts(tz, t);
+  const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s);
   return wall - Math.floor(t / 1000) * 1000;
 }
 
