@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { sleep, until as poll } from "../../tests/_util/poll.ts";
 import { taskFlags } from "../../src/cli/self.ts";
 
 /** The repository root (where deno.json and main.ts are). */
@@ -391,45 +392,23 @@ export class KronProcess {
 }
 
 /**
- * Sleeps.
+ * Sleeps, and polls until a condition holds (20 s, every 50 ms, by default here).
  *
  * @example
  * ```ts
- * import { sleep } from "./_common.ts";
+ * import { sleep, until } from "./_common.ts";
  * await sleep(10);
- * ```
- */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Polls `fn` until it returns something truthy; throws after `timeoutMs`.
- *
- * @example
- * ```ts
- * import { until } from "./_common.ts";
  * await until(() => true, "truth");
  * ```
  */
-export async function until<T>(
+export { sleep };
+export function until<T>(
   fn: () => Promise<T> | T,
   what: string,
   timeoutMs = 20_000,
   everyMs = 50,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+  return poll(fn, what, timeoutMs, everyMs);
 }
 
 /**

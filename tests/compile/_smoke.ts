@@ -3,6 +3,7 @@
 // `status`, `trigger`, `history`, and stopped with SIGTERM. The kron under test is any command
 // line (the compiled binary, `deno run <flags> main.ts`, or either inside a chroot), so paths
 // are given as the kron process sees them (`inner`).
+import { until as poll } from "../_util/poll.ts";
 import { assert, assertEquals, assertStringIncludes } from "../e2e/_assert.ts";
 
 /** How to start the kron under test. */
@@ -33,19 +34,8 @@ async function cli(
   return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
 }
 
-async function until<T>(fn: () => Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+function until<T>(fn: () => Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
+  return poll(fn, what, ms, 100);
 }
 
 /** Runs `kron run <file>` until told to stop; collects stderr. */

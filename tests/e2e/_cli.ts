@@ -1,5 +1,6 @@
 // Drives the real CLI in subprocesses: `deno run <the kron task's flags> main.ts …`, with the
 // flags read from deno.json (the one place they are written), a temp data dir and NO_COLOR=1.
+import { sleep, until as poll } from "../_util/poll.ts";
 import { taskFlags } from "../../src/cli/self.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -136,29 +137,16 @@ export async function startRun(args: string[], opts: CliOptions): Promise<Runnin
   return r;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** Polls `fn` until it returns a truthy value; throws after `timeoutMs`. */
-export async function until<T>(
+export function until<T>(
   fn: () => Promise<T> | T,
   what: string,
   timeoutMs = 15_000,
   everyMs = 100,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+  return poll(fn, what, timeoutMs, everyMs);
 }
 
 /** Whether a process is alive (zombies count as gone). */

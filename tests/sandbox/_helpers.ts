@@ -1,5 +1,6 @@
 // Shared helpers of the sandbox tests: a Kron with an in-memory store driving a JobRuntime
 // that loads a jobs.ts the way `kron run` does (sandboxed), plus polling.
+import { until as poll } from "../_util/poll.ts";
 import { Kron } from "../../src/kron.ts";
 import { loadJobFile } from "../../src/jobs/job_file.ts";
 import { emptyPermissions, JobRuntime, type Permissions } from "../../src/jobs/runtime.ts";
@@ -61,21 +62,10 @@ export async function rig(
   };
 }
 
-export async function until<T>(
+export function until<T>(
   fn: () => Promise<T> | T,
   what: string,
   timeoutMs = 10_000,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+  return poll(fn, what, timeoutMs, 25);
 }
