@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { taskFlags } from "../../src/cli/self.ts";
+import { kronTaskFlags } from "../../src/cli/self.ts";
 
 /**
  * The `p` quantile (0..1) of an ascending array, nearest rank; NaN when empty.
@@ -113,8 +113,7 @@ export function histogram(
  * ```
  */
 export function kronV8Flags(extra: string[] = []): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)));
-  const shipped = taskFlags(config.tasks.kron)
+  const shipped = kronTaskFlags()
     .filter((f) => f.startsWith("--v8-flags="))
     .flatMap((f) => f.slice("--v8-flags=".length).split(","));
   const all = [...shipped, ...extra];

@@ -6,7 +6,7 @@
  * line `{"runs","jobs","medianMs","p95Ms","minMs","maxMs"}`, for the harness in main.ts)
  * @module
  */
-import { taskFlags } from "../../src/cli/self.ts";
+import { kronTaskFlags } from "../../src/cli/self.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const args = Deno.args;
@@ -18,7 +18,7 @@ const RUNS = opt("runs", 20);
 const JOBS = opt("jobs", 50);
 const TARGET_MS = 100;
 
-const flags = taskFlags(JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks.kron);
+const flags = kronTaskFlags();
 const dir = Deno.makeTempDirSync({ prefix: "kron-bench-" });
 const dataDir = `${dir}/.kron`;
 let jobs = "";

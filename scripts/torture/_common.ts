@@ -13,7 +13,7 @@
  * @module
  */
 import { sleep, until as poll } from "../../tests/_util/poll.ts";
-import { taskFlags } from "../../src/cli/self.ts";
+import { kronTaskFlags } from "../../src/cli/self.ts";
 
 /** The repository root (where deno.json and main.ts are). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
@@ -198,8 +198,6 @@ export interface TortureCase {
   run(ctx: CaseContext, result: Result): Promise<void>;
 }
 
-let flagsCache: string[] | null = null;
-
 /**
  * The deno flags of deno.json's `kron` task: what the real binary runs with.
  *
@@ -209,13 +207,7 @@ let flagsCache: string[] | null = null;
  * kronFlags().includes("--allow-all"); // false
  * ```
  */
-export function kronFlags(): string[] {
-  if (!flagsCache) {
-    const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-    flagsCache = taskFlags(config.tasks.kron);
-  }
-  return flagsCache;
-}
+export const kronFlags = kronTaskFlags;
 
 /**
  * Options for starting the CLI.

@@ -32,6 +32,27 @@ export function taskFlags(task: string): string[] {
   return words.slice(start + 1, end);
 }
 
+let kronFlagsCache: string[] | null = null;
+
+/**
+ * The deno flags of this checkout's deno.json `kron` task (read once, then cached): what the
+ * compiled binary bakes in, and what tests, the torture suite and the benchmarks start kron with.
+ * Not for a compiled binary, which has no deno.json beside it.
+ *
+ * @example
+ * ```ts
+ * import { kronTaskFlags } from "./self.ts";
+ * kronTaskFlags().includes("--allow-all"); // false
+ * ```
+ */
+export function kronTaskFlags(): string[] {
+  if (kronFlagsCache === null) {
+    const config = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)));
+    kronFlagsCache = taskFlags(config.tasks.kron);
+  }
+  return kronFlagsCache;
+}
+
 function isCompiled(): boolean {
   const exe = Deno.execPath();
   const base = exe.slice(exe.lastIndexOf("/") + 1);

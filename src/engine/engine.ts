@@ -1100,7 +1100,7 @@ export class Engine {
     });
     this.#aheadSeq = this.#state.seq;
     // The run and its context are made now, off the due time's critical path.
-    const run = this.#quickRun(job, at, at);
+    const run = newRun(job, ulid(at), 1, at, `${job.name}:${iso(at)}`, "schedule", at, true);
     run.ctx = this.#context(job, run);
     entry.type = "armed";
     entry.at = at;
@@ -1312,37 +1312,10 @@ export class Engine {
     const runId = ulid(now);
     const idempotencyKey = key ??
       (trigger === "manual" ? `${job.name}:manual:${runId}` : `${job.name}:${iso(scheduledAt)}`);
-    const durable = this.#emit({
-      type: "RUN_STARTED",
-      time: iso(now),
-      job: job.name,
-      runId,
-      attempt,
-      scheduledAt: iso(scheduledAt),
-      idempotencyKey,
-      trigger,
-      jitterMs,
-    });
-    const run: RunHandle = {
-      job,
-      runId,
-      attempt,
-      scheduledAt,
-      idempotencyKey,
-      trigger,
-      startedAt: now,
-      controller: null,
-      abortReason: undefined,
-      done: false,
-      timeout: null,
-      ahead: false,
-      ctx: null,
-    };
+    const run = newRun(job, runId, attempt, scheduledAt, idempotencyKey, trigger, now, false);
+    const durable = this.#emit(startedEvent(run, jitterMs));
     (job.runs ??= []).push(run);
-    const timeoutMs = job.def.policy.timeoutMs;
-    if (timeoutMs !== null) {
-      run.timeout = this.#push(job, "timeout", now + timeoutMs, scheduledAt, run);
-    }
+    this.#armTimeout(run);
     this.#inFlight++;
     // The runs of one batch start from one handler on the batch's promise, in order, instead
     // of one async continuation each.
@@ -1356,25 +1329,6 @@ export class Engine {
     return trigger === "manual"
       ? durable.then(() => runId)
       : (durable as Promise<unknown> as Promise<string>);
-  }
-
-  /** A run for an occurrence due at `at` that starts quick (see #fireArmed). */
-  #quickRun(job: Registered, at: number, startedAt: number): RunHandle {
-    return {
-      job,
-      runId: ulid(startedAt),
-      attempt: 1,
-      scheduledAt: at,
-      idempotencyKey: `${job.name}:${iso(at)}`,
-      trigger: "schedule",
-      startedAt,
-      controller: null,
-      abortReason: undefined,
-      done: false,
-      timeout: null,
-      ahead: true,
-      ctx: null,
-    };
   }
 
   /**
@@ -1391,7 +1345,10 @@ export class Engine {
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i];
       const job = run.job;
-      if (!run.done) this.#recordQuick(run);
+      if (!run.done) {
+        this.#emit(startedEvent(run, 0));
+        this.#armTimeout(run);
+      }
       // The job's next occurrence, from the fired entry (reused).
       const st = this.#state.jobs.get(job.name);
       if (st && this.#jobs.get(job.name) === job && job.due === null) {
@@ -1403,22 +1360,11 @@ export class Engine {
     this.#takeResults(runs, results);
   }
 
-  #recordQuick(run: RunHandle): void {
-    const job = run.job;
-    this.#emit({
-      type: "RUN_STARTED",
-      time: iso(run.startedAt),
-      job: job.name,
-      runId: run.runId,
-      attempt: 1,
-      scheduledAt: iso(run.scheduledAt),
-      idempotencyKey: run.idempotencyKey,
-      trigger: "schedule",
-      jitterMs: 0,
-    });
-    const timeoutMs = job.def.policy.timeoutMs;
+  /** Arms the run's timeout, from its start. */
+  #armTimeout(run: RunHandle): void {
+    const timeoutMs = run.job.def.policy.timeoutMs;
     if (timeoutMs !== null) {
-      run.timeout = this.#push(job, "timeout", run.startedAt + timeoutMs, run.scheduledAt, run);
+      run.timeout = this.#push(run.job, "timeout", run.startedAt + timeoutMs, run.scheduledAt, run);
     }
   }
 
@@ -1755,6 +1701,48 @@ function dropRun(run: RunHandle): void {
   const runs = run.job.runs;
   const i = runs === null ? -1 : runs.indexOf(run);
   if (i >= 0) runs!.splice(i, 1);
+}
+
+function newRun(
+  job: Registered,
+  runId: string,
+  attempt: number,
+  scheduledAt: number,
+  idempotencyKey: string,
+  trigger: RunTrigger,
+  startedAt: number,
+  ahead: boolean,
+): RunHandle {
+  return {
+    job,
+    runId,
+    attempt,
+    scheduledAt,
+    idempotencyKey,
+    trigger,
+    startedAt,
+    controller: null,
+    abortReason: undefined,
+    done: false,
+    timeout: null,
+    ahead,
+    ctx: null,
+  };
+}
+
+/** The RUN_STARTED of `run` (keys in the order the fast serializer expects). */
+function startedEvent(run: RunHandle, jitterMs: number): KronEvent {
+  return {
+    type: "RUN_STARTED",
+    time: iso(run.startedAt),
+    job: run.job.name,
+    runId: run.runId,
+    attempt: run.attempt,
+    scheduledAt: iso(run.scheduledAt),
+    idempotencyKey: run.idempotencyKey,
+    trigger: run.trigger,
+    jitterMs,
+  };
 }
 
 /** What {@link Engine} `#callAll` gives for a run it did not call (already done). */

@@ -1,21 +1,13 @@
 // Drives the real CLI in subprocesses: `deno run <the kron task's flags> main.ts …`, with the
 // flags read from deno.json (the one place they are written), a temp data dir and NO_COLOR=1.
 import { sleep, until as poll } from "../_util/poll.ts";
-import { taskFlags } from "../../src/cli/self.ts";
+import { kronTaskFlags } from "../../src/cli/self.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const MAIN = `${ROOT}main.ts`;
 
-let flagsCache: string[] | null = null;
-
 /** The deno flags of deno.json's `kron` task. */
-export function kronFlags(): string[] {
-  if (!flagsCache) {
-    const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-    flagsCache = taskFlags(config.tasks.kron);
-  }
-  return flagsCache;
-}
+export const kronFlags = kronTaskFlags;
 
 export interface Project {
   /** The working directory of the CLI (a temp dir). */
