@@ -199,38 +199,22 @@ export async function tick(
         const latest = policy.misfire === "run_once"
           ? schedule.latest(now, Math.max(now - policy.misfireGraceMs, first - 1), anchor)
           : null;
-        for (const slot of missed.sort((a, b) => a - b)) {
+        const skipped = (slot: number, until: number | null) =>
           events.push({
             type: "RUN_SKIPPED",
             time: iso(now),
             job: name,
             scheduledAt: iso(slot),
             reason: "misfire",
-            until: null,
+            until: until === null ? null : iso(until),
           });
-        }
+        for (const slot of missed.sort((a, b) => a - b)) skipped(slot, null);
         if (latest === null) {
-          events.push({
-            type: "RUN_SKIPPED",
-            time: iso(now),
-            job: name,
-            scheduledAt: iso(at),
-            reason: "misfire",
-            until: iso(now),
-          });
+          skipped(at, now);
           cursor = now;
           at = schedule.next(now, anchor);
         } else {
-          if (latest > at) {
-            events.push({
-              type: "RUN_SKIPPED",
-              time: iso(now),
-              job: name,
-              scheduledAt: iso(at),
-              reason: "misfire",
-              until: null,
-            });
-          }
+          if (latest > at) skipped(at, null);
           occurrence(latest, latest === at && now - at < 1000 ? "schedule" : "catchup");
           cursor = latest;
           at = schedule.next(latest, anchor);
