@@ -12,7 +12,56 @@
  * ```
  * @module
  */
+import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "./errors.ts";
+
+/**
+ * Caps request bodies at `maxBytes` (`tooLarge` answers above). A declared `Content-Length`
+ * is checked without reading; a body without one (chunked, or a bare POST) is read up to the
+ * cap and handed on as a fresh request. Unlike `hono/body-limit`, that request is built from
+ * the URL, method and headers alone: copying the incoming request would touch its `signal`,
+ * and Deno.serve then prints its one-time "request.signal aborts on successful responses
+ * (legacy behavior)" warning on stderr, a raw line in a JSON log.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { limitBody } from "./_body.ts";
+ * const app = new Hono();
+ * app.use("*", limitBody(16, (c) => c.text("too large", 413)));
+ * app.post("/", async (c) => c.text(await c.req.text()));
+ * const res = await app.request("/", { method: "POST", body: "x".repeat(17) });
+ * res.status; // 413
+ * ```
+ */
+export function limitBody(
+  maxBytes: number,
+  tooLarge: (c: Context) => Response | Promise<Response>,
+): MiddlewareHandler {
+  return async (c, next) => {
+    const raw = c.req.raw;
+    if (raw.body === null) return next();
+    const declared = raw.headers.get("content-length");
+    if (declared !== null && !raw.headers.has("transfer-encoding")) {
+      return Number(declared) > maxBytes ? tooLarge(c) : next();
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of raw.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) return tooLarge(c);
+      chunks.push(chunk);
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      body.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body });
+    return next();
+  };
+}
 
 /**
  * The request's JSON object body, `{}` when there is none.

@@ -17,13 +17,13 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import type { Kron } from "../kron.ts";
 import type { AdminAppOptions, AdminDeps, AdminEnv } from "./_deps.ts";
 import { requireAuth } from "./auth.ts";
 import { csrfGuard } from "./csrf.ts";
+import { limitBody } from "./_body.ts";
 import { describeError, errorBody } from "./errors.ts";
 import { hubFor } from "./hub.ts";
 import { metricsFor } from "./metrics.ts";
@@ -99,17 +99,11 @@ export function createAdminApp(kron: Kron, options: AdminAppOptions): Hono<Admin
     });
   }
   app.use("*", csrfGuard());
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      c.json(
-        errorBody(
-          "payload_too_large",
-          `request bodies are limited to ${MAX_BODY_BYTES / 1024} KiB`,
-        ),
-        413,
-      ),
-  });
+  const limit = limitBody(MAX_BODY_BYTES, (c) =>
+    c.json(
+      errorBody("payload_too_large", `request bodies are limited to ${MAX_BODY_BYTES / 1024} KiB`),
+      413,
+    ));
   // Only methods whose bodies are read: for the others the body is ignored, never buffered.
   app.use("*", (c, next) => BODY_METHODS.has(c.req.method) ? limit(c, next) : next());
 

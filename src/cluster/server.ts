@@ -44,13 +44,12 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { VERSION } from "../kron.ts";
 import { requireAuth } from "../api/auth.ts";
 import { csrfGuard } from "../api/csrf.ts";
-import { jsonBody, onlyKeys } from "../api/_body.ts";
+import { jsonBody, limitBody, onlyKeys } from "../api/_body.ts";
 import { ApiError, describeError, errorBody } from "../api/errors.ts";
 import { pauseOptions } from "../api/routes/jobs.ts";
 import { jobNameParam, limitParam, runIdParam, seqParam } from "../api/validate.ts";
@@ -209,10 +208,10 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
   app.use("*", csrfGuard());
   app.use(
     "*",
-    bodyLimit({
-      maxSize: CLUSTER_MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody("payload_too_large", "request body too large"), 413),
-    }),
+    limitBody(
+      CLUSTER_MAX_BODY_BYTES,
+      (c) => c.json(errorBody("payload_too_large", "request body too large"), 413),
+    ),
   );
 
   app.get("/healthz", async (c) => {

@@ -221,6 +221,16 @@ Deno.test("pause {for}/{until}/empty and resume; body errors 400, 413, 415", asy
     assertEquals((await errorOf(res)).code, code);
   }
   assertEquals((await (await rig.sock("/v1/jobs/a")).json()).state, "idle");
+  // Bodies without a Content-Length (chunked) are read up to the cap.
+  const chunked = (text: string): RequestInit => ({
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: new Blob([text]).stream(),
+  });
+  res = await rig.sock("/v1/jobs/a/pause", chunked(JSON.stringify({ pad: "x".repeat(70 * 1024) })));
+  assertEquals([res.status, (await errorOf(res)).code], [413, "payload_too_large"]);
+  res = await rig.sock("/v1/jobs/a/pause", chunked(JSON.stringify({ for: "1h" })));
+  assertEquals([res.status, (await res.json()).state], [200, "paused"]);
 });
 
 Deno.test("GET /v1/runs/:id/log: text/plain from the data dir, 404 without a file, never outside", async () => {
