@@ -201,7 +201,10 @@ export class Kron implements AsyncDisposable {
     return this;
   }
 
-  /** Removes a defined job; it stops being scheduled (its runs in flight finish). */
+  /**
+   * Removes a defined job: it stops being scheduled (its runs in flight finish) and is
+   * `orphaned` from then on, its state and history kept, until {@link Kron.forget}.
+   */
   unschedule(name: string): void {
     this.#core.undefine(name);
   }

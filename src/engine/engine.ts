@@ -201,6 +201,7 @@ export class Engine {
   readonly #onAbandoned: EngineOptions["onAbandoned"];
   readonly #log: Logger = getLogger(["kron", "engine"]);
   readonly #jobs = new Map<string, Registered>();
+  #definitionEpoch = 0;
   readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
   #inFlight = 0;
   #drained: (() => void) | null = null;
@@ -281,6 +282,15 @@ export class Engine {
     return this.#ioError;
   }
 
+  /**
+   * Bumped by every `define` and `undefine`. A job that stops being defined turns `orphaned`
+   * without an event (it is still in the log), so a cache of job views keys on this beside
+   * `state.seq`.
+   */
+  get definitionEpoch(): number {
+    return this.#definitionEpoch;
+  }
+
   /** The folded state (read-only by convention: only events change it). */
   get state(): KronState {
     return this.#state;
@@ -327,6 +337,7 @@ export class Engine {
     };
     Object.assign(job, { executor, schedule, def, defHash, paused: options.paused ?? false });
     this.#jobs.set(name, job);
+    this.#definitionEpoch++;
     if (this.#phase === "running") {
       this.#record(job);
       this.#armAll(job);
@@ -334,14 +345,17 @@ export class Engine {
     }
   }
 
-  /** Removes a registered job (reload): its timers stop, running attempts finish on their own. */
+  /**
+   * Removes a registered job (reload): its timers stop, running attempts finish on their own.
+   * Nothing is written: the job stays in the log and is `orphaned` from now on, with its state,
+   * runs and logs readable, exactly as after a restart without its definition; `forget` drops
+   * it.
+   */
   undefine(name: string): void {
     const job = this.#mustBeRegistered(name);
     this.#disarmAll(job);
     this.#jobs.delete(name);
-    if (this.#phase === "running" && this.#state.jobs.has(name)) {
-      this.#emit({ type: "JOB_REMOVED", time: this.#iso(), job: name });
-    }
+    this.#definitionEpoch++;
   }
 
   /** Forgets an orphaned job (in the log but not defined here): its state goes, history later. */

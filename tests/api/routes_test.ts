@@ -279,6 +279,21 @@ Deno.test("DELETE /v1/jobs/:name forgets an orphan; 409 for a defined job", asyn
   await res.body?.cancel();
 });
 
+Deno.test("GET /v1/jobs: a job unscheduled turns orphaned at once, though no event was written", async () => {
+  await using rig = await startRig({
+    a: { options: { every: "1h" } },
+    b: { options: { every: "1h" } },
+  });
+  const states = async () =>
+    ((await (await rig.sock("/v1/jobs")).json()).jobs as { name: string; state: string }[])
+      .map((j) => [j.name, j.state]);
+  assertEquals(await states(), [["a", "idle"], ["b", "idle"]]); // now cached
+  const seq = rig.kron.engine.state.seq;
+  rig.kron.unschedule("b");
+  assertEquals(rig.kron.engine.state.seq, seq);
+  assertEquals(await states(), [["a", "idle"], ["b", "orphaned"]]);
+});
+
 Deno.test("POST /v1/reload: 501 without a hook, the hook's answer with one; POST /v1/compact", async () => {
   {
     await using rig = await startRig({ a: { options: { every: "1h" } } });

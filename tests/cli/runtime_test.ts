@@ -119,7 +119,12 @@ Deno.test("apply: added, changed, removed, unchanged; an invalid file changes no
     assert.throws(() => runtime.apply(dup), /job "d": defined twice/);
     const quote = file([commandJob("q", "echo 'unterminated")]);
     assert.throws(() => runtime.apply(quote), /job "q": .*quote/);
-    assert.deepEqual(kron.list().map((j) => j.name), ["c"]);
+    // Removed jobs stay, orphaned (as after a restart), until forgotten.
+    assert.deepEqual(kron.list().map((j) => [j.name, j.state]), [
+      ["c", "idle"],
+      ["a", "orphaned"],
+      ["b", "orphaned"],
+    ]);
   } finally {
     await kron.shutdown({ timeout: "1s" });
     await runtime.close();

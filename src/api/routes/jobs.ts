@@ -118,12 +118,14 @@ export function listJobs(
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 const PAGE_CACHE_MAX = 64;
-const pageCaches = new WeakMap<Kron, { seq: number; pages: Map<string, string> }>();
+const pageCaches = new WeakMap<Kron, { version: string; pages: Map<string, string> }>();
 
 /**
  * `listJobs` as JSON text, cached per state version. A page is a pure function of the folded
- * state, and every change of that state is an event that bumps `state.seq` synchronously, so
- * a cached page is exact until the next event: polling dashboards and `kron status` loops
+ * state and the set of defined jobs; every change of the state is an event that bumps
+ * `state.seq` synchronously, and every change of the definitions bumps the engine's
+ * `definitionEpoch` (a job removed by reload turns orphaned without an event), so a cached
+ * page is exact until the next of either: polling dashboards and `kron status` loops
  * cost a map lookup instead of a status read per job. Not cached before `start()`, where
  * provisional next-run times move with the clock.
  *
@@ -135,10 +137,10 @@ const pageCaches = new WeakMap<Kron, { seq: number; pages: Map<string, string> }
  */
 export function listJobsJson(kron: Kron, cursor: string | null, limit: number): string {
   if (!kron.engine.running) return JSON.stringify(listJobs({ kron }, cursor, limit));
-  const seq = kron.engine.state.seq;
+  const version = `${kron.engine.state.seq}:${kron.engine.definitionEpoch}`;
   let cache = pageCaches.get(kron);
-  if (!cache || cache.seq !== seq) {
-    cache = { seq, pages: new Map() };
+  if (!cache || cache.version !== version) {
+    cache = { version, pages: new Map() };
     pageCaches.set(kron, cache);
   }
   const key = `${limit}:${cursor ?? ""}`;
