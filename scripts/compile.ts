@@ -23,6 +23,7 @@
  * @module
  */
 import { taskFlags } from "../src/cli/self.ts";
+import { LAZY_MODULES } from "../src/cli/lazy.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -32,10 +33,10 @@ const ROOT = new URL("../", import.meta.url).pathname;
  * @example
  * ```ts
  * import { INCLUDES } from "./compile.ts";
- * INCLUDES; // ["src/jobs/_sandbox_worker.ts"]
+ * INCLUDES[0]; // "src/jobs/_sandbox_worker.ts", then the CLI's lazily imported modules
  * ```
  */
-export const INCLUDES = ["src/jobs/_sandbox_worker.ts"];
+export const INCLUDES: readonly string[] = ["src/jobs/_sandbox_worker.ts", ...LAZY_MODULES];
 
 /** Options of {@link compileArgs}. */
 export interface CompileOptions {

@@ -26,11 +26,11 @@ import type { RunEntry } from "./store/state.ts";
 import { killLeftoverGroup } from "./jobs/process_tree.ts";
 import type { KronReplica } from "./cluster/replica.ts";
 import { parseDuration } from "./schedule/duration.ts";
+import { VERSION } from "./version.ts";
 
 type Replica = KronReplica;
 
-/** Build version, recorded in RUNTIME_STARTED and shown by `kron version`. */
-export const VERSION = "0.1.0";
+export { VERSION };
 
 /** Options of {@link Kron}. */
 export interface KronOptions {

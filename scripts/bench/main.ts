@@ -6,7 +6,8 @@
  * 6 the physical floor. The full run writes docs/benchmarks.md and docs/bench/*.{svg,json};
  * `--quick` (in-process peers only, smaller sizes, ≤ 2 minutes) writes to a temp dir unless
  * `--out` is given. The last line is always the one-line summary:
- * `bench: lateness_p99_ms=… floor_p99_ms=… croner_p99_ms=… rss_per_job_bytes=… durable_runs_per_s=… restart_1m_ms=…`.
+ * `bench: lateness_p99_ms=… floor_p99_ms=… croner_p99_ms=… rss_per_job_bytes=… durable_runs_per_s=… restart_1m_ms=… status_ratio=…`
+ * (status_ratio: `kron status` against a live runtime ÷ `deno run` of `Deno.exit(0)`, scenario 5).
  *
  * @example
  * ```ts
@@ -102,5 +103,6 @@ const v = (k: string, digits = 0) =>
 console.log(
   `bench: lateness_p99_ms=${v("lateness_p99_ms", 2)} floor_p99_ms=${v("floor_p99_ms", 2)} ` +
     `croner_p99_ms=${v("croner_p99_ms", 2)} rss_per_job_bytes=${v("rss_per_job_bytes")} ` +
-    `durable_runs_per_s=${v("durable_runs_per_s")} restart_1m_ms=${v("restart_1m_ms")}`,
+    `durable_runs_per_s=${v("durable_runs_per_s")} restart_1m_ms=${v("restart_1m_ms")} ` +
+    `status_ratio=${v("status_ratio", 2)}`,
 );

@@ -20,6 +20,7 @@
  */
 import { KronError, type KronErrorCode } from "../errors.ts";
 import { SseParser } from "./sse_parser.ts";
+import { type Answer, unixRequest } from "./_unix_fetch.ts";
 import type {
   CompactJson,
   ForgetJson,
@@ -68,18 +69,12 @@ export class AdminApiError extends KronError {
  * ```
  */
 export class AdminClient {
-  readonly #base: string;
   readonly #headers: Record<string, string>;
-  readonly #client: Deno.HttpClient | undefined;
+  readonly #send: Send;
 
-  private constructor(
-    base: string,
-    headers: Record<string, string>,
-    client: Deno.HttpClient | undefined,
-  ) {
-    this.#base = base.replace(/\/+$/, "");
+  private constructor(headers: Record<string, string>, send: Send) {
     this.#headers = headers;
-    this.#client = client;
+    this.#send = send;
   }
 
   /**
@@ -104,9 +99,11 @@ export class AdminClient {
       }
       throw e;
     }
-    const client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
-    // fetch still checks net permission for the URL's host: "localhost" keeps that narrow and plain.
-    return new AdminClient("http://localhost", {}, client);
+    // Not fetch: its set-up would cost every `kron status` ~10 ms (_unix_fetch.ts).
+    return new AdminClient(
+      {},
+      (method, p, headers, body) => unixRequest(path, method, p, headers, body),
+    );
   }
 
   /**
@@ -119,44 +116,40 @@ export class AdminClient {
    * ```
    */
   static http(url: string, token: string): AdminClient {
-    return new AdminClient(url, { authorization: `Bearer ${token}` }, undefined);
+    return new AdminClient({ authorization: `Bearer ${token}` }, fetchSend(url));
   }
 
-  /** Releases the connection pool. */
-  close(): void {
-    this.#client?.close();
-  }
+  /** Releases the client (each request has its own connection, closed with its answer). */
+  close(): void {}
 
   async #request(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<Response> {
-    const init: RequestInit & { client?: Deno.HttpClient } = {
+  ): Promise<Answer> {
+    const res = await this.#send(
       method,
-      headers: {
+      path,
+      {
         ...this.#headers,
         ...headers,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    };
-    if (this.#client) init.client = this.#client;
-    const res = await fetch(this.#base + path, init);
-    if (!res.ok) throw await toError(res);
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    if (res.status >= 400) throw await toError(res);
     return res;
   }
 
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return await (await this.#request(method, path, body)).json() as T;
+    return JSON.parse(await (await this.#request(method, path, body)).text()) as T;
   }
 
   /** `GET /healthz` (a 503 answer is returned, not thrown). */
   async health(): Promise<HealthJson> {
-    const init: RequestInit & { client?: Deno.HttpClient } = { headers: this.#headers };
-    if (this.#client) init.client = this.#client;
-    return await (await fetch(`${this.#base}/healthz`, init)).json() as HealthJson;
+    const res = await this.#send("GET", "/healthz", this.#headers);
+    return JSON.parse(await res.text()) as HealthJson;
   }
 
   /** One page of jobs: `GET /v1/jobs`. */
@@ -240,25 +233,49 @@ export class AdminClient {
     const headers: Record<string, string> = { accept: "text/event-stream" };
     if (lastEventId !== undefined) headers["last-event-id"] = String(lastEventId);
     const res = await this.#request("GET", "/v1/events", undefined, headers);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     const parser = new SseParser();
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        for (const m of parser.push(value)) {
+      for await (const text of res.chunks()) {
+        for (const m of parser.push(text)) {
           const data = JSON.parse(m.data) as KronEvent | GapJson;
           const id = m.event === "gap" ? (data as GapJson).resumedAt - 1 : Number(m.id);
           yield { id, type: m.event, data };
         }
       }
     } finally {
-      await reader.cancel().catch(() => {});
+      res.cancel();
     }
   }
 }
 
-async function toError(res: Response): Promise<AdminApiError> {
+/** Sends one request (method, path with query, headers, body) and resolves to its answer. */
+type Send = (
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+) => Promise<Answer>;
+
+/** {@link Send} over fetch, to a server at `base`. */
+function fetchSend(base: string): Send {
+  const root = base.replace(/\/+$/, "");
+  return async (method, path, headers, body) => {
+    const res = await fetch(root + path, { method, headers, body });
+    return {
+      status: res.status,
+      text: () => res.text(),
+      async *chunks() {
+        if (!res.body) return;
+        for await (const text of res.body.pipeThrough(new TextDecoderStream())) yield text;
+      },
+      cancel: () => {
+        res.body?.cancel().catch(() => {});
+      },
+    };
+  };
+}
+
+async function toError(res: Answer): Promise<AdminApiError> {
   const text = await res.text();
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };

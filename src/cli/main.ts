@@ -15,6 +15,7 @@
 import { closest } from "./args.ts";
 import { errorLine, EXIT_USAGE, exitCodeOf } from "./errors.ts";
 import { consoleIo, type Io, paint } from "./output.ts";
+import { lazyImport } from "./lazy.ts";
 
 /**
  * What every command module exports.
@@ -34,6 +35,7 @@ export interface CommandModule {
 
 interface Entry {
   summary: string;
+  /** Loaded outside main.ts's module graph (lazy.ts), so a command pays only for its own. */
   load: () => Promise<CommandModule>;
 }
 
@@ -50,56 +52,65 @@ interface Entry {
 export const COMMANDS: Record<string, Entry> = {
   run: {
     summary: "run the jobs of a job file in the foreground",
-    load: () => import("./commands/run.ts"),
+    load: () => lazyImport("src/cli/commands/run.ts"),
   },
   daemon: {
     summary: "start, stop or inspect kron in the background",
-    load: () => import("./commands/daemon.ts"),
+    load: () => lazyImport("src/cli/commands/daemon.ts"),
   },
   status: {
     summary: "show jobs: state, last run, exit, next run",
-    load: () => import("./commands/status.ts"),
+    load: () => lazyImport("src/cli/commands/status.ts"),
   },
-  history: { summary: "show a job's past runs", load: () => import("./commands/history.ts") },
+  history: {
+    summary: "show a job's past runs",
+    load: () => lazyImport("src/cli/commands/history.ts"),
+  },
   logs: {
     summary: "show (or follow) a run's captured output",
-    load: () => import("./commands/logs.ts"),
+    load: () => lazyImport("src/cli/commands/logs.ts"),
   },
-  trigger: { summary: "start a run of a job now", load: () => import("./commands/trigger.ts") },
+  trigger: {
+    summary: "start a run of a job now",
+    load: () => lazyImport("src/cli/commands/trigger.ts"),
+  },
   pause: {
     summary: "pause a job (optionally for a while)",
-    load: () => import("./commands/pause.ts"),
+    load: () => lazyImport("src/cli/commands/pause.ts"),
   },
-  resume: { summary: "resume a paused or stopped job", load: () => import("./commands/resume.ts") },
+  resume: {
+    summary: "resume a paused or stopped job",
+    load: () => lazyImport("src/cli/commands/resume.ts"),
+  },
   reload: {
     summary: "re-read the job file and apply the changes",
-    load: () => import("./commands/reload.ts"),
+    load: () => lazyImport("src/cli/commands/reload.ts"),
   },
   check: {
     summary: "validate a job file and preview next run times",
-    load: () => import("./commands/check.ts"),
+    load: () => lazyImport("src/cli/commands/check.ts"),
   },
   init: {
     summary: "write a commented example jobs.toml or jobs.ts",
-    load: () => import("./commands/init.ts"),
+    load: () => lazyImport("src/cli/commands/init.ts"),
   },
   compact: {
     summary: "snapshot the state and drop old log segments",
-    load: () => import("./commands/compact.ts"),
+    load: () => lazyImport("src/cli/commands/compact.ts"),
   },
   repair: {
     summary: "make a data dir with a corrupt log usable again",
-    load: () => import("./commands/repair.ts"),
+    load: () => lazyImport("src/cli/commands/repair.ts"),
   },
   forget: {
     summary: "forget an orphaned job and its history",
-    load: () => import("./commands/forget.ts"),
+    load: () => lazyImport("src/cli/commands/forget.ts"),
   },
   server: {
     summary: "run a cluster node on PostgreSQL (see docs/cluster.md)",
-    load: () => import("./commands/server.ts"),
+    load: () => lazyImport("src/cli/commands/server.ts"),
   },
-  version: { summary: "print the version", load: () => import("./commands/version.ts") },
+  version: { summary: "print the version", load: () => lazyImport("src/cli/commands/version.ts") },
 };
 
 /** Global flags that take a value (so the value is not mistaken for the command). */

@@ -18,6 +18,7 @@ import type { Io } from "./output.ts";
 import { connectAdmin, httpAdmin, type LiveAdmin } from "./admin.ts";
 import { type FlagSpec, type ParsedArgs, stringFlag } from "./args.ts";
 import { usage } from "./errors.ts";
+import { lazyImport } from "./lazy.ts";
 
 /**
  * Flags of the commands that can talk to a kron server over HTTP instead of the local socket.
@@ -149,9 +150,15 @@ function liveSource(admin: LiveAdmin, dataDir: string): Source {
 
 async function offlineSource(dataDir: string): Promise<Source> {
   // Imported here: live reads never pay for the store's replay code.
-  const { readDataDir } = await import("../store/mod.ts");
-  const { toJobStatus, toRunRecord } = await import("../engine/views.ts");
-  const { jobDetail, jobSummary } = await import("../api/views.ts");
+  // Outside the module graph too (lazy.ts): a literal import() would put the store, the engine's
+  // views and their imports in the graph every read command builds at start-up.
+  const { readDataDir } = await lazyImport<typeof import("../store/mod.ts")>("src/store/mod.ts");
+  const { toJobStatus, toRunRecord } = await lazyImport<typeof import("../engine/views.ts")>(
+    "src/engine/views.ts",
+  );
+  const { jobDetail, jobSummary } = await lazyImport<typeof import("../api/views.ts")>(
+    "src/api/views.ts",
+  );
   const view = await readDataDir(dataDir);
   const state = view.state;
   const unknown = (name: string) => failure(`no job named "${name}" in ${dataDir}`);

@@ -11,7 +11,7 @@
  */
 import { parseFlags } from "../args.ts";
 import { type Io, toJson } from "../output.ts";
-import { VERSION } from "../../kron.ts";
+import { VERSION } from "../../version.ts";
 
 /**
  * The text of `kron version --help`.
