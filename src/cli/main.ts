@@ -12,8 +12,8 @@
  * ```
  * @module
  */
-import { closest } from "./args.ts";
-import { errorLine, EXIT_USAGE, exitCodeOf } from "./errors.ts";
+import { closest, expectPositionals } from "./args.ts";
+import { errorLine, EXIT_USAGE, exitCodeOf, usage } from "./errors.ts";
 import { consoleIo, type Io, paint } from "./output.ts";
 import { lazyImport } from "./lazy.ts";
 
@@ -143,9 +143,60 @@ Global flags:
   --log-format text|json  log format of the runtime (run, daemon start)
   -h, --help              help for kron or a command
 
+Also accepted (the spellings of koku and Kron, same meaning):
+  job list | job status <job> | job history <job>   status | status <job> | history <job>
+  daemon run [file]                                 run [file] (in the foreground)
+  pause <job> --hours N                             pause <job> --for Nh
+  -v                                                -V, --version
+
 Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
 Run "kron <command> --help" for a command's flags and examples.`;
 }
+
+/** `kron job list|status|history …` (Kron's spelling) as the command it means. */
+const JOB_VERBS: Record<string, string> = { list: "status", status: "status", history: "history" };
+
+/**
+ * Rewrites a seed spelling to kron's own command: `job list` → `status`, `job status <job>` →
+ * `status <job>`, `job history <job>` → `history <job>`. Other commands are returned as they are.
+ *
+ * @example
+ * ```ts
+ * import { expandAlias } from "./main.ts";
+ * expandAlias("job", ["history", "backup", "--limit", "5"]); // ["history", ["backup", "--limit", "5"]]
+ * ```
+ */
+export function expandAlias(name: string, rest: string[]): [string, string[]] {
+  if (name !== "job") return [name, rest];
+  const index = firstPositional(rest);
+  const verb = index === -1 ? undefined : rest[index];
+  if (verb === undefined || !Object.hasOwn(JOB_VERBS, verb)) {
+    throw usage(
+      verb === undefined
+        ? `kron job: missing subcommand list, status <job> or history <job>`
+        : `kron job: unknown subcommand "${verb}" (list, status <job> or history <job>)`,
+    );
+  }
+  const args = rest.filter((_, i) => i !== index);
+  if (verb === "list") {
+    expectPositionals(args.filter((a) => !a.startsWith("-")), 0, 0, "job list", "");
+  }
+  return [JOB_VERBS[verb], args];
+}
+
+/** The index of the first argument that is neither a flag nor a global flag's value; -1 if none. */
+function firstPositional(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return -1;
+    if (VALUE_FLAGS.has(a)) i++;
+    else if (!a.startsWith("-")) return i;
+  }
+  return -1;
+}
+
+/** Flags that mean something without a command. */
+const TOP_FLAGS = ["--help", "-h", "--version", "-V", "-v", "--data-dir", "--log-format"];
 
 /**
  * Runs the CLI with `args` (without the program name) and resolves to the exit code. Never
@@ -161,29 +212,28 @@ Run "kron <command> --help" for a command's flags and examples.`;
  */
 export async function main(args: string[], io: Io = consoleIo()): Promise<number> {
   try {
-    let index = -1;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (a === "--") break;
-      if (VALUE_FLAGS.has(a)) {
-        i++;
-        continue;
-      }
-      if (!a.startsWith("-")) {
-        index = i;
-        break;
-      }
-    }
+    const index = firstPositional(args);
     if (index === -1) {
-      if (args.includes("--version") || args.includes("-V")) {
+      const unknown = args.find((a, i) =>
+        a.startsWith("-") && a !== "--" && !TOP_FLAGS.includes(a.split("=")[0]) &&
+        !VALUE_FLAGS.has(args[i - 1])
+      );
+      if (unknown !== undefined) {
+        const guess = closest(unknown.split("=")[0], TOP_FLAGS.filter((f) => f.startsWith("--")));
+        const hint = guess ? ` (did you mean ${guess}?)` : ` (see "kron --help")`;
+        throw usage(`unknown flag ${unknown.split("=")[0]}${hint}`);
+      }
+      if (args.includes("--version") || args.includes("-V") || args.includes("-v")) {
         return await (await COMMANDS.version.load()).run([], io);
       }
       const asked = args.includes("--help") || args.includes("-h");
       (asked ? io.out : io.err)(mainHelp());
       return asked ? 0 : EXIT_USAGE;
     }
-    const name = args[index];
-    const rest = [...args.slice(0, index), ...args.slice(index + 1)];
+    const [name, rest] = expandAlias(args[index], [
+      ...args.slice(0, index),
+      ...args.slice(index + 1),
+    ]);
     if (name === "help") {
       const topic = rest.find((a) => !a.startsWith("-"));
       if (topic && COMMANDS[topic]) io.out((await COMMANDS[topic].load()).help);

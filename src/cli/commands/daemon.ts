@@ -27,7 +27,7 @@ import { formatMs, formatTime, type Io, toJson } from "../output.ts";
 import { extractPermissions, permissionFlags } from "../permissions.ts";
 import { connectAdmin } from "../admin.ts";
 import { selfCommand } from "../self.ts";
-import { checkSocketPath, resolveJobFile } from "./run.ts";
+import { checkSocketPath, resolveJobFile, run as runForeground } from "./run.ts";
 
 /**
  * The text of `kron daemon --help`.
@@ -41,6 +41,7 @@ import { checkSocketPath, resolveJobFile } from "./run.ts";
 export const help = `kron daemon start [file] [--allow-…] [--http host:port] [--wait N]
 kron daemon stop [--timeout N]
 kron daemon status [--json]
+kron daemon run [file] [--allow-…]
 
 start   runs "kron run [file]" in the background with the same flags (see "kron run --help"
         for the file lookup and the --allow-* permissions). Output goes to
@@ -50,6 +51,7 @@ start   runs "kron run [file]" in the background with the same flags (see "kron 
 stop    sends SIGTERM and waits until kron has shut down gracefully (running jobs get up to
         shutdown_timeout).
 status  shows whether kron runs: pid, uptime, jobs, data dir, log file (exit 1 if not).
+run     koku's spelling of "kron run [file]": kron in the foreground, same flags.
 
 Flags:
   --wait N            start: seconds to wait for kron to answer (default 20)
@@ -91,11 +93,14 @@ export async function run(args: string[], io: Io): Promise<number> {
       return await stop(rest, io);
     case "status":
       return await status(rest, io);
+    case "run":
+      // koku's "daemon run": kron in the foreground, exactly "kron run".
+      return await runForeground(rest, io);
     default:
       throw usage(
         sub === undefined
-          ? `kron daemon: missing subcommand start, stop or status`
-          : `kron daemon: unknown subcommand "${sub}" (start, stop or status)`,
+          ? `kron daemon: missing subcommand start, stop, status or run`
+          : `kron daemon: unknown subcommand "${sub}" (start, stop, status or run)`,
       );
   }
 }

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { expectPositionals, parseFlags, stringFlag } from "../args.ts";
+import { expectPositionals, intFlag, parseFlags, stringFlag } from "../args.ts";
 import { dataDirForReads } from "../context.ts";
 import { usage } from "../errors.ts";
 import { formatTime, type Io, toJson } from "../output.ts";
@@ -25,7 +25,7 @@ import { parseDuration } from "../../schedule/duration.ts";
  * console.log(help);
  * ```
  */
-export const help = `kron pause <job> [--for <duration>] [--json]
+export const help = `kron pause <job> [--for <duration> | --hours N] [--json]
 
 Pauses a job without editing the job file: no new runs start (a run in flight finishes).
 With --for it resumes by itself after that long; otherwise "kron resume <job>" resumes it.
@@ -35,6 +35,7 @@ Needs a running kron (exit 1 otherwise).
 
 Flags:
   --for <duration>  e.g. 30m, 2h, 1d
+  --hours N         koku's spelling of --for Nh
   --json            print the job's status
   --data-dir <dir>  data directory
   --server <url>    pause on a kron server (cluster node) over HTTP instead
@@ -57,11 +58,17 @@ Examples:
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     for: { type: "string" },
+    hours: { type: "string" },
     json: { type: "boolean" },
     ...SERVER_FLAGS,
   }, "pause");
   expectPositionals(positionals, 1, 1, "pause", "<job>");
-  const duration = stringFlag(flags, "for");
+  if (flags.for !== undefined && flags.hours !== undefined) {
+    throw usage(`kron pause: --for and --hours say the same thing: give one`);
+  }
+  const duration = flags.hours !== undefined
+    ? `${intFlag(flags, "hours", 1, "pause")}h`
+    : stringFlag(flags, "for");
   if (duration !== undefined) {
     try {
       if (parseDuration(duration, "--for") <= 0) throw new Error("must be longer than 0");
