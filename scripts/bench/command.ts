@@ -1,45 +1,54 @@
 /**
- * Micro-benchmark of the command executor: spawn-to-exit latency of a trivial command, and
- * throughput of a command writing a lot of output into a capped run log.
+ * Command jobs through the real CLI, beside the bare-spawn floor in the same run (issue 20).
+ *
+ * - floor: `jobs` processes `sh -c "echo … >> file"` spawned at once with `Deno.Command`
+ *   (detached, stdout and stderr piped, each awaited to exit and EOF), in bursts; latency from
+ *   the burst's start to each process's end.
+ * - kron: a jobs.toml of `jobs` command jobs `sh -c "echo $KRON_RUN_ID >> w.txt"` on `every`,
+ *   run by `deno run <the kron task's flags> main.ts run jobs.toml --allow-run=sh` (what
+ *   `deno task kron run jobs.toml --allow-run=sh` runs). After a warm-up, a window of `seconds`
+ *   is measured: occurrences due in it, run, skipped, recorded succeeded; due → recorded
+ *   success (the RUN_SUCCEEDED line seen in the log by a 5 ms tail of the segment files) and the
+ *   record's own time; kron's CPU (utime + stime of the process) per run.
+ *
+ * Run: `deno run -A scripts/bench/command.ts [--jobs 20] [--every 200ms,1s] [--seconds 15]
+ * [--warmup 2] [--json]` (`--json`: one JSON line, for `deno task bench`).
  *
  * @example
- * ```sh
- * deno run --allow-all scripts/bench/command.ts
+ * ```ts
+ * // deno run -A scripts/bench/command.ts --jobs 20 --every 200ms --seconds 5
  * ```
  * @module
  */
-import { createCommandExecutor } from "../../src/jobs/command.ts";
-import type { RunContext } from "../../src/engine/types.ts";
+import { kronTaskFlags } from "../../src/cli/self.ts";
+import { measureFloor, measureKron } from "./_command.ts";
 
-const logDir = await Deno.makeTempDir({ prefix: "kron-bench-command-" });
-let n = 0;
-const ctx = (): RunContext => ({
-  job: "bench",
-  runId: `R${++n}`,
-  attempt: 1,
-  scheduledAt: new Date(),
-  idempotencyKey: `bench:${n}`,
-  signal: new AbortController().signal,
-  log: { info() {}, warn() {}, error() {} },
-});
+const args = Deno.args;
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const jobs = Number(opt("jobs", "20"));
+const everies = opt("every", "200ms,1s").split(",");
+const seconds = Number(opt("seconds", "15"));
+const warmup = Number(opt("warmup", "2"));
+const json = args.includes("--json");
+const say = (line: string) => console.error(line);
 
-try {
-  const runs = 50;
-  const trivial = createCommandExecutor({ command: "true" }, { logDir });
-  let t0 = performance.now();
-  for (let i = 0; i < runs; i++) await trivial(ctx());
-  const perRun = (performance.now() - t0) / runs;
-  console.log(`spawn+exit of "true": ${perRun.toFixed(2)} ms/run (${runs} runs)`);
-
-  const mb = 200;
-  const noisy = createCommandExecutor(
-    { command: `head -c ${mb * 1024 * 1024} /dev/zero` },
-    { logDir, logCapBytes: 1024 * 1024 },
+const floor = await measureFloor(jobs, json ? 30 : 20);
+say(
+  `floor: burst of ${jobs} sh -c: p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms`,
+);
+const kron = [];
+for (const every of everies) {
+  const r = await measureKron({ jobs, every, seconds, warmup, flags: kronTaskFlags() });
+  kron.push(r);
+  say(
+    `kron ${jobs} jobs every ${every}: due ${r.due}, run ${r.run}, skipped ${r.skipped}, ` +
+      `succeeded ${r.succeeded}; due→recorded success p50 ${r.dueToSeen.p50.toFixed(1)} ms, ` +
+      `p99 ${r.dueToSeen.p99.toFixed(1)} ms; CPU ${r.cpuUsPerRun.toFixed(0)} µs/run`,
   );
-  t0 = performance.now();
-  await noisy(ctx());
-  const s = (performance.now() - t0) / 1000;
-  console.log(`${mb} MiB through a 1 MiB-capped log: ${(mb / s).toFixed(0)} MiB/s`);
-} finally {
-  await Deno.remove(logDir, { recursive: true });
 }
+const floor2 = await measureFloor(jobs, json ? 30 : 20);
+say(`floor again: p50 ${floor2.p50.toFixed(1)} ms, p99 ${floor2.p99.toFixed(1)} ms`);
+if (json) console.log(JSON.stringify({ jobs, seconds, warmup, floor: [floor, floor2], kron }));

@@ -15,6 +15,11 @@
  * processes (like systemd's `KillMode=control-group`); a program that must outlive its run has
  * to leave the group (`setsid`). That cleanup is noted in the run log.
  *
+ * The cost of a run's end: a run is over when its program has exited and its pipes are
+ * drained. Whether anything is left in the group is asked of the kernel (a signal probe, no
+ * process-table read), so an ordinary exit reads no process table and runs no `ps`; the run
+ * log is only created by the first byte of output.
+ *
  * @example
  * ```ts
  * import { createCommandExecutor } from "./command.ts";
@@ -29,8 +34,10 @@
 import type { ExecutionResult, Executor, RunContext } from "../engine/types.ts";
 import { KronError } from "../errors.ts";
 import { splitCommand } from "./argv.ts";
-import { assertPathComponent, DEFAULT_LOG_CAP_BYTES, openRunLog, type RunLog } from "./run_log.ts";
-import { groupExists, listGroup, processStartTime, terminateGroup } from "./process_tree.ts";
+import { createRunLog, DEFAULT_LOG_CAP_BYTES, type RunLog } from "./run_log.ts";
+import { groupExists, groupGone, terminateGroup } from "./process_tree.ts";
+import { listGroup, whenStillRunning } from "./process_table.ts";
+import type { RunLogRetention } from "./run_log_retention.ts";
 
 /** What a command job runs. */
 export interface CommandSpec {
@@ -68,10 +75,21 @@ export interface CommandExecutorOptions {
   /** The shell for `shell: true` (default `/bin/sh`). */
   shellPath?: string;
   /**
-   * Called synchronously right after the spawn (the engine records `RUN_SPAWNED`). If it
-   * throws, the error is logged through `ctx.log` and the run goes on.
+   * Called once the process's facts are known, for a process that is still running then (the
+   * engine records `RUN_SPAWNED`, which lets a restarted kron stop a tree a crash left
+   * behind): at once when `/proc` is readable or no process table is, else from one batched
+   * `ps` read 50 ms after the spawn (see process_table.ts `whenStillRunning`). A command that
+   * is over by then is never reported: nothing of it can outlive its run. If it throws, the
+   * error is logged through `ctx.log` and the run goes on.
    */
   onSpawn?: (ctx: RunContext, info: SpawnInfo) => void;
+  /**
+   * How many run logs the job keeps (its `history_limit`); older ones are deleted in the
+   * background by `retention`. Without both, logs are never deleted here.
+   */
+  keepLogs?: number;
+  /** The background pruner of run logs (shared by the jobs of a runtime). */
+  retention?: RunLogRetention;
   /** The base environment of every child (default: see the module docs). */
   baseEnv?: Record<string, string>;
 }
@@ -129,6 +147,8 @@ const INHERITED_VARS = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ"];
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 /** How long pipes may stay open after the group is gone (held by a process that left it). */
 const DRAIN_MS = 1000;
+/** How long members found at the leader's exit get to turn out to be reaped zombies. */
+const STRAGGLER_PATIENCE_MS = 20;
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1,
@@ -267,27 +287,17 @@ interface Prepared {
 
 async function runCommand(ctx: RunContext, p: Prepared): Promise<ExecutionResult> {
   ctx.signal.throwIfAborted();
-  assertPathComponent("job", ctx.job);
-  assertPathComponent("run id", ctx.runId);
   let warned = false;
-  let log: RunLog;
-  try {
-    log = await openRunLog(p.options.logDir, ctx.job, ctx.runId, p.capBytes, (e) => {
+  const { keepLogs, retention } = p.options;
+  // Throws for an unsafe job or run id. Creates nothing: the file comes with the first byte.
+  const log: RunLog = createRunLog(p.options.logDir, ctx.job, ctx.runId, p.capBytes, {
+    onError: (e) => {
       if (warned) return;
       warned = true;
       ctx.log.warn("cannot write the run log; output is dropped", { error: String(e) });
-    });
-  } catch (e) {
-    const detail = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    throw new KronError("io", `cannot open the run log in ${p.options.logDir}: ${detail}`, {
-      cause: e,
-    });
-  }
-  if (ctx.signal.aborted) {
-    // Aborted while the log was being opened: do not start a process only to kill it.
-    await log.close();
-    ctx.signal.throwIfAborted();
-  }
+    },
+    onCreated: keepLogs && retention ? () => retention.created(ctx.job, keepLogs) : undefined,
+  });
 
   let child: Deno.ChildProcess;
   try {
@@ -312,17 +322,17 @@ async function runCommand(ctx: RunContext, p: Prepared): Promise<ExecutionResult
   const pid = child.pid;
   const pgid = pid;
   const status = child.status;
-  // Read at once: the start time is what makes the pid recognisable later. Through `ps` this
-  // takes a few ms; a child that exits meanwhile has no start time left to read (null), and a
-  // leftover of it is then found by its KRON_RUN_ID marker instead.
-  const startTime = await processStartTime(pid);
-  try {
-    p.options.onSpawn?.(ctx, { pid, pgid, startTime });
-  } catch (e) {
-    ctx.log.error("onSpawn failed", { error: String(e), pid });
-  }
-
   const pumps = [pump(child.stdout, log), pump(child.stderr, log)];
+  // The start time is what makes the pid recognisable after a crash; it is read off the run's
+  // path, in a batch, and only for a process still running a moment after its spawn.
+  whenStillRunning(pid, status, (startTime) => {
+    try {
+      p.options.onSpawn?.(ctx, { pid, pgid, startTime });
+    } catch (e) {
+      ctx.log.error("onSpawn failed", { error: String(e), pid });
+    }
+  });
+
   const first = await Promise.race([
     status.then((s) => ({ kind: "exit" as const, s })),
     aborted(ctx.signal).then(() => ({ kind: "abort" as const })),
@@ -352,9 +362,11 @@ async function runCommand(ctx: RunContext, p: Prepared): Promise<ExecutionResult
   // that explicit rather than relying on it.
   const signo = first.s.signal === null ? undefined : SIGNAL_NUMBERS[first.s.signal];
   const exitCode = signo === undefined ? first.s.code : 128 + signo;
-  // The signal probe answers the common case (nothing left) without reading a process table.
-  const stragglers = groupExists(pgid) ? await listGroup(pgid) : [];
-  if (stragglers === null || stragglers.length > 0) {
+  // The leader is reaped: the signal probe answers the common case (nothing left) at once. A
+  // member that exited just after it may still be a zombie for a few ms: groupGone waits for
+  // that with a few probes before it reads the process table.
+  if (groupExists(pgid) && !(await groupGone(pgid, Date.now() + STRAGGLER_PATIENCE_MS))) {
+    const stragglers = await listGroup(pgid);
     const count = stragglers === null ? "" : `${stragglers.length} `;
     void log.note(
       `command exited (${exitCode}) leaving ${count}process(es) in group ${pgid}: ` +

@@ -4,7 +4,9 @@
  * A {@link RunLog} appends chunks in the order they are handed to it, stops storing output at
  * a byte cap (one marker line says so) but keeps accepting chunks so the producer can keep
  * draining its pipes, and always accepts kron's own notes (abort, kill) after the cap.
- * Directories are created `0700` and files `0600`: output may contain secrets.
+ * Directories are created `0700` and files `0600`: output may contain secrets. A command run's
+ * log is created with its first byte ({@link createRunLog}): a run that prints nothing has no
+ * file. Old logs are removed in the background by run_log_retention.ts.
  *
  * @example
  * ```ts
@@ -84,7 +86,42 @@ export interface RunLog {
 }
 
 /**
- * Creates the directories (0700) and opens (appending, 0600) a run's log file.
+ * A run's log, created lazily: the directories (0700) and the file (appending, 0600) come into
+ * being with the first output or note, so a run that prints nothing costs no file, no
+ * directory entry and no system call. Synchronous: nothing happens until something is written.
+ *
+ * @param hooks `onError` is called once if opening or writing fails (disk full, no
+ *   permission…); later output is then dropped so the process being logged is never blocked or
+ *   failed by its log. `onCreated` is called once the file exists.
+ *
+ * @example
+ * ```ts
+ * import { createRunLog } from "./run_log.ts";
+ * const log = createRunLog("/tmp/kron-demo/runs", "job", "run1", 64 * 1024);
+ * await log.close(); // nothing was written: no file
+ * ```
+ */
+export function createRunLog(
+  logDir: string,
+  job: string,
+  runId: string,
+  capBytes: number = DEFAULT_LOG_CAP_BYTES,
+  hooks: { onError?: (error: unknown) => void; onCreated?: () => void } = {},
+): RunLog {
+  const path = runLogPath(logDir, job, runId);
+  const open = async () => {
+    await Deno.mkdir(`${logDir}/${job}`, { recursive: true, mode: 0o700 });
+    // Append: should an id ever be reused (a retry logged under the same run id) nothing is lost.
+    const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    hooks.onCreated?.();
+    return file;
+  };
+  return new CappedRunLog(path, open, capBytes, hooks.onError);
+}
+
+/**
+ * Creates the directories (0700) and opens (appending, 0600) a run's log file at once; see
+ * {@link createRunLog} for the lazy one command runs use.
  *
  * @param onError called once if writing fails (disk full…); later output is then dropped so
  *   the process being logged is never blocked or failed by its log.
@@ -105,14 +142,14 @@ export async function openRunLog(
 ): Promise<RunLog> {
   const path = runLogPath(logDir, job, runId);
   await Deno.mkdir(`${logDir}/${job}`, { recursive: true, mode: 0o700 });
-  // Append: should an id ever be reused (a retry logged under the same run id) nothing is lost.
   const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
-  return new CappedRunLog(path, file, capBytes, onError);
+  return new CappedRunLog(path, () => Promise.resolve(file), capBytes, onError, file);
 }
 
 class CappedRunLog implements RunLog {
   readonly path: string;
-  #file: Deno.FsFile;
+  #file: Deno.FsFile | null;
+  #open: () => Promise<Deno.FsFile>;
   #cap: number;
   #stored = 0;
   #truncated = false;
@@ -122,8 +159,15 @@ class CappedRunLog implements RunLog {
   #chain: Promise<void> = Promise.resolve();
   #onError?: (error: unknown) => void;
 
-  constructor(path: string, file: Deno.FsFile, cap: number, onError?: (e: unknown) => void) {
+  constructor(
+    path: string,
+    open: () => Promise<Deno.FsFile>,
+    cap: number,
+    onError?: (e: unknown) => void,
+    file: Deno.FsFile | null = null,
+  ) {
     this.path = path;
+    this.#open = open;
     this.#file = file;
     this.#cap = Math.max(0, Math.floor(cap));
     this.#onError = onError;
@@ -159,7 +203,7 @@ class CappedRunLog implements RunLog {
     return this.#enqueue(() => {
       if (this.#closed) return;
       this.#closed = true;
-      this.#file.close();
+      this.#file?.close();
     });
   }
 
@@ -179,8 +223,9 @@ class CappedRunLog implements RunLog {
   async #writeAll(bytes: Uint8Array): Promise<void> {
     if (this.#broken || this.#closed || bytes.length === 0) return;
     try {
+      const file = this.#file ??= await this.#open();
       let off = 0;
-      while (off < bytes.length) off += await this.#file.write(bytes.subarray(off));
+      while (off < bytes.length) off += await file.write(bytes.subarray(off));
       this.#endsWithNewline = bytes[bytes.length - 1] === 0x0a;
     } catch (e) {
       this.#broken = true;

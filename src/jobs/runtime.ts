@@ -28,7 +28,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { buildDefinition } from "../engine/definition.ts";
+import { buildDefinition, DEFAULT_POLICY } from "../engine/definition.ts";
 import type { Executor, RunContext } from "../engine/types.ts";
 import type { Kron } from "../kron.ts";
 import type { JobKind, KronEvent } from "../store/events.ts";
@@ -37,6 +37,7 @@ import { commandArgv, createCommandExecutor, defaultBaseEnv, type SpawnInfo } fr
 import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "./job_file.ts";
 import { effectivePermissions, findWidening } from "./permissions.ts";
 import { isSandboxStub, JobSandbox } from "./sandbox.ts";
+import { RunLogRetention } from "./run_log_retention.ts";
 
 /**
  * A permission grant: `true` = all, `false` = none, a list = only these.
@@ -419,6 +420,8 @@ export class JobRuntime {
   readonly #unsubscribe: () => void;
   /** The sandbox worker of each sandboxed function job, by name. */
   readonly #sandboxes = new Map<string, JobSandbox>();
+  /** Deletes command jobs' old run logs in the background (each keeps its history_limit). */
+  #retention: RunLogRetention | null = null;
   #file: JobFile | null = null;
 
   /** Creates the runtime and subscribes to the engine's events (hooks, leftovers). */
@@ -488,6 +491,7 @@ export class JobRuntime {
   async close(): Promise<void> {
     this.#unsubscribe();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    await this.#retention?.idle();
     for (const sandbox of this.#sandboxes.values()) sandbox.close();
     this.#sandboxes.clear();
   }
@@ -505,6 +509,15 @@ export class JobRuntime {
         logCapBytes: this.#opts.logCapBytes,
         killGraceMs: this.#opts.killGraceMs,
         onSpawn: (ctx, info) => this.#spawned(ctx, info),
+        keepLogs: def.options.historyLimit ?? DEFAULT_POLICY.historyLimit,
+        retention: this.#retention ??= new RunLogRetention(
+          `${this.#opts.dataDir}/runs`,
+          (job, e) =>
+            this.#log.warn("cannot prune old run logs of {job}: {error}", {
+              job,
+              error: String(e),
+            }),
+        ),
       });
       return {
         def,

@@ -94,7 +94,11 @@ async function run(
   const logDir = `${tmp}/runs`;
   const exec = createCommandExecutor(spec, { logDir, ...options });
   const result = await exec(ctx);
-  const log = await Deno.readTextFile(runLogPath(logDir, ctx.job, ctx.runId));
+  // A run that printed nothing has no log file.
+  const log = await Deno.readTextFile(runLogPath(logDir, ctx.job, ctx.runId)).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
+  });
   return { exitCode: result?.exitCode, log, ctx };
 }
 
