@@ -30,7 +30,9 @@ import type { PauseOptions, ShutdownOptions } from "./src/engine/engine.ts";
 import type { JobFunction, JobOptions, JobStatus, RunRecord } from "./src/engine/types.ts";
 
 export { functionExecutor, Kron, VERSION } from "./src/kron.ts";
-export type { KronOptions } from "./src/kron.ts";
+export type { KronAdminOptions, KronOptions } from "./src/kron.ts";
+export type { AdminServer, ServeAdminOptions } from "./src/api/serve.ts";
+export type { ReloadJson } from "./src/api/types.ts";
 export { Engine } from "./src/engine/engine.ts";
 export type { EngineOptions, PauseOptions, ShutdownOptions } from "./src/engine/engine.ts";
 export { FakeClock, systemClock } from "./src/engine/clock.ts";

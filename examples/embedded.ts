@@ -1,9 +1,11 @@
 /**
  * kron embedded in an app: a few jobs, run for a few seconds, with status printed as they go.
  * State goes to the default data dir (`.kron`, or `KRON_DATA_DIR`), so a second run picks up
- * where the first stopped: look at `.kron/log/*.ndjson` with `jq` afterwards.
+ * where the first stopped: look at `.kron/log/*.ndjson` with `jq` afterwards. While it runs it
+ * serves the admin API on `.kron/kron.sock` (every Kron with a data dir does), so the CLI sees it
+ * live from another terminal: `deno task kron status`, `deno task kron trigger flaky`.
  *
- *   deno task demo
+ *   deno task demo        (--allow-net: for that socket; Deno scopes unix sockets by absolute path)
  */
 import { Kron } from "../mod.ts";
 
@@ -39,7 +41,7 @@ kron.schedule("slow", { every: "4s", timeout: "500ms" }, async (ctx) => {
 });
 
 await kron.start();
-console.log(`kron started, data dir ${kron.dataDir}`);
+console.log(`kron started, data dir ${kron.dataDir}, admin API on ${kron.admin?.socketPath}`);
 
 function table(): void {
   const rows = kron.list().map((j) => [

@@ -25,12 +25,25 @@ import type { Store } from "./store/types.ts";
 import type { RunEntry } from "./store/state.ts";
 import { killLeftoverGroup } from "./jobs/process_tree.ts";
 import type { KronReplica } from "./cluster/replica.ts";
+import type { AdminServer, ServeAdminOptions } from "./api/serve.ts";
 import { parseDuration } from "./schedule/duration.ts";
 import { VERSION } from "./version.ts";
 
 type Replica = KronReplica;
 
 export { VERSION };
+
+/**
+ * The admin API options of {@link Kron}: those of `serveAdmin` (src/api/serve.ts), the data dir
+ * being the Kron's own.
+ *
+ * @example
+ * ```ts
+ * import type { KronAdminOptions } from "./kron.ts";
+ * const admin: KronAdminOptions = { http: "127.0.0.1:8080" };
+ * ```
+ */
+export type KronAdminOptions = Omit<ServeAdminOptions, "dataDir">;
 
 /** Options of {@link Kron}. */
 export interface KronOptions {
@@ -69,6 +82,17 @@ export interface KronOptions {
    * this process's node id, the lease of claimed runs and the polling fallback, in ms.
    */
   cluster?: { schema?: string; nodeId?: string; leaseMs?: number; pollMs?: number };
+  /**
+   * The admin API (docs/api.md), served by {@link Kron.start} until shutdown. By default on
+   * `<dataDir>/kron.sock`, so `kron status --data-dir`, `trigger`, `pause` and the dashboard
+   * reach this app as they reach `kron run`; `{ http: "127.0.0.1:8080" }` adds TCP (bearer
+   * token), `reload` answers `POST /v1/reload`; `false` serves nothing. Without a data dir
+   * (memory or custom store) there is no socket: only an explicit `http` is served. Without net
+   * permission for the socket (`--allow-net=unix:<dataDir>/kron.sock`), or with a socket path
+   * over the Unix limit, the app gets a one-line warning on stderr and runs on. Not in cluster
+   * mode (`kron server` serves a cluster).
+   */
+  admin?: false | KronAdminOptions;
 }
 
 /**
@@ -93,9 +117,12 @@ export class Kron implements AsyncDisposable {
     | KronOptions["cluster"] & { store: string; random?: () => number }
     | null = null;
   readonly #replicaJobs: Array<[string, JobOptions, JobFunction]> = [];
+  readonly #adminOptions: KronAdminOptions | false;
+  #admin: AdminServer | null = null;
 
   /** Creates a scheduler; nothing is read or written before {@link Kron.start}. */
   constructor(options: KronOptions = {}) {
+    this.#adminOptions = options.admin ?? {};
     let store: Store;
     if (options.store === "memory") {
       store = new MemoryStore();
@@ -144,6 +171,11 @@ export class Kron implements AsyncDisposable {
   /** The data directory in use (null with a memory or custom store). */
   get dataDir(): string | null {
     return this.#dataDir;
+  }
+
+  /** What {@link Kron.start} serves of the admin API (socket path, TCP address), or null. */
+  get admin(): AdminServer | null {
+    return this.#admin;
   }
 
   /** The engine underneath (for the CLI, the API server and tests). */
@@ -209,9 +241,15 @@ export class Kron implements AsyncDisposable {
     this.#core.undefine(name);
   }
 
-  /** Recovers from the data dir and starts scheduling; resolves once running. */
+  /**
+   * Recovers from the data dir, starts scheduling and serves the admin API (see
+   * {@link KronOptions.admin}); resolves once running.
+   */
   async start(): Promise<void> {
-    if (!this.#replicaOptions) return this.#core.start();
+    if (!this.#replicaOptions) {
+      await this.#core.start();
+      return this.#serveAdmin();
+    }
     if (this.#replica) return this.#replica.start();
     const { KronReplica } = await import("./cluster/replica.ts");
     const replica = new KronReplica(this.#replicaOptions);
@@ -220,10 +258,39 @@ export class Kron implements AsyncDisposable {
     await replica.start();
   }
 
-  /** Waits for running jobs (up to `timeout`, default 30s), cancels the rest, stops cleanly. */
-  shutdown(options?: ShutdownOptions): Promise<void> {
-    if (this.#replicaOptions && !this.#replica) return Promise.resolve();
-    if (!this.#replica) return this.#core.shutdown(options);
+  async #serveAdmin(): Promise<void> {
+    const options = this.#adminOptions;
+    if (options === false || (this.#dataDir === null && options.http === undefined)) return;
+    // Imported here: an app that serves nothing never loads Hono.
+    const { serveAdmin } = await import("./api/serve.ts");
+    try {
+      this.#admin = await serveAdmin(this, {
+        ...options,
+        dataDir: this.#dataDir,
+        socketOptional: options.socketOptional ?? true,
+      });
+    } catch (e) {
+      await this.#core.shutdown({ timeout: 0 });
+      throw e;
+    }
+  }
+
+  /**
+   * Waits for running jobs (up to `timeout`, default 30s), cancels the rest, stops cleanly; the
+   * admin API answers until the engine has stopped.
+   */
+  async shutdown(options?: ShutdownOptions): Promise<void> {
+    if (this.#replicaOptions && !this.#replica) return;
+    if (!this.#replica) {
+      try {
+        await this.#core.shutdown(options);
+      } finally {
+        const admin = this.#admin;
+        this.#admin = null;
+        await admin?.close();
+      }
+      return;
+    }
     const timeout = options?.timeout === undefined ? undefined : parseDuration(options.timeout);
     return this.#replica.shutdown({ timeout });
   }

@@ -1,6 +1,8 @@
 /**
- * kron's version, in a module of its own: `kron version` and `kron -V` print it without loading
- * the engine.
+ * kron's version, in a module of its own at the bottom of `src/`: `kron version` and `kron -V`
+ * print it without loading the engine, and the API and the cluster name it without importing
+ * `kron.ts` (which imports them). Recorded in `RUNTIME_STARTED`, shown by the dashboard and
+ * `kron_build_info`.
  *
  * @example
  * ```ts

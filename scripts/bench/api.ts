@@ -11,7 +11,6 @@
  * on its own keep-alive HTTP/1.1 connection.
  */
 import { Kron } from "../../src/kron.ts";
-import { serveAdmin } from "../../src/api/mod.ts";
 
 function arg(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);
@@ -131,9 +130,8 @@ for (let i = 0; i < jobs; i++) {
     fired++;
   });
 }
-await kron.start();
-const admin = await serveAdmin(kron, {});
-const socket = admin.socketPath!;
+await kron.start(); // serves the admin API on <dataDir>/kron.sock
+const socket = kron.admin!.socketPath!;
 
 // The floor: the same response bytes from a bare Deno.serve on another socket.
 const probe = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
@@ -153,7 +151,6 @@ const firedBefore = fired;
 const kronResult = await load(socket, "/v1/jobs", seconds, concurrency);
 const firedDuring = fired - firedBefore;
 
-await admin.close();
 await kron.shutdown({ timeout: "1s" });
 await Deno.remove(dir, { recursive: true });
 

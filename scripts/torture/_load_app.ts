@@ -1,6 +1,6 @@
 /**
  * The kron under load for the load case: an embedded app (library mode) with thousands of
- * function jobs and the admin API on `<dataDir>/kron.sock`. The harness starts it with the
+ * function jobs and the admin API on `<dataDir>/kron.sock` (served by `start()`, by default). The harness starts it with the
  * exact permission flags of deno.json's `kron` task, as the binary would run.
  *
  * Usage: `deno run <kron flags> _load_app.ts <dataDir> <jobs>`. Prints `ready` once serving;
@@ -9,7 +9,6 @@
  * @module
  */
 import { Kron } from "../../src/kron.ts";
-import { serveAdmin } from "../../src/api/mod.ts";
 
 const [dataDir, count] = [Deno.args[0], Number(Deno.args[1] ?? 10_000)];
 const kron = new Kron({ dataDir });
@@ -20,7 +19,6 @@ for (let i = 0; i < count; i++) {
   else kron.schedule(name, { cron: "*/15 * * * * *", timezone: "UTC" }, () => {});
 }
 await kron.start();
-const admin = await serveAdmin(kron, { dataDir });
 console.log("ready");
 // Event-loop lag, for the report: the engine's timers share this thread with the API.
 let lastTick = performance.now();
@@ -32,7 +30,6 @@ setInterval(() => {
 }, 100);
 const stop = async () => {
   await kron.shutdown({ timeout: "10s" });
-  await admin.close();
   console.log(`max event-loop lag ${Math.round(maxLag)} ms`);
   console.log("stopped");
   Deno.exit(0);

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { Kron } from "../kron.ts";
+import type { AdminHost } from "./host.ts";
 import type { AuthVariables } from "./auth.ts";
 import type { EventHub } from "./hub.ts";
 import type { KronMetrics } from "./metrics.ts";
@@ -67,7 +67,7 @@ export type AdminEnv = { Variables: AuthVariables };
  * ```
  */
 export interface AdminDeps {
-  kron: Kron;
+  kron: AdminHost;
   hub: EventHub;
   metrics: KronMetrics;
   options: AdminAppOptions;

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { Kron } from "../kron.ts";
+import type { AdminHost } from "./host.ts";
 
 /**
  * Sorted job names of one Kron, with cursor paging.
@@ -28,13 +28,13 @@ import type { Kron } from "../kron.ts";
  * ```
  */
 export class JobNames {
-  readonly #kron: Kron;
+  readonly #kron: AdminHost;
   #epoch = 0;
   #key = "";
   #sorted: string[] = [];
 
   /** Watches `kron`'s definition events to know when the cached order is stale. */
-  constructor(kron: Kron) {
+  constructor(kron: AdminHost) {
     this.#kron = kron;
     kron.onEvent((e) => {
       if (e.type === "JOB_DEFINED" || e.type === "JOB_REMOVED") this.#epoch++;
@@ -78,7 +78,7 @@ export class JobNames {
   }
 }
 
-const cache = new WeakMap<Kron, JobNames>();
+const cache = new WeakMap<AdminHost, JobNames>();
 
 /**
  * The shared {@link JobNames} of a Kron.
@@ -91,7 +91,7 @@ const cache = new WeakMap<Kron, JobNames>();
  * jobNamesFor(kron) === jobNamesFor(kron); // true
  * ```
  */
-export function jobNamesFor(kron: Kron): JobNames {
+export function jobNamesFor(kron: AdminHost): JobNames {
   let n = cache.get(kron);
   if (!n) {
     n = new JobNames(kron);

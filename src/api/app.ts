@@ -19,7 +19,7 @@
 import { Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import type { Kron } from "../kron.ts";
+import type { AdminHost } from "./host.ts";
 import type { AdminAppOptions, AdminDeps, AdminEnv } from "./_deps.ts";
 import { requireAuth } from "./auth.ts";
 import { csrfGuard } from "./csrf.ts";
@@ -62,7 +62,7 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
  * (await app.request("/v1/jobs")).status; // 401
  * ```
  */
-export function createAdminApp(kron: Kron, options: AdminAppOptions): Hono<AdminEnv> {
+export function createAdminApp(kron: AdminHost, options: AdminAppOptions): Hono<AdminEnv> {
   if (options.tcp && !options.token) {
     throw new KronError("invalid_option", "the TCP admin app needs a token");
   }

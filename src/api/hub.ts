@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { Kron } from "../kron.ts";
+import type { AdminHost } from "./host.ts";
 import type { KronEvent } from "../store/mod.ts";
 
 /**
@@ -81,7 +81,7 @@ export class EventHub {
   #lastSeq = 0;
 
   /** Subscribes to `kron`'s committed events and keeps the last `ringSize` of them. */
-  constructor(kron: Kron, ringSize: number = DEFAULT_RING_SIZE) {
+  constructor(kron: AdminHost, ringSize: number = DEFAULT_RING_SIZE) {
     this.#ring = new Array(Math.max(1, ringSize));
     kron.onEvent((event) => this.#push(event));
   }
@@ -135,7 +135,7 @@ export class EventHub {
   }
 }
 
-const hubs = new WeakMap<Kron, EventHub>();
+const hubs = new WeakMap<AdminHost, EventHub>();
 
 /**
  * The hub of a Kron, created (and subscribed) on first use; `ringSize` applies only then.
@@ -148,7 +148,7 @@ const hubs = new WeakMap<Kron, EventHub>();
  * hubFor(kron) === hubFor(kron); // true
  * ```
  */
-export function hubFor(kron: Kron, ringSize?: number): EventHub {
+export function hubFor(kron: AdminHost, ringSize?: number): EventHub {
   let hub = hubs.get(kron);
   if (!hub) {
     hub = new EventHub(kron, ringSize);

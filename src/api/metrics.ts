@@ -18,7 +18,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Kron } from "../kron.ts";
+import type { AdminHost } from "./host.ts";
 import type { KronEvent } from "../store/mod.ts";
 import type { JobStateName } from "../engine/types.ts";
 
@@ -66,7 +66,7 @@ export class KronMetrics {
   #rendering: Promise<string> | null = null;
 
   /** Registers every metric and subscribes to `kron`'s events. */
-  constructor(kron: Kron, options: { dataDir: string | null; version: string }) {
+  constructor(kron: AdminHost, options: { dataDir: string | null; version: string }) {
     const registers = [this.registry];
     const { dataDir } = options;
     this.#runs = new Counter({
@@ -202,7 +202,7 @@ async function mtimeSeconds(path: string): Promise<number> {
   }
 }
 
-const metricsByKron = new WeakMap<Kron, KronMetrics>();
+const metricsByKron = new WeakMap<AdminHost, KronMetrics>();
 
 /**
  * The metrics of a Kron, created on first use (shared by its socket and TCP apps).
@@ -216,7 +216,7 @@ const metricsByKron = new WeakMap<Kron, KronMetrics>();
  * ```
  */
 export function metricsFor(
-  kron: Kron,
+  kron: AdminHost,
   options: { dataDir: string | null; version: string },
 ): KronMetrics {
   let m = metricsByKron.get(kron);

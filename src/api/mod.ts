@@ -37,3 +37,4 @@ export { ApiError, statusForCode } from "./errors.ts";
 export { KronMetrics } from "./metrics.ts";
 export { type SseMessage, SseParser } from "./sse_parser.ts";
 export type * from "./types.ts";
+export type { AdminHost } from "./host.ts";

@@ -17,7 +17,8 @@
  */
 import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import { type Kron, VERSION } from "../kron.ts";
+import { VERSION } from "../version.ts";
+import type { AdminHost } from "./host.ts";
 import { createAdminApp } from "./app.ts";
 import { envToken, readTokenFile, resolveToken, tokenPath } from "./token.ts";
 import type { ReloadJson } from "./types.ts";
@@ -69,6 +70,12 @@ export interface ServeAdminOptions {
   heartbeatMs?: number;
   /** Recent events kept in memory for SSE resume (default 4096). */
   eventRingSize?: number;
+  /**
+   * When the socket cannot be served because its path is over the Unix limit: `true` warns in
+   * one line and runs on without it (what `Kron` does); default `false` throws. Missing
+   * permissions always warn.
+   */
+  socketOptional?: boolean;
 }
 
 /**
@@ -171,6 +178,19 @@ function warnOnce(line: string): void {
   else log.warn(line);
 }
 
+/** The first permission serving `path` lacks (without prompting), or null when all are granted. */
+function missingSocketPermission(dir: string, path: string): string | null {
+  const needs: [Deno.PermissionDescriptor, string][] = [
+    [{ name: "net", host: `unix:${path}` }, `net access to it; grant --allow-net=unix:${path}`],
+    [{ name: "read", path: dir }, `read access to ${dir}; grant --allow-read=${dir}`],
+    [{ name: "write", path: dir }, `write access to ${dir}; grant --allow-write=${dir}`],
+  ];
+  for (const [descriptor, what] of needs) {
+    if (Deno.permissions.querySync(descriptor).state !== "granted") return what;
+  }
+  return null;
+}
+
 function permissionError(e: unknown): boolean {
   return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
 }
@@ -239,7 +259,7 @@ async function ensurePrivateDir(dir: string): Promise<void> {
  * ```
  */
 export async function serveAdmin(
-  kron: Kron,
+  kron: AdminHost,
   options: ServeAdminOptions = {},
 ): Promise<AdminServer> {
   const dataDir = options.dataDir === undefined ? kron.dataDir : options.dataDir;
@@ -254,6 +274,15 @@ export async function serveAdmin(
   let tcp: { hostname: string; port: number; token: string } | null = null;
   if (options.http !== undefined) {
     const addr = parseHostPort(options.http);
+    const host = `${
+      addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
+    }:${addr.port}`;
+    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") {
+      throw new KronError(
+        "invalid_option",
+        `serving the admin API on ${options.http} needs net access: run with --allow-net=${host}`,
+      );
+    }
     if (!isLoopback(addr.hostname)) {
       const existing = envToken() ?? (dir === null ? null : await readTokenFile(dir));
       if (existing === null) {
@@ -281,10 +310,25 @@ export async function serveAdmin(
     eventRingSize: options.eventRingSize,
   };
 
+  let path: string | null = null;
   if (dir !== null) {
-    const path = socketPathFor(dir);
     try {
-      await ensurePrivateDir(dir);
+      path = socketPathFor(dir);
+    } catch (e) {
+      if (!options.socketOptional) throw e;
+      warnOnce(`kron: admin socket not served (${(e as Error).message}); running on without it`);
+    }
+  }
+  // Asked, never requested: a request would prompt at a terminal.
+  const missing = path === null ? null : missingSocketPermission(dir!, path);
+  if (missing !== null) {
+    warnOnce(
+      `kron: admin socket ${path} not served (no ${missing}); running on without it, and the ` +
+        `CLI will read ${dir} offline`,
+    );
+  } else if (path !== null) {
+    try {
+      await ensurePrivateDir(dir!);
       await clearStaleSocket(path);
       const app = createAdminApp(kron, { ...common, tcp: false });
       const server = Deno.serve({ path, onListen: () => {} }, app.fetch);

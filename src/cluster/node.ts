@@ -16,7 +16,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { VERSION } from "../kron.ts";
+import { VERSION } from "../version.ts";
 import { ulid } from "../engine/ulid.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { backoffMs, connect, isTransient, sleep, type Sql, tables } from "./_sql.ts";

@@ -46,7 +46,7 @@
 import { Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import { VERSION } from "../kron.ts";
+import { VERSION } from "../version.ts";
 import { requireAuth } from "../api/auth.ts";
 import { csrfGuard } from "../api/csrf.ts";
 import { jsonBody, limitBody, onlyKeys } from "../api/_body.ts";

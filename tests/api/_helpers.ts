@@ -41,7 +41,7 @@ export async function startRig(
   const dataDir = options.dataDir ?? tempDir();
   const kron = options.memory
     ? new Kron({ store: "memory" })
-    : new Kron({ dataDir, durability: "none" });
+    : new Kron({ dataDir, durability: "none", admin: false }); // served below, as options say
   for (const [name, spec] of Object.entries(jobs)) {
     kron.schedule(name, spec.options, spec.fn ?? (() => {}));
   }

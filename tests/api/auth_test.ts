@@ -214,7 +214,7 @@ Deno.test("KRON_TOKEN wins over the token file; short values are refused", async
 Deno.test("a non-loopback address is refused unless a token already exists", async () => {
   await withEnv("KRON_TOKEN", undefined, async () => {
     const dataDir = tempDir();
-    const kron = new Kron({ dataDir, durability: "none" });
+    const kron = new Kron({ dataDir, durability: "none", admin: false });
     await kron.start();
     try {
       await assertRejects(() => serveAdmin(kron, { http: "0.0.0.0:0" }), (e) => {

@@ -121,6 +121,11 @@ Deno.test("without net permission for the socket: a one-line warning, socketPath
   assertEquals(JSON.parse(stdout.trim()), { socketPath: null, ran: 1 });
   const lines = stderr.trim().split("\n");
   assertEquals(lines.length, 1, stderr);
-  assertMatch(lines[0], /^kron: admin socket not served \(.*net access.*\); running on without it/);
+  assertEquals(
+    lines[0],
+    `kron: admin socket ${dataDir}/kron.sock not served (no net access to it; grant ` +
+      `--allow-net=unix:${dataDir}/kron.sock); running on without it, and the CLI will read ` +
+      `${dataDir} offline`,
+  );
   Deno.removeSync(dataDir, { recursive: true });
 });

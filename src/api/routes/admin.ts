@@ -16,7 +16,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Kron } from "../../kron.ts";
+import type { AdminHost } from "../host.ts";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { jsonBody, onlyKeys } from "../_body.ts";
 import { ApiError } from "../errors.ts";
@@ -32,7 +32,7 @@ import type { HealthJson } from "../types.ts";
  * health(new Kron({ store: "memory" })); // { status: "error", reason: "kron is not running" }
  * ```
  */
-export function health(kron: Kron): HealthJson {
+export function health(kron: AdminHost): HealthJson {
   const io = kron.engine.ioError;
   if (io !== null) return { status: "error", reason: `event log write failed: ${io.message}` };
   if (!kron.engine.running) return { status: "error", reason: "kron is not running" };

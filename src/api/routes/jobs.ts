@@ -28,7 +28,7 @@ import type { JobListJson, JobSummaryJson } from "../types.ts";
 import { JOB_NAME_RE, jobNameParam, limitParam } from "../validate.ts";
 import { jobDetail, jobSummary } from "../views.ts";
 import { KronError } from "../../errors.ts";
-import type { Kron } from "../../kron.ts";
+import type { AdminHost } from "../host.ts";
 
 /**
  * Default and largest page of `GET /v1/jobs`.
@@ -118,7 +118,7 @@ export function listJobs(
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 const PAGE_CACHE_MAX = 64;
-const pageCaches = new WeakMap<Kron, { version: string; pages: Map<string, string> }>();
+const pageCaches = new WeakMap<AdminHost, { version: string; pages: Map<string, string> }>();
 
 /**
  * `listJobs` as JSON text, cached per state version. A page is a pure function of the folded
@@ -135,7 +135,7 @@ const pageCaches = new WeakMap<Kron, { version: string; pages: Map<string, strin
  * // JSON.parse(listJobsJson(kron, null, 100)).jobs.length
  * ```
  */
-export function listJobsJson(kron: Kron, cursor: string | null, limit: number): string {
+export function listJobsJson(kron: AdminHost, cursor: string | null, limit: number): string {
   if (!kron.engine.running) return JSON.stringify(listJobs({ kron }, cursor, limit));
   const version = `${kron.engine.state.seq}:${kron.engine.definitionEpoch}`;
   let cache = pageCaches.get(kron);

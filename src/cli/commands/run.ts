@@ -28,7 +28,7 @@ import { failure, usage } from "../errors.ts";
 import { configureLogging, isLogFormat } from "../logging.ts";
 import type { Io } from "../output.ts";
 import { extractPermissions } from "../permissions.ts";
-import type { Permissions } from "../../jobs/runtime.ts";
+import type { ApplyResult, Permissions } from "../../jobs/runtime.ts";
 
 /**
  * The text of `kron run --help`.
@@ -191,28 +191,11 @@ async function runFile(
   const dataDir = dataDirForFile(stringFlag(flags, "data-dir"), file, settings.dataDir);
   checkSocketPath(dataDir);
   const { Kron, VERSION } = await import("../../kron.ts");
-  const kron = new Kron({
-    dataDir,
-    timezone: settings.timezone ?? undefined,
-    durability: settings.durability ?? undefined,
-  });
-  const { parseHostPort, serveAdmin } = await import("../../api/mod.ts");
+  const { parseHostPort } = await import("../../api/mod.ts");
   const http = stringFlag(flags, "http") ?? settings.http ?? undefined;
   // Checked now: a bad address must not cost a start of the data dir.
   if (http !== undefined) parseHostPort(http);
-  const runtime = new JobRuntime(kron, { dataDir, permissions });
-  // Validates everything first: an invalid file exits 2 before the data dir is opened.
-  runtime.apply(jobFile);
-
-  const { connectAdmin } = await import("../admin.ts");
-  const other = await connectAdmin(dataDir);
-  if (other) {
-    other.close();
-    throw failure(`a kron runtime is already running on ${dataDir}`);
-  }
-  await kron.start();
-
-  const reload = async () => {
+  const reload = async (): Promise<ApplyResult> => {
     const next = await loadJobFile(file, { sandbox: permissions });
     const result = runtime.apply(next);
     log.info("reloaded {file}: {added} added, {changed} changed, {removed} removed", {
@@ -226,22 +209,29 @@ async function runFile(
     });
     return result;
   };
-  let server;
-  try {
-    server = await serveAdmin(kron, {
-      dataDir,
-      http,
-      reload,
-      version: VERSION,
-    });
-  } catch (e) {
-    await kron.shutdown({ timeout: 0 });
-    throw e;
+  // start() serves the admin API (socket, and TCP with --http) as every embedded Kron does.
+  const kron = new Kron({
+    dataDir,
+    timezone: settings.timezone ?? undefined,
+    durability: settings.durability ?? undefined,
+    admin: { http, reload, version: VERSION },
+  });
+  const runtime = new JobRuntime(kron, { dataDir, permissions });
+  // Validates everything first: an invalid file exits 2 before the data dir is opened.
+  runtime.apply(jobFile);
+
+  const { connectAdmin } = await import("../admin.ts");
+  const other = await connectAdmin(dataDir);
+  if (other) {
+    other.close();
+    throw failure(`a kron runtime is already running on ${dataDir}`);
   }
-  if (server.http) {
+  await kron.start();
+  const served = kron.admin?.http;
+  if (served) {
     log.info("admin API on http://{hostname}:{port} (bearer token: KRON_TOKEN or {tokenFile})", {
-      hostname: server.http.hostname,
-      port: server.http.port,
+      hostname: served.hostname,
+      port: served.port,
       tokenFile: `${dataDir}/admin.token`,
     });
   }
@@ -281,7 +271,6 @@ async function runFile(
   log.info("{signal}: shutting down (running jobs get up to {timeout})", { signal, timeout });
   await kron.shutdown({ timeout });
   await runtime.close();
-  await server.close();
   try {
     if ((await Deno.readTextFile(pidFile)).trim() === String(Deno.pid)) await Deno.remove(pidFile);
   } catch {

@@ -1,0 +1,50 @@
+/**
+ * What the admin API needs of the scheduler it serves. `Kron` has this shape; the API names
+ * this interface rather than the class, so `kron.ts` can serve the API itself (its `admin`
+ * option) without an import cycle between the two.
+ *
+ * @example
+ * ```ts
+ * import type { AdminHost } from "./host.ts";
+ * const names = (host: AdminHost) => host.list().map((j) => j.name);
+ * ```
+ * @module
+ */
+import type { Engine, PauseOptions } from "../engine/engine.ts";
+import type { JobStatus, RunRecord } from "../engine/types.ts";
+import type { KronEvent } from "../store/events.ts";
+
+/**
+ * A single-node scheduler as the admin API sees it (a `Kron` on a file or memory store).
+ *
+ * @example
+ * ```ts
+ * import type { AdminHost } from "./host.ts";
+ * import { Kron } from "../kron.ts";
+ * const host: AdminHost = new Kron({ store: "memory" });
+ * ```
+ */
+export interface AdminHost {
+  /** The data dir (socket, token, run logs), or null with a memory or custom store. */
+  readonly dataDir: string | null;
+  /** The engine underneath (state, definitions, running flag). */
+  readonly engine: Engine;
+  /** Status of one job. */
+  status(name: string): JobStatus;
+  /** Status of every job, orphans included. */
+  list(): JobStatus[];
+  /** Past attempts of a job, most recent first. */
+  history(name: string, options?: { limit?: number }): Promise<RunRecord[]>;
+  /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */
+  trigger(name: string): Promise<string>;
+  /** Pauses a job (`{ for }` or `{ until }`). */
+  pause(name: string, options?: PauseOptions): void | Promise<void>;
+  /** Resumes a paused or stopped job. */
+  resume(name: string): void | Promise<void>;
+  /** Forgets an orphaned job. */
+  forget(name: string): void;
+  /** Writes a snapshot and drops covered log segments. */
+  compact(): Promise<void>;
+  /** Subscribes to committed events; returns the unsubscribe function. */
+  onEvent(listener: (event: KronEvent) => void): () => void;
+}
