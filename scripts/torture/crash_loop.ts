@@ -8,7 +8,10 @@
  *   with the same seq, type and run;
  * - zero corrupt recoveries: every restart comes up (a torn tail is cut, never refused);
  * - every started run terminal after recovery, no run id reused (final history);
- * - no timer forgotten: every job fires after the last restart.
+ * - no timer forgotten: every job fires after the last restart;
+ * - progress (issue 20): every life that ran for a second after it came up recorded successes,
+ *   so a kill → restart → kill cycle converges instead of re-running what the previous life
+ *   abandoned. The successes of each life are reported, with its starts and recovery runs.
  *
  * @module
  */
@@ -32,6 +35,9 @@ interface Ack {
   type: string;
   runId: string | null;
 }
+
+/** A life must have run this long after it came up to be held to recording a success. */
+const PROGRESS_AFTER_MS = 1000;
 
 function jobsTs(): string {
   return `// Written by the torture harness (crash_loop).
@@ -66,6 +72,8 @@ interface Life {
   acks: Ack[];
   /** Set once the admin API answered (kron is up). */
   up: boolean;
+  /** performance.now() when the admin API first answered. */
+  upAt: number;
   stop: boolean;
 }
 
@@ -80,6 +88,7 @@ function follow(dataDir: string, life: Life): Promise<void> {
     if (!client) return;
     try {
       for await (const e of client.events()) {
+        if (!life.up) life.upAt = performance.now();
         life.up = true;
         if (e.type === "gap") continue;
         const d = e.data as { runId?: string };
@@ -157,10 +166,13 @@ export const crash_loop: TortureCase = {
     const ackedStarts = new Set<string>();
     let acked = 0, lost = 0, torn = 0, duringStartup = 0, corrupt = 0;
     let startupMs: number[] = [];
+    /** Per life: successes, starts and recovery starts it recorded, ms it lived after up. */
+    const cycles: { ok: number; started: number; recovery: number; upMs: number }[] = [];
+    let lastSeq = 0;
     for (let k = 0; k < kills; k++) {
       const t0 = performance.now();
       const p = new KronProcess(args, opts);
-      const life: Life = { acks: [], up: false, stop: false };
+      const life: Life = { acks: [], up: false, upAt: 0, stop: false };
       const follower = follow(dataDir, life);
       // A random moment: one kill in five during start-up and recovery, the rest while it runs.
       const early = rng.chance(0.2);
@@ -180,11 +192,33 @@ export const crash_loop: TortureCase = {
         break;
       }
       const up = life.up;
+      const upMs = up ? performance.now() - life.upAt : 0;
       p.child.kill("SIGKILL");
       await p.stop("SIGKILL");
       life.stop = true;
       await follower;
       const acks = life.acks;
+      // What this life recorded: the log's records after the previous life's last one.
+      const mine = [...recordsFrom(dataDir, lastSeq + 1).values()];
+      lastSeq = Math.max(lastSeq, ...mine.map((r) => r.seq));
+      const cycle = {
+        ok: mine.filter((r) => r.type === "RUN_SUCCEEDED").length,
+        started: mine.filter((r) => r.type === "RUN_STARTED").length,
+        recovery: mine.filter((r) => r.type === "RUN_STARTED" && r.trigger === "recovery").length,
+        upMs: Math.round(upMs),
+      };
+      cycles.push(cycle);
+      ctx.log(
+        `life ${k}: up ${up ? `${cycle.upMs} ms` : "never"}, ${cycle.started} started ` +
+          `(${cycle.recovery} recovery), ${cycle.ok} succeeded`,
+      );
+      if (upMs >= PROGRESS_AFTER_MS) {
+        result.check(
+          cycle.ok > 0,
+          `life ${k}: no success recorded in ${cycle.upMs} ms up (${cycle.started} started, ` +
+            `${cycle.recovery} of them recovery runs): the crash loop does not converge`,
+        );
+      }
       result.count();
       if ((k + 1) % 25 === 0) ctx.log(`${k + 1} kills, ${acked + acks.length} events acknowledged`);
       if (!up) duringStartup++;
@@ -214,7 +248,7 @@ export const crash_loop: TortureCase = {
     // The last life: recovery, every job fires again, a clean stop.
     result.count();
     const last = new KronProcess(args, opts);
-    const life: Life = { acks: [], up: false, stop: false };
+    const life: Life = { acks: [], up: false, upAt: 0, stop: false };
     const follower = follow(dataDir, life);
     const deadline = Date.now() + 60_000;
     let fired = new Set<string>();
@@ -265,6 +299,14 @@ export const crash_loop: TortureCase = {
     result.figure("torn tails cut", torn);
     result.figure("runs", runs.length);
     result.figure("abandoned", abandoned);
+    const held = cycles.filter((c) => c.upMs >= PROGRESS_AFTER_MS);
+    result.figure("succeeded", runs.filter((r) => r.outcome === "succeeded").length);
+    result.figure("recovery runs", runs.filter((r) => r.trigger === "recovery").length);
+    result.figure(
+      `lives up ≥ ${PROGRESS_AFTER_MS / 1000} s with a success`,
+      `${held.filter((c) => c.ok > 0).length}/${held.length}`,
+    );
+    result.figure("successes per life", cycles.map((c) => c.ok).join(" "));
     result.figure(
       "startup p50 ms",
       Math.round(startupMs.sort((a, b) => a - b)[Math.floor(startupMs.length / 2)] ?? 0),

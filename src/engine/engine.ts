@@ -36,6 +36,7 @@ import type { Store } from "../store/types.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { buildDefinition, type DefinitionExtras } from "./definition.ts";
 import { MinHeap } from "./heap.ts";
+import { Spreader } from "./spread.ts";
 import type {
   ExecutionResult,
   Executor,
@@ -232,6 +233,8 @@ export class Engine {
   #held: KronEvent[] | null = null;
   #heldRefusal: Promise<void> | null = null;
   #probeTimer: number | null = null;
+  /** Recovery re-runs and catch-ups found at start, started a few at a time (spread.ts). */
+  readonly #spread: Spreader;
   /** RUN_STARTEDs that never became durable: their runs did not run; re-run once healthy. */
   #lostStarts: Extract<KronEvent, { type: "RUN_STARTED" }>[] = [];
   /** Jobs whose timers fired while the log could not be written: re-armed once it can. */
@@ -259,6 +262,9 @@ export class Engine {
       throw new KronError("invalid_option", `leadMs ${lead} must be a number ≥ 0`);
     }
     this.#leadMs = Math.round(lead);
+    this.#spread = new Spreader(this.#clock, () => this.#inFlight, (e) => {
+      this.#log.error("a recovery start failed: {error}", { error: String(e) });
+    });
   }
 
   /** The clock the engine runs on. */
@@ -407,6 +413,7 @@ export class Engine {
       host: hostname(),
     });
     const reruns: RunEntry[] = [];
+    const leftovers: Promise<void>[] = [];
     for (const st of this.#state.jobs.values()) {
       for (const run of [...st.inFlight]) {
         this.#emit({ type: "RUN_ABANDONED", time: iso(now), job: st.name, runId: run.id });
@@ -416,7 +423,8 @@ export class Engine {
           attempt: run.attempt,
           outcome: "abandoned",
         });
-        if (this.#onAbandoned) await this.#onAbandoned(run);
+        // Leftover process trees are looked for all at once (one process-table read for all).
+        if (this.#onAbandoned) leftovers.push(Promise.resolve(this.#onAbandoned(run)));
         const graceFrom = run.trigger === "manual" ? run.startedAt : run.scheduledAt;
         // Run again once, whatever `retries` says, while within misfire_grace (DESIGN §4).
         if (run.trigger !== "recovery" && now - graceFrom <= st.def.policy.misfireGraceMs) {
@@ -424,6 +432,7 @@ export class Engine {
         }
       }
     }
+    await Promise.all(leftovers);
     // An occurrence recorded ahead with nothing after it may have started before the crash
     // (its run starts before its RUN_STARTED is durable): it runs again once, as if abandoned.
     const unsure: { job: string; at: number }[] = [];
@@ -441,13 +450,18 @@ export class Engine {
       if (++recorded % 2048 === 0) await this.#lastCommit;
     }
     this.#phase = "running";
+    // Re-runs and catch-ups go through the spreader (spread.ts): a few at a time, never all at
+    // once ahead of the work that falls due now.
     for (const run of reruns) {
-      const job = this.#jobs.get(run.job);
-      const st = this.#state.jobs.get(run.job);
-      if (!job || !st || st.paused || st.stopped) continue;
-      this.#startRun(job, run.scheduledAt, run.attempt, "recovery", run.idempotencyKey, 0).catch(
-        () => {},
-      );
+      this.#spread.defer(() => {
+        const job = this.#jobs.get(run.job);
+        const st = this.#state.jobs.get(run.job);
+        if (!job || !st || st.paused || st.stopped || this.#phase !== "running") return;
+        const graceFrom = run.trigger === "manual" ? run.startedAt : run.scheduledAt;
+        if (this.#clock.now() - graceFrom > st.def.policy.misfireGraceMs) return;
+        this.#startRun(job, run.scheduledAt, run.attempt, "recovery", run.idempotencyKey, 0)
+          .catch(() => {});
+      });
     }
     for (const { job: name, at } of unsure) {
       const job = this.#jobs.get(name);
@@ -460,9 +474,26 @@ export class Engine {
         "run of {job} due {scheduledAt} may have started before a crash; running it again",
         { job: name, scheduledAt: iso(at), outcome: "abandoned" },
       );
-      this.#startRun(job, at, 1, "recovery", `${name}:${iso(at)}`, 0).catch(() => {});
+      this.#spread.defer(() => {
+        if (this.#jobs.get(name) !== job || st.paused || st.stopped) return;
+        if (this.#phase !== "running") return;
+        this.#startRun(job, at, 1, "recovery", `${name}:${iso(at)}`, 0).catch(() => {});
+      });
     }
-    for (const job of this.#jobs.values()) this.#armAll(job);
+    for (const job of this.#jobs.values()) {
+      this.#armAll(job);
+      // Overdue (kron was down when it fell due): its catch-up is decided when its turn comes.
+      const due = job.due;
+      if (due !== null && due.type === "due" && due.at + this.#leadMs <= now) {
+        job.due = this.#kill(due);
+        this.#spread.defer(() => {
+          const st = this.#state.jobs.get(job.name);
+          if (this.#jobs.get(job.name) !== job || job.due !== null || !st) return;
+          if (this.#phase === "running") this.#armDue(job, st);
+        });
+      }
+    }
+    this.#spread.drain();
     this.#arm();
     await this.#lastCommit;
   }
@@ -476,6 +507,7 @@ export class Engine {
     const wasRunning = this.#phase === "running";
     this.#phase = "stopping";
     this.#clearTimer();
+    this.#spread.stop();
     for (const job of this.#jobs.values()) this.#disarmAll(job);
     this.#armed = [];
     if (!wasRunning) {
