@@ -28,6 +28,7 @@ import { failure, usage } from "../errors.ts";
 import { configureLogging, isLogFormat } from "../logging.ts";
 import type { Io } from "../output.ts";
 import { extractPermissions } from "../permissions.ts";
+import { signalGate } from "../signals.ts";
 import type { ApplyResult, Permissions } from "../../jobs/runtime.ts";
 
 /**
@@ -44,8 +45,9 @@ export const help = `kron run [file] [--allow-run[=prog,…]] [--allow-net[=…]
 
 Runs the jobs of a job file (jobs.toml or jobs.ts) in the foreground, logging one line per
 event to stderr. Ctrl-C or SIGTERM shuts down gracefully: running jobs get up to
-shutdown_timeout (default 30s) to finish, then they are cancelled; a second Ctrl-C exits at
-once. SIGHUP (or "kron reload") re-reads the file.
+shutdown_timeout (default 30s) to finish, then they are cancelled; a second Ctrl-C (half a
+second or more after the first: a terminal delivers several copies of one) exits at once.
+SIGHUP (or "kron reload") re-reads the file.
 
 Without a file: ./jobs.toml, then ./jobs.ts, then $XDG_CONFIG_HOME/kron/jobs.toml.
 
@@ -247,14 +249,18 @@ async function runFile(
   });
 
   const signal = await new Promise<Deno.Signal>((resolve) => {
-    let stopping = false;
+    // A terminal's Ctrl-C reaches kron two or three times (signals.ts): copies are one request.
+    const gate = signalGate();
     const stop = (sig: Deno.Signal) => {
-      if (stopping) {
+      const action = gate(sig);
+      if (action === "force") {
         log.warn("second {signal}: exiting without waiting for running jobs", { signal: sig });
         Deno.exit(130);
       }
-      stopping = true;
-      resolve(sig);
+      if (action === "ignore") {
+        log.debug("{signal} again within 500 ms of the first: the same request", { signal: sig });
+      }
+      if (action === "stop") resolve(sig);
     };
     Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
     Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
