@@ -148,6 +148,7 @@ Also accepted (the spellings of koku and Kron, same meaning):
   daemon run [file]                                 run [file] (in the foreground)
   pause <job> --hours N                             pause <job> --for Nh
   -v                                                -V, --version
+  ku                                                kron (both put on PATH by "deno task install")
 
 Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
 Run "kron <command> --help" for a command's flags and examples.`;
