@@ -20,7 +20,7 @@ import { KronError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { AdminHost } from "./host.ts";
 import { createAdminApp } from "./app.ts";
-import { envToken, readTokenFile, resolveToken, tokenPath } from "./token.ts";
+import { envToken, readTokenFile, resolveToken } from "./token.ts";
 import type { ReloadJson } from "./types.ts";
 
 /**
@@ -90,8 +90,11 @@ export interface ServeAdminOptions {
 export interface AdminServer {
   /** The socket path, or null when there is none (no data dir, or no permission). */
   socketPath: string | null;
-  /** The TCP address, or null. */
-  http: { hostname: string; port: number } | null;
+  /**
+   * The TCP address and where its bearer token is (`tokenFile` null: `KRON_TOKEN`;
+   * `tokenCreated`: this start wrote the file), or null.
+   */
+  http: { hostname: string; port: number; tokenFile: string | null; tokenCreated: boolean } | null;
   /** Stops both listeners (open SSE streams are ended) and removes the socket file. */
   close(): Promise<void>;
 }
@@ -243,8 +246,8 @@ async function ensurePrivateDir(dir: string): Promise<void> {
 /**
  * Serves the admin API of `kron`: on the data dir's Unix socket (unless there is no data dir,
  * or no permission: then a one-line warning and `socketPath: null`), and on TCP when `http`
- * is given. TCP on a non-loopback address is refused unless a token already exists
- * (`KRON_TOKEN`, or `<dataDir>/admin.token`); on loopback the token file is created if needed.
+ * is given, with the bearer token `KRON_TOKEN`, else `<dataDir>/admin.token`, created 0600 when
+ * missing (`http.tokenCreated`: the caller logs where it is, never the token itself).
  *
  * @example
  * ```ts
@@ -271,7 +274,9 @@ export async function serveAdmin(
   let http: AdminServer["http"] = null;
 
   // Validate everything TCP needs before opening anything, so a refusal leaves nothing behind.
-  let tcp: { hostname: string; port: number; token: string } | null = null;
+  let tcp:
+    | { hostname: string; port: number; token: string; path: string | null; created: boolean }
+    | null = null;
   if (options.http !== undefined) {
     const addr = parseHostPort(options.http);
     const host = `${
@@ -283,22 +288,12 @@ export async function serveAdmin(
         `serving the admin API on ${options.http} needs net access: run with --allow-net=${host}`,
       );
     }
-    if (!isLoopback(addr.hostname)) {
-      const existing = envToken() ?? (dir === null ? null : await readTokenFile(dir));
-      if (existing === null) {
-        throw new KronError(
-          "invalid_option",
-          `refusing to serve the admin API on ${options.http} (not loopback) without an existing token: ` +
-            `set KRON_TOKEN, or create ${
-              dir === null ? "<data-dir>/admin.token" : tokenPath(dir)
-            } first ` +
-            `(start once with --http 127.0.0.1:<port>, or: openssl rand -hex 32 > admin.token; chmod 600 admin.token)`,
-        );
-      }
-    }
+    // Any address, loopback or not (a container's first start on an empty volume): without
+    // KRON_TOKEN a missing <dataDir>/admin.token is created 0600, and the caller says where.
     if (dir !== null) await ensurePrivateDir(dir);
-    const { token } = await resolveToken(dir, { create: true });
-    tcp = { ...addr, token };
+    const before = envToken() === null && dir !== null ? await readTokenFile(dir) : null;
+    const { token, path: tokenFile } = await resolveToken(dir, { create: true });
+    tcp = { ...addr, token, path: tokenFile, created: tokenFile !== null && before === null };
   }
 
   const common = {
@@ -356,7 +351,12 @@ export async function serveAdmin(
       );
       servers.push(server);
       const addr = server.addr as Deno.NetAddr;
-      http = { hostname: addr.hostname, port: addr.port };
+      http = {
+        hostname: addr.hostname,
+        port: addr.port,
+        tokenFile: tcp.path,
+        tokenCreated: tcp.created,
+      };
     } catch (e) {
       await closeAll(servers, closing);
       throw e;

@@ -3,7 +3,6 @@ import { assert, assertEquals, assertMatch, assertNotMatch, assertRejects } from
 import { postJson, startRig, tempDir } from "./_helpers.ts";
 import { Kron } from "../../src/kron.ts";
 import { serveAdmin } from "../../src/api/mod.ts";
-import { KronError } from "../../src/errors.ts";
 import { createSession, SESSION_TTL_MS } from "../../src/api/auth.ts";
 
 const UNAUTHORIZED = { error: { code: "unauthorized", message: "authentication required" } };
@@ -211,29 +210,33 @@ Deno.test("KRON_TOKEN wins over the token file; short values are refused", async
   });
 });
 
-Deno.test("a non-loopback address is refused unless a token already exists", async () => {
+Deno.test("a non-loopback address on a fresh data dir creates admin.token 0600; an existing one is kept", async () => {
   await withEnv("KRON_TOKEN", undefined, async () => {
     const dataDir = tempDir();
     const kron = new Kron({ dataDir, durability: "none", admin: false });
     await kron.start();
     try {
-      await assertRejects(() => serveAdmin(kron, { http: "0.0.0.0:0" }), (e) => {
-        assert(e instanceof KronError);
-        assertEquals(e.code, "invalid_option");
-        assertMatch(e.message, /refusing to serve the admin API on 0\.0\.0\.0:0 \(not loopback\)/);
-        assertMatch(e.message, /KRON_TOKEN/);
-      });
-      // Nothing was left behind by the refusal.
-      await assertRejects(() => Deno.stat(`${dataDir}/admin.token`));
-      await assertRejects(() => Deno.stat(`${dataDir}/kron.sock`));
-      Deno.writeTextFileSync(`${dataDir}/admin.token`, "ab".repeat(32) + "\n", { mode: 0o600 });
-      const admin = await serveAdmin(kron, { http: "0.0.0.0:0" });
+      // A container's first start on an empty volume: no token yet, none given.
+      let admin = await serveAdmin(kron, { http: "0.0.0.0:0" });
       assert(admin.http !== null && admin.http.port > 0);
-      const res = await fetch(`http://127.0.0.1:${admin.http.port}/v1/jobs`, {
-        headers: { authorization: `Bearer ${"ab".repeat(32)}` },
+      assertEquals(admin.http.tokenFile, `${dataDir}/admin.token`);
+      assertEquals(admin.http.tokenCreated, true);
+      assertEquals(Deno.statSync(`${dataDir}/admin.token`).mode! & 0o777, 0o600);
+      const token = Deno.readTextFileSync(`${dataDir}/admin.token`).trim();
+      assertMatch(token, /^[0-9a-f]{64}$/);
+      let res = await fetch(`http://127.0.0.1:${admin.http.port}/v1/jobs`, {
+        headers: { authorization: `Bearer ${token}` },
       });
       assertEquals(res.status, 200);
       await res.body?.cancel();
+      res = await fetch(`http://127.0.0.1:${admin.http.port}/v1/jobs`);
+      assertEquals(res.status, 401);
+      await res.body?.cancel();
+      await admin.close();
+      // The next start keeps it.
+      admin = await serveAdmin(kron, { http: "0.0.0.0:0" });
+      assertEquals(admin.http?.tokenCreated, false);
+      assertEquals(Deno.readTextFileSync(`${dataDir}/admin.token`).trim(), token);
       await admin.close();
     } finally {
       await kron.shutdown();

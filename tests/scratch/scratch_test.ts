@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../e2e/_assert.ts";
 import { kronFlags, MAIN, ROOT } from "../e2e/_cli.ts";
 import { type KronUnderTest, smoke } from "../compile/_smoke.ts";
+import { until } from "../_util/poll.ts";
 
 const dec = new TextDecoder();
 
@@ -143,6 +144,10 @@ Deno.test("scratch root: the binary's file list runs kron in a chroot", async ()
       "there is no /bin/sh here (a scratch image has none)",
     );
 
+    // 6. README's `docker run` line as written, on an empty volume: the image's user, its data dir,
+    // no KRON_TOKEN and a non-loopback --http. The token file is created, its path logged.
+    await readmeDockerRun(root, k, env);
+
     const took = Date.now() - t0;
     console.log(`scratch chroot test took ${(took / 1000).toFixed(1)} s`);
     assert(took < 90_000, `took ${took} ms`);
@@ -151,6 +156,101 @@ Deno.test("scratch root: the binary's file list runs kron in a chroot", async ()
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 });
+
+/** The arguments README's `docker run … kron <args>` line gives the image's ENTRYPOINT. */
+function readmeDockerArgs(): string[] {
+  const readme = Deno.readTextFileSync(`${ROOT}README.md`);
+  const start = readme.indexOf("docker run ");
+  assert(start !== -1, "README has a docker run line");
+  const end = readme.indexOf("\n```", start);
+  const words = readme.slice(start, end).replaceAll("\\\n", " ").split(/\s+/).filter(Boolean);
+  const image = words.indexOf("kron", 2);
+  assert(image > 0, words.join(" "));
+  assertEquals(words.filter((w) => w === "-v").length, 2, "a data volume and the job file");
+  assert(words.includes("kron-data:/data"), "the volume holds /data");
+  assert(words.includes("./jobs.ts:/etc/kron/jobs.ts:ro"), words.join(" "));
+  return words.slice(image + 1);
+}
+
+/** Runs README's docker line's arguments in the scratch root as the image would. */
+async function readmeDockerRun(
+  root: string,
+  k: KronUnderTest,
+  env: Record<string, string>,
+): Promise<void> {
+  const dockerfile = Deno.readTextFileSync(`${ROOT}Dockerfile`);
+  assert(/^ENV KRON_DATA_DIR=\/data$/m.test(dockerfile), "the image's data dir is /data");
+  assert(/^USER 65532:65532$/m.test(dockerfile), "the image runs as 65532");
+  // The image's empty volume (files.sh made /data; the Dockerfile chowns it), the mounted file.
+  assertEquals([...Deno.readDirSync(`${root}/data`)], []);
+  await sh("chown", ["65532:65532", `${root}/data`]);
+  await Deno.chmod(root, 0o755); // an image's / (the temp dir was 0700)
+  await sh("chmod", ["-R", "a+rwX", `${root}/deno-dir`]);
+  await Deno.mkdir(`${root}/etc/kron`, { recursive: true });
+  await Deno.writeTextFile(
+    `${root}/etc/kron/jobs.ts`,
+    `export default { wave: { every: "1h", run: () => {} } };\n`,
+  );
+  await Deno.chmod(`${root}/etc/kron/jobs.ts`, 0o444);
+  // Inside a container 8080 is its own; here the host's network is shared: a free port instead.
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (free.addr as Deno.NetAddr).port;
+  free.close();
+  const args = readmeDockerArgs().map((a) => a.replace(/^0\.0\.0\.0:8080$/, `0.0.0.0:${port}`));
+  assert(args.includes(`0.0.0.0:${port}`), args.join(" "));
+  const { args: standIn } = k.command(args);
+  const start = () =>
+    new Deno.Command(CHROOT, {
+      args: ["--userspec=65532:65532", ...standIn],
+      env: { ...env, KRON_DATA_DIR: "/data" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+
+  const first = start();
+  const stderr = new Response(first.stderr).text();
+  let token = "";
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await until(async () =>
+      (await fetch(`${base}/healthz`).then((r) => r.text()).catch(() => ""))
+        .includes("ok"), "the container's /healthz");
+    const file = `${root}/data/admin.token`;
+    const st = await Deno.stat(file);
+    assertEquals(st.mode! & 0o777, 0o600);
+    assertEquals(st.uid, 65532);
+    token = (await Deno.readTextFile(file)).trim();
+    assert(/^[0-9a-f]{64}$/.test(token), token);
+    const ok = await fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
+    assertEquals(ok.status, 200);
+    assertEquals((await ok.json()).jobs.map((j: { name: string }) => j.name), ["wave"]);
+    const no = await fetch(`${base}/v1/jobs`);
+    assertEquals(no.status, 401);
+    await no.body?.cancel();
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${await stopped(first, stderr)}`);
+  }
+  first.kill("SIGTERM");
+  const [{ code }, err] = await Promise.all([first.status, stderr]);
+  assertEquals(code, 0, err);
+  assertStringIncludes(
+    err,
+    `admin API on http://0.0.0.0:${port} (bearer token: /data/admin.token, created now (mode 0600))`,
+  );
+  assert(!err.includes(token), "the token itself is never logged");
+}
+
+/** What a child that should have kept running said: its exit and its log. */
+async function stopped(child: Deno.ChildProcess, stderr: Promise<string>): Promise<string> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // Already gone: that is the story.
+  }
+  const [{ code }, err] = await Promise.all([child.status, stderr]);
+  return `kron exited ${code}: ${err}`;
+}
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -231,10 +231,17 @@ async function runFile(
   await kron.start();
   const served = kron.admin?.http;
   if (served) {
-    log.info("admin API on http://{hostname}:{port} (bearer token: KRON_TOKEN or {tokenFile})", {
+    // Where the token is, never the token: logs end up in places a token must not.
+    const where = served.tokenFile === null
+      ? "KRON_TOKEN"
+      : served.tokenCreated
+      ? "{tokenFile}, created now (mode 0600)"
+      : "{tokenFile}";
+    log.info(`admin API on http://{hostname}:{port} (bearer token: ${where})`, {
       hostname: served.hostname,
       port: served.port,
-      tokenFile: `${dataDir}/admin.token`,
+      tokenFile: served.tokenFile,
+      tokenCreated: served.tokenCreated,
     });
   }
   const pidFile = pidFilePath(dataDir);
