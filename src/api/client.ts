@@ -20,7 +20,7 @@
  */
 import { KronError, type KronErrorCode } from "../errors.ts";
 import { SseParser } from "./sse_parser.ts";
-import { type Answer, unixRequest } from "./_unix_fetch.ts";
+import { type Answer, unixRequest } from "./_unix_http.ts";
 import type {
   CompactJson,
   ForgetJson,
@@ -99,7 +99,7 @@ export class AdminClient {
       }
       throw e;
     }
-    // Not fetch: its set-up would cost every `kron status` ~10 ms (_unix_fetch.ts).
+    // Not fetch: its set-up would cost every `kron status` ~10 ms (_unix_http.ts).
     return new AdminClient(
       {},
       (method, p, headers, body) => unixRequest(path, method, p, headers, body),

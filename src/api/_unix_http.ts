@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { unixRequest } from "./_unix_fetch.ts";
+ * import { unixRequest } from "./_unix_http.ts";
  * const answer = await unixRequest("/srv/kron/kron.sock", "GET", "/healthz");
  * console.log(answer.status, JSON.parse(await answer.text()));
  * ```
@@ -26,7 +26,7 @@ const LF = 10;
  *
  * @example
  * ```ts
- * import type { Answer } from "./_unix_fetch.ts";
+ * import type { Answer } from "./_unix_http.ts";
  * async function body(a: Answer): Promise<string> {
  *   return a.status < 400 ? await a.text() : "";
  * }
@@ -49,7 +49,7 @@ export interface Answer {
  *
  * @example
  * ```ts
- * import { unixRequest } from "./_unix_fetch.ts";
+ * import { unixRequest } from "./_unix_http.ts";
  * const answer = await unixRequest("/srv/kron/kron.sock", "POST", "/v1/jobs/backup/trigger", {
  *   "content-type": "application/json",
  * }, "{}");
