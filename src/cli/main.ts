@@ -257,10 +257,15 @@ export async function main(args: string[], io: Io = consoleIo()): Promise<number
     }
     return await mod.run(rest, io);
   } catch (e) {
+    // The reader went away (`kron check | head`): stop quietly, as a process SIGPIPE ends does.
+    if (e instanceof Deno.errors.BrokenPipe) return EXIT_BROKEN_PIPE;
     io.err(`${errorPrefix(io)}${errorLine(e)}`);
     return exitCodeOf(e);
   }
 }
+
+/** What a shell reports for a process ended by SIGPIPE (128 + 13). */
+const EXIT_BROKEN_PIPE = 141;
 
 function errorPrefix(io: Io): string {
   return `${paint("error", "red", io.errColor)}: `;

@@ -4,7 +4,7 @@
 // `pause --for Nh`, `daemon run` is `run` in the foreground, `-v` is `-V`, and an unknown flag
 // is one line naming itself.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { kron, project, Running, until } from "./_cli.ts";
+import { kron, kronFlags, MAIN, project, Running, until } from "./_cli.ts";
 
 Deno.test("seed spellings: job list|status|history, pause --hours, daemon run, -v", async () => {
   const p = project();
@@ -76,6 +76,13 @@ Deno.test("seed spellings: job list|status|history, pause --hours, daemon run, -
       assertEquals(r.stdout, "");
       assertMatch(r.stderr, line);
     }
+    // A reader that goes away is no error to print (`kron check | head`).
+    const piped = await new Deno.Command("sh", {
+      args: ["-c", `"$0" run ${kronFlags().join(" ")} "$1" --help | true`, Deno.execPath(), MAIN],
+      cwd: p.dir,
+      stderr: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(piped.stderr), "");
   } finally {
     await p.cleanup();
   }
