@@ -74,6 +74,9 @@ Deno.test("reload: a removed job is orphaned at once (API, CLI, dashboard), as a
     const cliStatus = await kron(["status", "temp2", "--json"], opts);
     assertEquals(cliStatus.code, 0, cliStatus.stderr);
     assertEquals(JSON.parse(cliStatus.stdout).state, "orphaned");
+    const table = await kron(["status"], opts);
+    assertEquals(table.code, 0, table.stderr);
+    assertMatch(table.stdout, /^temp2\s+orphaned\s/m);
     const cliHistory = await kron(["history", "temp2", "--json"], opts);
     assertEquals(cliHistory.code, 0, cliHistory.stderr);
     assert(JSON.parse(cliHistory.stdout).some((r: { id: string }) => r.id === finished.id));
