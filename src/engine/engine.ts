@@ -1842,8 +1842,12 @@ function fmtMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/** The host name when the app may read it; asked, never requested (a request prompts at a TTY). */
 function hostname(): string {
   try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
+      return "unknown";
+    }
     return Deno.hostname();
   } catch {
     return "unknown";
