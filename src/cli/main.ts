@@ -142,12 +142,12 @@ Global flags:
                           [kron] data_dir, else ./.kron)
   --log-format text|json  log format of the runtime (run, daemon start)
   -h, --help              help for kron or a command
+  -V, -v, --version       print the version
 
 Also accepted (the spellings of koku and Kron, same meaning):
   job list | job status <job> | job history <job>   status | status <job> | history <job>
   daemon run [file]                                 run [file] (in the foreground)
   pause <job> --hours N                             pause <job> --for Nh
-  -v                                                -V, --version
   ku                                                kron (both put on PATH by "deno task install")
 
 Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
