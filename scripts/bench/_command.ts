@@ -22,6 +22,11 @@ export interface Quantiles {
   max: number;
 }
 
+/** The floor's latencies, and its own CPU (user + system) per process spawned, µs. */
+export interface Floor extends Quantiles {
+  cpuUsPerSpawn: number;
+}
+
 function quantiles(values: number[]): Quantiles {
   const s = [...values].sort((a, b) => a - b);
   return {
@@ -43,11 +48,13 @@ function quantiles(values: number[]): Quantiles {
  * (await measureFloor(20, 3)).p50;
  * ```
  */
-export async function measureFloor(n: number, bursts: number): Promise<Quantiles> {
+export async function measureFloor(n: number, bursts: number): Promise<Floor> {
   const dir = await Deno.makeTempDir({ prefix: "kron-bench-floor-" });
   const ends: number[] = [];
+  let cpuFrom = NaN;
   try {
     for (let b = 0; b < bursts; b++) {
+      if (b === 1) cpuFrom = cpuMs(Deno.pid);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: n }, async (_, i) => {
@@ -67,8 +74,9 @@ export async function measureFloor(n: number, bursts: number): Promise<Quantiles
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+  const cpu = cpuMs(Deno.pid) - cpuFrom;
   // The first burst pays for loading `sh` and warming the spawn path: left out.
-  return quantiles(ends.slice(n));
+  return { ...quantiles(ends.slice(n)), cpuUsPerSpawn: (cpu * 1000) / (n * (bursts - 1)) };
 }
 
 /** Options of {@link measureKron}. */
@@ -82,6 +90,8 @@ export interface KronOptions {
   warmup: number;
   /** `deno run` flags of the kron task. */
   flags: string[];
+  /** The checkout whose main.ts runs (default: this one), e.g. an older commit's for "before". */
+  root?: string;
 }
 
 /** What {@link measureKron} found in the window. */
@@ -220,7 +230,7 @@ export async function measureKron(o: KronOptions): Promise<KronResult> {
   }
   await Deno.writeTextFile(`${dir}/jobs.toml`, toml);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...o.flags, `${ROOT}main.ts`, "run", "jobs.toml", "--allow-run=sh"],
+    args: ["run", ...o.flags, `${o.root ?? ROOT}main.ts`, "run", "jobs.toml", "--allow-run=sh"],
     cwd: dir,
     env: { NO_COLOR: "1", KRON_DATA_DIR: `${dir}/.kron` },
     stdin: "null",

@@ -2,7 +2,8 @@
  * `deno task bench [--quick] [--rounds N] [--seconds S] [--only a,b] [--out DIR]`: kron side by
  * side with the schedulers people would pick instead, on this machine, in one run.
  *
- * Scenarios (see _scenarios.ts): 1 lateness, 2 scale, 3 durable throughput, 4 recovery, 5 CLI,
+ * Scenarios (see _scenarios.ts; 7 in _command_section.ts): 1 lateness, 2 scale, 3 durable
+ * throughput, 4 recovery, 5 CLI, 7 command jobs,
  * 6 the physical floor. The full run writes docs/benchmarks.md and docs/bench/*.{svg,json};
  * `--quick` (in-process peers only, smaller sizes, ≤ 2 minutes) writes to a temp dir unless
  * `--out` is given. The last line is always the one-line summary:
@@ -26,6 +27,7 @@ import {
   throughput,
 } from "./_scenarios.ts";
 import { machine, mdTable, type Section, writeReport } from "./_report.ts";
+import { commandJobs } from "./_command_section.ts";
 
 const args = Deno.args;
 const opt = (name: string): string | undefined => {
@@ -51,6 +53,7 @@ const SCENARIOS: [string, (o: RunOptions) => Promise<ScenarioResult>][] = [
   ["throughput", throughput],
   ["recovery", recovery],
   ["cli", cli],
+  ["command", commandJobs],
 ];
 const only = opt("only")?.split(",");
 const t0 = performance.now();

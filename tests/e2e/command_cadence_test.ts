@@ -1,0 +1,93 @@
+// Issue 20, through the real CLI and the kron task's flags (no /proc: the `ps` source): `echo`
+// command jobs every 200 ms are never skipped for overlap, every occurrence runs and succeeds, and the runs, which print nothing, leave no run-log files behind. A job whose
+// process leaves a background child still has its group cleaned up at every run.
+import { assert, assertEquals } from "./_assert.ts";
+import { events, project, sleep, startRun } from "./_cli.ts";
+
+const ECHO_JOBS = 20;
+
+/** Live (non-zombie) processes whose command line contains `marker` (we have -A). */
+function withMarker(marker: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z") continue;
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      if (cmd.includes(marker)) pids.push(Number(e.name));
+    } catch {
+      // exited while we scanned
+    }
+  }
+  return pids;
+}
+
+Deno.test("an echo job every 200 ms is never skipped; a background child is cleaned up", async () => {
+  const p = project();
+  // A sleep length no other process on the machine uses, to find the background children.
+  const marker = "31.4159";
+  // Twenty of them, the jobs.toml of issue 20 (100 runs a second).
+  let toml = "";
+  for (let i = 0; i < ECHO_JOBS; i++) {
+    toml += `[[job]]\nname = "echo-${i}"\nevery = "200ms"\n` +
+      `command = ["sh", "-c", "echo $KRON_RUN_ID >> w.txt"]\n\n`;
+  }
+  p.write(
+    "jobs.toml",
+    toml +
+      `[[job]]\nname = "tree"\nevery = "1s"\n` +
+      `command = ["sh", "-c", "sleep ${marker} & echo started"]\n`,
+  );
+  const opts = { cwd: p.dir, dataDir: p.dataDir };
+  try {
+    const run = await startRun(["jobs.toml", "--allow-run=sh"], opts);
+    let code: number;
+    try {
+      await sleep(4_000);
+    } finally {
+      code = await run.stop("SIGTERM");
+    }
+    assertEquals(code, 0, run.stderr);
+    const all = events(p.dataDir);
+    const of = (type: string, job: string) => all.filter((e) => e.type === type && e.job === job);
+    const echoes = Array.from({ length: ECHO_JOBS }, (_, i) => `echo-${i}`);
+    const skipped = all.filter((e) => e.type === "RUN_SKIPPED");
+    assertEquals(skipped.map((e) => `${e.job} ${e.reason}`), [], "no occurrence skipped");
+    const runIds: string[] = [];
+    for (const job of echoes) {
+      const started = of("RUN_STARTED", job);
+      assert(started.length >= 12, `${job}: ${started.length} runs in 4 s`);
+      // Every occurrence between the first and the last ran: consecutive, 200 ms apart.
+      const times = started.map((e) => Date.parse(e.scheduledAt as string)).sort((a, b) => a - b);
+      for (let i = 1; i < times.length; i++) {
+        assertEquals(times[i] - times[i - 1], 200, `${job} after ${new Date(times[i - 1])}`);
+      }
+      const ok = new Set(of("RUN_SUCCEEDED", job).map((e) => e.runId));
+      assertEquals(started.filter((e) => !ok.has(e.runId)).map((e) => e.runId), [], job);
+      runIds.push(...started.map((e) => e.runId as string));
+    }
+    const lines = Deno.readTextFileSync(`${p.dir}/w.txt`).trim().split("\n");
+    assertEquals(lines.sort(), runIds.sort(), "one line per run");
+    let logs = 0;
+    for (const job of echoes) {
+      try {
+        logs += [...Deno.readDirSync(`${p.dataDir}/runs/${job}`)].length;
+      } catch { /* never created */ }
+    }
+    assertEquals(logs, 0, "runs that print nothing leave no run log");
+
+    const trees = of("RUN_STARTED", "tree");
+    assert(trees.length >= 2, `${trees.length} tree runs`);
+    const treeOk = new Set(of("RUN_SUCCEEDED", "tree").map((e) => e.runId));
+    assertEquals(trees.filter((e) => !treeOk.has(e.runId)).length, 0, "every tree run ended ok");
+    for (const t of trees) {
+      const log = Deno.readTextFileSync(`${p.dataDir}/runs/tree/${t.runId}.log`);
+      assert(/^started\n\[kron\] command exited \(0\) leaving 1 process/.test(log), log);
+    }
+    assertEquals(withMarker(`sleep ${marker}`), [], "no background child left");
+  } finally {
+    for (const pid of withMarker(`sleep ${marker}`)) Deno.kill(pid, "SIGKILL");
+    await p.cleanup();
+  }
+});
