@@ -313,7 +313,8 @@ let spawnTimer: ReturnType<typeof setTimeout> | undefined;
 /**
  * Calls `onRunning` with the start time of a process that was just spawned (our child, leader
  * of its own group) unless it has exited first (`exited` settled). With `/proc` the start time
- * is read at once; without any source `onRunning(null)` is called at once. Through `ps` the
+ * is read at once and reported in a microtask; without any source `onRunning(null)` is called
+ * in a microtask. Through `ps` the
  * processes spawned within {@link SPAWN_FACTS_DELAY_MS} are read together by one `ps -p`, once
  * that delay has passed, and only those still running are asked about: a short command never
  * costs a `ps`, and a long one is known a moment after its start.
@@ -331,8 +332,13 @@ export function whenStillRunning(
   onRunning: (startTime: number | null) => void,
 ): void {
   const kind = tableKindNow;
-  if (kind === "proc") return onRunning(readProcStat(pid)?.startTime ?? null);
-  if (kind === "none") return onRunning(null);
+  // Called back in a microtask, never synchronously: the caller (the engine's run start) may
+  // not have recorded the run's start yet.
+  if (kind === "proc") {
+    const startTime = readProcStat(pid)?.startTime ?? null; // now, while the pid is surely ours
+    return queueMicrotask(() => onRunning(startTime));
+  }
+  if (kind === "none") return queueMicrotask(() => onRunning(null));
   const watch: SpawnWatch = { pid, exited: false, onRunning };
   const done = () => watch.exited = true;
   exited.then(done, done);
