@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "./errors.ts";
 import { Engine, type PauseOptions, type ShutdownOptions } from "./engine/engine.ts";
 import type { Clock } from "./engine/clock.ts";
@@ -118,6 +119,7 @@ export class Kron implements AsyncDisposable {
     | null = null;
   readonly #replicaJobs: Array<[string, JobOptions, JobFunction]> = [];
   readonly #adminOptions: KronAdminOptions | false;
+  #compactWhenRunning = false;
   #admin: AdminServer | null = null;
 
   /** Creates a scheduler; nothing is read or written before {@link Kron.start}. */
@@ -151,9 +153,11 @@ export class Kron implements AsyncDisposable {
         // The log is compacted (snapshot + drop covered segments) once it passes its threshold,
         // through the engine: it refuses while the log cannot be written, when its state holds
         // events the log does not have yet (a snapshot of that would be wrong).
+        // Crossed while start() records the definitions: compacted once it is running (the
+        // store asks once per threshold crossed, and the engine refuses before).
         onCompactNeeded: () => {
-          if (this.#core.ioError !== null) return;
-          this.#core.compact().catch((e) => console.error("kron: compaction failed:", e));
+          if (!this.#core.running) this.#compactWhenRunning = true;
+          else this.#autoCompact();
         },
       });
     }
@@ -248,6 +252,10 @@ export class Kron implements AsyncDisposable {
   async start(): Promise<void> {
     if (!this.#replicaOptions) {
       await this.#core.start();
+      if (this.#compactWhenRunning) {
+        this.#compactWhenRunning = false;
+        this.#autoCompact();
+      }
       return this.#serveAdmin();
     }
     if (this.#replica) return this.#replica.start();
@@ -256,6 +264,11 @@ export class Kron implements AsyncDisposable {
     for (const [name, options, fn] of this.#replicaJobs) replica.schedule(name, options, fn);
     this.#replica = replica;
     await replica.start();
+  }
+
+  #autoCompact(): void {
+    if (this.#core.ioError !== null) return;
+    this.#core.compact().catch(reportCompactionFailure);
   }
 
   async #serveAdmin(): Promise<void> {
@@ -372,6 +385,17 @@ export function functionExecutor(fn: JobFunction): Executor {
 }
 
 function ignore(): void {}
+
+/**
+ * One line for a failed automatic compaction: a record of the configured log (JSON under
+ * `log_format = "json"`), or stderr for an app that never configured logging (LogTape would
+ * drop the record). The log keeps growing meanwhile; the next threshold tries again.
+ */
+function reportCompactionFailure(e: unknown): void {
+  const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  if (getConfig() === null) console.error(`kron: compaction failed: ${error}`);
+  else getLogger(["kron", "store"]).error("compaction failed: {error}", { error });
+}
 
 /** Stops what a crashed runtime's command run left behind (no-op for function runs). */
 async function stopLeftoverProcess(run: RunEntry): Promise<void> {
