@@ -1,7 +1,8 @@
 /**
  * Micro-benchmark of the TS job sandbox: the cost of a job file's load in a worker, of a job
  * worker's start (first run), and the per-run overhead of the worker path (a message round
- * trip to a persistent worker) against calling the same function in-process.
+ * trip to a pooled worker; one by one, and a burst whose runs travel together) against calling
+ * the same function in-process.
  *
  * @example
  * ```sh
@@ -12,7 +13,7 @@
 import type { RunContext } from "../../src/engine/types.ts";
 import { loadJobFile } from "../../src/jobs/job_file.ts";
 import { emptyPermissions } from "../../src/jobs/runtime.ts";
-import { JobSandbox } from "../../src/jobs/sandbox.ts";
+import { SandboxPools } from "../../src/jobs/sandbox_pool.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "kron-bench-worker-" });
 const path = `${dir}/jobs.ts`;
@@ -40,19 +41,25 @@ try {
 
   const starts = 10;
   t0 = performance.now();
+  const pools = () => new SandboxPools({ path, grant: emptyPermissions(), size: 1 });
   for (let i = 0; i < starts; i++) {
-    const s = new JobSandbox({ path, key: "tick", permissions: emptyPermissions() });
-    await s.run(ctx());
+    const s = pools();
+    await s.executor("tick", emptyPermissions(), false)(ctx());
     s.close();
   }
   console.log(`job worker start + first run: ${ms(t0, starts)} ms (${starts} workers)`);
 
   const runs = 5000;
-  const sandbox = new JobSandbox({ path, key: "tick", permissions: emptyPermissions() });
-  await sandbox.run(ctx()); // warm
+  const sandbox = pools();
+  const exec = sandbox.executor("tick", emptyPermissions(), false);
+  await exec(ctx()); // warm
   t0 = performance.now();
-  for (let i = 0; i < runs; i++) await sandbox.run(ctx());
+  for (let i = 0; i < runs; i++) await exec(ctx());
   const worker = (performance.now() - t0) / runs;
+  // A burst: the runs of one instant travel together.
+  t0 = performance.now();
+  await Promise.all(Array.from({ length: runs }, () => exec(ctx())));
+  const burst = (performance.now() - t0) / runs;
   sandbox.close();
 
   const local = (await import(path)).default.tick.run as (c: RunContext) => unknown;
@@ -66,7 +73,8 @@ try {
     `per run: worker ${(worker * 1000).toFixed(1)} µs, in-process ${
       (inProcess * 1000).toFixed(1)
     } µs, ` +
-      `overhead ${((worker - inProcess) * 1000).toFixed(1)} µs (${runs} runs)`,
+      `overhead ${((worker - inProcess) * 1000).toFixed(1)} µs (${runs} runs one by one); ` +
+      `in a burst of ${runs}: ${(burst * 1000).toFixed(1)} µs per run`,
   );
 } finally {
   await Deno.remove(dir, { recursive: true });

@@ -46,6 +46,7 @@ import type {
   RunLogger,
   RunRecord,
 } from "./types.ts";
+import { isRunInterrupted, type RunInterruptedError } from "./interrupted.ts";
 import { ulid } from "./ulid.ts";
 import { toJobStatus, toRunRecord } from "./views.ts";
 
@@ -109,6 +110,8 @@ interface RunHandle {
   ahead: boolean;
   /** The job's context, made ahead for an armed occurrence (else made at the call). */
   ctx: RunContext | null;
+  /** Already a re-run of an interrupted attempt: a second interruption is a failure. */
+  rerun: boolean;
 }
 
 /**
@@ -1351,6 +1354,7 @@ export class Engine {
     trigger: RunTrigger,
     key: string | null,
     jitterMs: number,
+    rerun = false,
   ): Promise<string> {
     // Never a run without a durable RUN_STARTED: while the log cannot be written, none starts.
     if (this.#held !== null) return Promise.reject(this.#ioRefusal("start a run"));
@@ -1359,6 +1363,7 @@ export class Engine {
     const idempotencyKey = key ??
       (trigger === "manual" ? `${job.name}:manual:${runId}` : `${job.name}:${iso(scheduledAt)}`);
     const run = newRun(job, runId, attempt, scheduledAt, idempotencyKey, trigger, now, false);
+    run.rerun = rerun;
     const durable = this.#emit(startedEvent(run, jitterMs));
     (job.runs ??= []).push(run);
     this.#armTimeout(run);
@@ -1516,11 +1521,46 @@ export class Engine {
   #threw(run: RunHandle, e: unknown): void {
     try {
       if (run.done) return;
+      if (isRunInterrupted(e) && !run.rerun) return this.#interrupted(run, e);
       const denied = (e as { deniedPermissions?: string[] } | null)?.deniedPermissions;
       this.#finish(run.job, run, "failed", errorLine(e), null, denied);
     } finally {
       this.#settle();
     }
+  }
+
+  /**
+   * A run stopped from outside its job (its sandbox worker was terminated for another job):
+   * recorded cancelled, and the same occurrence runs again at once, once. Cancelling and
+   * starting in one turn keeps the job busy throughout, so overlap sees no gap.
+   */
+  #interrupted(run: RunHandle, e: RunInterruptedError): void {
+    const job = run.job;
+    run.done = true;
+    dropRun(run);
+    run.timeout = this.#kill(run.timeout);
+    const now = this.#clock.now();
+    this.#emit({
+      type: "RUN_CANCELLED",
+      time: iso(now),
+      job: job.name,
+      runId: run.runId,
+      attempt: run.attempt,
+      durationMs: now - run.startedAt,
+      exitCode: null,
+      reason: e.reason,
+      error: errorLine(e),
+    });
+    if (this.#phase !== "running" || this.#jobs.get(job.name) !== job) return;
+    this.#log.warn("run {job} {runId} interrupted ({reason}: {error}); running it again", {
+      job: job.name,
+      runId: run.runId,
+      attempt: run.attempt,
+      reason: e.reason,
+      error: errorLine(e),
+    });
+    this.#startRun(job, run.scheduledAt, run.attempt, "recovery", run.idempotencyKey, 0, true)
+      .catch(() => {});
   }
 
   #context(job: Registered, run: RunHandle): RunContext {
@@ -1773,6 +1813,7 @@ function newRun(
     timeout: null,
     ahead,
     ctx: null,
+    rerun: false,
   };
 }
 

@@ -1,69 +1,70 @@
 /**
- * The bootstrap of a TS job's sandbox worker (sandbox.ts starts it). The worker's root module is
- * a tiny `data:` module that statically imports this file and then the job file, because a
- * worker without read permission may not `import()` a file but may load its root's static
- * graph. Evaluated first, this module installs the guards (uncaught errors, `Deno.exit`,
- * `close()`, the record of denied permissions) before any line of the job file runs.
+ * The bootstrap of a TS job file's sandbox worker (sandbox_worker.ts starts it). The worker's
+ * root module is a tiny `data:` module that statically imports this file and then the job file,
+ * because a worker without read permission may not `import()` a file but may load its root's
+ * static graph. Evaluated first, this module installs the guards (uncaught errors, `Deno.exit`,
+ * `close()`, the record of denied permissions, `console`) before any line of the job file runs.
  *
- * No imports on purpose: a worker starts faster with one small module, and `deno compile`
- * embeds it by the static `new URL("./_sandbox_worker.ts", import.meta.url)` in sandbox.ts.
+ * One worker holds every function of its file and runs many runs at once, of many jobs. Each
+ * run executes inside its own async context ({@link AsyncLocalStorage}), so what happens during
+ * it is charged to it and to no other run in flight: a permission refusal (even one the job
+ * catches), a `console.log`, an uncaught error from its stray callbacks, a `Deno.exit()`.
  *
- * Protocol (structured-clone messages). The root module is the same for every worker of a job
- * file (so Deno prepares its module graph once); the worker says `{ t: "booted" }` and the
- * host answers `{ t: "init", mode, key }`:
- * - load mode: → `{ t: "defs", … }` the default export and `kron` export as data (functions
- *   become `{ __kronFunction: name }` markers), or `{ t: "fatal" }`.
- * - run mode: → `{ t: "ready" }`; ← `{ t: "run", runId, … }` → `{ t: "log" }`…,
- *   `{ t: "done", runId, ok, error, denied }`; ← `{ t: "abort", runId, reason }`.
- * - any time: → `{ t: "fatal", error, denied }` (uncaught error), `{ t: "exit", code }`.
+ * Messages are those of sandbox_protocol.ts: runs arrive in batches; ends and log lines go back
+ * in one message per turn of the event loop.
+ *
+ * Only `node:async_hooks` is imported (built in): a worker starts faster with one small module,
+ * and `deno compile` embeds it by the static `new URL("./_sandbox_worker.ts", import.meta.url)`.
  *
  * @example
  * ```ts ignore
- * // The root module sandbox.ts builds (as a data: URL):
+ * // The root module sandbox_worker.ts builds (as a data: URL):
  * import { serve } from "file:///…/src/jobs/_sandbox_worker.ts";
  * import * as job from "file:///srv/jobs.ts";
- * serve(job); // then the host sends { t: "init", mode: "run", key: "digest" }
+ * serve(job); // then the host sends { t: "init", mode: "serve" } and { t: "runs", runs: […] }
  * ```
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type {
+  AbortMessage,
+  DefsMessage,
+  ErrorData,
+  InitMessage,
+  LogLevel,
+  OutEntry,
+  RunsMessage,
+  RunTuple,
+} from "./sandbox_protocol.ts";
 
-/** What {@link serve} is asked to do. */
-export interface ServeConfig {
-  /** `load`: send the definitions as data and stop; `run`: run one job on request. */
-  mode: "load" | "run";
-  /** The job (default-export key) a `run` worker runs. */
-  key?: string;
-}
-
-interface ErrorData {
-  name: string;
-  message: string;
-  stack: string;
+/** What one run owns while it executes: its id, its job, the refusals charged to it. */
+interface RunScope {
+  runId: string;
+  job: string;
+  denied: Set<string>;
 }
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 const post = (msg: unknown) => scope.postMessage(msg);
+const runScope = new AsyncLocalStorage<RunScope>();
 
-/** Denied accesses seen since the worker started (`Requires … access to …` messages). */
-const denied = new Set<string>();
-/** The denials of each run in flight: a refusal is charged to every run running then. */
-const active = new Set<Set<string>>();
+/** Refusals outside any run (top-level code): the start's own. */
+const startDenied = new Set<string>();
+/** The run whose callback threw last (timers lose the async context by the error event). */
+let thrownBy: RunScope | undefined;
 const DENIED = /Requires (\w+) access to "?([^",]*)"?(?:,|$)/;
 
-/** Notes every permission refusal in `e`, its causes and aggregated errors. */
-function noteDenied(e: unknown, depth = 0): void {
+/** Notes every permission refusal in `e`, its causes and aggregated errors, for `owner`. */
+function noteDenied(e: unknown, owner: RunScope | undefined, depth = 0): void {
   if (depth > 5 || e === null || typeof e !== "object") return;
   const err = e as { message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof err.message === "string") {
     const m = DENIED.exec(err.message);
-    if (m) {
-      denied.add(`${m[1]}:${m[2]}`);
-      for (const run of active) run.add(`${m[1]}:${m[2]}`);
-    }
+    if (m) (owner?.denied ?? startDenied).add(`${m[1]}:${m[2]}`);
   }
-  noteDenied(err.cause, depth + 1);
-  if (Array.isArray(err.errors)) { for (const x of err.errors) noteDenied(x, depth + 1); }
+  noteDenied(err.cause, owner, depth + 1);
+  if (Array.isArray(err.errors)) { for (const x of err.errors) noteDenied(x, owner, depth + 1); }
 }
 
 function errorData(e: unknown): ErrorData {
@@ -73,6 +74,43 @@ function errorData(e: unknown): ErrorData {
   return { name: "Error", message: String(e), stack: "" };
 }
 
+// ---------------------------------------------------------------- the outbox
+
+let outbox: OutEntry[] = [];
+let flushArmed = false;
+/** `runs` batches taken so far: the host sees from the acks which worker is stuck in one. */
+let batches = 0;
+let acked = 0;
+
+/** Queues an entry; everything queued in one turn (all microtasks included) goes in one message. */
+function send(entry: OutEntry): void {
+  outbox.push(entry);
+  armFlush();
+}
+
+/**
+ * The flush runs as the next task after the microtasks of this one (so runs that end at once
+ * share it): a message to ourselves, which unlike `setTimeout(0)` is not clamped to a timer tick.
+ */
+const flushChannel = new MessageChannel();
+flushChannel.port1.onmessage = () => flush();
+
+function armFlush(): void {
+  if (flushArmed) return;
+  flushArmed = true;
+  flushChannel.port2.postMessage(null);
+}
+
+function flush(): void {
+  flushArmed = false;
+  const entries = outbox;
+  outbox = [];
+  if (entries.length > 0 || acked !== batches) post({ t: "out", entries, ack: batches });
+  acked = batches;
+}
+
+// ---------------------------------------------------------------- guards
+
 /** Wraps a function so that permission refusals it throws or rejects with are noted. */
 // deno-lint-ignore no-explicit-any
 function watch(fn: (...args: any[]) => any): (...args: any[]) => any {
@@ -81,14 +119,15 @@ function watch(fn: (...args: any[]) => any): (...args: any[]) => any {
       try {
         const out = Reflect.apply(target, self, args);
         if (out instanceof Promise) {
+          const owner = runScope.getStore();
           return out.catch((e) => {
-            noteDenied(e);
+            noteDenied(e, owner);
             throw e;
           });
         }
         return out;
       } catch (e) {
-        noteDenied(e);
+        noteDenied(e, runScope.getStore());
         throw e;
       }
     },
@@ -96,7 +135,7 @@ function watch(fn: (...args: any[]) => any): (...args: any[]) => any {
       try {
         return Reflect.construct(target, args, newTarget);
       } catch (e) {
-        noteDenied(e);
+        noteDenied(e, runScope.getStore());
         throw e;
       }
     },
@@ -141,25 +180,86 @@ function installWatch(): void {
 
 installWatch();
 
-// Uncaught errors must not end the worker silently (nor print as kron's own): report them.
+/**
+ * Timer and microtask callbacks remember the run that queued them: when one throws, the error
+ * event that follows no longer knows whose code it was.
+ */
+function installCallbackOwners(): void {
+  for (const name of ["setTimeout", "setInterval", "queueMicrotask"]) {
+    const original = scope[name];
+    if (typeof original !== "function") continue;
+    scope[name] = function (cb: unknown, ...rest: unknown[]) {
+      const owner = runScope.getStore();
+      if (typeof cb !== "function" || owner === undefined) return original(cb, ...rest);
+      return original(function (this: unknown, ...args: unknown[]) {
+        try {
+          return cb.apply(this, args);
+        } catch (e) {
+          thrownBy = owner;
+          throw e;
+        }
+      }, ...rest);
+    };
+  }
+}
+
+installCallbackOwners();
+
+/** `console.*` of a run goes to that run's log; outside any run, to kron's log (as JSON records). */
+function installConsole(): void {
+  const levels: [string, LogLevel][] = [
+    ["log", "info"],
+    ["info", "info"],
+    ["debug", "info"],
+    ["trace", "info"],
+    ["warn", "warn"],
+    ["error", "error"],
+  ];
+  for (const [name, level] of levels) {
+    scope.console[name] = (...args: unknown[]) => {
+      const text = args.map((a) => typeof a === "string" ? a : scope.Deno.inspect(a)).join(" ");
+      const owner = runScope.getStore();
+      send(["l", owner?.runId ?? null, level, text, undefined]);
+    };
+  }
+}
+
+installConsole();
+
+// Uncaught errors must not end the worker silently (nor print as kron's own): report them,
+// with the run whose code raised them when that is known.
+function fatal(e: unknown): void {
+  const owner = thrownBy ?? runScope.getStore();
+  thrownBy = undefined;
+  noteDenied(e, owner);
+  flush();
+  post({
+    t: "fatal",
+    error: errorData(e),
+    denied: [...(owner?.denied ?? startDenied)],
+    runId: owner?.runId ?? null,
+    job: owner?.job ?? null,
+  });
+}
 scope.addEventListener("error", (e: ErrorEvent) => {
   e.preventDefault();
-  noteDenied(e.error);
-  post({ t: "fatal", error: errorData(e.error ?? e.message), denied: [...denied] });
+  fatal(e.error ?? e.message);
 });
 scope.addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
   e.preventDefault();
-  noteDenied(e.reason);
-  post({ t: "fatal", error: errorData(e.reason), denied: [...denied] });
+  fatal(e.reason);
 });
 // A job calling Deno.exit() or close() would end its worker without a word to the host.
+function exited(code: number): void {
+  const owner = runScope.getStore();
+  flush();
+  post({ t: "exit", code, runId: owner?.runId ?? null, job: owner?.job ?? null });
+}
 scope.Deno.exit = (code?: number) => {
-  post({ t: "exit", code: code ?? 0 });
+  exited(code ?? 0);
   throw new Error(`the job called Deno.exit(${code ?? ""}); jobs cannot end kron`);
 };
-scope.close = () => {
-  post({ t: "exit", code: 0 });
-};
+scope.close = () => exited(0);
 
 /** Plain data for postMessage: functions and uncloneable objects become markers. */
 function toData(value: unknown, depth = 0): unknown {
@@ -195,15 +295,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-interface RunMessage {
-  t: "run";
-  runId: string;
-  job: string;
-  attempt: number;
-  scheduledAt: number;
-  idempotencyKey: string;
-}
-
 /** Log fields as plain data (a value that cannot be cloned is shown as text). */
 function fieldsData(fields: unknown): Record<string, unknown> | undefined {
   if (fields === undefined || fields === null) return undefined;
@@ -214,9 +305,11 @@ function fieldsData(fields: unknown): Record<string, unknown> | undefined {
   }
 }
 
+// ---------------------------------------------------------------- serving
+
 /**
- * Serves the job module: waits for the host's `init`, then in load mode sends its definitions,
- * in run mode runs the job named `key` for each `run` message with a context like kron's own.
+ * Serves the job module: waits for the host's `init`; in load mode sends its definitions; then
+ * runs the runs of each `runs` batch, each with a context like kron's own.
  *
  * @example
  * ```ts ignore
@@ -226,67 +319,97 @@ function fieldsData(fields: unknown): Record<string, unknown> | undefined {
  */
 export function serve(module: Record<string, unknown>): void {
   scope.onmessage = (e: MessageEvent) => {
-    if (e.data?.t === "init") start(module, e.data as ServeConfig);
+    const msg = e.data as InitMessage;
+    if (msg?.t === "init") start(module, msg);
   };
   post({ t: "booted" });
 }
 
-function start(module: Record<string, unknown>, config: ServeConfig): void {
-  if (config.mode === "load") {
-    const jobs = module.default;
-    post({
+function start(module: Record<string, unknown>, init: InitMessage): void {
+  const jobs = module.default;
+  if (init.mode === "load") {
+    const defs: DefsMessage = {
       t: "defs",
       hasDefault: "default" in module,
       defaultType: isPlainObject(jobs) ? null : typeName(jobs),
       jobs: isPlainObject(jobs) ? Object.entries(jobs).map(([k, v]) => [k, toData(v)]) : [],
       hasSettings: "kron" in module,
       settings: toData(module.kron),
-      denied: [...denied],
-    });
-    return;
+      denied: [...startDenied],
+    };
+    post(defs);
   }
-  const spec = (module.default as Record<string, { run?: unknown }> | undefined)?.[config.key!];
-  const fn = spec?.run;
-  const controllers = new Map<string, AbortController>();
-  scope.onmessage = async (e: MessageEvent) => {
-    const msg = e.data as RunMessage | { t: "abort"; runId: string; reason: ErrorData };
-    if (msg.t === "abort") {
-      const reason = new DOMException(msg.reason.message, msg.reason.name);
-      controllers.get(msg.runId)?.abort(reason);
-      return;
-    }
-    if (msg.t !== "run") return;
-    const ac = new AbortController();
-    controllers.set(msg.runId, ac);
-    const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-      post({
-        t: "log",
-        runId: msg.runId,
-        level,
-        message: String(message),
-        fields: fieldsData(fields),
-      });
-    const mine = new Set<string>();
-    active.add(mine);
-    try {
-      if (typeof fn !== "function") throw new Error(`job "${config.key}" has no run function`);
-      await fn({
-        job: msg.job,
-        runId: msg.runId,
-        attempt: msg.attempt,
-        scheduledAt: new Date(msg.scheduledAt),
-        idempotencyKey: msg.idempotencyKey,
-        signal: ac.signal,
-        log: { info: log("info"), warn: log("warn"), error: log("error") },
-      });
-      post({ t: "done", runId: msg.runId, ok: true, denied: [...mine] });
-    } catch (err) {
-      noteDenied(err);
-      post({ t: "done", runId: msg.runId, ok: false, error: errorData(err), denied: [...mine] });
-    } finally {
-      controllers.delete(msg.runId);
-      active.delete(mine);
+  const specs = isPlainObject(jobs) ? jobs as Record<string, { run?: unknown }> : {};
+  const runs = new Map<string, Running>();
+  scope.onmessage = (e: MessageEvent) => {
+    const msg = e.data as RunsMessage | AbortMessage;
+    if (msg.t === "runs") {
+      batches++;
+      for (const run of msg.runs) startRun(specs, runs, run);
+      // Acknowledged once the batch's synchronous part is over (a `while (true)` never is).
+      armFlush();
+    } else if (msg.t === "abort") {
+      runs.get(msg.runId)?.abort(new DOMException(msg.reason.message, msg.reason.name));
     }
   };
   post({ t: "ready" });
+}
+
+/** A run in flight: its signal is made when the job first asks for it. */
+class Running {
+  #controller: AbortController | null = null;
+  #reason: unknown = undefined;
+  #aborted = false;
+
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#controller) this.#controller.abort(reason);
+    else {
+      this.#aborted = true;
+      this.#reason = reason;
+    }
+  }
+}
+
+function startRun(
+  specs: Record<string, { run?: unknown }>,
+  runs: Map<string, Running>,
+  [runId, job, attempt, scheduledAt, idempotencyKey]: RunTuple,
+): void {
+  const running = new Running();
+  runs.set(runId, running);
+  const owner: RunScope = { runId, job, denied: new Set() };
+  const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>
+    send(["l", runId, level, String(message), fieldsData(fields)]);
+  const ctx = {
+    job,
+    runId,
+    attempt,
+    scheduledAt: new Date(scheduledAt),
+    idempotencyKey,
+    get signal() {
+      return running.signal;
+    },
+    log: { info: log("info"), warn: log("warn"), error: log("error") },
+  };
+  runScope.run(owner, async () => {
+    try {
+      const fn = specs[job]?.run;
+      if (typeof fn !== "function") throw new Error(`job "${job}" has no run function`);
+      await fn(ctx);
+      send(["d", runId, true, null, owner.denied.size > 0 ? [...owner.denied] : null]);
+    } catch (err) {
+      noteDenied(err, owner);
+      send(["d", runId, false, errorData(err), owner.denied.size > 0 ? [...owner.denied] : null]);
+    } finally {
+      runs.delete(runId);
+    }
+  });
 }

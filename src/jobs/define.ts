@@ -41,6 +41,11 @@ export interface JobSpec extends JobOptions {
   permissions?: JobPermissions;
   /** After an occurrence's last attempt failed: a command, or an `http(s)://` URL to POST to. */
   onFailure?: string | string[];
+  /**
+   * Run this `run` job in a sandbox worker of its own instead of sharing one with the jobs of
+   * the same permissions (which share its module-level state, and a worker it could stop).
+   */
+  isolate?: boolean;
 }
 
 /**

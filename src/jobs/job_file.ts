@@ -20,7 +20,8 @@ import { compileSchedule, toScheduleRecord } from "../schedule/mod.ts";
 import { readTomlJobFile } from "./toml_loader.ts";
 import { importTsJobFile } from "./ts_loader.ts";
 import { loadTsInSandbox } from "./sandbox.ts";
-import type { Permissions } from "./runtime.ts";
+import type { Permissions } from "./grants.ts";
+import type { WarmWorker } from "./sandbox_pool.ts";
 import { JobFileError, validateJobFile } from "./validate.ts";
 
 export { JobFileError } from "./validate.ts";
@@ -104,6 +105,8 @@ export interface JobDefinition {
   run: ((ctx: RunContext) => unknown) | null;
   permissions: JobPermissions | null;
   onFailure: OnFailure | null;
+  /** A TS job that runs in a sandbox worker of its own (`isolate: true`). */
+  isolate?: boolean;
   source: { file: string; line: number | null };
 }
 
@@ -151,6 +154,8 @@ export interface JobFile {
   kind: "toml" | "ts";
   settings: RuntimeSettings;
   jobs: JobDefinition[];
+  /** The sandbox worker that loaded a TS file, kept up ({@link LoadOptions.keepWarm}). */
+  warm?: WarmWorker | null;
 }
 
 /** Extensions loaded as TS modules: the import machinery handles JS too. */
@@ -190,6 +195,11 @@ export interface LoadOptions {
    * stub that `JobRuntime` (runtime.ts) turns into a sandboxed executor. Absent: import it here.
    */
   sandbox?: Permissions;
+  /**
+   * With `sandbox`: keep the loading worker up in {@link JobFile.warm}, for the runtime to run
+   * the jobs of the grant's permission set in (`kron run` does; the runtime owns it then).
+   */
+  keepWarm?: boolean;
 }
 
 /**
@@ -216,11 +226,16 @@ export async function loadJobFile(path: string, options: LoadOptions = {}): Prom
       problem: "unsupported file type (use .toml, or .ts for a TypeScript module)",
     });
   }
-  const raw = kind === "toml"
-    ? await readTomlJobFile(path)
-    : options.sandbox
-    ? await loadTsInSandbox(path, options.sandbox)
-    : await importTsJobFile(path);
+  if (kind === "ts" && options.sandbox) {
+    const loaded = await loadTsInSandbox(path, options.sandbox, { keepWarm: options.keepWarm });
+    try {
+      return { ...validateJobFile(loaded), warm: loaded.warm };
+    } catch (e) {
+      loaded.warm?.worker.terminate();
+      throw e;
+    }
+  }
+  const raw = kind === "toml" ? await readTomlJobFile(path) : await importTsJobFile(path);
   return validateJobFile(raw);
 }
 

@@ -53,8 +53,11 @@ export {
   PERMISSION_KINDS,
 } from "./permissions.ts";
 export type { DeniedAccess, PermissionKind, Widening } from "./permissions.ts";
-export { BOOTSTRAP_URL, isSandboxStub, JobSandbox, loadTsInSandbox } from "./sandbox.ts";
-export type { JobSandboxOptions } from "./sandbox.ts";
+export { isSandboxStub, loadTsInSandbox } from "./sandbox.ts";
+export type { LoadedTs } from "./sandbox.ts";
+export { permissionsKey, SandboxPools } from "./sandbox_pool.ts";
+export type { DeniedCarrier, SandboxPoolsOptions, WarmWorker } from "./sandbox_pool.ts";
+export { BOOTSTRAP_URL } from "./sandbox_worker.ts";
 export { checkCompiledImports, isCompiled } from "./compiled.ts";
 export { groupExists, processStartTime, processTableKind } from "./process_tree.ts";
 export type {

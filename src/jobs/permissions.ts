@@ -21,7 +21,7 @@
  * @module
  */
 import type { JobPermissions } from "./job_file.ts";
-import { type Grant, type Permissions, runAllowed } from "./runtime.ts";
+import { type Grant, type Permissions, runAllowed } from "./grants.ts";
 
 /**
  * The permission kinds, in the order kron shows them.

@@ -36,51 +36,13 @@ import { splitCommand } from "./argv.ts";
 import { commandArgv, createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";
 import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "./job_file.ts";
 import { effectivePermissions, findWidening } from "./permissions.ts";
-import { isSandboxStub, JobSandbox } from "./sandbox.ts";
+import { isSandboxStub } from "./sandbox.ts";
+import { SandboxPools } from "./sandbox_pool.ts";
+import { type Grant, type Permissions, runAllowed } from "./grants.ts";
 import { RunLogRetention } from "./run_log_retention.ts";
 
-/**
- * A permission grant: `true` = all, `false` = none, a list = only these.
- *
- * @example
- * ```ts
- * import type { Grant } from "./runtime.ts";
- * const run: Grant = ["pg_dump", "rsync"];
- * ```
- */
-export type Grant = boolean | string[];
-
-/**
- * What the jobs of a runtime may do, from `kron run`'s `--allow-*` flags: `run` gates command
- * jobs (checked at load); all of them are the Deno permissions of the sandboxed TS workers.
- *
- * @example
- * ```ts
- * import type { Permissions } from "./runtime.ts";
- * const p: Permissions = { run: ["pg_dump"], net: true, read: false, write: false, env: false, sys: false };
- * ```
- */
-export interface Permissions {
-  read: Grant;
-  write: Grant;
-  net: Grant;
-  env: Grant;
-  run: Grant;
-  sys: Grant;
-}
-
-/**
- * No permission at all.
- *
- * @example
- * ```ts
- * import { emptyPermissions } from "./runtime.ts";
- * emptyPermissions().run; // false
- * ```
- */
-export function emptyPermissions(): Permissions {
-  return { read: false, write: false, net: false, env: false, run: false, sys: false };
-}
+export { emptyPermissions, runAllowed } from "./grants.ts";
+export type { Grant, Permissions } from "./grants.ts";
 
 /**
  * Builds the executor of a function (`run`) job loaded in-process (library use); jobs loaded
@@ -138,6 +100,8 @@ export interface JobRuntimeOptions {
   hookTimeoutMs?: number;
   /** How long an aborted TS job may take to stop before its worker is terminated (default 2 s). */
   sandboxGraceMs?: number;
+  /** Sandbox workers per permission set at most (default: the number of CPU cores). */
+  sandboxWorkers?: number;
 }
 
 /**
@@ -160,8 +124,6 @@ export interface ApplyResult {
 interface Prepared {
   def: JobDefinition;
   executor: Executor;
-  /** The job's sandbox worker (sandboxed function jobs). */
-  sandbox: JobSandbox | null;
   kind: JobKind;
   command: string | string[] | null;
   env: Record<string, string> | null;
@@ -218,31 +180,6 @@ export function commandProgram(command: string | string[], shell: boolean): stri
   if (shell) return "/bin/sh";
   const argv = typeof command === "string" ? splitCommand(command) : command;
   return argv[0] ?? "";
-}
-
-/**
- * Whether `grant` allows running `program`. Like Deno: a bare name in the list allows that
- * name (and any path ending in it); a path in the list allows that path and its bare name.
- *
- * @example
- * ```ts
- * import { runAllowed } from "./runtime.ts";
- * runAllowed(["rsync"], "rsync"); // true
- * runAllowed(["/bin/sh"], "sh"); // true
- * runAllowed(["rsync"], "curl"); // false
- * ```
- */
-export function runAllowed(grant: Grant, program: string): boolean {
-  if (grant === true) return true;
-  if (grant === false) return false;
-  const base = program.slice(program.lastIndexOf("/") + 1);
-  return grant.some((entry) => {
-    if (entry === program) return true;
-    const entryBase = entry.slice(entry.lastIndexOf("/") + 1);
-    // A path entry allows its bare name (found on PATH); a bare entry allows a path to it.
-    if (entry.includes("/")) return !program.includes("/") && entryBase === program;
-    return entry === base;
-  });
 }
 
 function requireRun(
@@ -418,8 +355,10 @@ export class JobRuntime {
   /** Command executions and hooks in flight: shutdown waits for their process groups. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #unsubscribe: () => void;
-  /** The sandbox worker of each sandboxed function job, by name. */
-  readonly #sandboxes = new Map<string, JobSandbox>();
+  /** The sandbox pools of each applied TS file; the last one is current, older ones retire. */
+  readonly #generations = new Set<SandboxPools>();
+  /** Jobs that forced a shared worker down: they run alone for the rest of the process. */
+  readonly #isolated = new Set<string>();
   /** Deletes command jobs' old run logs in the background (each keeps its history_limit). */
   #retention: RunLogRetention | null = null;
   #file: JobFile | null = null;
@@ -429,6 +368,13 @@ export class JobRuntime {
     this.#kron = kron;
     this.#opts = options;
     this.#unsubscribe = kron.onEvent((e) => this.#onEvent(e));
+  }
+
+  /** The sandbox pools of the file applied last (a sandboxed TS file), or null. */
+  get sandbox(): SandboxPools | null {
+    let last: SandboxPools | null = null;
+    for (const pools of this.#generations) last = pools;
+    return last;
   }
 
   /** The file applied last, or null. */
@@ -441,7 +387,7 @@ export class JobRuntime {
    * Throws a {@link JobFileError} or `KronError` (exit 2 in the CLI).
    */
   validate(file: JobFile): void {
-    this.#prepareAll(file);
+    this.#prepareAll(file, null);
   }
 
   /**
@@ -449,7 +395,23 @@ export class JobRuntime {
    * checks run first, so a file with a problem throws and changes nothing.
    */
   apply(file: JobFile): ApplyResult {
-    const prepared = this.#prepareAll(file);
+    const pools = isSandboxed(file, this.#opts)
+      ? new SandboxPools({
+        path: file.path,
+        grant: this.#opts.permissions,
+        size: this.#opts.sandboxWorkers,
+        graceMs: this.#opts.sandboxGraceMs,
+        warm: file.warm,
+        isolated: this.#isolated,
+      })
+      : null;
+    let prepared: Prepared[];
+    try {
+      prepared = this.#prepareAll(file, pools);
+    } catch (e) {
+      pools?.close();
+      throw e;
+    }
     const engine = this.#kron.engine;
     const result: ApplyResult = { added: [], changed: [], removed: [], unchanged: [] };
     const names = new Set(prepared.map((p) => p.def.name));
@@ -457,8 +419,6 @@ export class JobRuntime {
       if (names.has(name)) continue;
       engine.undefine(name);
       this.#jobs.delete(name);
-      this.#sandboxes.get(name)?.retire();
-      this.#sandboxes.delete(name);
       result.removed.push(name);
     }
     for (const p of prepared) {
@@ -470,15 +430,17 @@ export class JobRuntime {
         replace: true,
       });
       this.#jobs.set(p.def.name, p.def);
-      // The old worker finishes its runs in flight, then goes; the new one starts at first run.
-      const old = this.#sandboxes.get(p.def.name);
-      if (old && old !== p.sandbox) old.retire();
-      if (p.sandbox) this.#sandboxes.set(p.def.name, p.sandbox);
-      else this.#sandboxes.delete(p.def.name);
       const after = engine.definitionHash(p.def.name);
       if (before === null) result.added.push(p.def.name);
       else if (before !== after) result.changed.push(p.def.name);
       else result.unchanged.push(p.def.name);
+    }
+    // The old workers finish their runs in flight, then go; the new ones are warm before the
+    // first due time.
+    for (const old of this.#generations) old.retire();
+    if (pools) {
+      this.#generations.add(pools);
+      pools.prewarm();
     }
     this.#file = file;
     return result;
@@ -492,16 +454,16 @@ export class JobRuntime {
     this.#unsubscribe();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     await this.#retention?.idle();
-    for (const sandbox of this.#sandboxes.values()) sandbox.close();
-    this.#sandboxes.clear();
+    for (const pools of this.#generations) pools.close();
+    this.#generations.clear();
   }
 
-  #prepareAll(file: JobFile): Prepared[] {
+  #prepareAll(file: JobFile, pools: SandboxPools | null): Prepared[] {
     verifyJobFile(file, this.#opts.permissions);
-    return file.jobs.map((def) => this.#prepare(file, def));
+    return file.jobs.map((def) => this.#prepare(file, def, pools));
   }
 
-  #prepare(file: JobFile, def: JobDefinition): Prepared {
+  #prepare(file: JobFile, def: JobDefinition, pools: SandboxPools | null): Prepared {
     if (def.command) {
       const spec = commandSpecOf(file, def);
       const exec = createCommandExecutor(spec, {
@@ -522,7 +484,6 @@ export class JobRuntime {
       return {
         def,
         executor: this.#track(exec),
-        sandbox: null,
         kind: "command",
         command: spec.command,
         env: Object.keys(def.command.env).length > 0 ? def.command.env : null,
@@ -530,19 +491,16 @@ export class JobRuntime {
     }
     const stub = isSandboxStub(def.run);
     if (stub && !this.#opts.functionExecutor) {
-      const grant = this.#opts.permissions;
-      // No worker starts here (validate() prepares too): the first run starts it.
-      const sandbox = new JobSandbox({
-        path: stub.path,
-        key: stub.key,
-        permissions: effectivePermissions(grant, def.permissions),
-        grant,
-        graceMs: this.#opts.sandboxGraceMs,
-      });
+      const permissions = effectivePermissions(this.#opts.permissions, def.permissions);
+      // validate() prepares without pools: its executor is never called.
+      const executor: Executor = pools
+        ? pools.executor(stub.key, permissions, def.isolate === true)
+        : () => {
+          throw new Error(`job "${def.name}" was only validated`);
+        };
       return {
         def,
-        executor: sandbox.executor(),
-        sandbox,
+        executor,
         kind: "function",
         command: null,
         env: null,
@@ -552,7 +510,6 @@ export class JobRuntime {
     return {
       def,
       executor: factory(def, this.#opts.permissions),
-      sandbox: null,
       kind: "function",
       command: null,
       env: null,
@@ -702,6 +659,11 @@ async function runHook(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether the file's function jobs run in sandbox workers (a TS file loaded sandboxed). */
+function isSandboxed(file: JobFile, opts: JobRuntimeOptions): boolean {
+  return !opts.functionExecutor && file.jobs.some((j) => isSandboxStub(j.run) !== null);
 }
 
 /** `dir` relative to the job file's directory (absolute paths stay). */

@@ -70,6 +70,7 @@ export const JOB_FIELDS = [
   "historyLimit",
   "permissions",
   "onFailure",
+  "isolate",
 ] as const;
 
 /** The Deno permissions a job's `permissions` table may narrow. */
@@ -599,6 +600,7 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
   let run: ((ctx: RunContext) => unknown) | null = null;
   let permissions: JobPermissions | null = null;
   let onFailure: OnFailure | null = null;
+  let isolate = false;
 
   for (const [key, value] of Object.entries(data)) {
     if (toml && key === "name") continue;
@@ -693,10 +695,25 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
       case "onFailure":
         onFailure = checkOnFailure(c, field, value);
         break;
+      case "isolate":
+        if (toml) {
+          c.fail(
+            field,
+            "isolate is for TS jobs (a worker of their own); a command job is its own process already",
+          );
+        }
+        isolate = c.boolean(field, value);
+        break;
     }
   }
 
   checkCombinations(c, written, { command, shell, run, options });
+  if (isolate && command !== null) {
+    c.fail(
+      "isolate",
+      "isolate is for run jobs (a worker of their own); a command job is its own process already",
+    );
+  }
   checkSchedule(c, options);
 
   return {
@@ -706,6 +723,7 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
     run,
     permissions,
     onFailure,
+    ...(isolate ? { isolate } : {}),
     source: { file: c.file, line: c.entry.line },
   };
 }

@@ -230,10 +230,15 @@ export interface RunTimedOutEvent extends RunEnd<"RUN_TIMED_OUT"> {
   /** One-line description of what went wrong. */
   error: string;
 }
-/** A run attempt was cancelled (`replace`, shutdown). Not a failure. */
+/**
+ * A run attempt was cancelled (`replace`, shutdown, or its sandbox worker was terminated because
+ * of another job: then the same occurrence runs again at once as `recovery`). Not a failure.
+ */
 export interface RunCancelledEvent extends RunEnd<"RUN_CANCELLED"> {
   /** Why. */
-  reason: "replace" | "shutdown";
+  reason: "replace" | "shutdown" | "worker_terminated";
+  /** What forced it (`worker_terminated`: the job that made the worker stop); absent otherwise. */
+  error?: string;
 }
 
 /** The occurrence will be retried: attempt `nextAttempt` starts at `retryAt`. */

@@ -236,7 +236,7 @@ function endRun(
   if ("deniedPermissions" in event && event.deniedPermissions?.length) {
     run.deniedPermissions = event.deniedPermissions;
   }
-  run.error = "error" in event
+  run.error = "error" in event && event.error !== undefined
     ? event.error
     : event.type === "RUN_CANCELLED"
     ? `cancelled (${event.reason})`

@@ -21,7 +21,7 @@ export interface Rig {
 export async function rig(
   files: Record<string, string>,
   grant: Partial<Permissions> = {},
-  options: { sandboxGraceMs?: number } = {},
+  options: { sandboxGraceMs?: number; sandboxWorkers?: number } = {},
 ): Promise<Rig> {
   const dir = await Deno.makeTempDir({ prefix: "kron-sandbox-" });
   for (const [name, text] of Object.entries(files)) {
@@ -31,12 +31,13 @@ export async function rig(
     await Deno.writeTextFile(`${dir}/${name}`, header + text);
   }
   const permissions = { ...emptyPermissions(), ...grant };
-  const file = await loadJobFile(`${dir}/jobs.ts`, { sandbox: permissions });
+  const file = await loadJobFile(`${dir}/jobs.ts`, { sandbox: permissions, keepWarm: true });
   const kron = new Kron({ store: "memory" });
   const runtime = new JobRuntime(kron, {
     dataDir: dir,
     permissions,
     sandboxGraceMs: options.sandboxGraceMs,
+    sandboxWorkers: options.sandboxWorkers,
   });
   runtime.apply(file);
   await kron.start();

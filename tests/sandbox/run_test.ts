@@ -41,15 +41,21 @@ Deno.test("granted, narrowed and swallowed refusals: errors name the flag, runs 
   }
 });
 
-Deno.test("one persistent worker per job: module state survives runs, jobs do not share it", async () => {
-  const r = await rig({
-    "jobs.ts": `let n = 0;
+Deno.test("jobs of one permission set share a worker and its module; isolate and narrowed jobs do not", async () => {
+  const r = await rig(
+    {
+      "jobs.ts": `let n = 0;
 export default {
   a: { after: "1h", run: () => { n++; if (n > 1) throw new Error("n=" + n); } },
-  b: { after: "1h", run: () => { if (n !== 0) throw new Error("shared state"); } },
+  b: { after: "1h", run: () => { if (n === 0) throw new Error("not shared"); } },
+  alone: { after: "1h", isolate: true, run: () => { if (n !== 0) throw new Error("shared"); } },
+  narrow: { after: "1h", permissions: { env: false }, run: () => { if (n !== 0) throw new Error("shared"); } },
 };
 `,
-  });
+    },
+    { env: ["HOME"] },
+    { sandboxWorkers: 1 },
+  );
   try {
     const outcomes: (string | null)[] = [];
     for (let i = 0; i < 3; i++) {
@@ -59,7 +65,14 @@ export default {
     // One worker for all three runs: its module-level counter went 1, 2, 3.
     assertEquals(outcomes, [null, "n=2", "n=3"]);
     await r.kron.trigger("b");
-    assertEquals((await r.run("b")).outcome, "succeeded", "b's worker has its own module");
+    assertEquals((await r.run("b")).outcome, "succeeded", "b shares a's worker and module");
+    for (const job of ["alone", "narrow"]) {
+      await r.kron.trigger(job);
+      assertEquals((await r.run(job)).outcome, "succeeded", `${job} has a module of its own`);
+    }
+    assert(r.runtime.sandbox!.isIsolated("alone"));
+    // The grant's pool (a, b), the narrowed set's pool, and alone's own worker.
+    assertEquals(r.runtime.sandbox!.workers, 3);
   } finally {
     await r.close();
   }
