@@ -93,7 +93,8 @@ export class EventHub {
 
   #push(event: KronEvent): void {
     if (event.seq === undefined) return;
-    const framed: FramedEvent = { seq: event.seq, event, frame: frameEvent(event) };
+    // Framed when first read (an SSE client, a resume): most events are never sent.
+    const framed: FramedEvent = new LazyFrame(event.seq, event);
     this.#ring[this.#next] = framed;
     this.#next = (this.#next + 1) % this.#ring.length;
     if (this.#count < this.#ring.length) this.#count++;
@@ -132,6 +133,15 @@ export class EventHub {
       if (e.seq > after) out.push(e);
     }
     return { events: out, oldest };
+  }
+}
+
+/** A {@link FramedEvent} whose frame is built on first read, then kept. */
+class LazyFrame implements FramedEvent {
+  #frame: string | null = null;
+  constructor(readonly seq: number, readonly event: KronEvent) {}
+  get frame(): string {
+    return this.#frame ??= frameEvent(this.event);
   }
 }
 

@@ -1430,16 +1430,30 @@ export class Engine {
    */
   #callAll(runs: RunHandle[]): unknown[] {
     const results: unknown[] = new Array(runs.length);
+    let flushes: Set<() => void> | null = null;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i];
       if (run.done) {
         results[i] = NOT_CALLED;
         continue;
       }
+      const executor = run.job.executor;
       try {
-        results[i] = run.job.executor(run.ctx ?? this.#context(run.job, run));
+        results[i] = executor(run.ctx ?? this.#context(run.job, run));
       } catch (e) {
         results[i] = new Thrown(e);
+      }
+      if (executor.flush !== undefined) (flushes ??= new Set()).add(executor.flush);
+    }
+    if (flushes !== null) {
+      for (const flush of flushes) {
+        try {
+          flush();
+        } catch (e) {
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
       }
     }
     return results;
@@ -1855,6 +1869,7 @@ function signalOf(run: RunHandle): AbortSignal {
 function abortRun(run: RunHandle, reason: unknown): void {
   if (run.controller) run.controller.abort(reason);
   else run.abortReason = reason;
+  run.job.executor.abort?.(run.runId, reason);
 }
 
 function busy(st: JobState): boolean {

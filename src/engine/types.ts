@@ -87,10 +87,36 @@ export interface ExecutionResult {
 /**
  * Runs one attempt. Resolve for success (a non-zero `exitCode` is a failure), throw for failure.
  * Must stop promptly once `ctx.signal` aborts.
+ *
+ * An executor that hands runs elsewhere (the TS sandbox's workers) may carry two hooks: `flush`,
+ * called once after the engine has called the executors of the runs due at one instant (so
+ * they can travel together, before the engine's own bookkeeping), and `abort`, told when a
+ * run's signal aborts (so it need not make each run's `ctx.signal`).
  */
-export type Executor = (
-  ctx: RunContext,
-) => Promise<ExecutionResult | void> | ExecutionResult | void;
+export type Executor =
+  & ((
+    ctx: RunContext,
+  ) => Promise<ExecutionResult | void> | ExecutionResult | void)
+  & ExecutorHooks;
+
+/**
+ * The optional hooks of an {@link Executor}; see there.
+ *
+ * @example
+ * ```ts
+ * import type { Executor } from "./types.ts";
+ * const queued: string[] = [];
+ * const exec: Executor = Object.assign((ctx: { runId: string }) => {
+ *   queued.push(ctx.runId);
+ * }, { flush: () => queued.splice(0) });
+ * ```
+ */
+export interface ExecutorHooks {
+  /** The executor calls of one instant are over. */
+  flush?: () => void;
+  /** The run's signal aborted with `reason`. */
+  abort?: (runId: string, reason: unknown) => void;
+}
 
 /** Job states, by precedence (DESIGN §3). */
 export type JobStateName =

@@ -41,7 +41,8 @@ import type {
 interface RunScope {
   runId: string;
   job: string;
-  denied: Set<string>;
+  /** Made at the first refusal. */
+  denied: Set<string> | null;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -61,7 +62,10 @@ function noteDenied(e: unknown, owner: RunScope | undefined, depth = 0): void {
   const err = e as { message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof err.message === "string") {
     const m = DENIED.exec(err.message);
-    if (m) (owner?.denied ?? startDenied).add(`${m[1]}:${m[2]}`);
+    if (m) {
+      const into = owner === undefined ? startDenied : (owner.denied ??= new Set());
+      into.add(`${m[1]}:${m[2]}`);
+    }
   }
   noteDenied(err.cause, owner, depth + 1);
   if (Array.isArray(err.errors)) { for (const x of err.errors) noteDenied(x, owner, depth + 1); }
@@ -105,7 +109,16 @@ function flush(): void {
   flushArmed = false;
   const entries = outbox;
   outbox = [];
-  if (entries.length > 0 || acked !== batches) post({ t: "out", entries, ack: batches });
+  if (entries.length > 0 || acked !== batches) {
+    // As one JSON string when it can be (log fields may hold values JSON cannot carry).
+    let data: OutEntry[] | string = entries;
+    try {
+      data = JSON.stringify(entries);
+    } catch {
+      // Cloned as they are.
+    }
+    post({ t: "out", entries: data, ack: batches });
+  }
   acked = batches;
 }
 
@@ -236,7 +249,7 @@ function fatal(e: unknown): void {
   post({
     t: "fatal",
     error: errorData(e),
-    denied: [...(owner?.denied ?? startDenied)],
+    denied: [...(owner === undefined ? startDenied : owner.denied ?? [])],
     runId: owner?.runId ?? null,
     job: owner?.job ?? null,
   });
@@ -345,21 +358,35 @@ function start(module: Record<string, unknown>, init: InitMessage): void {
     const msg = e.data as RunsMessage | AbortMessage;
     if (msg.t === "runs") {
       batches++;
-      for (const run of msg.runs) startRun(specs, runs, run);
+      for (const run of JSON.parse(msg.runs) as RunTuple[]) startRun(specs, runs, run);
       // Acknowledged once the batch's synchronous part is over (a `while (true)` never is).
       armFlush();
     } else if (msg.t === "abort") {
-      runs.get(msg.runId)?.abort(new DOMException(msg.reason.message, msg.reason.name));
+      const run = runs.get(msg.runId);
+      if (run) Running.abort(run, new DOMException(msg.reason.message, msg.reason.name));
     }
   };
   post({ t: "ready" });
 }
 
-/** A run in flight: its signal is made when the job first asks for it. */
-class Running {
+/** A run in flight: its context, and the signal made when the job first asks for it. */
+class Running implements RunScope {
+  denied: Set<string> | null = null;
+  readonly scheduledAt: Date;
   #controller: AbortController | null = null;
   #reason: unknown = undefined;
   #aborted = false;
+  #log: Record<LogLevel, (message: string, fields?: Record<string, unknown>) => void> | null = null;
+
+  constructor(
+    readonly runId: string,
+    readonly job: string,
+    readonly attempt: number,
+    scheduledAt: number,
+    readonly idempotencyKey: string,
+  ) {
+    this.scheduledAt = new Date(scheduledAt);
+  }
 
   get signal(): AbortSignal {
     if (this.#controller === null) {
@@ -369,47 +396,58 @@ class Running {
     return this.#controller.signal;
   }
 
-  abort(reason: unknown): void {
-    if (this.#controller) this.#controller.abort(reason);
+  // Made on first use: most runs never log.
+  get log(): Record<LogLevel, (message: string, fields?: Record<string, unknown>) => void> {
+    const line = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>
+      send(["l", this.runId, level, String(message), fieldsData(fields)]);
+    return this.#log ??= { info: line("info"), warn: line("warn"), error: line("error") };
+  }
+
+  /** Aborts the run's signal (static: the job sees no `abort` method on its `ctx`). */
+  static abort(run: Running, reason: unknown): void {
+    if (run.#controller) run.#controller.abort(reason);
     else {
-      this.#aborted = true;
-      this.#reason = reason;
+      run.#aborted = true;
+      run.#reason = reason;
     }
   }
 }
 
+/**
+ * Starts a run in its own async context. A job that returns at once ends at once (no promise
+ * of ours); one that returns a promise ends when it settles. The run itself is the `ctx` the
+ * job gets: `{ job, runId, attempt, scheduledAt, idempotencyKey, signal, log }`.
+ */
 function startRun(
   specs: Record<string, { run?: unknown }>,
   runs: Map<string, Running>,
   [runId, job, attempt, scheduledAt, idempotencyKey]: RunTuple,
 ): void {
-  const running = new Running();
-  runs.set(runId, running);
-  const owner: RunScope = { runId, job, denied: new Set() };
-  const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>
-    send(["l", runId, level, String(message), fieldsData(fields)]);
-  const ctx = {
-    job,
-    runId,
-    attempt,
-    scheduledAt: new Date(scheduledAt),
-    idempotencyKey,
-    get signal() {
-      return running.signal;
-    },
-    log: { info: log("info"), warn: log("warn"), error: log("error") },
-  };
-  runScope.run(owner, async () => {
-    try {
-      const fn = specs[job]?.run;
-      if (typeof fn !== "function") throw new Error(`job "${job}" has no run function`);
-      await fn(ctx);
-      send(["d", runId, true, null, owner.denied.size > 0 ? [...owner.denied] : null]);
-    } catch (err) {
-      noteDenied(err, owner);
-      send(["d", runId, false, errorData(err), owner.denied.size > 0 ? [...owner.denied] : null]);
-    } finally {
-      runs.delete(runId);
-    }
-  });
+  const run = new Running(runId, job, attempt, scheduledAt, idempotencyKey);
+  runs.set(runId, run);
+  let result: unknown;
+  try {
+    const fn = specs[job]?.run;
+    if (typeof fn !== "function") throw new Error(`job "${job}" has no run function`);
+    result = runScope.run(run, fn as (ctx: Running) => unknown, run);
+  } catch (err) {
+    return failed(runs, run, err);
+  }
+  if (
+    result !== null && typeof result === "object" &&
+    typeof (result as Promise<unknown>).then === "function"
+  ) {
+    (result as Promise<unknown>).then(() => ended(runs, run), (err) => failed(runs, run, err));
+  } else ended(runs, run);
+}
+
+function ended(runs: Map<string, Running>, run: Running): void {
+  runs.delete(run.runId);
+  send(["d", run.runId, true, null, run.denied ? [...run.denied] : null]);
+}
+
+function failed(runs: Map<string, Running>, run: Running, err: unknown): void {
+  runs.delete(run.runId);
+  noteDenied(err, run);
+  send(["d", run.runId, false, errorData(err), run.denied ? [...run.denied] : null]);
 }

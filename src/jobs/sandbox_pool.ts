@@ -128,11 +128,28 @@ export class SandboxPools {
     this.#warm = options.warm ?? null;
   }
 
-  /** The executor of `job`, whose effective permissions are `permissions`. */
+  /**
+   * The executor of `job`, whose effective permissions are `permissions`. Its `flush` hook sends
+   * the runs the engine handed over at one instant, together; its `abort` hook tells a run's
+   * worker that its signal aborted.
+   */
   executor(job: string, permissions: Permissions, isolate: boolean): Executor {
     this.#routes.set(job, { permissions, key: permissionsKey(permissions), isolate });
-    return (ctx) => this.run(job, ctx);
+    return Object.assign((ctx: RunContext) => this.run(job, ctx), {
+      flush: this.#flush,
+      abort: this.#abort,
+    });
   }
+
+  /** Sends every batch waiting (the engine's `flush` hook: one instant's calls are over). */
+  readonly #flush = (): void => {
+    for (const pool of this.#pools.values()) pool.flush();
+  };
+
+  /** A run's signal aborted (the engine's `abort` hook). */
+  readonly #abort = (runId: string, reason: unknown): void => {
+    for (const pool of this.#pools.values()) if (pool.aborted(runId, reason)) return;
+  };
 
   /** Runs `job` once in a worker of its pool. */
   run(job: string, ctx: RunContext): Promise<ExecutionResult> {
@@ -267,25 +284,27 @@ class Pool {
       return Promise.reject(new Error(`the sandbox of job "${job}" is closed`));
     }
     const worker = this.#pick();
+    // The run's signal is not looked at (making it costs each run): the engine's abort hook
+    // tells the pool instead.
     return new Promise<ExecutionResult>((resolve, reject) => {
-      const signal = ctx.signal;
-      const onAbort = () => this.#aborted(worker, ctx.runId, run, signal.reason);
-      const run: PendingRun = {
-        job,
-        ctx,
-        resolve: (r) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(r);
-        },
-        reject: (e) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      worker.submit(ctx.runId, run);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
+      worker.submit(ctx.runId, { job, ctx, resolve, reject });
     });
+  }
+
+  flush(): void {
+    for (const w of this.#workers) w.flush();
+  }
+
+  /** Whether `runId` runs here; if so its worker is told, and stopped if it does not end in time. */
+  aborted(runId: string, reason: unknown): boolean {
+    for (const worker of this.#workers) {
+      const run = worker.get(runId);
+      if (run) {
+        this.#aborted(worker, runId, run, reason);
+        return true;
+      }
+    }
+    return false;
   }
 
   retire(): void {

@@ -1,0 +1,232 @@
+/**
+ * TS jobs on the product path: the real CLI (`deno run <kron task flags> main.ts run jobs.ts`,
+ * exactly the task's flags) with N function jobs, beside library mode (the same jobs.ts imported
+ * by `new Kron({ dataDir })`, subjects/sandbox_library.ts) in the same run. Measured from the
+ * jobs themselves: each run records `now − ctx.scheduledAt` in a module-level buffer, appended
+ * to a granted file at most once a second per isolate.
+ *
+ * - `due`: N jobs `cron: "* * * * * *"` for `seconds`: lateness p50/p99 after the warm-up,
+ *   occurrences missing (skipped) per second, RSS at the end, process CPU per run.
+ * - `defined`: M jobs `every: "1h"`: start-up (spawn → kron.pid written, which kron does once
+ *   the jobs are armed and the socket serves; library: its "armed" line) and RSS 3 s later.
+ *
+ * Run: `deno run -A scripts/bench/sandbox.ts [--jobs 1000] [--seconds 12] [--defined 10000]
+ * [--json]` (`--json`: one JSON line for the harness in main.ts).
+ *
+ * @example
+ * ```sh
+ * deno run -A scripts/bench/sandbox.ts --jobs 200 --seconds 6 --defined 1000
+ * ```
+ * @module
+ */
+import { kronTaskFlags } from "../../src/cli/self.ts";
+import { summarize } from "./_util.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const args = Deno.args;
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(args[i + 1]);
+};
+const JOBS = opt("jobs", 1000);
+const SECONDS = opt("seconds", 12);
+const DEFINED = opt("defined", 10_000);
+const WARMUP_S = 2;
+const flags = kronTaskFlags();
+
+/** One subject's run. */
+interface Run {
+  startMs: number;
+  rssMb: number;
+  cpuMsPerRun: number;
+  lateness: { n: number; p50: number; p99: number; max: number };
+  /** Occurrences due in the measured window that no job recorded. */
+  missing: number;
+  expected: number;
+}
+
+function jobsFile(dir: string, n: number, schedule: string): string {
+  const lines = [
+    `let buf = [];`,
+    `const file = ${JSON.stringify(`${dir}/lat`)} + "/" + crypto.randomUUID() + ".txt";`,
+    `setInterval(() => {`,
+    `  if (buf.length === 0) return;`,
+    `  Deno.writeTextFileSync(file, buf.join("\\n") + "\\n", { append: true });`,
+    `  buf = [];`,
+    `}, 1000);`,
+    `const run = (ctx) => {`,
+    `  const at = ctx.scheduledAt.getTime();`,
+    `  buf.push(at + " " + (performance.timeOrigin + performance.now() - at).toFixed(3));`,
+    `};`,
+    `export default {`,
+  ];
+  for (let i = 0; i < n; i++) lines.push(`  j${i}: { ${schedule}, run },`);
+  lines.push(`};`);
+  const path = `${dir}/jobs.ts`;
+  Deno.writeTextFileSync(path, `// @ts-nocheck: generated\n${lines.join("\n")}\n`);
+  return path;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** utime + stime of a process, ms. */
+function cpuMs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function waitForLine(stream: ReadableStream<Uint8Array>, re: RegExp): Promise<void> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`ended before ${re}: ${text.slice(-400)}`);
+    text += value;
+    if (re.test(text)) break;
+  }
+  // Keep draining so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+}
+
+async function subject(
+  kind: "cli" | "library",
+  n: number,
+  schedule: string,
+  seconds: number,
+): Promise<Run> {
+  const dir = await Deno.makeTempDir({ prefix: `kron-bench-sandbox-${kind}-` });
+  await Deno.mkdir(`${dir}/lat`);
+  const path = jobsFile(dir, n, schedule);
+  const cmd = kind === "cli"
+    ? [
+      "run",
+      ...flags,
+      `${ROOT}main.ts`,
+      "run",
+      path,
+      `--allow-write=${dir}/lat`,
+      "--data-dir",
+      `${dir}/.kron`,
+    ]
+    : [
+      "run",
+      ...flags,
+      `${ROOT}scripts/bench/subjects/sandbox_library.ts`,
+      path,
+      `${dir}/.kron`,
+      String(seconds + 5),
+    ];
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: cmd,
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    if (kind === "cli") {
+      // kron.pid is written once the jobs are armed and the socket is up (log-level independent).
+      child.stderr.pipeTo(new WritableStream()).catch(() => {});
+      while (!(await exists(`${dir}/.kron/kron.pid`))) {
+        if (performance.now() - t0 > 120_000) throw new Error("kron did not start in 120 s");
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    } else await waitForLine(child.stderr, /armed/);
+    const startMs = performance.now() - t0;
+    const armedAt = Date.now();
+    await new Promise((res) => setTimeout(res, WARMUP_S * 1000));
+    const from = Date.now();
+    const cpu0 = cpuMs(child.pid);
+    await new Promise((res) => setTimeout(res, (seconds - WARMUP_S) * 1000));
+    const cpu1 = cpuMs(child.pid);
+    const to = Date.now();
+    const rss = rssMb(child.pid);
+    // Let the last buffers reach their files.
+    await new Promise((res) => setTimeout(res, 1500));
+    const samples: number[] = [];
+    let inCpuWindow = 0;
+    // Whole seconds fully inside the window: each must have n occurrences.
+    const firstSecond = Math.ceil(Math.max(from, armedAt + 1000) / 1000) * 1000;
+    const lastSecond = Math.floor(to / 1000) * 1000 - 1000;
+    let inSeconds = 0;
+    for await (const e of Deno.readDir(`${dir}/lat`)) {
+      for (const line of Deno.readTextFileSync(`${dir}/lat/${e.name}`).split("\n")) {
+        if (!line) continue;
+        const [at, late] = line.split(" ").map(Number);
+        if (at >= from && at < to) {
+          inCpuWindow++;
+          samples.push(late);
+        }
+        if (at >= firstSecond && at <= lastSecond) inSeconds++;
+      }
+    }
+    const expected = schedule.includes("* * * * * *")
+      ? ((lastSecond - firstSecond) / 1000 + 1) * n
+      : 0;
+    return {
+      startMs,
+      rssMb: rss,
+      cpuMsPerRun: inCpuWindow > 0 ? (cpu1 - cpu0) / inCpuWindow : NaN,
+      lateness: summarize(samples),
+      missing: Math.max(0, expected - inSeconds),
+      expected,
+    };
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+const due = {
+  cli: await subject("cli", JOBS, `cron: "* * * * * *"`, SECONDS),
+  library: await subject("library", JOBS, `cron: "* * * * * *"`, SECONDS),
+};
+const defined = {
+  cli: await subject("cli", DEFINED, `every: "1h"`, 3 + WARMUP_S),
+  library: await subject("library", DEFINED, `every: "1h"`, 3 + WARMUP_S),
+};
+const result = {
+  jobs: JOBS,
+  seconds: SECONDS,
+  defined: DEFINED,
+  due,
+  definedRuns: defined,
+  overheadUsPerRun: (due.cli.cpuMsPerRun - due.library.cpuMsPerRun) * 1000,
+};
+if (args.includes("--json")) console.log(JSON.stringify(result));
+else {
+  const f = (x: number, d = 2) => Number.isFinite(x) ? x.toFixed(d) : "NA";
+  for (const [name, r] of Object.entries(due)) {
+    console.log(
+      `${name}: ${JOBS} jobs every second: lateness p50 ${f(r.lateness.p50)} ms, p99 ${
+        f(r.lateness.p99)
+      } ms (n=${r.lateness.n}); missing ${r.missing}/${r.expected}; RSS ${f(r.rssMb, 0)} MB; ` +
+        `CPU ${f(r.cpuMsPerRun * 1000, 1)} µs/run; start ${f(r.startMs, 0)} ms`,
+    );
+  }
+  for (const [name, r] of Object.entries(defined)) {
+    console.log(
+      `${name}: ${DEFINED} jobs defined: start ${f(r.startMs, 0)} ms, RSS ${f(r.rssMb, 0)} MB`,
+    );
+  }
+  console.log(`sandbox overhead: ${f(result.overheadUsPerRun, 1)} µs CPU per run`);
+}

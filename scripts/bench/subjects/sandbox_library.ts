@@ -1,0 +1,41 @@
+/**
+ * Library mode beside the product path of scripts/bench/sandbox.ts: imports the same generated
+ * `jobs.ts` in this process and defines its jobs on `new Kron({ dataDir })` with the same
+ * functions, kron's own text log configured and the admin socket served as `kron run` does,
+ * runs `seconds`, then stops.
+ * Prints `armed` on stderr once started.
+ *
+ * Run: `deno run <kron task flags> scripts/bench/subjects/sandbox_library.ts <jobs.ts> <dataDir> <seconds>`
+ *
+ * @example
+ * ```sh
+ * deno run -A scripts/bench/subjects/sandbox_library.ts /tmp/b/jobs.ts /tmp/b/.kron-lib 10
+ * ```
+ * @module
+ */
+import { Kron } from "../../../mod.ts";
+import { configureLogging } from "../../../src/cli/logging.ts";
+import { serveAdmin } from "../../../src/api/mod.ts";
+import type { JobFunction, JobOptions } from "../../../mod.ts";
+
+const [path, dataDir, seconds] = Deno.args;
+// Logged as `kron run` logs (text, info, stderr): the comparison is of the sandbox, not the log.
+await configureLogging("text");
+const mod = await import(new URL(`file://${path}`).href);
+const kron = new Kron({ dataDir });
+for (
+  const [name, spec] of Object.entries(
+    mod.default as Record<string, JobOptions & { run: JobFunction }>,
+  )
+) {
+  const { run, ...options } = spec;
+  kron.schedule(name, options, run);
+}
+await kron.start();
+// An embedded app serving its admin socket, as `kron run` does (events hub, metrics).
+const server = await serveAdmin(kron, { dataDir });
+console.error("armed");
+await new Promise((res) => setTimeout(res, Number(seconds) * 1000));
+await kron.shutdown({ timeout: 0 });
+await server.close();
+Deno.exit(0);
