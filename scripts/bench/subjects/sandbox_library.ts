@@ -15,7 +15,6 @@
  */
 import { Kron } from "../../../mod.ts";
 import { configureLogging } from "../../../src/cli/logging.ts";
-import { serveAdmin } from "../../../src/api/mod.ts";
 import type { JobFunction, JobOptions } from "../../../mod.ts";
 
 const [path, dataDir, seconds] = Deno.args;
@@ -31,11 +30,9 @@ for (
   const { run, ...options } = spec;
   kron.schedule(name, options, run);
 }
+// An embedded app serves its admin socket (events hub, metrics) by default, as `kron run` does.
 await kron.start();
-// An embedded app serving its admin socket, as `kron run` does (events hub, metrics).
-const server = await serveAdmin(kron, { dataDir });
 console.error("armed");
 await new Promise((res) => setTimeout(res, Number(seconds) * 1000));
 await kron.shutdown({ timeout: 0 });
-await server.close();
 Deno.exit(0);
