@@ -4,6 +4,7 @@
 // background child still has its group cleaned up at every run.
 import { assert, assertEquals } from "./_assert.ts";
 import { events, project, sleep, startRun } from "./_cli.ts";
+import { AdminClient } from "../../src/api/mod.ts";
 
 const ECHO_JOBS = 5;
 
@@ -45,11 +46,28 @@ Deno.test("an echo job every 200 ms is never skipped; a background child is clea
   try {
     const run = await startRun(["jobs.toml", "--allow-run=sh"], opts);
     let code: number;
+    let apiLogs: [string, string] = ["", ""];
     try {
       await sleep(4_000);
+      // Over the API, a run that printed nothing has an empty log (no file), one that did has its.
+      const client = await AdminClient.connect(p.dataDir);
+      assert(client, "the admin socket answers");
+      try {
+        const runIds = (job: string) =>
+          events(p.dataDir).filter((e) => e.type === "RUN_SUCCEEDED" && e.job === job)
+            .map((e) => e.runId as string);
+        apiLogs = [
+          await client.runLog(runIds("echo-0")[0]),
+          await client.runLog(runIds("tree")[0]),
+        ];
+      } finally {
+        client.close();
+      }
     } finally {
       code = await run.stop("SIGTERM");
     }
+    assertEquals(apiLogs[0], "", "empty output over the API");
+    assert(apiLogs[1].startsWith("started\n"), apiLogs[1]);
     assertEquals(code, 0, run.stderr);
     const all = events(p.dataDir);
     const of = (type: string, job: string) => all.filter((e) => e.type === type && e.job === job);

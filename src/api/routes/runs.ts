@@ -73,15 +73,19 @@ export function runRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const run = await kron.engine.run(id);
     const dataDir = deps.options.dataDir;
     const path = dataDir === null ? null : await runLogFile(dataDir, run.job, id);
-    if (path === null) throw new ApiError(404, "not_found", `run ${id} has no output log`);
+    const headers = {
+      "content-type": "text/plain; charset=utf-8",
+      "x-content-type-options": "nosniff",
+      "cache-control": "no-store",
+    };
+    if (path === null) {
+      // A command run that printed nothing has no log file: its output is empty.
+      const kind = kron.engine.state.jobs.get(run.job)?.def?.kind;
+      if (dataDir !== null && kind === "command") return new Response("", { headers });
+      throw new ApiError(404, "not_found", `run ${id} has no output log`);
+    }
     const file = await Deno.open(path, { read: true });
-    return new Response(file.readable, {
-      headers: {
-        "content-type": "text/plain; charset=utf-8",
-        "x-content-type-options": "nosniff",
-        "cache-control": "no-store",
-      },
-    });
+    return new Response(file.readable, { headers });
   });
 
   return app;
