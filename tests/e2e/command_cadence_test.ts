@@ -5,25 +5,9 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { events, project, sleep, startRun } from "./_cli.ts";
 import { AdminClient } from "../../src/api/mod.ts";
+import { withCommandLine } from "../_util/proc.ts";
 
 const ECHO_JOBS = 5;
-
-/** Live (non-zombie) processes whose command line contains `marker` (we have -A). */
-function withMarker(marker: string): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      if (stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z") continue;
-      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
-      if (cmd.includes(marker)) pids.push(Number(e.name));
-    } catch {
-      // exited while we scanned
-    }
-  }
-  return pids;
-}
 
 Deno.test("an echo job every 200 ms is never skipped; a background child is cleaned up", async () => {
   const p = project();
@@ -111,9 +95,9 @@ Deno.test("an echo job every 200 ms is never skipped; a background child is clea
       const log = Deno.readTextFileSync(`${p.dataDir}/runs/tree/${t.runId}.log`);
       assert(/^started\n\[kron\] command exited \(0\) leaving 1 process/.test(log), log);
     }
-    assertEquals(withMarker(`sleep ${marker}`), [], "no background child left");
+    assertEquals(withCommandLine(`sleep ${marker}`), [], "no background child left");
   } finally {
-    for (const pid of withMarker(`sleep ${marker}`)) Deno.kill(pid, "SIGKILL");
+    for (const pid of withCommandLine(`sleep ${marker}`)) Deno.kill(pid, "SIGKILL");
     await p.cleanup();
   }
 });

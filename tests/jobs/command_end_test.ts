@@ -23,6 +23,7 @@ import {
 } from "../../src/jobs/run_log_retention.ts";
 import type { RunContext } from "../../src/engine/types.ts";
 import { assert, assertEquals } from "../e2e/_assert.ts";
+import { groupMembers } from "../_util/proc.ts";
 
 let counter = 0;
 function ctx(job = "job"): RunContext {
@@ -73,22 +74,6 @@ async function countingPs(fn: (calls: () => string[], tmp: string) => Promise<vo
     Deno.env.set("PATH", path);
     await Deno.remove(tmp, { recursive: true });
   }
-}
-
-/** Live (non-zombie) members of a process group, by an independent scan of /proc (-A). */
-function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === pgid && f[0] !== "Z") pids.push(Number(e.name));
-    } catch {
-      // exited while we scanned
-    }
-  }
-  return pids;
 }
 
 Deno.test("ordinary exits run no ps and create no log; output creates one", async () => {

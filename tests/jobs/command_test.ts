@@ -18,6 +18,7 @@ import { killLeftoverGroup, readProcStat } from "../../src/jobs/process_tree.ts"
 import { pruneRunLogs, runLogPath } from "../../src/jobs/run_log.ts";
 import type { RunContext } from "../../src/engine/types.ts";
 import { KronError } from "../../src/errors.ts";
+import { groupMembers } from "../_util/proc.ts";
 
 const FIXTURE_ARGV = new URL("./fixtures/print_argv.js", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -100,23 +101,6 @@ async function run(
     throw e;
   });
   return { exitCode: result?.exitCode, log, ctx };
-}
-
-/** Live (non-zombie) pids of a process group, by an independent scan of /proc. */
-function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-    } catch {
-      continue;
-    }
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) === pgid && f[0] !== "Z") pids.push(Number(e.name));
-  }
-  return pids;
 }
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {

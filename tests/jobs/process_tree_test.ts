@@ -19,22 +19,7 @@ import {
 } from "../../src/jobs/process_tree.ts";
 import { assert, assertEquals } from "../e2e/_assert.ts";
 import { events, kron, kronFlags, project, ROOT, startRun, until } from "../e2e/_cli.ts";
-
-/** Live (non-zombie) pids of a process group, by an independent scan of /proc (we have -A). */
-function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === pgid && f[0] !== "Z") pids.push(Number(e.name));
-    } catch {
-      // exited while we scanned
-    }
-  }
-  return pids.sort((a, b) => a - b);
-}
+import { groupMembers } from "../_util/proc.ts";
 
 function spawnTree(script: string, env: Record<string, string> = {}) {
   const child = new Deno.Command("sh", {
