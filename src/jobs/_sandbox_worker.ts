@@ -1,8 +1,10 @@
 /**
  * The bootstrap of a TS job file's sandbox worker (sandbox_worker.ts starts it). The worker's
- * root module is a tiny `data:` module that statically imports this file and then the job file,
- * because a worker without read permission may not `import()` a file but may load its root's
- * static graph. Evaluated first, this module installs the guards (uncaught errors, `Deno.exit`,
+ * root module is a tiny `data:` module that statically imports this file and hands it a literal
+ * `import()` of the job file: a worker without read permission may load its root's static graph
+ * (a literal `import()` is part of it) but not any other file, and a failure to load is a
+ * rejection reported here rather than Deno's own multi-line worker error. Evaluated first, this
+ * module installs the guards (uncaught errors, `Deno.exit`,
  * `close()`, the record of denied permissions, `console`) before any line of the job file runs.
  *
  * One worker holds every function of its file and runs many runs at once, of many jobs. Each
@@ -20,8 +22,8 @@
  * ```ts ignore
  * // The root module sandbox_worker.ts builds (as a data: URL):
  * import { serve } from "file:///…/src/jobs/_sandbox_worker.ts";
- * import * as job from "file:///srv/jobs.ts";
- * serve(job); // then the host sends { t: "init", mode: "serve" } and { t: "runs", runs: […] }
+ * serve(() => import("file:///srv/jobs.ts"));
+ * // then the host sends { t: "init", mode: "serve" } and { t: "runs", runs: "[…]" }
  * ```
  * @module
  */
@@ -232,7 +234,10 @@ function installConsole(): void {
     scope.console[name] = (...args: unknown[]) => {
       const text = args.map((a) => typeof a === "string" ? a : scope.Deno.inspect(a)).join(" ");
       const owner = runScope.getStore();
-      send(["l", owner?.runId ?? null, level, text, undefined]);
+      // A run's lines are message templates (ctx.log.info("sent {n}", { n })): printed text is
+      // literal, so its braces are escaped.
+      const message = owner ? text.replace(/[{}]/g, (c) => c + c) : text;
+      send(["l", owner?.runId ?? null, level, message, undefined]);
     };
   }
 }
@@ -327,13 +332,30 @@ function fieldsData(fields: unknown): Record<string, unknown> | undefined {
  * @example
  * ```ts ignore
  * import { serve } from "./_sandbox_worker.ts";
- * serve({ default: { a: { every: "1m", run: () => {} } } });
+ * serve(() => Promise.resolve({ default: { a: { every: "1m", run: () => {} } } }));
  * ```
  */
-export function serve(module: Record<string, unknown>): void {
-  scope.onmessage = (e: MessageEvent) => {
+export function serve(load: () => Promise<Record<string, unknown>>): void {
+  scope.onmessage = async (e: MessageEvent) => {
     const msg = e.data as InitMessage;
-    if (msg?.t === "init") start(module, msg);
+    if (msg?.t !== "init") return;
+    let module: Record<string, unknown>;
+    try {
+      module = await load();
+    } catch (err) {
+      // The file could not be imported (syntax, a missing module, a throw at its top level).
+      noteDenied(err, undefined);
+      flush();
+      post({
+        t: "fatal",
+        error: errorData(err),
+        denied: [...startDenied],
+        runId: null,
+        job: null,
+      });
+      return;
+    }
+    start(module, msg);
   };
   post({ t: "booted" });
 }

@@ -77,6 +77,8 @@ export interface KronSettings {
   logFormat?: "text" | "json";
   durability?: Durability;
   shutdownTimeout?: string | number;
+  /** Sandbox workers per permission set at most (default: the number of CPU cores). */
+  sandboxWorkers?: number;
 }
 
 /**

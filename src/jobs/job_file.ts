@@ -22,6 +22,7 @@ import { importTsJobFile } from "./ts_loader.ts";
 import { loadTsInSandbox } from "./sandbox.ts";
 import type { Permissions } from "./grants.ts";
 import type { WarmWorker } from "./sandbox_pool.ts";
+import type { PrintedLine } from "./sandbox.ts";
 import { JobFileError, validateJobFile } from "./validate.ts";
 
 export { JobFileError } from "./validate.ts";
@@ -122,7 +123,7 @@ export type Durability = "fsync" | "batch" | "none";
  * import type { RuntimeSettings } from "./job_file.ts";
  * const s: RuntimeSettings = {
  *   dataDir: ".kron", timezone: "Europe/Rome", http: null, logFormat: "json",
- *   durability: null, shutdownTimeout: "30s",
+ *   durability: null, shutdownTimeout: "30s", sandboxWorkers: null,
  * };
  * ```
  */
@@ -136,6 +137,8 @@ export interface RuntimeSettings {
   durability: Durability | null;
   /** How long shutdown waits for running jobs, as written (`"30s"`). */
   shutdownTimeout: string | null;
+  /** TS jobs: sandbox workers per permission set at most (default: the number of CPU cores). */
+  sandboxWorkers: number | null;
 }
 
 /**
@@ -156,6 +159,8 @@ export interface JobFile {
   jobs: JobDefinition[];
   /** The sandbox worker that loaded a TS file, kept up ({@link LoadOptions.keepWarm}). */
   warm?: WarmWorker | null;
+  /** What a sandboxed TS file's top-level code printed while it loaded (see `logLoadOutput`). */
+  printed?: PrintedLine[];
 }
 
 /** Extensions loaded as TS modules: the import machinery handles JS too. */
@@ -229,7 +234,7 @@ export async function loadJobFile(path: string, options: LoadOptions = {}): Prom
   if (kind === "ts" && options.sandbox) {
     const loaded = await loadTsInSandbox(path, options.sandbox, { keepWarm: options.keepWarm });
     try {
-      return { ...validateJobFile(loaded), warm: loaded.warm };
+      return { ...validateJobFile(loaded), warm: loaded.warm, printed: loaded.printed };
     } catch (e) {
       loaded.warm?.worker.terminate();
       throw e;

@@ -53,8 +53,8 @@ export {
   PERMISSION_KINDS,
 } from "./permissions.ts";
 export type { DeniedAccess, PermissionKind, Widening } from "./permissions.ts";
-export { isSandboxStub, loadTsInSandbox } from "./sandbox.ts";
-export type { LoadedTs } from "./sandbox.ts";
+export { isSandboxStub, loadTsInSandbox, logLoadOutput } from "./sandbox.ts";
+export type { LoadedTs, PrintedLine } from "./sandbox.ts";
 export { permissionsKey, SandboxPools } from "./sandbox_pool.ts";
 export type { DeniedCarrier, SandboxPoolsOptions, WarmWorker } from "./sandbox_pool.ts";
 export { BOOTSTRAP_URL } from "./sandbox_worker.ts";

@@ -22,7 +22,7 @@ import type { RunContext } from "../engine/types.ts";
 import { checkCompiledImports, rewriteCompiledError } from "./compiled.ts";
 import { deniedMessage, parseDenied } from "./permissions.ts";
 import type { WarmWorker } from "./sandbox_pool.ts";
-import type { DefsMessage, ErrorData, OutEntry } from "./sandbox_protocol.ts";
+import type { DefsMessage, ErrorData, LogLevel, OutEntry } from "./sandbox_protocol.ts";
 import { START_TIMEOUT_MS, startWorker, toError } from "./sandbox_worker.ts";
 import type { Permissions } from "./grants.ts";
 import { fileUrl, importError } from "./ts_loader.ts";
@@ -81,6 +81,39 @@ function makeStub(target: StubTarget): (ctx: RunContext) => never {
  */
 export interface LoadedTs extends RawJobFile {
   warm: WarmWorker | null;
+  /** What the file's top-level code printed (`console.*`), for {@link logLoadOutput}. */
+  printed: PrintedLine[];
+}
+
+/**
+ * A line a job file's top-level code printed while it loaded.
+ *
+ * @example
+ * ```ts
+ * import type { PrintedLine } from "./sandbox.ts";
+ * const line: PrintedLine = { level: "info", message: "connecting" };
+ * ```
+ */
+export interface PrintedLine {
+  level: LogLevel;
+  message: string;
+}
+
+/**
+ * Writes what a job file printed while it loaded to kron's log (category `kron.sandbox`, one
+ * record per line): called once logging is set up, which the file's own settings may decide.
+ *
+ * @example
+ * ```ts
+ * import { logLoadOutput } from "./sandbox.ts";
+ * logLoadOutput("jobs.ts", [{ level: "info", message: "connecting" }]);
+ * ```
+ */
+export function logLoadOutput(path: string, printed: readonly PrintedLine[]): void {
+  const log = getLogger(["kron", "sandbox"]);
+  for (const { level, message } of printed) {
+    log[level === "warn" ? "warning" : level]("{file}: {message}", { file: path, message });
+  }
 }
 
 /**
@@ -117,6 +150,7 @@ export async function loadTsInSandbox(
   const worker = startWorker(path, "load", permissions, "kron:load");
   let timer: ReturnType<typeof setTimeout> | undefined;
   let keep = false;
+  const printed: PrintedLine[] = [];
   try {
     const msg = await new Promise<DefsMessage | { t: "fatal"; error: ErrorData }>(
       (resolve, reject) => {
@@ -134,7 +168,7 @@ export async function loadTsInSandbox(
         );
         worker.onmessage = (e) => {
           const data = e.data;
-          if (data?.t === "out") logTopLevel(path, data.entries);
+          if (data?.t === "out") printed.push(...printedLines(data.entries));
           else if (data?.t === "defs") defs = data;
           else if (data?.t === "ready" && defs) resolve(defs);
           else if (data?.t === "fatal") resolve(data);
@@ -155,19 +189,19 @@ export async function loadTsInSandbox(
     if (msg.t === "fatal") throw loadError(path, url, msg.error, permissions);
     const raw = rawFile(path, msg);
     keep = options.keepWarm === true;
-    return { ...raw, warm: keep ? { worker, permissions } : null };
+    return { ...raw, warm: keep ? { worker, permissions } : null, printed };
   } finally {
     clearTimeout(timer);
     if (!keep) worker.terminate();
   }
 }
 
-/** What the file's top-level code printed (console.*): kron's log, one record per call. */
-function logTopLevel(path: string, entries: OutEntry[]): void {
-  const log = getLogger(["kron", "sandbox"]);
-  for (const entry of entries) {
-    if (entry[0] === "l") log[entry[2]]("{file}: {message}", { file: path, message: entry[3] });
-  }
+/** The lines of a worker's output message. */
+function printedLines(data: OutEntry[] | string): PrintedLine[] {
+  const entries: OutEntry[] = typeof data === "string" ? JSON.parse(data) : data;
+  const out: PrintedLine[] = [];
+  for (const e of entries) if (e[0] === "l") out.push({ level: e[2], message: e[3] });
+  return out;
 }
 
 function loadError(
@@ -219,6 +253,23 @@ function fromData(value: unknown, target: StubTarget | null): unknown {
   return out;
 }
 
+/**
+ * Where the file writes `export default` (read as text, never run here), for the message about
+ * a default export of the wrong kind; nulls when it cannot be told (say, `export { x as default }`).
+ */
+function defaultExportPosition(path: string): { line: number | null; column: number | null } {
+  try {
+    const lines = Deno.readTextFileSync(path).split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const at = lines[i].search(/\bexport\s+default\b/);
+      if (at !== -1) return { line: i + 1, column: at + 1 };
+    }
+  } catch {
+    // Unreadable now: the message goes without a position.
+  }
+  return { line: null, column: null };
+}
+
 function rawFile(path: string, msg: DefsMessage): RawJobFile {
   if (!msg.hasDefault) {
     throw new JobFileError({
@@ -229,6 +280,7 @@ function rawFile(path: string, msg: DefsMessage): RawJobFile {
   if (msg.defaultType !== null) {
     throw new JobFileError({
       file: path,
+      ...defaultExportPosition(path),
       problem:
         `the default export must be an object mapping job names to definitions, not ${msg.defaultType}`,
     });

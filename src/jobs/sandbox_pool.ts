@@ -353,7 +353,13 @@ class Pool {
       adopt,
       onLog: (run, level, message, fields) => {
         if (run) run.ctx.log[level](message, fields as Record<string, unknown> | undefined);
-        else this.#log[level]("{file}: {message}", { file: this.#opts.path, message });
+        else {
+          // Code outside any run (a stray callback): kron's log, as JSON records when so set.
+          this.#log[level === "warn" ? "warning" : level]("{file}: {message}", {
+            file: this.#opts.path,
+            message,
+          });
+        }
       },
       onDeath: (worker, death, runs) => this.#died(worker, death, runs),
       onIdle: (worker) => {

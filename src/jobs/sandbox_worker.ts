@@ -137,9 +137,11 @@ export interface SandboxWorkerOptions {
  * ```
  */
 export function rootModule(jobUrl: string): string {
+  // A literal import() is part of the static graph (so a worker without read permission may
+  // load it) but fails as a rejection the bootstrap reports, where a static import's failure
+  // would be printed by Deno itself as a multi-line, coloured "Uncaught (in worker)" error.
   const src = `import { serve } from ${JSON.stringify(BOOTSTRAP_URL.href)};\n` +
-    `import * as job from ${JSON.stringify(jobUrl)};\n` +
-    `serve(job);\n`;
+    `serve(() => import(${JSON.stringify(jobUrl)}));\n`;
   return `data:application/javascript;base64,${btoa(unescape(encodeURIComponent(src)))}`;
 }
 

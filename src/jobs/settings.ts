@@ -31,6 +31,7 @@ export const SETTINGS_FIELDS = [
   "logFormat",
   "durability",
   "shutdownTimeout",
+  "sandboxWorkers",
 ] as const;
 
 /** Accepted `log_format` values. */
@@ -79,6 +80,7 @@ export function checkSettings(c: EntryChecker): RuntimeSettings {
     logFormat: null,
     durability: null,
     shutdownTimeout: null,
+    sandboxWorkers: null,
   };
   const data = c.entry.data as Record<string, unknown>;
   // Written order, like jobs: the first problem reported is the first one in the file.
@@ -112,6 +114,9 @@ export function checkSettings(c: EntryChecker): RuntimeSettings {
         out.shutdownTimeout = typeof d === "number" ? `${d}ms` : d;
         break;
       }
+      case "sandboxWorkers":
+        out.sandboxWorkers = c.integer(field, value, 1);
+        break;
     }
   }
   return out;

@@ -119,6 +119,12 @@ function typeName(value: unknown): string {
  * ```
  */
 export function importError(path: string, url: string, error: unknown): JobFileError {
+  // Deno colours some of its messages (a missing module's position) even into a pipe.
+  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+  if (error instanceof Error) {
+    error.message = plain(error.message);
+    if (error.stack) error.stack = plain(error.stack);
+  }
   const texts = error instanceof Error ? [error.message, error.stack ?? ""] : [];
   let line: number | null = null;
   let column: number | null = null;

@@ -534,6 +534,7 @@ function emptySettings(): RuntimeSettings {
     logFormat: null,
     durability: null,
     shutdownTimeout: null,
+    sandboxWorkers: null,
   };
 }
 

@@ -37,6 +37,7 @@ function file(jobs: JobDefinition[]): JobFile {
       logFormat: null,
       durability: null,
       shutdownTimeout: null,
+      sandboxWorkers: null,
     },
     jobs,
   };

@@ -75,3 +75,86 @@ export default defineJobs({
     await p.cleanup();
   }
 });
+
+Deno.test("a jobs.ts that cannot load: exactly one line, file:line:col, no colour, exit 2", async () => {
+  const p = project();
+  const files: Record<string, [string, RegExp]> = {
+    "syntax.ts": [
+      `export default {\n  a: { every: "1m" run: () => {} },\n};\n`,
+      /^error: syntax\.ts:2:20: cannot import: SyntaxError: Expected ',', got 'run'$/,
+    ],
+    "missing.ts": [
+      `import { x } from "./nope.ts";\nexport default { a: { every: "1m", run: () => x } };\n`,
+      /^error: missing\.ts:1:19: cannot import: .*Module not found ".*\/nope\.ts"\.$/,
+    ],
+    "throws.ts": [
+      `const y = 1;\nthrow new Error("boom at import " + y);\nexport default {};\n`,
+      /^error: throws\.ts:2:7: cannot import: Error: boom at import 1$/,
+    ],
+    "default.ts": [
+      `// jobs\nexport default 42;\n`,
+      /^error: default\.ts:2:1: the default export must be an object mapping job names to definitions, not a number$/,
+    ],
+  };
+  try {
+    for (const [name, [text, expected]] of Object.entries(files)) {
+      p.write(name, text);
+      const r = await kron(["run", name], { cwd: p.dir, dataDir: `${p.dir}/.kron-${name}` });
+      assertEquals(r.code, 2, r.stderr);
+      const lines = r.stderr.split("\n").filter((l) => l !== "");
+      assertEquals(lines.length, 1, `one line for ${name}: ${JSON.stringify(r.stderr)}`);
+      assertMatch(lines[0], expected);
+      assertEquals(/\x1b\[/.test(r.stderr), false, "no ANSI colour into a pipe");
+    }
+  } finally {
+    await p.cleanup();
+  }
+});
+
+Deno.test("console.* of a TS job goes to its run's log records (job, runId), never raw lines", async () => {
+  const p = project();
+  p.write(
+    "jobs.ts",
+    `console.log("loading");
+export const kron = { logFormat: "json" };
+export default {
+  chatty: { every: "300ms", run: (ctx) => { console.log("hello from", ctx.job, { n: 1 }); console.error("oops"); } },
+};
+`,
+  );
+  const rt = await startRun([], { cwd: p.dir, dataDir: `${p.dir}/.kron` });
+  try {
+    const hello = JSON.parse((await rt.waitFor(/^\{.*"message":"hello from chatty.*\}$/m))[0]);
+    assertEquals([hello.job, hello.level, typeof hello.runId], ["chatty", "info", "string"]);
+    assertStringIncludes(hello.message, "{ n: 1 }");
+    const oops = JSON.parse((await rt.waitFor(/^\{.*"message":"oops".*\}$/m))[0]);
+    assertEquals([oops.job, oops.level, oops.runId], ["chatty", "error", hello.runId]);
+    const loading = JSON.parse((await rt.waitFor(/^\{.*"message":"jobs\.ts: loading".*\}$/m))[0]);
+    assertEquals(loading.category, "kron.sandbox");
+  } finally {
+    assertEquals(await rt.stop("SIGINT"), 0, rt.stderr);
+    // Every line kron wrote is one JSON object: nothing the job printed went out raw.
+    for (const line of rt.stderr.split("\n").filter((l) => l !== "")) JSON.parse(line);
+    await p.cleanup();
+  }
+});
+
+Deno.test("--sandbox-workers takes a whole number ≥ 1, else one usage line", async () => {
+  const p = project();
+  p.write("jobs.ts", `export default { a: { every: "1h", run: () => {} } };\n`);
+  try {
+    for (const bad of ["0", "two", "1.5"]) {
+      const r = await kron(["run", "jobs.ts", "--sandbox-workers", bad], {
+        cwd: p.dir,
+        dataDir: `${p.dir}/.kron`,
+      });
+      assertEquals(r.code, 2, r.stderr);
+      assertEquals(
+        r.stderr,
+        `error: --sandbox-workers ${JSON.stringify(bad)} must be a whole number ≥ 1\n`,
+      );
+    }
+  } finally {
+    await p.cleanup();
+  }
+});

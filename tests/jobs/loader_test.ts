@@ -43,6 +43,9 @@ const BAD_FILES: Record<string, string> = {
   "kron_unknown.toml": `:2: [kron]: unknown field "data_dri" (did you mean "data_dir"?)`,
   "kron_log_format.toml": `:2: [kron]: log_format "xml" must be one of "text", "json"`,
   "kron_http.toml": `:2: [kron]: http "8080" must be "host:port" (e.g. "127.0.0.1:8080")`,
+  "kron_sandbox_workers.toml": `:2: [kron]: sandbox_workers 0 must be an integer ≥ 1`,
+  "isolate_in_toml.toml":
+    `:5: job "backup": isolate is for TS jobs (a worker of their own); a command job is its own process already`,
   "kron_durability.toml":
     `:2: [kron]: durability "sometimes" must be one of "fsync", "batch", "none"`,
   "kron_timezone.toml":
@@ -277,6 +280,7 @@ Deno.test("koku's config loads unchanged", async () => {
     logFormat: null,
     durability: null,
     shutdownTimeout: null,
+    sandboxWorkers: null,
   });
   assertEquals(file.jobs, [KOKU_BACKUP, {
     name: "cleanup",
@@ -304,6 +308,7 @@ Deno.test("every TOML field maps from snake_case to camelCase", async () => {
     logFormat: "json",
     durability: "batch",
     shutdownTimeout: "45s",
+    sandboxWorkers: 3,
   });
   assertEquals(file.jobs[0], {
     name: "sync.v2",
@@ -341,7 +346,7 @@ Deno.test("every TOML field maps from snake_case to camelCase", async () => {
       sys: false,
     },
     onFailure: { command: "bin/alert sync" },
-    source: { file: GOOD + "all_fields.toml", line: 10 },
+    source: { file: GOOD + "all_fields.toml", line: 11 },
   });
   assertEquals(file.jobs[1].options, { at: "2026-12-31T23:59:00+01:00" });
   assertEquals(file.jobs[1].command?.argv, ["bin/new-year"]);

@@ -66,7 +66,14 @@ Examples:
   kron daemon status
   kron daemon stop`;
 
-const VALUE_FLAGS = new Set(["--data-dir", "--log-format", "--http", "--wait", "--timeout"]);
+const VALUE_FLAGS = new Set([
+  "--data-dir",
+  "--log-format",
+  "--http",
+  "--sandbox-workers",
+  "--wait",
+  "--timeout",
+]);
 
 /**
  * Runs `kron daemon` with the arguments after the command name; resolves to the exit code.
@@ -109,6 +116,7 @@ async function start(args: string[], io: Io): Promise<number> {
   const { permissions, rest } = extractPermissions(args);
   const { flags, positionals } = parseFlags(rest, {
     http: { type: "string" },
+    "sandbox-workers": { type: "string" },
     wait: { type: "string" },
   }, "daemon start");
   expectPositionals(positionals, 0, 1, "daemon start", "[file]");
@@ -147,6 +155,8 @@ async function start(args: string[], io: Io): Promise<number> {
   if (format) childArgs.push("--log-format", format);
   const http = stringFlag(flags, "http");
   if (http) childArgs.push("--http", http);
+  const sandboxWorkers = stringFlag(flags, "sandbox-workers");
+  if (sandboxWorkers) childArgs.push("--sandbox-workers", sandboxWorkers);
   // A shell does the redirection: Deno.Command cannot point stdout at a file, and the daemon
   // must not depend on this process staying alive to drain its pipes.
   const child = new Deno.Command("/bin/sh", {

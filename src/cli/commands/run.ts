@@ -42,6 +42,7 @@ import type { ApplyResult, Permissions } from "../../jobs/runtime.ts";
  */
 export const help = `kron run [file] [--allow-run[=prog,…]] [--allow-net[=…]] [--allow-read[=…]]
          [--allow-write[=…]] [--allow-env[=…]] [--allow-sys] [--http host:port]
+         [--sandbox-workers N]
 
 Runs the jobs of a job file (jobs.toml or jobs.ts) in the foreground, logging one line per
 event to stderr. Ctrl-C or SIGTERM shuts down gracefully: running jobs get up to
@@ -61,6 +62,8 @@ Flags:
                            what TS jobs may do: each runs in a worker with only these
                            (a job's permissions may narrow them); default: nothing
   --http <host:port>       also serve the admin API over TCP (overrides [kron] http)
+  --sandbox-workers <N>    TS jobs: workers per permission set at most (overrides [kron]
+                           sandbox_workers; default: the number of CPU cores)
   --data-dir <dir>         data directory (default: $KRON_DATA_DIR, [kron] data_dir, ./.kron)
   --log-format text|json   log format (default: [kron] log_format, else text)
 
@@ -166,12 +169,24 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { permissions, rest } = extractPermissions(args);
   const { flags, positionals } = parseFlags(rest, {
     http: { type: "string" },
+    "sandbox-workers": { type: "string" },
     // Set by "kron daemon start" on the process it starts.
     "daemon-child": { type: "boolean" },
   }, "run");
   expectPositionals(positionals, 0, 1, "run", "[file]");
   const file = await resolveJobFile(positionals[0], stringFlag(flags, "data-dir"), "run");
   return await runFile(file, permissions, flags, io);
+}
+
+/** `--sandbox-workers N`: a positive integer, or a one-line usage error. */
+function sandboxWorkersFlag(flags: Record<string, string | boolean>): number | undefined {
+  const text = stringFlag(flags, "sandbox-workers");
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw usage(`--sandbox-workers ${JSON.stringify(text)} must be a whole number ≥ 1`);
+  }
+  return n;
 }
 
 async function runFile(
@@ -184,11 +199,14 @@ async function runFile(
   if (formatFlag !== undefined && !isLogFormat(formatFlag)) {
     throw usage(`--log-format ${JSON.stringify(formatFlag)} must be text or json`);
   }
-  const { loadJobFile, JobRuntime } = await import("../../jobs/mod.ts");
+  const { loadJobFile, JobRuntime, logLoadOutput } = await import("../../jobs/mod.ts");
   // A jobs.ts is loaded in a worker with only the granted permissions (src/jobs/sandbox.ts).
-  const jobFile = await loadJobFile(file, { sandbox: permissions });
+  // The loading worker stays up: the jobs of the grant's permission set run in it.
+  const jobFile = await loadJobFile(file, { sandbox: permissions, keepWarm: true });
   const settings = jobFile.settings;
+  const sandboxWorkers = sandboxWorkersFlag(flags) ?? settings.sandboxWorkers ?? undefined;
   await configureLogging(formatFlag ?? settings.logFormat ?? "text");
+  logLoadOutput(file, jobFile.printed ?? []);
   const log = getLogger(["kron", "cli"]);
   const dataDir = dataDirForFile(stringFlag(flags, "data-dir"), file, settings.dataDir);
   checkSocketPath(dataDir);
@@ -198,7 +216,8 @@ async function runFile(
   // Checked now: a bad address must not cost a start of the data dir.
   if (http !== undefined) parseHostPort(http);
   const reload = async (): Promise<ApplyResult> => {
-    const next = await loadJobFile(file, { sandbox: permissions });
+    const next = await loadJobFile(file, { sandbox: permissions, keepWarm: true });
+    logLoadOutput(file, next.printed ?? []);
     const result = runtime.apply(next);
     log.info("reloaded {file}: {added} added, {changed} changed, {removed} removed", {
       file,
@@ -218,7 +237,7 @@ async function runFile(
     durability: settings.durability ?? undefined,
     admin: { http, reload, version: VERSION },
   });
-  const runtime = new JobRuntime(kron, { dataDir, permissions });
+  const runtime = new JobRuntime(kron, { dataDir, permissions, sandboxWorkers });
   // Validates everything first: an invalid file exits 2 before the data dir is opened.
   runtime.apply(jobFile);
 
