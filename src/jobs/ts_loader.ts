@@ -104,6 +104,9 @@ function typeName(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** An ANSI colour sequence (ESC [ … m). */
+const ANSI_SGR = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
+
 /**
  * Where in the job file the import failed: Deno puts a syntax error's position in its message
  * (`at file:///…/jobs.ts:2:1`), a top-level throw's in the stack. Frames of other modules are
@@ -120,7 +123,7 @@ function typeName(value: unknown): string {
  */
 export function importError(path: string, url: string, error: unknown): JobFileError {
   // Deno colours some of its messages (a missing module's position) even into a pipe.
-  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = (text: string) => text.replace(ANSI_SGR, "");
   if (error instanceof Error) {
     error.message = plain(error.message);
     if (error.stack) error.stack = plain(error.stack);
