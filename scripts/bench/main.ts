@@ -2,13 +2,15 @@
  * `deno task bench [--quick] [--rounds N] [--seconds S] [--only a,b] [--out DIR]`: kron side by
  * side with the schedulers people would pick instead, on this machine, in one run.
  *
- * Scenarios (see _scenarios.ts; 7 in _command_section.ts): 1 lateness, 2 scale, 3 durable
- * throughput, 4 recovery, 5 CLI, 7 command jobs,
+ * Scenarios (see _scenarios.ts; 7 in _command_section.ts, 8 in _sandbox_section.ts): 1 lateness,
+ * 2 scale, 3 durable throughput, 4 recovery, 5 CLI, 7 command jobs, 8 TS jobs through the CLI,
  * 6 the physical floor. The full run writes docs/benchmarks.md and docs/bench/*.{svg,json};
  * `--quick` (in-process peers only, smaller sizes, ≤ 2 minutes) writes to a temp dir unless
  * `--out` is given. The last line is always the one-line summary:
- * `bench: lateness_p99_ms=… floor_p99_ms=… croner_p99_ms=… rss_per_job_bytes=… durable_runs_per_s=… restart_1m_ms=… status_ratio=…`
- * (status_ratio: `kron status` against a live runtime ÷ `deno run` of `Deno.exit(0)`, scenario 5).
+ * `bench: lateness_p99_ms=… floor_p99_ms=… croner_p99_ms=… rss_per_job_bytes=… durable_runs_per_s=… restart_1m_ms=… status_ratio=… sandbox_p99_ms=… sandbox_library_p99_ms=… sandbox_rss_mb_1000=…`
+ * (status_ratio: `kron status` against a live runtime ÷ `deno run` of `Deno.exit(0)`, scenario 5;
+ * sandbox_*: 1,000 TS jobs due every second through `kron run jobs.ts` and, in the same run,
+ * library mode with the same file, scenario 8).
  *
  * @example
  * ```ts
@@ -28,6 +30,7 @@ import {
 } from "./_scenarios.ts";
 import { machine, mdTable, type Section, writeReport } from "./_report.ts";
 import { commandJobs } from "./_command_section.ts";
+import { sandboxJobs } from "./_sandbox_section.ts";
 
 const args = Deno.args;
 const opt = (name: string): string | undefined => {
@@ -54,6 +57,7 @@ const SCENARIOS: [string, (o: RunOptions) => Promise<ScenarioResult>][] = [
   ["recovery", recovery],
   ["cli", cli],
   ["command", commandJobs],
+  ["sandbox", sandboxJobs],
 ];
 const only = opt("only")?.split(",");
 const t0 = performance.now();
@@ -107,5 +111,7 @@ console.log(
   `bench: lateness_p99_ms=${v("lateness_p99_ms", 2)} floor_p99_ms=${v("floor_p99_ms", 2)} ` +
     `croner_p99_ms=${v("croner_p99_ms", 2)} rss_per_job_bytes=${v("rss_per_job_bytes")} ` +
     `durable_runs_per_s=${v("durable_runs_per_s")} restart_1m_ms=${v("restart_1m_ms")} ` +
-    `status_ratio=${v("status_ratio", 2)}`,
+    `status_ratio=${v("status_ratio", 2)} sandbox_p99_ms=${v("sandbox_p99_ms", 2)} ` +
+    `sandbox_library_p99_ms=${v("sandbox_library_p99_ms", 2)} ` +
+    `sandbox_rss_mb_1000=${v("sandbox_rss_mb_1000")}`,
 );

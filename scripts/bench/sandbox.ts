@@ -7,6 +7,9 @@
  *
  * - `due`: N jobs `cron: "* * * * * *"` for `seconds`: lateness p50/p99 after the warm-up,
  *   occurrences missing (skipped) per second, RSS at the end, process CPU per run.
+ * - `trigger`: 200 jobs `after: "1h"`, 32 triggers in flight for `seconds`, each acknowledged once
+ *   its RUN_STARTED is durable: runs/s over the admin socket (kron's own client, as `kron
+ *   trigger` uses it) beside `kron.trigger()` in library mode.
  * - `defined`: M jobs `every: "1h"`: start-up (spawn → kron.pid written, which kron does once
  *   the jobs are armed and the socket serves; library: its "armed" line) and RSS 3 s later.
  *
@@ -20,6 +23,7 @@
  * @module
  */
 import { kronTaskFlags } from "../../src/cli/self.ts";
+import { AdminClient } from "../../src/api/client.ts";
 import { summarize } from "./_util.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -196,6 +200,73 @@ async function subject(
   }
 }
 
+/** Durable runs/s through trigger: over the socket (CLI), in-process (library). */
+async function triggers(kind: "cli" | "library", seconds: number): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: `kron-bench-trigger-${kind}-` });
+  await Deno.mkdir(`${dir}/lat`);
+  const path = jobsFile(dir, 200, `after: "1h"`);
+  const args = kind === "cli"
+    ? [
+      "run",
+      ...flags,
+      `${ROOT}main.ts`,
+      "run",
+      path,
+      `--allow-write=${dir}/lat`,
+      "--data-dir",
+      `${dir}/.kron`,
+    ]
+    : [
+      "run",
+      ...flags,
+      `${ROOT}scripts/bench/subjects/sandbox_library.ts`,
+      path,
+      `${dir}/.kron`,
+      String(seconds),
+      String(CONCURRENCY),
+    ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    if (kind === "library") {
+      const out = new TextDecoder().decode((await child.output()).stdout);
+      return (JSON.parse(out.trim().split("\n").at(-1)!) as { runsPerS: number }).runsPerS;
+    }
+    let client: AdminClient | null = null;
+    while (client === null) {
+      await new Promise((res) => setTimeout(res, 20));
+      if (await exists(`${dir}/.kron/kron.pid`)) client = await AdminClient.connect(`${dir}/.kron`);
+    }
+    const c = client;
+    const until = performance.now() + seconds * 1000;
+    let next = 0;
+    let done = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        try {
+          await c.trigger(`j${next++ % 200}`);
+          done++;
+        } catch { /* refused: counted out */ }
+      }
+    }));
+    return done / ((performance.now() - t0) / 1000);
+  } finally {
+    if (kind === "cli") {
+      child.kill("SIGTERM");
+      await child.output();
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+const CONCURRENCY = 32;
+
 const due = {
   cli: await subject("cli", JOBS, `cron: "* * * * * *"`, SECONDS),
   library: await subject("library", JOBS, `cron: "* * * * * *"`, SECONDS),
@@ -204,7 +275,12 @@ const defined = {
   cli: await subject("cli", DEFINED, `every: "1h"`, 3 + WARMUP_S),
   library: await subject("library", DEFINED, `every: "1h"`, 3 + WARMUP_S),
 };
+const trigger = {
+  cli: await triggers("cli", Math.min(SECONDS, 8)),
+  library: await triggers("library", Math.min(SECONDS, 8)),
+};
 const result = {
+  trigger,
   jobs: JOBS,
   seconds: SECONDS,
   defined: DEFINED,
@@ -229,4 +305,8 @@ else {
     );
   }
   console.log(`sandbox overhead: ${f(result.overheadUsPerRun, 1)} µs CPU per run`);
+  console.log(
+    `trigger (${CONCURRENCY} in flight): cli over the socket ${f(trigger.cli, 0)} runs/s, ` +
+      `library ${f(trigger.library, 0)} runs/s`,
+  );
 }
