@@ -3,7 +3,7 @@
 // failure), that the offender then runs alone, that refusals stay with the run that met them
 // when several runs share a worker, and that runs due together travel in one message.
 import { assert, assertEquals, assertMatch } from "../e2e/_assert.ts";
-import { rig, until } from "./_helpers.ts";
+import { emptyPermissions, rig, until } from "./_helpers.ts";
 import { loadJobFile } from "../../src/jobs/job_file.ts";
 import type { RunRecord } from "../../src/engine/types.ts";
 
@@ -218,5 +218,69 @@ Deno.test("isolate is for TS run jobs: in jobs.toml it is a one-line load error"
     assert(!e.message.includes("\n"));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers are warm before the first due time; the loading worker is reused, not a second import", async () => {
+  const r = await rig(
+    {
+      "jobs.ts": `// Each evaluation of this file (one per isolate) leaves a mark.
+Deno.writeTextFileSync(new URL("./imports.txt", import.meta.url), "x", { append: true });
+export default {
+  grant: { after: "1h", run: () => {} },
+  narrow: { after: "1h", permissions: { env: false }, run: () => {} },
+};
+`,
+    },
+    { env: ["HOME"], write: true },
+  );
+  try {
+    // One worker per permission set before any run: the grant's is the one that loaded the file,
+    // so the file was evaluated twice (loader + narrow's pool), not three times.
+    assertEquals(r.runtime.sandbox!.workers, 2);
+    await until(
+      () => Deno.readTextFileSync(`${r.dir}/imports.txt`).length === 2,
+      "the narrow pool's worker to import the file",
+    );
+    await r.kron.trigger("grant");
+    await r.kron.trigger("narrow");
+    assertEquals((await r.run("grant")).outcome, "succeeded");
+    assertEquals((await r.run("narrow")).outcome, "succeeded");
+    assertEquals(Deno.readTextFileSync(`${r.dir}/imports.txt`), "xx");
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("reload: runs in flight finish on the old workers; new runs get the new code", async () => {
+  const r = await rig({
+    "jobs.ts": `export default {
+  slow: { after: "1h", run: () => new Promise((res) => setTimeout(res, 600)) },
+  v: { after: "1h", run: () => { throw new Error("v1"); } },
+};
+`,
+  });
+  try {
+    const slowId = await r.kron.trigger("slow");
+    await until(() => r.kron.status("slow").running === 1, "slow to start");
+    await Deno.writeTextFile(
+      `${r.dir}/jobs.ts`,
+      `export default {
+  slow: { after: "1h", run: () => new Promise((res) => setTimeout(res, 600)) },
+  v: { after: "1h", run: () => { throw new Error("v2"); } },
+};
+`,
+    );
+    const old = r.runtime.sandbox!;
+    r.runtime.apply(
+      await loadJobFile(`${r.dir}/jobs.ts`, { sandbox: emptyPermissions(), keepWarm: true }),
+    );
+    assert(r.runtime.sandbox !== old, "a new generation of workers");
+    const vId = await r.kron.trigger("v");
+    assertEquals((await r.run("v", (x) => x.id === vId)).error, "v2");
+    assertEquals((await r.run("slow", (x) => x.id === slowId)).outcome, "succeeded");
+    await until(() => old.workers === 0, "the old workers to go once idle");
+  } finally {
+    await r.close();
   }
 });
