@@ -42,6 +42,8 @@ export interface AdminAppOptions {
   heartbeatMs?: number;
   /** Recent events kept in memory for SSE resume (default 4096; the first app of a Kron decides). */
   eventRingSize?: number;
+  /** Per-job duration histograms in `/metrics` (default true; the first app of a Kron decides). */
+  metricsJobHistograms?: boolean;
 }
 
 /**

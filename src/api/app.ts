@@ -69,7 +69,11 @@ export function createAdminApp(kron: AdminHost, options: AdminAppOptions): Hono<
   const deps: AdminDeps = {
     kron,
     hub: hubFor(kron, options.eventRingSize),
-    metrics: metricsFor(kron, { dataDir: options.dataDir, version: options.version }),
+    metrics: metricsFor(kron, {
+      dataDir: options.dataDir,
+      version: options.version,
+      jobHistograms: options.metricsJobHistograms,
+    }),
     options,
   };
   const app = new Hono<AdminEnv>();

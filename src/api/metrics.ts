@@ -1,12 +1,19 @@
 /**
- * `GET /metrics`: Prometheus text format from prom-client with a Registry of our own (never
- * the global one, so an app embedding kron keeps its own metrics apart). Counters and
- * histograms are fed from committed events; gauges are read from the engine at scrape time.
+ * `GET /metrics`: the Prometheus text format, written by kron itself so that a scrape of 10,000
+ * jobs costs the scheduler's thread what changed since the last one, not the whole exposition.
+ * Each job keeps its own lines as cached bytes; an event of a job (or a change the rotating
+ * re-check finds) re-renders that job only, and a scrape streams the cached bytes in 64 KiB
+ * pieces. Concurrent scrapes share one snapshot.
  *
- * Metrics: `kron_runs_total{job,outcome}`, `kron_run_duration_seconds{job}`,
- * `kron_run_lateness_seconds` (first attempt start − scheduled time, scheduled runs only),
- * `kron_jobs{state}`, `kron_job_next_run_timestamp_seconds{job}`, `kron_log_bytes`,
- * `kron_last_compaction_timestamp_seconds`, `kron_up`, `kron_build_info{version}`.
+ * Per job (label `kron_job`: Prometheus owns `job` and `instance`), every series exists from the
+ * job's definition: `kron_runs_total{kron_job,outcome}` (each attempt once under the outcome it
+ * ended with; `skipped` counts occurrences that did not run), `kron_dead_occurrences_total`
+ * (occurrences whose retries ran out: their last attempt is also in `kron_runs_total`),
+ * `kron_job_running`, `kron_job_consecutive_failures`, `kron_job_last_run_timestamp_seconds`,
+ * `kron_job_last_success_timestamp_seconds`, `kron_job_next_run_timestamp_seconds` (0 = never or
+ * none); `kron_run_duration_seconds{kron_job}` from a job's first finished attempt (dropped with
+ * `jobHistograms: false`). Runtime-wide: `kron_run_lateness_seconds`, `kron_jobs{state}`,
+ * `kron_log_bytes`, `kron_last_compaction_timestamp_seconds`, `kron_up`, `kron_build_info`.
  *
  * @example
  * ```ts
@@ -17,11 +24,22 @@
  * ```
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AdminHost } from "./host.ts";
 import type { KronEvent } from "../store/mod.ts";
 import type { JobStateName } from "../engine/types.ts";
+import {
+  header,
+  type HistogramData,
+  histogramLines,
+  labelValue,
+  leLabels,
+  newHistogram,
+  num,
+  observe,
+  partsStream,
+} from "./_metrics_text.ts";
 
+const encoder = new TextEncoder();
 const STATES: readonly JobStateName[] = [
   "idle",
   "running",
@@ -31,20 +49,137 @@ const STATES: readonly JobStateName[] = [
   "orphaned",
   "done",
 ];
-/** Job durations span milliseconds to hours. */
-const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200];
+/**
+ * Durations of scheduled work, 5 ms to 6 h, never more than ×2.5 apart below an hour (a 1.0 s
+ * run's p95 is read as ≤ 2 s, not 4.76 s as with a 1 → 5 s gap).
+ */
+const DURATION_BUCKETS = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2,
+  5,
+  10,
+  20,
+  30,
+  60,
+  120,
+  300,
+  600,
+  1200,
+  1800,
+  3600,
+  7200,
+  21600,
+];
 /** Lateness is normally a millisecond or two; seconds mean an overloaded loop or a misfire. */
 const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 3600];
+const DURATION_LE = leLabels(DURATION_BUCKETS);
+const LATENESS_LE = leLabels(LATENESS_BUCKETS);
 
-const END_OUTCOME: Readonly<Record<string, string>> = {
-  RUN_SUCCEEDED: "succeeded",
-  RUN_FAILED: "failed",
-  RUN_TIMED_OUT: "timed_out",
-  RUN_CANCELLED: "cancelled",
-  RUN_SKIPPED: "skipped",
-  RUN_ABANDONED: "abandoned",
-  RUN_DEAD: "dead",
+/** The `outcome` of each event that ends an attempt (or an occurrence, for `skipped`). */
+const END_OUTCOME: Readonly<Record<string, number>> = {
+  RUN_SUCCEEDED: 0,
+  RUN_FAILED: 1,
+  RUN_TIMED_OUT: 2,
+  RUN_CANCELLED: 3,
+  RUN_ABANDONED: 4,
+  RUN_SKIPPED: 5,
 };
+const OUTCOMES = ["succeeded", "failed", "timed_out", "cancelled", "abandoned", "skipped"];
+
+/**
+ * Series a job costs: {@link SERIES_PER_JOB} always, plus {@link HISTOGRAM_SERIES_PER_JOB} once
+ * it has finished an attempt (unless per-job histograms are off).
+ *
+ * @example
+ * ```ts
+ * import { SERIES_PER_JOB } from "./metrics.ts";
+ * SERIES_PER_JOB; // 12
+ * ```
+ */
+export const SERIES_PER_JOB = OUTCOMES.length + 6;
+/**
+ * Series of one job's `kron_run_duration_seconds` (buckets, `+Inf`, `_sum`, `_count`).
+ *
+ * @example
+ * ```ts
+ * import { HISTOGRAM_SERIES_PER_JOB } from "./metrics.ts";
+ * HISTOGRAM_SERIES_PER_JOB; // 25
+ * ```
+ */
+export const HISTOGRAM_SERIES_PER_JOB = DURATION_BUCKETS.length + 3;
+
+/** Per-job families, in exposition order. */
+const JOB_FAMILIES: readonly [string, "counter" | "gauge" | "histogram", string][] = [
+  [
+    "kron_runs_total",
+    "counter",
+    "Run attempts that ended, each once under its outcome (skipped: occurrences that did not run).",
+  ],
+  [
+    "kron_dead_occurrences_total",
+    "counter",
+    "Occurrences whose retries ran out (their last attempt is also counted in kron_runs_total).",
+  ],
+  ["kron_job_running", "gauge", "Attempts of the job in flight."],
+  ["kron_job_consecutive_failures", "gauge", "Failed occurrences in a row (0 after a success)."],
+  [
+    "kron_job_last_run_timestamp_seconds",
+    "gauge",
+    "When the job's last attempt started (Unix time; 0 = never).",
+  ],
+  [
+    "kron_job_last_success_timestamp_seconds",
+    "gauge",
+    "When the job's last successful attempt ended (Unix time; 0 = none known).",
+  ],
+  [
+    "kron_job_next_run_timestamp_seconds",
+    "gauge",
+    "When the job runs next (Unix time; 0 = no next run: paused, stopped or done).",
+  ],
+  ["kron_run_duration_seconds", "histogram", "Duration of finished run attempts."],
+];
+const HEADERS = JOB_FAMILIES.map(([name, type, help]) => bytes(header(name, type, help)));
+/** Jobs whose status a scrape re-reads besides the changed ones (catches silent changes). */
+const RECHECK_PER_SCRAPE = 256;
+
+/** What the metrics keep of one job. */
+interface JobEntry {
+  name: string;
+  /** `kron_job="…"` */
+  label: string;
+  runs: number[];
+  dead: number;
+  duration: HistogramData | null;
+  state: JobStateName;
+  running: number;
+  consecutiveFailures: number;
+  lastRun: number;
+  lastSuccess: number;
+  nextRun: number;
+  /** Rendered lines of each per-job family, or null when they must be rendered again. */
+  parts: Uint8Array[] | null;
+}
+
+/** Options of {@link KronMetrics}. */
+export interface MetricsOptions {
+  /** Data dir whose log size and snapshot time are reported (null: none). */
+  dataDir: string | null;
+  /** Version reported by `kron_build_info`. */
+  version: string;
+  /**
+   * Per-job `kron_run_duration_seconds` (25 series a job); `false` drops them (counters and
+   * gauges stay) for large installations. Default true.
+   */
+  jobHistograms?: boolean;
+}
 
 /**
  * The metrics of one Kron.
@@ -58,123 +193,253 @@ const END_OUTCOME: Readonly<Record<string, string>> = {
  * ```
  */
 export class KronMetrics {
-  /** The registry (exposed so an embedding app can merge it with its own). */
-  readonly registry: Registry = new Registry();
-  readonly #runs: Counter<"job" | "outcome">;
-  readonly #duration: Histogram<"job">;
-  readonly #lateness: Histogram;
-  #rendering: Promise<string> | null = null;
+  /** The content type of the exposition. */
+  readonly contentType = "text/plain; version=0.0.4; charset=utf-8";
+  readonly #kron: AdminHost;
+  readonly #dataDir: string | null;
+  readonly #buildInfo: string;
+  readonly #jobHistograms: boolean;
+  readonly #jobs = new Map<string, JobEntry>();
+  readonly #dirty = new Set<JobEntry>();
+  #epoch = -1;
+  #membershipChanged = true;
+  #recheckAt = 0;
+  readonly #lateness = newHistogram(LATENESS_BUCKETS);
+  #rendering: Promise<Uint8Array[]> | null = null;
+  #renders = 0;
 
-  /** Registers every metric and subscribes to `kron`'s events. */
-  constructor(kron: AdminHost, options: { dataDir: string | null; version: string }) {
-    const registers = [this.registry];
-    const { dataDir } = options;
-    this.#runs = new Counter({
-      name: "kron_runs_total",
-      help: "Run attempts that ended (or occurrences skipped), by job and outcome.",
-      labelNames: ["job", "outcome"] as const,
-      registers,
-    });
-    this.#duration = new Histogram({
-      name: "kron_run_duration_seconds",
-      help: "Duration of finished run attempts.",
-      labelNames: ["job"] as const,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#lateness = new Histogram({
-      name: "kron_run_lateness_seconds",
-      help:
-        "Start time minus nominal scheduled time of scheduled first attempts (jitter included).",
-      buckets: LATENESS_BUCKETS,
-      registers,
-    });
-    new Gauge({
-      name: "kron_jobs",
-      help: "Jobs by state.",
-      labelNames: ["state"] as const,
-      registers,
-      collect() {
-        const counts = new Map<string, number>(STATES.map((s) => [s, 0]));
-        for (const j of kron.list()) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);
-        for (const [state, n] of counts) this.set({ state }, n);
-      },
-    });
-    new Gauge({
-      name: "kron_job_next_run_timestamp_seconds",
-      help: "When each job runs next (Unix time); absent when it has no next run.",
-      labelNames: ["job"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const j of kron.list()) {
-          if (j.nextRunAt !== null) this.set({ job: j.name }, j.nextRunAt.getTime() / 1000);
-        }
-      },
-    });
-    new Gauge({
-      name: "kron_log_bytes",
-      help: "Bytes in the data dir's event log segments (log/).",
-      registers,
-      async collect() {
-        this.set(dataDir === null ? 0 : await dirBytes(`${dataDir}/log`));
-      },
-    });
-    new Gauge({
-      name: "kron_last_compaction_timestamp_seconds",
-      help: "When the snapshot was last written (Unix time; 0 = never).",
-      registers,
-      async collect() {
-        this.set(dataDir === null ? 0 : await mtimeSeconds(`${dataDir}/snapshot.json`));
-      },
-    });
-    new Gauge({
-      name: "kron_up",
-      help: "1 while the scheduler runs and its log is writable, else 0.",
-      registers,
-      collect() {
-        this.set(kron.engine.running && kron.engine.ioError === null ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: "kron_build_info",
-      help: "The running kron's version.",
-      labelNames: ["version"] as const,
-      registers,
-    })
-      .set({ version: options.version }, 1);
+  /** Subscribes to `kron`'s events; nothing is rendered before the first scrape. */
+  constructor(kron: AdminHost, options: MetricsOptions) {
+    this.#kron = kron;
+    this.#dataDir = options.dataDir;
+    this.#jobHistograms = options.jobHistograms ?? true;
+    this.#buildInfo = header("kron_build_info", "gauge", "The running kron's version.") +
+      `kron_build_info{version="${labelValue(options.version)}"} 1\n`;
     kron.onEvent((e) => this.observe(e));
+  }
+
+  /** Scrapes rendered so far (concurrent scrapes share one). */
+  get renders(): number {
+    return this.#renders;
   }
 
   /** Counts one committed event (called for every event; cheap for the uninteresting ones). */
   observe(event: KronEvent): void {
+    if (!("job" in event)) return;
+    const entry = this.#jobs.get(event.job) ?? this.#add(event.job);
+    this.#dirty.add(entry);
+    entry.parts = null;
     const outcome = END_OUTCOME[event.type];
-    if (outcome !== undefined && "job" in event) {
-      this.#runs.inc({ job: event.job, outcome });
-      if ("durationMs" in event && typeof event.durationMs === "number") {
-        this.#duration.observe({ job: event.job }, event.durationMs / 1000);
+    if (outcome !== undefined) {
+      entry.runs[outcome]++;
+      if (outcome === 0) entry.lastSuccess = Date.parse(event.time) / 1000;
+      if (this.#jobHistograms && "durationMs" in event && typeof event.durationMs === "number") {
+        entry.duration ??= newHistogram(DURATION_BUCKETS);
+        observe(entry.duration, DURATION_BUCKETS, event.durationMs / 1000);
       }
-    } else if (
-      event.type === "RUN_STARTED" && event.attempt === 1 &&
-      (event.trigger === "schedule" || event.trigger === "catchup")
-    ) {
-      const late = (Date.parse(event.time) - Date.parse(event.scheduledAt)) / 1000;
-      if (Number.isFinite(late)) this.#lateness.observe(Math.max(0, late));
+    } else if (event.type === "RUN_DEAD") {
+      entry.dead++;
+    } else if (event.type === "RUN_STARTED") {
+      entry.lastRun = Date.parse(event.time) / 1000;
+      if (event.attempt === 1 && (event.trigger === "schedule" || event.trigger === "catchup")) {
+        const late = (Date.parse(event.time) - Date.parse(event.scheduledAt)) / 1000;
+        if (Number.isFinite(late)) observe(this.#lateness, LATENESS_BUCKETS, Math.max(0, late));
+      }
+    } else if (event.type === "JOB_DEFINED" || event.type === "JOB_REMOVED") {
+      this.#membershipChanged = true;
     }
   }
 
-  /** The content type of {@link KronMetrics.render}'s text. */
-  get contentType(): string {
-    return this.registry.contentType;
+  /**
+   * The exposition as text (tests, embedding apps); the route streams {@link KronMetrics.parts}.
+   *
+   * @example
+   * ```ts
+   * import { KronMetrics } from "./metrics.ts";
+   * import { Kron } from "../kron.ts";
+   * const m = new KronMetrics(new Kron({ store: "memory" }), { dataDir: null, version: "dev" });
+   * (await m.render()).includes("kron_up 0"); // true: not started
+   * ```
+   */
+  async render(): Promise<string> {
+    return await new Response(partsStream(await this.parts())).text();
   }
 
   /**
-   * The exposition text. Concurrent scrapes share one render: at 10k jobs a render is ~0.5 s of
-   * CPU on the thread the scheduler runs on, and a pile of them starved it (load torture).
+   * The exposition as shared byte chunks (never modified later). Concurrent callers share one.
+   *
+   * @example
+   * ```ts
+   * import { KronMetrics } from "./metrics.ts";
+   * import { Kron } from "../kron.ts";
+   * const m = new KronMetrics(new Kron({ store: "memory" }), { dataDir: null, version: "dev" });
+   * (await m.parts()).length > 0; // true
+   * ```
    */
-  render(): Promise<string> {
-    return this.#rendering ??= this.registry.metrics().finally(() => this.#rendering = null);
+  parts(): Promise<Uint8Array[]> {
+    return this.#rendering ??= this.#render().finally(() => this.#rendering = null);
   }
+
+  /** A streamed response body of one scrape. */
+  async stream(): Promise<ReadableStream<Uint8Array>> {
+    return partsStream(await this.parts());
+  }
+
+  async #render(): Promise<Uint8Array[]> {
+    this.#renders++;
+    const [logBytes, compactedAt] = this.#dataDir === null ? [0, 0] : await Promise.all([
+      dirBytes(`${this.#dataDir}/log`),
+      mtimeSeconds(
+        `${this.#dataDir}/snapshot.json`,
+      ),
+    ]);
+    // Everything below is synchronous: one consistent view of the jobs.
+    this.#sync();
+    this.#recheck();
+    for (const entry of this.#dirty) this.#refresh(entry);
+    this.#dirty.clear();
+    const out: Uint8Array[] = [];
+    const entries = [...this.#jobs.values()];
+    for (let f = 0; f < JOB_FAMILIES.length; f++) {
+      if (f === JOB_FAMILIES.length - 1 && !this.#jobHistograms) break;
+      out.push(HEADERS[f]);
+      for (const entry of entries) {
+        const part = (entry.parts ??= this.#renderJob(entry))[f];
+        if (part.length > 0) out.push(part);
+      }
+    }
+    out.push(bytes(this.#runtime(logBytes, compactedAt)));
+    return out;
+  }
+
+  /** Follows the job set: new jobs appear at 0, forgotten ones go. */
+  #sync(): void {
+    const engine = this.#kron.engine;
+    if (!this.#membershipChanged && this.#epoch === engine.definitionEpoch) return;
+    this.#membershipChanged = false;
+    this.#epoch = engine.definitionEpoch;
+    const names = new Set(engine.definedJobs());
+    for (const name of engine.state.jobs.keys()) names.add(name);
+    for (const [name, entry] of this.#jobs) {
+      if (!names.has(name)) {
+        this.#jobs.delete(name);
+        this.#dirty.delete(entry);
+      } else this.#dirty.add(entry); // its state may be orphaned now
+    }
+    for (const name of names) if (!this.#jobs.has(name)) this.#add(name);
+  }
+
+  /** Re-reads a rotating slice of jobs: a state or next run time can change without an event. */
+  #recheck(): void {
+    if (this.#jobs.size === 0) return;
+    const entries = [...this.#jobs.values()];
+    const n = Math.min(RECHECK_PER_SCRAPE, entries.length);
+    for (let i = 0; i < n; i++) {
+      this.#dirty.add(entries[(this.#recheckAt + i) % entries.length]);
+    }
+    this.#recheckAt = (this.#recheckAt + n) % entries.length;
+  }
+
+  #add(name: string): JobEntry {
+    const entry: JobEntry = {
+      name,
+      label: `kron_job="${labelValue(name)}"`,
+      runs: OUTCOMES.map(() => 0),
+      dead: 0,
+      duration: null,
+      state: "idle",
+      running: 0,
+      consecutiveFailures: 0,
+      lastRun: 0,
+      lastSuccess: 0,
+      nextRun: 0,
+      parts: null,
+    };
+    this.#jobs.set(name, entry);
+    this.#dirty.add(entry);
+    this.#membershipChanged = true;
+    return entry;
+  }
+
+  /** Reads the job's gauges from the engine; re-renders its lines only when one changed. */
+  #refresh(entry: JobEntry): void {
+    let s;
+    try {
+      s = this.#kron.status(entry.name);
+    } catch {
+      return; // forgotten since: the next sync drops it
+    }
+    const lastRun = s.lastRun?.startedAt ? s.lastRun.startedAt.getTime() / 1000 : 0;
+    let lastSuccess = entry.lastSuccess;
+    for (const r of s.recentRuns) {
+      if (r.outcome === "succeeded" && r.finishedAt) {
+        lastSuccess = Math.max(lastSuccess, r.finishedAt.getTime() / 1000);
+      }
+    }
+    const nextRun = s.nextRunAt ? s.nextRunAt.getTime() / 1000 : 0;
+    if (
+      entry.state !== s.state || entry.running !== s.running ||
+      entry.consecutiveFailures !== s.consecutiveFailures ||
+      entry.lastRun < lastRun || entry.lastSuccess !== lastSuccess || entry.nextRun !== nextRun
+    ) {
+      entry.parts = null;
+    }
+    entry.state = s.state;
+    entry.running = s.running;
+    entry.consecutiveFailures = s.consecutiveFailures;
+    entry.lastRun = Math.max(entry.lastRun, lastRun);
+    entry.lastSuccess = lastSuccess;
+    entry.nextRun = nextRun;
+  }
+
+  #renderJob(e: JobEntry): Uint8Array[] {
+    const l = e.label;
+    let runs = "";
+    for (let i = 0; i < OUTCOMES.length; i++) {
+      runs += `kron_runs_total{${l},outcome="${OUTCOMES[i]}"} ${e.runs[i]}\n`;
+    }
+    return [
+      runs,
+      `kron_dead_occurrences_total{${l}} ${e.dead}\n`,
+      `kron_job_running{${l}} ${e.running}\n`,
+      `kron_job_consecutive_failures{${l}} ${e.consecutiveFailures}\n`,
+      `kron_job_last_run_timestamp_seconds{${l}} ${num(e.lastRun)}\n`,
+      `kron_job_last_success_timestamp_seconds{${l}} ${num(e.lastSuccess)}\n`,
+      `kron_job_next_run_timestamp_seconds{${l}} ${num(e.nextRun)}\n`,
+      e.duration && this.#jobHistograms
+        ? histogramLines("kron_run_duration_seconds", `${l},`, DURATION_LE, e.duration)
+        : "",
+    ].map(bytes);
+  }
+
+  /** The runtime-wide families (small: rendered at every scrape). */
+  #runtime(logBytes: number, compactedAt: number): string {
+    const counts = new Map<string, number>(STATES.map((s) => [s, 0]));
+    for (const e of this.#jobs.values()) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+    let jobs = header("kron_jobs", "gauge", "Jobs by state.");
+    for (const [state, n] of counts) jobs += `kron_jobs{state="${state}"} ${n}\n`;
+    const engine = this.#kron.engine;
+    const up = engine.running && engine.ioError === null ? 1 : 0;
+    return jobs +
+      header(
+        "kron_run_lateness_seconds",
+        "histogram",
+        "Start time minus nominal scheduled time of scheduled first attempts (jitter included).",
+      ) + histogramLines("kron_run_lateness_seconds", "", LATENESS_LE, this.#lateness) +
+      header("kron_log_bytes", "gauge", "Bytes in the data dir's event log segments (log/).") +
+      `kron_log_bytes ${logBytes}\n` +
+      header(
+        "kron_last_compaction_timestamp_seconds",
+        "gauge",
+        "When the snapshot was last written (Unix time; 0 = never).",
+      ) + `kron_last_compaction_timestamp_seconds ${num(compactedAt)}\n` +
+      header("kron_up", "gauge", "1 while the scheduler runs and its log is writable, else 0.") +
+      `kron_up ${up}\n` + this.#buildInfo;
+  }
+}
+
+function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
 }
 
 async function dirBytes(dir: string): Promise<number> {
@@ -215,10 +480,7 @@ const metricsByKron = new WeakMap<AdminHost, KronMetrics>();
  * metricsFor(kron, { dataDir: null, version: "dev" }) === metricsFor(kron, { dataDir: null, version: "dev" }); // true
  * ```
  */
-export function metricsFor(
-  kron: AdminHost,
-  options: { dataDir: string | null; version: string },
-): KronMetrics {
+export function metricsFor(kron: AdminHost, options: MetricsOptions): KronMetrics {
   let m = metricsByKron.get(kron);
   if (!m) {
     m = new KronMetrics(kron, options);

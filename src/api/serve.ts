@@ -76,6 +76,11 @@ export interface ServeAdminOptions {
    * permissions always warn.
    */
   socketOptional?: boolean;
+  /**
+   * Per-job `kron_run_duration_seconds` histograms in `/metrics` (25 series a job). Default:
+   * true unless `KRON_METRICS_JOB_HISTOGRAMS=false` (read when env access is permitted).
+   */
+  metricsJobHistograms?: boolean;
 }
 
 /**
@@ -303,6 +308,7 @@ export async function serveAdmin(
     signal: closing.signal,
     heartbeatMs: options.heartbeatMs,
     eventRingSize: options.eventRingSize,
+    metricsJobHistograms: options.metricsJobHistograms ?? envJobHistograms(),
   };
 
   let path: string | null = null;
@@ -374,4 +380,12 @@ async function closeAll(servers: Deno.HttpServer[], closing: AbortController): P
   // End SSE streams first: shutdown() waits for open responses to finish.
   closing.abort();
   await Promise.all(servers.map((s) => s.shutdown().catch(() => {})));
+}
+
+/** `KRON_METRICS_JOB_HISTOGRAMS=false` (or `0`) turns per-job histograms off. */
+function envJobHistograms(): boolean {
+  const name = "KRON_METRICS_JOB_HISTOGRAMS";
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return true;
+  const value = Deno.env.get(name)?.trim().toLowerCase();
+  return value !== "false" && value !== "0";
 }

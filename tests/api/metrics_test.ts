@@ -72,10 +72,10 @@ Deno.test("GET /metrics: kron_ metrics in valid text format that follow what hap
   assertEquals(m.get("kron_runs_total")!.type, "counter");
   assertEquals(m.get("kron_run_duration_seconds")!.type, "histogram");
   assertEquals(m.get("kron_run_lateness_seconds")!.type, "histogram");
-  assertEquals(valueOf(m, "kron_runs_total", { job: "ok", outcome: "succeeded" }), 2);
-  assertEquals(valueOf(m, "kron_runs_total", { job: "bad", outcome: "failed" }), 1);
-  assertEquals(valueOf(m, "kron_run_duration_seconds_count", { job: "ok" }), 2);
-  assertEquals(valueOf(m, "kron_run_duration_seconds_bucket", { job: "ok", le: "+Inf" }), 2);
+  assertEquals(valueOf(m, "kron_runs_total", { kron_job: "ok", outcome: "succeeded" }), 2);
+  assertEquals(valueOf(m, "kron_runs_total", { kron_job: "bad", outcome: "failed" }), 1);
+  assertEquals(valueOf(m, "kron_run_duration_seconds_count", { kron_job: "ok" }), 2);
+  assertEquals(valueOf(m, "kron_run_duration_seconds_bucket", { kron_job: "ok", le: "+Inf" }), 2);
   // Only the scheduled one-shot counts toward lateness; manual triggers are not late.
   assertEquals(valueOf(m, "kron_run_lateness_seconds_count"), 1);
   assertEquals(valueOf(m, "kron_jobs", { state: "paused" }), 1);
@@ -83,11 +83,11 @@ Deno.test("GET /metrics: kron_ metrics in valid text format that follow what hap
   assertEquals(valueOf(m, "kron_jobs", { state: "done" }), 1);
   assertEquals(valueOf(m, "kron_jobs", { state: "idle" }), 1);
   assertEquals(valueOf(m, "kron_jobs", { state: "orphaned" }), 0);
-  const next = valueOf(m, "kron_job_next_run_timestamp_seconds", { job: "ok" })!;
+  const next = valueOf(m, "kron_job_next_run_timestamp_seconds", { kron_job: "ok" })!;
   assertEquals(next, rig.kron.status("ok").nextRunAt!.getTime() / 1000);
   assertEquals(
-    valueOf(m, "kron_job_next_run_timestamp_seconds", { job: "idle" }),
-    undefined,
+    valueOf(m, "kron_job_next_run_timestamp_seconds", { kron_job: "idle" }),
+    0,
     "paused: no next run",
   );
   assert(valueOf(m, "kron_log_bytes")! > 0);
@@ -104,4 +104,84 @@ Deno.test("GET /metrics: kron_ metrics in valid text format that follow what hap
   await rig.kron.shutdown();
   const down = parseExposition(await (await rig.sock("/metrics")).text());
   assertEquals(valueOf(down, "kron_up"), 0);
+});
+
+Deno.test("GET /metrics: per-job series under kron_job, at 0 from the definition, one outcome per attempt", async () => {
+  await using rig = await startRig({
+    fresh: { options: { every: "1h" } },
+    flaky: {
+      options: { every: "1h", retries: 1, retryDelay: "10ms" },
+      fn: () => Promise.reject(new Error("boom")),
+    },
+    "dotted.name-1": { options: { every: "1h" } },
+  });
+  const first = parseExposition(await (await rig.sock("/metrics")).text());
+  for (const f of first.values()) {
+    for (const s of f.samples) {
+      assert(!("job" in s.labels) && !("instance" in s.labels), `${s.name} has no job label`);
+    }
+  }
+  for (const outcome of ["succeeded", "failed", "timed_out", "cancelled", "abandoned", "skipped"]) {
+    assertEquals(valueOf(first, "kron_runs_total", { kron_job: "fresh", outcome }), 0, outcome);
+  }
+  for (
+    const name of [
+      "kron_dead_occurrences_total",
+      "kron_job_running",
+      "kron_job_consecutive_failures",
+      "kron_job_last_run_timestamp_seconds",
+      "kron_job_last_success_timestamp_seconds",
+    ]
+  ) assertEquals(valueOf(first, name, { kron_job: "fresh" }), 0, name);
+  assertEquals(
+    valueOf(first, "kron_runs_total", { kron_job: "dotted.name-1", outcome: "failed" }),
+    0,
+  );
+  assertEquals(valueOf(first, "kron_run_duration_seconds_count", { kron_job: "fresh" }), undefined);
+
+  const before = Date.now() / 1000;
+  await rig.kron.trigger("fresh");
+  await rig.kron.trigger("flaky");
+  await until(() =>
+    rig.kron.status("flaky").consecutiveFailures === 1 && rig.kron.status("flaky").running === 0 &&
+    rig.kron.status("fresh").running === 0
+  );
+  const m = parseExposition(await (await rig.sock("/metrics")).text());
+  // Two attempts of flaky (first + retry), each once; the dead occurrence is its own counter.
+  assertEquals(valueOf(m, "kron_runs_total", { kron_job: "flaky", outcome: "failed" }), 2);
+  assertEquals(valueOf(m, "kron_dead_occurrences_total", { kron_job: "flaky" }), 1);
+  const attempts = ["succeeded", "failed", "timed_out", "cancelled", "abandoned"]
+    .reduce((n, outcome) => n + valueOf(m, "kron_runs_total", { kron_job: "flaky", outcome })!, 0);
+  assertEquals(attempts, 2, "summing outcomes counts each attempt once");
+  assertEquals(valueOf(m, "kron_job_consecutive_failures", { kron_job: "flaky" }), 1);
+  assertEquals(valueOf(m, "kron_job_last_success_timestamp_seconds", { kron_job: "flaky" }), 0);
+  const success = valueOf(m, "kron_job_last_success_timestamp_seconds", { kron_job: "fresh" })!;
+  const ran = valueOf(m, "kron_job_last_run_timestamp_seconds", { kron_job: "fresh" })!;
+  assert(before - 1 <= ran && ran <= success && success <= Date.now() / 1000, `${ran} ${success}`);
+  assertEquals(
+    success,
+    rig.kron.status("fresh").lastRun!.finishedAt!.getTime() / 1000,
+    "last success is the run's end",
+  );
+  assertEquals(valueOf(m, "kron_run_duration_seconds_count", { kron_job: "fresh" }), 1);
+  // Buckets from milliseconds to hours, no gap over ×2.5 up to an hour.
+  const bounds = m.get("kron_run_duration_seconds")!.samples
+    .filter((s) => s.labels.kron_job === "fresh" && s.labels.le && s.labels.le !== "+Inf")
+    .map((s) => Number(s.labels.le));
+  assert(bounds[0] <= 0.005 && bounds[bounds.length - 1] >= 3600, `${bounds}`);
+  for (let i = 1; i < bounds.length && bounds[i] <= 3600; i++) {
+    assert(bounds[i] / bounds[i - 1] <= 2.5, `gap ${bounds[i - 1]} -> ${bounds[i]}`);
+  }
+});
+
+Deno.test("GET /metrics: metricsJobHistograms false drops per-job histograms, keeps counters", async () => {
+  await using rig = await startRig({ a: { options: { every: "1h" } } }, {
+    metricsJobHistograms: false,
+  });
+  await rig.kron.trigger("a");
+  await until(() => rig.kron.status("a").lastRun?.outcome === "succeeded");
+  const m = parseExposition(await (await rig.sock("/metrics")).text());
+  assertEquals(m.get("kron_run_duration_seconds"), undefined);
+  assertEquals(valueOf(m, "kron_runs_total", { kron_job: "a", outcome: "succeeded" }), 1);
+  assertEquals(valueOf(m, "kron_run_lateness_seconds_count"), 0);
 });

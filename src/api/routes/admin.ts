@@ -78,7 +78,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.get("/metrics", async () =>
-    new Response(await metrics.render(), {
+    new Response(await metrics.stream(), {
       headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
     }));
 

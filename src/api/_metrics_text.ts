@@ -1,0 +1,178 @@
+/**
+ * The Prometheus text format (0.0.4) pieces `/metrics` is built from: escaping, numbers, family
+ * headers, histograms, and a stream that hands out many small cached byte chunks in 64 KiB
+ * pieces (so one scrape never holds the scheduler's thread for long).
+ *
+ * @example
+ * ```ts
+ * import { header, labelValue } from "./_metrics_text.ts";
+ * header("kron_up", "gauge", "1 while up."); // "# HELP kron_up 1 while up.\n# TYPE kron_up gauge\n"
+ * labelValue('a"b'); // 'a\\"b'
+ * ```
+ * @module
+ */
+
+/**
+ * A label value escaped for the text format (backslash, double quote, newline).
+ *
+ * @example
+ * ```ts
+ * import { labelValue } from "./_metrics_text.ts";
+ * labelValue("x\ny"); // "x\\ny"
+ * ```
+ */
+export function labelValue(value: string): string {
+  return /[\\"\n]/.test(value)
+    ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
+    : value;
+}
+
+/**
+ * A sample value as Prometheus parses it (`+Inf`, `-Inf`, `NaN`, else JavaScript's number text).
+ *
+ * @example
+ * ```ts
+ * import { num } from "./_metrics_text.ts";
+ * num(Infinity); // "+Inf"
+ * ```
+ */
+export function num(n: number): string {
+  if (n === Infinity) return "+Inf";
+  if (n === -Infinity) return "-Inf";
+  return Number.isNaN(n) ? "NaN" : String(n);
+}
+
+/**
+ * `# HELP` and `# TYPE` lines of a family.
+ *
+ * @example
+ * ```ts
+ * import { header } from "./_metrics_text.ts";
+ * header("kron_runs_total", "counter", "Runs.").endsWith("counter\n"); // true
+ * ```
+ */
+export function header(name: string, type: "counter" | "gauge" | "histogram", help: string) {
+  const escaped = help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+  return `# HELP ${name} ${escaped}\n# TYPE ${name} ${type}\n`;
+}
+
+/** Cumulative bucket counts, sum and count of one histogram series. */
+export interface HistogramData {
+  /** Observations per bucket (not cumulative), one per upper bound, the last for `+Inf`. */
+  counts: Float64Array;
+  /** Sum of the observations. */
+  sum: number;
+  /** Number of observations. */
+  count: number;
+}
+
+/**
+ * A fresh histogram for `bounds` (upper bounds without `+Inf`).
+ *
+ * @example
+ * ```ts
+ * import { newHistogram } from "./_metrics_text.ts";
+ * newHistogram([1, 2]).counts.length; // 3
+ * ```
+ */
+export function newHistogram(bounds: readonly number[]): HistogramData {
+  return { counts: new Float64Array(bounds.length + 1), sum: 0, count: 0 };
+}
+
+/**
+ * Adds one observation.
+ *
+ * @example
+ * ```ts
+ * import { newHistogram, observe } from "./_metrics_text.ts";
+ * const h = newHistogram([1]);
+ * observe(h, [1], 0.5);
+ * h.count; // 1
+ * ```
+ */
+export function observe(h: HistogramData, bounds: readonly number[], value: number): void {
+  let i = 0;
+  while (i < bounds.length && value > bounds[i]) i++;
+  h.counts[i]++;
+  h.sum += value;
+  h.count++;
+}
+
+/**
+ * The `le` label text of each bound, `+Inf` last, computed once per bucket layout.
+ *
+ * @example
+ * ```ts
+ * import { leLabels } from "./_metrics_text.ts";
+ * leLabels([0.5]); // ["0.5", "+Inf"]
+ * ```
+ */
+export function leLabels(bounds: readonly number[]): string[] {
+  return [...bounds.map(num), "+Inf"];
+}
+
+/**
+ * The sample lines of one histogram series; `labels` is the label text before `le`, ending with
+ * a comma when not empty (`kron_job="x",`).
+ *
+ * @example
+ * ```ts
+ * import { histogramLines, leLabels, newHistogram, observe } from "./_metrics_text.ts";
+ * const h = newHistogram([1]);
+ * observe(h, [1], 2);
+ * histogramLines("d", "", leLabels([1]), h).split("\n")[1]; // 'd_bucket{le="+Inf"} 1'
+ * ```
+ */
+export function histogramLines(
+  name: string,
+  labels: string,
+  le: readonly string[],
+  h: HistogramData,
+): string {
+  let out = "";
+  let cumulative = 0;
+  for (let i = 0; i < le.length; i++) {
+    cumulative += h.counts[i];
+    out += `${name}_bucket{${labels}le="${le[i]}"} ${cumulative}\n`;
+  }
+  const bare = labels === "" ? "" : `{${labels.slice(0, -1)}}`;
+  return out + `${name}_sum${bare} ${num(h.sum)}\n${name}_count${bare} ${h.count}\n`;
+}
+
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * A byte stream of `parts` (shared, never modified) in pieces of about 64 KiB: each piece is
+ * copied when the reader asks for it, so a large exposition costs the thread a little per read.
+ *
+ * @example
+ * ```ts
+ * import { partsStream } from "./_metrics_text.ts";
+ * const s = partsStream([new TextEncoder().encode("a 1\n")]);
+ * await new Response(s).text(); // "a 1\n"
+ * ```
+ */
+export function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (next >= parts.length) return controller.close();
+      let size = 0;
+      let end = next;
+      while (end < parts.length && (size === 0 || size + parts[end].length <= PIECE_BYTES)) {
+        size += parts[end++].length;
+      }
+      if (end === next + 1) {
+        controller.enqueue(parts[next++]);
+        return;
+      }
+      const piece = new Uint8Array(size);
+      let at = 0;
+      for (; next < end; next++) {
+        piece.set(parts[next], at);
+        at += parts[next].length;
+      }
+      controller.enqueue(piece);
+    },
+  });
+}
