@@ -465,7 +465,8 @@ function startRun(
 
 function ended(runs: Map<string, Running>, run: Running): void {
   runs.delete(run.runId);
-  send(["d", run.runId, true, null, run.denied ? [...run.denied] : null]);
+  // The common end (succeeded, nothing refused) is just the run id.
+  send(run.denied ? ["d", run.runId, true, null, [...run.denied]] : run.runId);
 }
 
 function failed(runs: Map<string, Running>, run: Running, err: unknown): void {

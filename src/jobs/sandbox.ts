@@ -200,7 +200,9 @@ export async function loadTsInSandbox(
 function printedLines(data: OutEntry[] | string): PrintedLine[] {
   const entries: OutEntry[] = typeof data === "string" ? JSON.parse(data) : data;
   const out: PrintedLine[] = [];
-  for (const e of entries) if (e[0] === "l") out.push({ level: e[2], message: e[3] });
+  for (const e of entries) {
+    if (typeof e !== "string" && e[0] === "l") out.push({ level: e[2], message: e[3] });
+  }
   return out;
 }
 

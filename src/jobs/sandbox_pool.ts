@@ -96,6 +96,8 @@ interface Route {
   permissions: Permissions;
   key: string;
   isolate: boolean;
+  /** The pool its runs go to, once known (dropped when the job is isolated). */
+  pool: Pool | null;
 }
 
 /**
@@ -134,7 +136,7 @@ export class SandboxPools {
    * worker that its signal aborted.
    */
   executor(job: string, permissions: Permissions, isolate: boolean): Executor {
-    this.#routes.set(job, { permissions, key: permissionsKey(permissions), isolate });
+    this.#routes.set(job, { permissions, key: permissionsKey(permissions), isolate, pool: null });
     return Object.assign((ctx: RunContext) => this.run(job, ctx), {
       flush: this.#flush,
       abort: this.#abort,
@@ -157,7 +159,7 @@ export class SandboxPools {
     if (this.#state !== "open" || !route) {
       return Promise.reject(new Error(`the sandbox of job "${job}" is closed`));
     }
-    return this.#poolOf(job, route).run(job, ctx);
+    return (route.pool ?? this.#poolOf(job, route)).run(job, ctx);
   }
 
   /** Starts the first worker of every pool now (adopting the loading worker where it fits). */
@@ -201,6 +203,11 @@ export class SandboxPools {
   }
 
   #poolOf(job: string, route: Route): Pool {
+    route.pool = this.#poolFor(job, route);
+    return route.pool;
+  }
+
+  #poolFor(job: string, route: Route): Pool {
     const solo = route.isolate || this.#isolated.has(job);
     const id = solo ? `job:${job}` : route.key;
     let pool = this.#pools.get(id);
@@ -227,6 +234,8 @@ export class SandboxPools {
   #isolate(job: string, cause: string): void {
     if (this.#isolated.has(job)) return;
     this.#isolated.add(job);
+    const route = this.#routes.get(job);
+    if (route) route.pool = null;
     this.#log.warn(
       "job {job} {cause}: it runs in a worker of its own from now on (set isolate: true to " +
         "start it that way)",

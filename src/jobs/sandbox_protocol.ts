@@ -101,6 +101,7 @@ export interface ErrorData {
 
 /**
  * One entry of an {@link OutMessage}:
+ * - a run id alone: that run succeeded and was refused nothing (the common end, kept small);
  * - `["d", runId, ok, error, denied]`: the run ended (`error` null when ok; `denied` the
  *   permissions refused to that run, or null);
  * - `["l", runId, level, message, fields]`: a log line of a run (`ctx.log` or `console.*`);
@@ -115,6 +116,7 @@ export interface ErrorData {
  * ```
  */
 export type OutEntry =
+  | string
   | ["d", string, boolean, ErrorData | null, string[] | null]
   | ["l", string | null, LogLevel, string, Record<string, unknown> | undefined];
 

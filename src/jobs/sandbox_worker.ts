@@ -414,6 +414,14 @@ export class SandboxWorker {
 
   #takeOut(entries: OutEntry[]): void {
     for (const entry of entries) {
+      if (typeof entry === "string") {
+        const run = this.#pending.get(entry);
+        if (!run) continue;
+        this.#pending.delete(entry);
+        if (run.grace !== undefined) clearTimeout(run.grace);
+        run.resolve({});
+        continue;
+      }
       if (entry[0] === "l") {
         const run = entry[1] === null ? null : this.#pending.get(entry[1]) ?? null;
         this.#opts.onLog(run, entry[2], entry[3], entry[4]);
