@@ -23,10 +23,18 @@
  */
 import { KronError } from "../errors.ts";
 import { ulid } from "../engine/ulid.ts";
-import type { JobDefinitionRecord, KronEvent, PolicyRecord } from "../store/events.ts";
+import type { JobDefinitionRecord, KronEvent } from "../store/events.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
-import { notify, type Tables, unmaterialise } from "./jobs.ts";
+import { notify, scheduleOf, type Tables, unmaterialise } from "./jobs.ts";
+import {
+  afterFailedAttempt,
+  afterLastFailure,
+  backoffDue,
+  runDead,
+  runFailure,
+  runRetrying,
+} from "../policy/mod.ts";
 
 /**
  * Default lease: how long a claimed run stays with its worker without a heartbeat.
@@ -356,7 +364,8 @@ export async function completeRuns(
          'runId', d.id, 'attempt', d.attempt, 'durationMs', d.duration_ms, 'exitCode', null)
        FROM done d
      ), jobs AS (
-       UPDATE ${t.jobs} j SET consecutive_failures = 0, last_finished_at = now()
+       UPDATE ${t.jobs} j SET consecutive_failures = 0, last_finished_at = now(),
+         next_due_at = least(j.next_due_at, j.backoff_from), backoff_from = NULL
        FROM (SELECT DISTINCT job FROM done) d
        WHERE j.name = d.job AND j.consecutive_failures <> 0
      )
@@ -384,12 +393,6 @@ export async function completeRun(
 ): Promise<void> {
   const accepted = await completeRuns(sql, t, [{ runId, fencingToken: checkToken(token) }]);
   if (!accepted.has(runId)) throw await staleToken(sql, t, runId, token);
-}
-
-/** Exponential backoff with "equal jitter", as the engine retries (DESIGN §3). */
-function retryDelay(policy: PolicyRecord, attempt: number, random: () => number): number {
-  const exp = Math.min(policy.retryMaxDelayMs, policy.retryDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + random() * exp / 2);
 }
 
 /**
@@ -440,8 +443,7 @@ export async function failRun(
     if (rows.length === 0) return null;
     const r = rows[0];
     const now = (r.now as Date).getTime();
-    const events: KronEvent[] = [{
-      type: failure.timedOut ? "RUN_TIMED_OUT" : "RUN_FAILED",
+    const events: KronEvent[] = [runFailure({
       time: iso(now),
       job: r.job as string,
       runId,
@@ -449,7 +451,7 @@ export async function failRun(
       durationMs: r.duration_ms as number,
       exitCode: failure.exitCode ?? null,
       error,
-    }];
+    }, failure.timedOut === true)];
     const retryAt = await afterFailure(tx, t, r, now, events, random, false);
     await insertEvents(tx, t, events);
     return { retryAt };
@@ -472,15 +474,20 @@ async function afterFailure(
   abandoned: boolean,
 ): Promise<string | null> {
   const job = run.job as string;
-  const jobs = await tx.unsafe(`SELECT def FROM ${t.jobs} WHERE name = $1`, [job]);
+  const jobs = await tx.unsafe(
+    `SELECT def, consecutive_failures FROM ${t.jobs}
+     WHERE name = $1 FOR UPDATE`,
+    [job],
+  );
   if (jobs.length === 0) return null; // removed meanwhile: nothing more to run
-  const policy = (jobs[0].def as JobDefinitionRecord).policy;
+  const row = jobs[0];
+  const def = row.def as JobDefinitionRecord;
+  const policy = def.policy;
   const attempt = run.attempt as number;
   // An abandonment (lost lease) always earns one re-run, as single-node recovery does.
-  const allowed = abandoned ? Math.max(policy.retries, 1) : policy.retries;
-  if (attempt <= allowed) {
-    const retryAt = now +
-      (abandoned && policy.retries === 0 ? 0 : retryDelay(policy, attempt, random));
+  const next = afterFailedAttempt(policy, attempt, random, abandoned);
+  if (next.retry) {
+    const retryAt = now + next.retry.delayMs;
     const nextId = ulid(now);
     await tx.unsafe(
       `INSERT INTO ${t.runs} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
@@ -495,45 +502,77 @@ async function afterFailure(
         run.payload === null || run.payload === undefined ? null : JSON.stringify(run.payload),
         (run.scheduled_at as Date).toISOString(),
         run.idempotency_key,
-        attempt + 1,
+        next.retry.nextAttempt,
         run.trigger === "manual" ? "manual" : "retry",
         iso(retryAt),
         run.timeout_ms ?? null,
       ],
     );
-    events.push({
-      type: "RUN_RETRYING",
-      time: iso(now),
-      job,
-      runId: run.id as string,
-      scheduledAt: (run.scheduled_at as Date).toISOString(),
-      idempotencyKey: run.idempotency_key as string,
-      nextAttempt: attempt + 1,
-      retryAt: iso(retryAt),
-    });
+    events.push(
+      runRetrying(
+        iso(now),
+        job,
+        run.id as string,
+        (run.scheduled_at as Date).toISOString(),
+        run.idempotency_key as string,
+        next.retry.nextAttempt,
+        iso(retryAt),
+      ),
+    );
     await notify(tx, t, `runs:${retryAt}`);
     return iso(retryAt);
   }
-  if (allowed > 0) {
-    events.push({
-      type: "RUN_DEAD",
-      time: iso(now),
-      job,
-      runId: run.id as string,
-      attempts: attempt,
-    });
-  }
+  if (next.dead) events.push(runDead(iso(now), job, run.id as string, attempt));
   // The occurrence's last attempt failed: on_error acts now (DESIGN §4).
+  const after = afterLastFailure(policy, row.consecutive_failures as number);
   const stopped = await tx.unsafe(
-    `UPDATE ${t.jobs} SET consecutive_failures = consecutive_failures + 1,
-       last_finished_at = $2::timestamptz,
-       stopped = stopped OR ($3 AND consecutive_failures + 1 >= $4)
+    `UPDATE ${t.jobs} SET consecutive_failures = $3, last_finished_at = $2::timestamptz,
+       stopped = stopped OR $4
      WHERE name = $1 RETURNING stopped`,
-    [job, iso(now), policy.onError === "stop", policy.maxFailures],
+    [job, iso(now), after.consecutiveFailures, after.stop],
   );
   // A stopped job's slots materialised ahead go (re-enabling it skips what fell due meanwhile).
   if (stopped[0]?.stopped) await unmaterialise(tx, t, job);
+  else if (policy.onError === "backoff") {
+    await backOff(tx, t, job, def, after.consecutiveFailures, now);
+  }
   return null;
+}
+
+/**
+ * `on_error = "backoff"` after a failure: the job's slots materialised ahead go, and its next
+ * slot moves to the one {@link backoffDue} picks, as the engine re-arms a failing job.
+ */
+async function backOff(
+  tx: Db,
+  t: Tables,
+  job: string,
+  def: JobDefinitionRecord,
+  consecutiveFailures: number,
+  lastFinishedAt: number,
+): Promise<void> {
+  await unmaterialise(tx, t, job);
+  const rows = await tx.unsafe(
+    `SELECT anchor_at, next_due_at FROM ${t.jobs} WHERE name = $1`,
+    [job],
+  );
+  const next = (rows[0]?.next_due_at as Date | null)?.getTime() ?? null;
+  if (next === null) return;
+  const due = backoffDue({
+    policy: def.policy,
+    schedule: scheduleOf(def.schedule),
+    anchorAt: (rows[0].anchor_at as Date).getTime(),
+    next,
+    consecutiveFailures,
+    lastFinishedAt,
+  });
+  if (due !== next) {
+    await tx.unsafe(
+      `UPDATE ${t.jobs} SET next_due_at = $2::timestamptz,
+         backoff_from = coalesce(backoff_from, $3::timestamptz) WHERE name = $1`,
+      [job, due === null ? null : iso(due), iso(next)],
+    );
+  }
 }
 
 /**

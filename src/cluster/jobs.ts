@@ -21,6 +21,7 @@ import type { JobStateName, JobStatus, RunRecord } from "../engine/types.ts";
 import type { PauseOptions } from "../engine/engine.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule } from "../schedule/mod.ts";
+import { jobStateOf } from "../policy/mod.ts";
 import type {
   JobDefinitionRecord,
   JobKind,
@@ -222,9 +223,10 @@ export async function defineJob(
       ? anchorFor(def.schedule, now)
       : (old.anchor_at as Date).getTime();
     const cursor = scheduleChanged ? null : (old.cursor_at as Date | null)?.getTime() ?? null;
+    // The failure count resets: an unchanged schedule returns from a backoff's delayed slot.
     const next = scheduleChanged
       ? schedule.next(null, anchor)
-      : (old.next_due_at as Date | null)?.getTime() ?? null;
+      : earliest(old.next_due_at as Date | null, old.backoff_from as Date | null);
     const paused = Boolean(old?.paused) || (jobOptions.paused ?? false);
     await tx.unsafe(
       `INSERT INTO ${t.jobs} (name, kind, task, payload, def, def_hash, anchor_at, cursor_at,
@@ -235,7 +237,7 @@ export async function defineJob(
          payload = excluded.payload, def = excluded.def, def_hash = excluded.def_hash,
          anchor_at = excluded.anchor_at, cursor_at = excluded.cursor_at,
          next_due_at = excluded.next_due_at, paused = excluded.paused, stopped = false,
-         consecutive_failures = 0, updated_at = now()`,
+         consecutive_failures = 0, backoff_from = NULL, updated_at = now()`,
       [
         name,
         kind,
@@ -261,6 +263,11 @@ export async function defineJob(
     await notify(tx, t, "jobs");
     return { created: !old, changed: true };
   });
+}
+
+function earliest(a: Date | null, b: Date | null): number | null {
+  if (a === null || b === null) return (a ?? b)?.getTime() ?? null;
+  return Math.min(a.getTime(), b.getTime());
 }
 
 function unknownJob(name: string): KronError {
@@ -469,8 +476,8 @@ const STATUS_SELECT = (t: Tables) =>
   `SELECT j.name, j.kind, j.task, j.payload, j.def, j.next_due_at, j.cursor_at, j.paused,
      j.paused_until, j.stopped, j.consecutive_failures,
      a.running, a.pending, a.pending_retry, a.next_pending_at,
-     (SELECT count(*) FROM ${t.runs} r WHERE r.job = j.name AND r.started_at IS NOT NULL)
-       AS total_runs
+     j.pruned_runs + (SELECT count(*) FROM ${t.runs} r
+       WHERE r.job = j.name AND r.started_at IS NOT NULL) AS total_runs
    FROM ${t.jobs} j
    CROSS JOIN LATERAL (
      SELECT count(*) FILTER (WHERE r.status = 'running') AS running,
@@ -517,13 +524,15 @@ export function runRecord(r: RunRow): RunRecord {
 }
 
 function stateName(row: StatusRow): JobStateName {
-  if (row.stopped) return "stopped";
-  if (row.paused) return "paused";
-  if (row.running > 0) return "running";
-  if (row.consecutive_failures > 0 || row.pending_retry > 0) return "failing";
   const s = row.def.schedule;
-  if (("after" in s || "at" in s) && row.cursor_at !== null && row.pending === 0) return "done";
-  return "idle";
+  return jobStateOf({
+    orphaned: false,
+    stopped: row.stopped,
+    paused: row.paused,
+    running: row.running,
+    failing: row.consecutive_failures > 0 || row.pending_retry > 0,
+    done: ("after" in s || "at" in s) && row.cursor_at !== null && row.pending === 0,
+  });
 }
 
 function toStatus(row: StatusRow, recent: RunRow[]): ClusterJobStatus {

@@ -28,6 +28,7 @@ import {
   reapExpired,
 } from "./claims.ts";
 import type { Tables } from "./jobs.ts";
+import { pruneHistory } from "./history.ts";
 import { Notifier } from "./notify.ts";
 import { migrate } from "./schema.ts";
 import { LOOKAHEAD_MS, nextDueAt, tick, TICK_BATCH } from "./ticker.ts";
@@ -39,6 +40,8 @@ const log = getLogger(["kron", "cluster"]);
  * falling due meanwhile, and each run still exists well before its due time.
  */
 const TICK_EVERY_MS = LOOKAHEAD_MS / 4;
+/** How often a node prunes history beyond `history_limit` (cheap when nothing is over). */
+const PRUNE_EVERY_MS = 60_000;
 
 /**
  * Options of a {@link ClusterNode}.
@@ -395,9 +398,15 @@ export class ClusterNode {
   async #reaperLoop(): Promise<void> {
     let failures = 0;
     const every = Math.max(100, Math.min(1000, this.leaseMs / 4));
+    let prunedAt = 0;
     while (!this.#stopping.signal.aborted) {
       let delay = every;
       try {
+        if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+          // History beyond each job's history_limit goes, as compaction drops it embedded.
+          await this.#guard(() => pruneHistory(this.sql, this.t));
+          prunedAt = Date.now();
+        }
         const n = await this.#guard(() => reapExpired(this.sql, this.t, 100, this.#random));
         failures = 0;
         if (n > 0) {

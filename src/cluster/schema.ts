@@ -137,6 +137,17 @@ export const MIGRATIONS: readonly Migration[] = [
          autovacuum_analyze_threshold = 2000, autovacuum_vacuum_cost_delay = 0)`,
     ],
   },
+  {
+    // `on_error = "backoff"` moves a failing job's next slot later; `backoff_from` keeps the
+    // slot it would have run without backoff, to return to after a success (as the engine
+    // re-arms from its cursor). History beyond `history_limit` is pruned; `pruned_runs`
+    // counts what went, so a job's total of runs stays true.
+    version: 3,
+    sql: [
+      `ALTER TABLE {s}.jobs ADD COLUMN backoff_from timestamptz`,
+      `ALTER TABLE {s}.jobs ADD COLUMN pruned_runs bigint NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 /**

@@ -34,6 +34,7 @@
  */
 import { ulid } from "../engine/ulid.ts";
 import { jitterDelay } from "../schedule/mod.ts";
+import { decideMisfire, isMissed, runSkipped } from "../policy/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../store/events.ts";
 import { insertEvents, iso } from "./_events.ts";
 import type { Sql } from "./_sql.ts";
@@ -190,34 +191,34 @@ export async function tick(
       const missed = stale.get(name) ?? [];
       if (at > now) {
         // Ahead of time: the usual case.
-      } else if (
-        missed.length > 0 || (following !== null && following <= now) ||
-        now - at > policy.misfireGraceMs
-      ) {
-        // Missed slots: the latest one at most, never a burst.
-        const first = Math.min(at, ...missed);
-        const latest = policy.misfire === "run_once"
-          ? schedule.latest(now, Math.max(now - policy.misfireGraceMs, first - 1), anchor)
-          : null;
-        const skipped = (slot: number, until: number | null) =>
-          events.push({
-            type: "RUN_SKIPPED",
-            time: iso(now),
-            job: name,
-            scheduledAt: iso(slot),
-            reason: "misfire",
-            until: until === null ? null : iso(until),
-          });
-        for (const slot of missed.sort((a, b) => a - b)) skipped(slot, null);
-        if (latest === null) {
-          skipped(at, now);
+      } else if (missed.length > 0 || isMissed(policy, at, following, now)) {
+        // Missed slots: the latest one at most, never a burst. Slots materialised ahead and
+        // missed are each recorded skipped; from `at` on, the same decision as the engine's
+        // (the latest slot within the grace is the same whether the window opens at `at` or
+        // at an earlier missed slot: `at` itself lies in it).
+        for (const slot of missed.sort((a, b) => a - b)) {
+          events.push(runSkipped(iso(now), name, iso(slot), "misfire", null));
+        }
+        const decision = decideMisfire(policy, schedule, anchor, at, now);
+        if (decision.skipped) {
+          const { scheduledAt, until } = decision.skipped;
+          events.push(
+            runSkipped(
+              iso(now),
+              name,
+              iso(scheduledAt),
+              "misfire",
+              until === null ? null : iso(until),
+            ),
+          );
+        }
+        if (decision.run === null) {
           cursor = now;
           at = schedule.next(now, anchor);
         } else {
-          if (latest > at) skipped(at, null);
-          occurrence(latest, latest === at && now - at < 1000 ? "schedule" : "catchup");
-          cursor = latest;
-          at = schedule.next(latest, anchor);
+          occurrence(decision.run, decision.trigger);
+          cursor = decision.run;
+          at = schedule.next(decision.run, anchor);
         }
       } else {
         occurrence(at, "schedule");
@@ -261,7 +262,7 @@ export async function tick(
     if (updates.length > 0) {
       await tx.unsafe(
         `UPDATE ${t.jobs} AS j SET cursor_at = u.cursor::timestamptz,
-           next_due_at = u.next::timestamptz
+           next_due_at = u.next::timestamptz, backoff_from = NULL
          FROM unnest($1::text[], $2::text[], $3::text[]) AS u(name, cursor, next)
          WHERE j.name = u.name`,
         [

@@ -17,13 +17,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { KronError, TriggerRefusedError } from "../errors.ts";
 import { type Duration, parseDuration } from "../schedule/duration.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule, jitterDelay } from "../schedule/mod.ts";
-import type {
-  JobDefinitionRecord,
-  JobKind,
-  KronEvent,
-  PolicyRecord,
-  RunTrigger,
-} from "../store/events.ts";
+import type { JobDefinitionRecord, JobKind, KronEvent, RunTrigger } from "../store/events.ts";
 import { apply } from "../store/reducer.ts";
 import {
   emptyState,
@@ -48,6 +42,17 @@ import type {
 } from "./types.ts";
 import { isRunInterrupted, type RunInterruptedError } from "./interrupted.ts";
 import { ulid } from "./ulid.ts";
+import {
+  afterFailedAttempt,
+  backoffDue,
+  decideMisfire,
+  decideOverlap,
+  isMissed,
+  runDead,
+  runFailure,
+  runRetrying,
+  runSkipped,
+} from "../policy/mod.ts";
 import { toJobStatus, toRunRecord } from "./views.ts";
 
 /** Options of an {@link Engine}. */
@@ -564,7 +569,7 @@ export class Engine {
     }
     if (this.#ioError !== null) return Promise.reject(this.#ioRefusal("start a run"));
     const st = this.#state.jobs.get(name)!;
-    if (job.def.policy.overlap === "skip" && busy(st)) {
+    if (decideOverlap(job.def.policy.overlap, busy(st)) === "skip") {
       return Promise.reject(
         new TriggerRefusedError(
           `job "${name}" is already running and overlap is "skip"; try again when it finishes`,
@@ -1103,20 +1108,14 @@ export class Engine {
     if (next === null || job.def.policy.onError !== "backoff" || st.consecutiveFailures === 0) {
       return next;
     }
-    const from = st.lastFinishedAt ?? next;
-    const first = job.schedule.next(from, st.anchorAt);
-    const second = first === null ? null : job.schedule.next(first, st.anchorAt);
-    if (first === null || second === null) return next;
-    // Backoff grows in units of the job's own period, capped by retry_max_delay: a daily job
-    // is never pushed by days, a per-second job backs off to minutes.
-    const delay = Math.min(
-      job.def.policy.retryMaxDelayMs,
-      (second - first) * 2 ** (st.consecutiveFailures - 1),
-    );
-    const notBefore = from + delay;
-    return notBefore <= next
-      ? next
-      : job.schedule.next(Math.max(notBefore - 1, st.cursorAt ?? -Infinity), st.anchorAt);
+    return backoffDue({
+      policy: job.def.policy,
+      schedule: job.schedule,
+      anchorAt: st.anchorAt,
+      next,
+      consecutiveFailures: st.consecutiveFailures,
+      lastFinishedAt: st.lastFinishedAt,
+    });
   }
 
   #nextRunAt(job: Registered, st: JobState): number | null {
@@ -1213,16 +1212,14 @@ export class Engine {
     if (policy.jitterMs > 0 || (busy(st) && policy.overlap !== "allow")) return false;
     if (now === at) return true;
     if (now - at > policy.misfireGraceMs) return false;
-    const following = job.schedule.next(at, st.anchorAt);
-    return following === null || following > now;
+    return !isMissed(policy, at, job.schedule.next(at, st.anchorAt), now);
   }
 
   #onDue(job: Registered, at: number, now: number): void {
     const st = this.#state.jobs.get(job.name);
     if (!st || st.paused || st.stopped) return;
-    const policy = job.def.policy;
     const following = job.schedule.next(at, st.anchorAt);
-    if ((following !== null && following <= now) || now - at > policy.misfireGraceMs) {
+    if (isMissed(job.def.policy, at, following, now)) {
       this.#misfire(job, st, at, now);
     } else {
       this.#occurrence(job, st, at, "schedule", now);
@@ -1233,18 +1230,13 @@ export class Engine {
   /** Occurrences were missed (kron was down, the machine slept): never a burst (DESIGN §3). */
   #misfire(job: Registered, st: JobState, first: number, now: number): void {
     const policy = job.def.policy;
-    const latest = policy.misfire === "run_once"
-      ? job.schedule.latest(now, Math.max(now - policy.misfireGraceMs, first - 1), st.anchorAt)
-      : null;
-    if (latest === null) {
-      this.#emit({
-        type: "RUN_SKIPPED",
-        time: iso(now),
-        job: job.name,
-        scheduledAt: iso(first),
-        reason: "misfire",
-        until: iso(now),
-      });
+    const decision = decideMisfire(policy, job.schedule, st.anchorAt, first, now);
+    const skipped = decision.skipped;
+    if (skipped) {
+      const until = skipped.until === null ? null : iso(skipped.until);
+      this.#emit(runSkipped(iso(now), job.name, iso(skipped.scheduledAt), "misfire", until));
+    }
+    if (decision.run === null) {
       this.#log.warn("missed runs of {job} since {scheduledAt} skipped (misfire = {misfire})", {
         job: job.name,
         scheduledAt: iso(first),
@@ -1253,38 +1245,16 @@ export class Engine {
       });
       return;
     }
-    if (latest > first) {
-      this.#emit({
-        type: "RUN_SKIPPED",
-        time: iso(now),
-        job: job.name,
-        scheduledAt: iso(first),
-        reason: "misfire",
-        until: null,
-      });
-    }
-    this.#occurrence(
-      job,
-      st,
-      latest,
-      latest === first && now - first < 1000 ? "schedule" : "catchup",
-      now,
-    );
+    this.#occurrence(job, st, decision.run, decision.trigger, now);
   }
 
   /** One occurrence is due: apply overlap and jitter, then start it. */
   #occurrence(job: Registered, st: JobState, at: number, trigger: RunTrigger, now: number): void {
     const policy = job.def.policy;
-    if (busy(st)) {
-      if (policy.overlap === "skip") {
-        this.#emit({
-          type: "RUN_SKIPPED",
-          time: iso(now),
-          job: job.name,
-          scheduledAt: iso(at),
-          reason: "overlap",
-          until: null,
-        });
+    const overlap = decideOverlap(policy.overlap, busy(st));
+    if (overlap !== "start") {
+      if (overlap === "skip") {
+        this.#emit(runSkipped(iso(now), job.name, iso(at), "overlap", null));
         this.#log.warn(
           "run of {job} due {scheduledAt} skipped: previous run still in flight (overlap = skip)",
           {
@@ -1295,7 +1265,7 @@ export class Engine {
         );
         return;
       }
-      if (policy.overlap === "replace") this.#replace(job, st, now);
+      this.#replace(job, st, now);
     }
     if (policy.jitterMs > 0) {
       const jitterMs = jitterDelay(policy.jitterMs, this.#random);
@@ -1659,43 +1629,35 @@ export class Engine {
       durationMs: now - run.startedAt,
       exitCode,
     };
-    const extra = denied?.length ? { deniedPermissions: denied } : {};
     {
-      this.#emit(
-        outcome === "failed"
-          ? { type: "RUN_FAILED", ...base, error: error!, ...extra }
-          : { type: "RUN_TIMED_OUT", ...base, error: error! },
-      );
+      this.#emit(runFailure({ ...base, error: error! }, outcome === "timed_out", denied));
       this.#log.warn("run {job} {runId} attempt {attempt} {outcome}: {error}", {
         ...base,
         outcome,
         error,
       });
       const policy = job.def.policy;
-      if (run.attempt <= policy.retries && st && this.#jobs.get(job.name) === job) {
-        const delay = retryDelay(policy, run.attempt, this.#random);
-        this.#emit({
-          type: "RUN_RETRYING",
-          time: iso(now),
-          job: job.name,
-          runId: run.runId,
-          scheduledAt: iso(run.scheduledAt),
-          idempotencyKey: run.idempotencyKey,
-          nextAttempt: run.attempt + 1,
-          retryAt: iso(now + delay),
-        });
+      const next = afterFailedAttempt(policy, run.attempt, this.#random);
+      if (next.retry && st && this.#jobs.get(job.name) === job) {
+        const retryAt = now + next.retry.delayMs;
+        this.#emit(
+          runRetrying(
+            iso(now),
+            job.name,
+            run.runId,
+            iso(run.scheduledAt),
+            run.idempotencyKey,
+            next.retry.nextAttempt,
+            iso(retryAt),
+          ),
+        );
         if (!st.paused && this.#phase === "running") {
           job.retry = this.#kill(job.retry);
-          job.retry = this.#push(job, "retry", now + delay);
+          job.retry = this.#push(job, "retry", retryAt);
         }
-      } else if (policy.retries > 0) {
-        this.#emit({
-          type: "RUN_DEAD",
-          time: iso(now),
-          job: job.name,
-          runId: run.runId,
-          attempts: run.attempt,
-        });
+      } else if (next.dead || next.retry) {
+        // Used up, or a retry the job's removal or redefinition cancels: the occurrence ends.
+        this.#emit(runDead(iso(now), job.name, run.runId, run.attempt));
         this.#log.error("run {job} {runId} is dead after {attempt} attempts", {
           ...base,
           outcome: "dead",
@@ -1880,12 +1842,6 @@ function busy(st: JobState): boolean {
 
 function unknownJob(name: string): KronError {
   return new KronError("unknown_job", `no job named "${name}"`);
-}
-
-/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
-function retryDelay(policy: PolicyRecord, attempt: number, random: () => number): number {
-  const exp = Math.min(policy.retryMaxDelayMs, policy.retryDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + random() * exp / 2);
 }
 
 function errorLine(e: unknown): string {

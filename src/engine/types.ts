@@ -11,6 +11,7 @@
 import type { Duration } from "../schedule/duration.ts";
 import type { ScheduleInput } from "../schedule/spec.ts";
 import type { JobKind, Outcome, RunTrigger } from "../store/events.ts";
+import type { StateName } from "../policy/mod.ts";
 
 /** Exactly one of `cron`, `every`, `after`, `at` (and `timezone`/`startAt` with them). */
 export type ScheduleOptions = ScheduleInput;
@@ -119,14 +120,7 @@ export interface ExecutorHooks {
 }
 
 /** Job states, by precedence (DESIGN §3). */
-export type JobStateName =
-  | "orphaned"
-  | "stopped"
-  | "paused"
-  | "running"
-  | "failing"
-  | "done"
-  | "idle";
+export type JobStateName = StateName;
 
 /** One run attempt, as the library and the API show it. Absent values are `null`. */
 export interface RunRecord {

@@ -8,6 +8,7 @@
  * ```
  * @module
  */
+import { jobStateOf } from "../policy/mod.ts";
 import { isDone, type JobState, type RunEntry } from "../store/state.ts";
 import type { JobStateName, JobStatus, RunRecord } from "./types.ts";
 
@@ -52,13 +53,14 @@ export function toRunRecord(run: RunEntry): RunRecord {
  * ```
  */
 export function jobStateName(job: JobState, orphaned: boolean): JobStateName {
-  if (orphaned) return "orphaned";
-  if (job.stopped) return "stopped";
-  if (job.paused) return "paused";
-  if (job.inFlight.length > 0) return "running";
-  if (job.consecutiveFailures > 0 || job.pendingRetry !== null) return "failing";
-  if (isDone(job)) return "done";
-  return "idle";
+  return jobStateOf({
+    orphaned,
+    stopped: job.stopped,
+    paused: job.paused,
+    running: job.inFlight.length,
+    failing: job.consecutiveFailures > 0 || job.pendingRetry !== null,
+    done: isDone(job),
+  });
 }
 
 /**

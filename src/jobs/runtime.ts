@@ -32,6 +32,7 @@ import { buildDefinition, DEFAULT_POLICY } from "../engine/definition.ts";
 import type { Executor, RunContext } from "../engine/types.ts";
 import type { Kron } from "../kron.ts";
 import type { JobKind, KronEvent } from "../store/events.ts";
+import { isLastAttempt } from "../policy/mod.ts";
 import { splitCommand } from "./argv.ts";
 import { commandArgv, createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";
 import { type JobDefinition, type JobFile, JobFileError, type OnFailure } from "./job_file.ts";
@@ -546,8 +547,9 @@ export class JobRuntime {
       case "RUN_FAILED":
       case "RUN_TIMED_OUT": {
         const def = this.#jobs.get(event.job);
-        // The occurrence's last attempt: the engine retries while attempt <= retries.
-        if (!def?.onFailure || event.attempt <= (def.options.retries ?? 0)) return;
+        // Only the occurrence's last attempt: earlier ones are retried.
+        if (!def?.onFailure) return;
+        if (!isLastAttempt({ retries: def.options.retries ?? 0 }, event.attempt)) return;
         this.#hold(this.#fireHook(def, def.onFailure, event));
         break;
       }

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { afterLastFailure, isLastAttempt } from "../policy/mod.ts";
 import type {
   KronEvent,
   RunCancelledEvent,
@@ -119,7 +120,15 @@ export function apply(state: KronState, event: KronEvent): KronState {
       const scheduledAt = ms(event.scheduledAt);
       if (event.trigger !== "manual") advanceCursor(job, scheduledAt);
       if (job.pendingDue?.scheduledAt === scheduledAt) job.pendingDue = null;
-      if (event.trigger === "retry") job.pendingRetry = null;
+      // The retry a pending RUN_RETRYING announced has started (a manual run's retries keep
+      // the trigger "manual", so match the occurrence and attempt, not the trigger).
+      const retry = job.pendingRetry;
+      if (
+        retry !== null && retry.idempotencyKey === event.idempotencyKey &&
+        retry.nextAttempt === event.attempt
+      ) {
+        job.pendingRetry = null;
+      }
       job.totalRuns++;
       addInFlight(job, {
         id: event.runId,
@@ -245,13 +254,10 @@ function endRun(
   job.lastFinishedAt = finishedAt;
   if (event.type === "RUN_SUCCEEDED") {
     job.consecutiveFailures = 0;
-  } else if (event.type !== "RUN_CANCELLED" && event.attempt > job.def.policy.retries) {
+  } else if (event.type !== "RUN_CANCELLED" && isLastAttempt(job.def.policy, event.attempt)) {
     // The occurrence's last attempt failed: on_error acts now (DESIGN §4).
-    job.consecutiveFailures++;
-    if (
-      job.def.policy.onError === "stop" && job.consecutiveFailures >= job.def.policy.maxFailures
-    ) {
-      job.stopped = true;
-    }
+    const after = afterLastFailure(job.def.policy, job.consecutiveFailures);
+    job.consecutiveFailures = after.consecutiveFailures;
+    if (after.stop) job.stopped = true;
   }
 }

@@ -1,0 +1,21 @@
+/**
+ * The scheduling rules, as pure functions shared by the embedded engine (src/engine), the
+ * fold (src/store/reducer.ts) and the cluster (src/cluster): retry delay and jitter, the last
+ * attempt, `on_error` (stop, backoff), misfire, overlap, the state precedence, and the
+ * builders of the RUN_* events both record. Nothing here reads a clock, a store or a database.
+ *
+ * @example
+ * ```ts
+ * import { afterFailedAttempt, isLastAttempt } from "./mod.ts";
+ * const policy = { retries: 1, retryDelayMs: 1_000, retryMaxDelayMs: 60_000 };
+ * isLastAttempt(policy, 1); // false
+ * afterFailedAttempt(policy, 2, Math.random); // { retry: null, dead: true }
+ * ```
+ * @module
+ */
+export { afterFailedAttempt, isLastAttempt, retryDelay, type RetryPolicy } from "./retry.ts";
+export { afterLastFailure, backoffDue, type BackoffInput, type OnErrorPolicy } from "./on_error.ts";
+export { decideMisfire, isMissed, type MisfireDecision, type MisfirePolicy } from "./misfire.ts";
+export { decideOverlap, type OverlapPolicy } from "./overlap.ts";
+export { jobStateOf, STATE_PRECEDENCE, type StateFacts, type StateName } from "./state.ts";
+export { type FailureFacts, runDead, runFailure, runRetrying, runSkipped } from "./run_events.ts";
