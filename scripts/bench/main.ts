@@ -31,6 +31,7 @@ import {
 import { machine, mdTable, type Section, writeReport } from "./_report.ts";
 import { commandJobs } from "./_command_section.ts";
 import { sandboxJobs } from "./_sandbox_section.ts";
+import { observability } from "./observability.ts";
 
 const args = Deno.args;
 const opt = (name: string): string | undefined => {
@@ -58,6 +59,7 @@ const SCENARIOS: [string, (o: RunOptions) => Promise<ScenarioResult>][] = [
   ["cli", cli],
   ["command", commandJobs],
   ["sandbox", sandboxJobs],
+  ["observability", observability],
 ];
 const only = opt("only")?.split(",");
 const t0 = performance.now();

@@ -149,10 +149,16 @@ const JOB_FAMILIES: readonly [string, "counter" | "gauge" | "histogram", string]
 const HEADERS = JOB_FAMILIES.map(([name, type, help]) => bytes(header(name, type, help)));
 /** Jobs whose status a scrape re-reads besides the changed ones (catches silent changes). */
 const RECHECK_PER_SCRAPE = 256;
+/** Jobs re-rendered (or joined into blocks) between two yields to the scheduler's timers. */
+const SLICE = 256;
+/** Jobs per kept block of bytes: a change re-joins its block, a scrape sends the blocks. */
+const BLOCK = 64;
 
 /** What the metrics keep of one job. */
 interface JobEntry {
   name: string;
+  /** Position in the exposition (its block is `slot / BLOCK`). */
+  slot: number;
   /** `kron_job="…"` */
   label: string;
   runs: number[];
@@ -200,6 +206,10 @@ export class KronMetrics {
   readonly #buildInfo: string;
   readonly #jobHistograms: boolean;
   readonly #jobs = new Map<string, JobEntry>();
+  /** The jobs in exposition order. */
+  #slots: JobEntry[] = [];
+  /** Per block of {@link BLOCK} slots, the joined bytes of each per-job family, or null. */
+  #blocks: (Uint8Array[] | null)[] = [];
   readonly #dirty = new Set<JobEntry>();
   #epoch = -1;
   #membershipChanged = true;
@@ -228,7 +238,7 @@ export class KronMetrics {
     if (!("job" in event)) return;
     const entry = this.#jobs.get(event.job) ?? this.#add(event.job);
     this.#dirty.add(entry);
-    entry.parts = null;
+    this.#changed(entry);
     const outcome = END_OUTCOME[event.type];
     if (outcome !== undefined) {
       entry.runs[outcome]++;
@@ -293,18 +303,33 @@ export class KronMetrics {
         `${this.#dataDir}/snapshot.json`,
       ),
     ]);
-    // Everything below is synchronous: one consistent view of the jobs.
     this.#sync();
     this.#recheck();
-    for (const entry of this.#dirty) this.#refresh(entry);
-    this.#dirty.clear();
+    // Changed jobs are re-read and re-rendered in slices, yielding to the scheduler's timers in
+    // between: a scrape after a burst of 1,000 runs never holds the thread for the whole burst.
+    const dirty = [...this.#dirty];
+    for (let i = 0; i < dirty.length; i++) {
+      const entry = dirty[i];
+      if (!this.#dirty.delete(entry)) continue; // dropped by a sync meanwhile
+      this.#refresh(entry);
+      entry.parts ??= this.#renderJob(entry);
+      if (i % SLICE === SLICE - 1) await yieldToTimers();
+    }
+    for (let b = 0, joined = 0; b < Math.ceil(this.#slots.length / BLOCK); b++) {
+      if (this.#blocks[b]) continue;
+      this.#blocks[b] = this.#joinBlock(b);
+      if (++joined % (SLICE / BLOCK) === 0) await yieldToTimers();
+    }
+    // From here on synchronous: one consistent exposition (a block changed meanwhile is joined
+    // again here; its jobs keep their last read gauges until the next scrape).
+    const blocks = Math.ceil(this.#slots.length / BLOCK);
+    for (let b = 0; b < blocks; b++) this.#blocks[b] ??= this.#joinBlock(b);
     const out: Uint8Array[] = [];
-    const entries = [...this.#jobs.values()];
     for (let f = 0; f < JOB_FAMILIES.length; f++) {
       if (f === JOB_FAMILIES.length - 1 && !this.#jobHistograms) break;
       out.push(HEADERS[f]);
-      for (const entry of entries) {
-        const part = (entry.parts ??= this.#renderJob(entry))[f];
+      for (let b = 0; b < blocks; b++) {
+        const part = this.#blocks[b]![f];
         if (part.length > 0) out.push(part);
       }
     }
@@ -312,27 +337,58 @@ export class KronMetrics {
     return out;
   }
 
+  /** A job's lines changed: its block is joined again at the next scrape. */
+  #changed(entry: JobEntry): void {
+    entry.parts = null;
+    this.#blocks[(entry.slot / BLOCK) | 0] = null;
+  }
+
+  /** Each per-job family's lines of block `b`, joined. */
+  #joinBlock(b: number): Uint8Array[] {
+    const entries = this.#slots.slice(b * BLOCK, (b + 1) * BLOCK);
+    const parts = entries.map((e) => e.parts ??= this.#renderJob(e));
+    return JOB_FAMILIES.map((_, f) => {
+      let size = 0;
+      for (const p of parts) size += p[f].length;
+      const joined = new Uint8Array(size);
+      let at = 0;
+      for (const p of parts) {
+        joined.set(p[f], at);
+        at += p[f].length;
+      }
+      return joined;
+    });
+  }
+
   /** Follows the job set: new jobs appear at 0, forgotten ones go. */
   #sync(): void {
     const engine = this.#kron.engine;
     if (!this.#membershipChanged && this.#epoch === engine.definitionEpoch) return;
-    this.#membershipChanged = false;
     this.#epoch = engine.definitionEpoch;
     const names = new Set(engine.definedJobs());
     for (const name of engine.state.jobs.keys()) names.add(name);
+    let removed = false;
     for (const [name, entry] of this.#jobs) {
       if (!names.has(name)) {
         this.#jobs.delete(name);
         this.#dirty.delete(entry);
+        removed = true;
       } else this.#dirty.add(entry); // its state may be orphaned now
     }
     for (const name of names) if (!this.#jobs.has(name)) this.#add(name);
+    this.#membershipChanged = false;
+    if (removed) {
+      // Rare (forget, reload): renumber the slots, join every block again.
+      this.#slots = [...this.#jobs.values()];
+      this.#slots.forEach((e, i) => e.slot = i);
+      this.#blocks = [];
+    }
   }
 
   /** Re-reads a rotating slice of jobs: a state or next run time can change without an event. */
   #recheck(): void {
-    if (this.#jobs.size === 0) return;
-    const entries = [...this.#jobs.values()];
+    const entries = this.#slots;
+    if (entries.length === 0) return;
     const n = Math.min(RECHECK_PER_SCRAPE, entries.length);
     for (let i = 0; i < n; i++) {
       this.#dirty.add(entries[(this.#recheckAt + i) % entries.length]);
@@ -343,6 +399,7 @@ export class KronMetrics {
   #add(name: string): JobEntry {
     const entry: JobEntry = {
       name,
+      slot: this.#slots.length,
       label: `kron_job="${labelValue(name)}"`,
       runs: OUTCOMES.map(() => 0),
       dead: 0,
@@ -356,6 +413,8 @@ export class KronMetrics {
       parts: null,
     };
     this.#jobs.set(name, entry);
+    this.#slots.push(entry);
+    this.#changed(entry);
     this.#dirty.add(entry);
     this.#membershipChanged = true;
     return entry;
@@ -382,7 +441,7 @@ export class KronMetrics {
       entry.consecutiveFailures !== s.consecutiveFailures ||
       entry.lastRun < lastRun || entry.lastSuccess !== lastSuccess || entry.nextRun !== nextRun
     ) {
-      entry.parts = null;
+      this.#changed(entry);
     }
     entry.state = s.state;
     entry.running = s.running;
@@ -436,6 +495,10 @@ export class KronMetrics {
       header("kron_up", "gauge", "1 while the scheduler runs and its log is writable, else 0.") +
       `kron_up ${up}\n` + this.#buildInfo;
   }
+}
+
+function yieldToTimers(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function bytes(text: string): Uint8Array {

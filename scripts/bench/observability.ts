@@ -1,0 +1,311 @@
+/**
+ * Scenario "observability" of `deno task bench` (issue 16): does watching kron cost it its
+ * timing? A kron app with 10,000 jobs defined (1,000 due every second, 9,000 hourly) serving its
+ * admin socket, measured side by side in one run, each case in a fresh process and data dir:
+ *
+ * - `quiet`: nobody asks anything; run lateness (start − scheduled) p99 of the 1,000 jobs;
+ * - `watched`: the same, while this process scrapes `/metrics` every 100 ms and asks a frequent
+ *   job's history (`GET /v1/jobs/:name/runs`) every 10 ms over the socket; lateness p99, the
+ *   ratio to `quiet` (target ≤ 1.5×), scrape and history latency p50/p99;
+ * - `idle scrape`: 10,000 hourly jobs, nothing due: 40 scrapes one after the other, their median
+ *   latency (target ≤ 100 ms) and the scheduler thread's CPU per scrape (target ≤ 20 ms), read
+ *   from /proc/<pid>/task/<pid>/stat (the thread that runs JavaScript) less its idle rate.
+ *
+ *   deno run -A scripts/bench/observability.ts [--seconds 20] [--rounds 1] [--json]
+ *
+ * @example
+ * ```ts
+ * import { observability } from "./observability.ts";
+ * const { summary } = await observability({ quick: true, rounds: 1, seconds: 3, log: console.error });
+ * summary.observability_ratio; // watched p99 ÷ quiet p99
+ * ```
+ * @module
+ */
+import { Kron } from "../../src/kron.ts";
+import type { RunOptions, ScenarioResult } from "./_scenarios.ts";
+import { mdTable } from "./_report.ts";
+import { fmt, kronV8Flags, percentile, sleep } from "./_util.ts";
+
+const JOBS = 10_000;
+const FREQUENT = 1_000;
+const TICKS_PER_S = 100; // USER_HZ
+
+/** What a subject prints when its window ends. */
+interface SubjectResult {
+  lateness: number[];
+  occurrences: number;
+}
+
+/** Subject: the kron app; prints `ready <socket>`, then the result JSON after the window. */
+async function subject(idle: boolean, warmup: number, seconds: number): Promise<void> {
+  const dataDir = Deno.args[Deno.args.indexOf("--data") + 1];
+  const kron = new Kron({ dataDir });
+  const noop = () => {};
+  for (let i = 0; i < JOBS; i++) {
+    const frequent = !idle && i < FREQUENT;
+    kron.schedule(`${frequent ? "f" : "h"}${i}`, { every: frequent ? "1s" : "1h" }, noop);
+  }
+  const lateness: number[] = [];
+  let measuring = false;
+  kron.onEvent((e) => {
+    if (measuring && e.type === "RUN_STARTED" && e.trigger === "schedule") {
+      lateness.push(Date.parse(e.time) - Date.parse(e.scheduledAt));
+    }
+  });
+  await kron.start();
+  console.log(`ready ${dataDir}/kron.sock`);
+  await sleep(warmup * 1000);
+  measuring = true;
+  await sleep(seconds * 1000);
+  measuring = false;
+  const out: SubjectResult = { lateness, occurrences: lateness.length };
+  console.log(JSON.stringify(out));
+  await kron.shutdown();
+}
+
+/** Main-thread CPU seconds of a process (utime + stime of the thread whose id is the pid). */
+function threadCpu(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+}
+
+interface Subject {
+  pid: number;
+  socket: string;
+  client: Deno.HttpClient;
+  result: Promise<SubjectResult | null>;
+  exited: Promise<void>;
+  dir: string;
+}
+
+async function startSubject(idle: boolean, warmup: number, seconds: number): Promise<Subject> {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "kobs-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      ...kronV8Flags(),
+      new URL(import.meta.url).pathname,
+      "--subject",
+      idle ? "idle" : "busy",
+      "--warmup",
+      String(warmup),
+      "--seconds",
+      String(seconds),
+      "--data",
+      dir,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const next = async (): Promise<string | null> => {
+    for (;;) {
+      const nl = buffer.indexOf("\n");
+      if (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        return line;
+      }
+      const { value, done } = await lines.read();
+      if (done) return null;
+      buffer += value;
+    }
+  };
+  const ready = await next();
+  if (!ready?.startsWith("ready ")) throw new Error(`subject did not start: ${ready}`);
+  const socket = ready.slice("ready ".length);
+  const result = (async () => {
+    const line = await next();
+    return line ? JSON.parse(line) as SubjectResult : null;
+  })();
+  const exited = child.status.then(() => {});
+  const client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
+  return { pid: child.pid, socket, client, result, exited, dir };
+}
+
+async function get(s: Subject, path: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`http://kron${path}`, { client: s.client });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
+  return performance.now() - t0;
+}
+
+async function finish(s: Subject, stop = () => {}): Promise<SubjectResult> {
+  const r = await s.result;
+  stop();
+  await s.exited;
+  s.client.close();
+  await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  if (!r) throw new Error("subject printed no result");
+  return r;
+}
+
+/** One quiet or watched case. */
+async function lateCase(watched: boolean, warmup: number, seconds: number) {
+  const s = await startSubject(false, warmup, seconds);
+  const scrapes: number[] = [];
+  const history: number[] = [];
+  let running = true;
+  const loops: Promise<void>[] = [];
+  if (watched) {
+    const every = (ms: number, fn: () => Promise<void>) =>
+      loops.push((async () => {
+        while (running) {
+          const t0 = performance.now();
+          await fn().catch((e) => running && console.error(`observability: ${e}`));
+          await sleep(Math.max(0, ms - (performance.now() - t0)));
+        }
+      })());
+    const watch = Deno.env.get("KRON_BENCH_WATCH") ?? "both"; // diagnosis: metrics | history
+    if (watch !== "history") every(100, async () => void scrapes.push(await get(s, "/metrics")));
+    let i = 0;
+    if (watch !== "metrics") {
+      every(10, async () => {
+        history.push(await get(s, `/v1/jobs/f${i++ % FREQUENT}/runs?limit=20`));
+      });
+    }
+  }
+  const r = await finish(s, () => running = false);
+  await Promise.all(loops);
+  const sorted = r.lateness.sort((a, b) => a - b);
+  scrapes.sort((a, b) => a - b);
+  history.sort((a, b) => a - b);
+  return {
+    occurrences: r.occurrences,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    scrapes: scrapes.length,
+    scrapeP50: percentile(scrapes, 0.5),
+    scrapeP99: percentile(scrapes, 0.99),
+    queries: history.length,
+    historyP50: percentile(history, 0.5),
+    historyP99: percentile(history, 0.99),
+  };
+}
+
+/** 10,000 idle jobs: scrape latency and the scheduler thread's CPU per scrape. */
+async function idleScrape(n: number) {
+  const s = await startSubject(true, 2, 3 + n * 0.3 + 10);
+  await sleep(1000);
+  await get(s, "/metrics"); // the first render: every job's lines
+  const firstCpu = threadCpu(s.pid);
+  await sleep(1000);
+  const idleRate = threadCpu(s.pid) - firstCpu; // CPU per second doing nothing
+  const latencies: number[] = [];
+  const c0 = threadCpu(s.pid);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) latencies.push(await get(s, "/metrics"));
+  const cpu = threadCpu(s.pid) - c0 - idleRate * (performance.now() - t0) / 1000;
+  const bytes = (await (await fetch("http://kron/metrics", { client: s.client })).arrayBuffer())
+    .byteLength;
+  Deno.kill(s.pid, "SIGTERM");
+  await s.exited;
+  s.client.close();
+  await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  latencies.sort((a, b) => a - b);
+  return {
+    scrapes: n,
+    bytes,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpuMsPerScrape: Math.max(0, cpu * 1000 / n),
+  };
+}
+
+/**
+ * Runs the scenario (quiet and watched alternate per round; the idle scrape once).
+ *
+ * @example
+ * ```ts
+ * import { observability } from "./observability.ts";
+ * await observability({ quick: true, rounds: 1, seconds: 3, log: console.error });
+ * ```
+ */
+export async function observability(o: RunOptions): Promise<ScenarioResult> {
+  const seconds = o.quick ? 5 : Math.min(o.seconds, 20);
+  const warmup = 3;
+  const rounds = o.quick ? 1 : Math.min(o.rounds, 2);
+  const idle = await idleScrape(40);
+  o.log(`  idle scrape: p50 ${fmt(idle.p50, 1)} ms, CPU ${fmt(idle.cpuMsPerScrape, 1)} ms/scrape`);
+  type Case = Awaited<ReturnType<typeof lateCase>>;
+  const quiet: Case[] = [], watched: Case[] = [];
+  for (let r = 0; r < rounds; r++) {
+    quiet.push(await lateCase(false, warmup, seconds));
+    watched.push(await lateCase(true, warmup, seconds));
+    o.log(
+      `  round ${r + 1}: quiet p99 ${fmt(quiet.at(-1)!.p99, 1)} ms, watched p99 ${
+        fmt(watched.at(-1)!.p99, 1)
+      } ms`,
+    );
+  }
+  const worst = (xs: Case[]) => xs.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+  const q = worst(quiet), w = worst(watched);
+  const ratio = w.p99 / Math.max(q.p99, 1);
+  const rows = [
+    ["quiet", fmt(q.occurrences), fmt(q.p50, 1), fmt(q.p99, 1), "–", "–"],
+    [
+      "watched",
+      fmt(w.occurrences),
+      fmt(w.p50, 1),
+      fmt(w.p99, 1),
+      `${fmt(w.scrapes)}: p50 ${fmt(w.scrapeP50, 1)}, p99 ${fmt(w.scrapeP99, 1)}`,
+      `${fmt(w.queries)}: p50 ${fmt(w.historyP50, 1)}, p99 ${fmt(w.historyP99, 1)}`,
+    ],
+  ];
+  const markdown = [
+    `10,000 jobs defined, 1,000 due every second, ${seconds} s windows after a ${warmup} s ` +
+    `warm-up, each case a fresh process (worst of ${rounds} round(s)). Watched: /metrics every ` +
+    "100 ms and a history query every 10 ms over the socket. Lateness = start − scheduled (ms).",
+    mdTable(
+      ["case", "occurrences", "lateness p50", "lateness p99", "scrapes (ms)", "history (ms)"],
+      rows,
+    ),
+    `Ratio watched ÷ quiet p99: **${fmt(ratio, 2)}×** (target ≤ 1.5×; a quiet p99 under 1 ms ` +
+    "counts as 1 ms).",
+    `Idle scrape of 10,000 hourly jobs (${fmt(idle.bytes / 1e6, 1)} MB): median ${
+      fmt(idle.p50, 1)
+    } ms, p99 ${fmt(idle.p99, 1)} ms (target median ≤ 100 ms); scheduler thread CPU ${
+      fmt(idle.cpuMsPerScrape, 1)
+    } ms per scrape (target ≤ 20 ms).`,
+  ].join("\n\n");
+  return {
+    section: {
+      id: "observability",
+      title: "Observability at 10,000 jobs",
+      markdown,
+      svg: null,
+      data: { seconds, rounds, quiet, watched, idle },
+    },
+    summary: {
+      observability_ratio: ratio,
+      idle_scrape_ms: idle.p50,
+      scrape_cpu_ms: idle.cpuMsPerScrape,
+    },
+  };
+}
+
+if (import.meta.main) {
+  const arg = (name: string, fallback: string) => {
+    const i = Deno.args.indexOf(`--${name}`);
+    return i >= 0 ? Deno.args[i + 1] : fallback;
+  };
+  if (Deno.args.includes("--subject")) {
+    await subject(
+      arg("subject", "busy") === "idle",
+      Number(arg("warmup", "3")),
+      Number(arg("seconds", "10")),
+    );
+  } else {
+    const r = await observability({
+      quick: false,
+      rounds: Number(arg("rounds", "1")),
+      seconds: Number(arg("seconds", "20")),
+      log: (line) => console.error(line),
+    });
+    console.log(Deno.args.includes("--json") ? JSON.stringify(r.section.data) : r.section.markdown);
+  }
+}
