@@ -15,7 +15,8 @@
  *   the jobs are armed and the socket serves; library: its "armed" line) and RSS 3 s later.
  *
  * Run: `deno run -A scripts/bench/sandbox.ts [--jobs 1000] [--seconds 12] [--defined 10000]
- * [--json]` (`--json`: one JSON line for the harness in main.ts).
+ * [--json]` (`--json`: one JSON line for the harness in main.ts). `--cli-only [--kron-root DIR]`
+ * runs only the CLI's `due` case, of another checkout when given (before/after in one run).
  *
  * @example
  * ```sh
@@ -34,6 +35,12 @@ const opt = (name: string, fallback: number) => {
   return i === -1 ? fallback : Number(args[i + 1]);
 };
 const JOBS = opt("jobs", 1000);
+/** `--kron-root DIR`: run the CLI of another checkout (an older commit) for before/after. */
+const KRON_ROOT = (() => {
+  const i = args.indexOf("--kron-root");
+  return i === -1 ? ROOT : `${args[i + 1].replace(/\/+$/, "")}/`;
+})();
+const ONLY_CLI = args.includes("--cli-only");
 const SECONDS = opt("seconds", 12);
 const DEFINED = opt("defined", 10_000);
 const WARMUP_S = 2;
@@ -127,7 +134,7 @@ async function subject(
     ? [
       "run",
       ...flags,
-      `${ROOT}main.ts`,
+      `${KRON_ROOT}main.ts`,
       "run",
       path,
       `--allow-write=${dir}/lat`,
@@ -224,7 +231,7 @@ async function triggers(kind: "cli" | "library", seconds: number): Promise<numbe
     ? [
       "run",
       ...flags,
-      `${ROOT}main.ts`,
+      `${KRON_ROOT}main.ts`,
       "run",
       path,
       `--allow-write=${dir}/lat`,
@@ -281,6 +288,13 @@ async function triggers(kind: "cli" | "library", seconds: number): Promise<numbe
 }
 
 const CONCURRENCY = 32;
+
+if (ONLY_CLI) {
+  // Only the CLI's `due` case (with --kron-root: an older checkout's, for before/after).
+  const r = await subject("cli", JOBS, `cron: "* * * * * *"`, SECONDS);
+  console.log(JSON.stringify({ root: KRON_ROOT, jobs: JOBS, ...r }));
+  Deno.exit(0);
+}
 
 const due = {
   cli: await subject("cli", JOBS, `cron: "* * * * * *"`, SECONDS),
