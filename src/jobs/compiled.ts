@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { JobFileError } from "./validate.ts";
+import { JobFileError } from "./job_errors.ts";
 
 /**
  * Whether this kron is a `deno compile` binary.

@@ -13,7 +13,7 @@
  * @module
  */
 import type { JobFunction, JobOptions } from "../engine/types.ts";
-import type { Durability, JobPermissions } from "./job_file.ts";
+import type { Durability, JobPermissions } from "./job_types.ts";
 
 /**
  * One job in `jobs.ts`: schedule and policy options plus either `run` (a function, called with

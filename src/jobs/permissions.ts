@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import type { JobPermissions } from "./job_file.ts";
+import type { JobPermissions } from "./job_types.ts";
 import { type Grant, type Permissions, runAllowed } from "./grants.ts";
 
 /**

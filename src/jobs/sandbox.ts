@@ -26,7 +26,8 @@ import type { DefsMessage, ErrorData, LogLevel, OutEntry } from "./sandbox_proto
 import { START_TIMEOUT_MS, startWorker, toError } from "./sandbox_worker.ts";
 import type { Permissions } from "./grants.ts";
 import { fileUrl, importError } from "./ts_loader.ts";
-import { ioError, JobFileError, type RawEntry, type RawJobFile } from "./validate.ts";
+import { ioError, JobFileError } from "./job_errors.ts";
+import type { RawEntry, RawJobFile } from "./entry_checker.ts";
 
 const SANDBOX_STUB = Symbol.for("kron.sandboxStub");
 

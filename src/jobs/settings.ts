@@ -20,8 +20,8 @@
  * ```
  * @module
  */
-import type { RuntimeSettings } from "./job_file.ts";
-import type { EntryChecker } from "./validate.ts";
+import type { RuntimeSettings } from "./job_types.ts";
+import type { EntryChecker } from "./entry_checker.ts";
 
 /** The settings fields, camelCase (TOML writes them snake_case). */
 export const SETTINGS_FIELDS = [

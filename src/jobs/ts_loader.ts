@@ -19,7 +19,8 @@
  * ```
  * @module
  */
-import { firstLine, ioError, isPlainObject, JobFileError, type RawJobFile } from "./validate.ts";
+import { firstLine, ioError, JobFileError } from "./job_errors.ts";
+import { isPlainObject, type RawJobFile } from "./entry_checker.ts";
 
 /**
  * The absolute `file://` URL of a path (relative paths are taken from the current directory).

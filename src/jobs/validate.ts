@@ -18,22 +18,45 @@
  * ```
  * @module
  */
-import type { KronErrorCode } from "../errors.ts";
 import { KronError } from "../errors.ts";
 import type { JobOptions, RunContext } from "../engine/types.ts";
 import { parseDuration } from "../schedule/duration.ts";
-import { toScheduleRecord, validateTimezone } from "../schedule/mod.ts";
+import { toScheduleRecord } from "../schedule/mod.ts";
 import { commandArgv } from "./command.ts";
 import { suggestionSuffix } from "./did_you_mean.ts";
 import type {
   CommandSpec,
   JobDefinition,
-  JobFile,
   JobPermissions,
   OnFailure,
   RuntimeSettings,
-} from "./job_file.ts";
+  ValidJobFile as JobFile,
+} from "./job_types.ts";
 import { checkSettings, SETTINGS_FIELDS } from "./settings.ts";
+import { JobFileError } from "./job_errors.ts";
+import {
+  DateTimeText,
+  EntryChecker,
+  isPlainObject,
+  isPrimitive,
+  joinFieldProblem,
+  type RawEntry,
+  type RawJobFile,
+  showValue,
+} from "./entry_checker.ts";
+
+// Loaders and tests import these from here, the validator's door.
+export { firstLine, ioError, JobFileError, type JobFileErrorParts } from "./job_errors.ts";
+export {
+  DateTimeText,
+  EntryChecker,
+  isPlainObject,
+  isTimeZone,
+  type RawEntry,
+  type RawJobFile,
+  showValue,
+  snakeCase,
+} from "./entry_checker.ts";
 
 /** Valid job names (DESIGN §3): safe as file names, URL segments and log fields. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -75,416 +98,6 @@ export const JOB_FIELDS = [
 
 /** The Deno permissions a job's `permissions` table may narrow. */
 export const PERMISSION_NAMES = ["read", "write", "net", "env", "run", "sys"] as const;
-
-/**
- * A TOML date-time kept as written, so that a local date-time (no offset) can later be read in
- * the job's time zone instead of being forced to UTC by the parser.
- *
- * @example
- * ```ts
- * import { DateTimeText } from "./validate.ts";
- * const at = new DateTimeText("2026-03-01T09:00:00", "local-date-time");
- * at.text; // "2026-03-01T09:00:00"
- * ```
- */
-export class DateTimeText {
-  /** Creates the value; `text` uses `T` between date and time. */
-  constructor(
-    readonly text: string,
-    readonly kind: "offset-date-time" | "local-date-time" | "local-date" | "local-time",
-  ) {}
-}
-
-/**
- * One job (or the settings) as a loader found it. `data` is the table/object as written;
- * `fieldLine` locates a field or a nested key (`["env", "PORT"]`) in the source.
- *
- * @example
- * ```ts
- * import type { RawEntry } from "./validate.ts";
- * const e: RawEntry = { key: null, line: 4, fieldLine: () => 5, data: { name: "a", every: "1h" } };
- * ```
- */
-export interface RawEntry {
-  data: unknown;
-  /** The object key naming the job (TS); `null` when the name is a field (TOML). */
-  key: string | null;
-  /** Line of the `[[job]]`/`[kron]` header, `null` when lines are unknown (TS). */
-  line: number | null;
-  fieldLine(path: (string | number)[]): number | null;
-}
-
-/**
- * What a loader produces: plain data for {@link validateJobFile}.
- *
- * @example
- * ```ts
- * import type { RawJobFile } from "./validate.ts";
- * const raw: RawJobFile = { file: "jobs.toml", kind: "toml", settings: null, jobs: [] };
- * ```
- */
-export interface RawJobFile {
-  /** The path as the user gave it: used in messages. */
-  file: string;
-  kind: "toml" | "ts";
-  settings: RawEntry | null;
-  jobs: RawEntry[];
-}
-
-/**
- * The parts of a {@link JobFileError}; the message is built from them.
- *
- * @example
- * ```ts
- * import type { JobFileErrorParts } from "./validate.ts";
- * const p: JobFileErrorParts = { file: "jobs.toml", line: 3, job: "a", problem: "no schedule" };
- * ```
- */
-export interface JobFileErrorParts {
-  file: string;
-  line?: number | null;
-  column?: number | null;
-  job?: string | null;
-  /** Label of what is wrong when it is not a named job: `job #2`, `[kron]`, `kron`. */
-  scope?: string | null;
-  /** The field as written (`retry_delay`, `env.PORT`). */
-  field?: string | null;
-  problem: string;
-  code?: Extract<KronErrorCode, "invalid_option" | "io">;
-}
-
-/**
- * A job file is invalid or unreadable. The message is one line:
- * `<file>[:<line>[:<column>]]: [job "<name>": ]<problem>`, e.g.
- * `jobs.toml:14: job "backup": timeout "30x" is not a duration (try "30m"; …)`.
- *
- * @example
- * ```ts
- * import { JobFileError } from "./validate.ts";
- * const e = new JobFileError({ file: "jobs.ts", job: "a", field: "retries", problem: "retries -1 must be an integer ≥ 0" });
- * e.message; // 'jobs.ts: job "a": retries -1 must be an integer ≥ 0'
- * ```
- */
-export class JobFileError extends KronError {
-  /** The file, as the user gave its path. */
-  readonly file: string;
-  /** 1-based line in a TOML file (or of a TS syntax error), else `null`. */
-  readonly line: number | null;
-  /** 1-based column, for syntax errors only. */
-  readonly column: number | null;
-  /** The job's name when the problem is in a named job. */
-  readonly job: string | null;
-  /** The field as written, when one field is at fault. */
-  readonly field: string | null;
-  /** Builds the one-line message from its parts. */
-  constructor(parts: JobFileErrorParts) {
-    super(parts.code ?? "invalid_option", formatMessage(parts));
-    this.name = "JobFileError";
-    this.file = parts.file;
-    this.line = parts.line ?? null;
-    this.column = parts.column ?? null;
-    this.job = parts.job ?? null;
-    this.field = parts.field ?? null;
-  }
-}
-
-/**
- * The {@link JobFileError} (code `io`) for a job file that cannot be read.
- *
- * @example
- * ```ts
- * import { ioError } from "./validate.ts";
- * ioError("jobs.toml", new Deno.errors.NotFound("x")).message; // "jobs.toml: file not found"
- * ```
- */
-export function ioError(file: string, error: unknown): JobFileError {
-  let problem: string;
-  if (error instanceof Deno.errors.NotFound) problem = "file not found";
-  else if (error instanceof Deno.errors.PermissionDenied) problem = "permission denied";
-  else if (error instanceof Deno.errors.IsADirectory) problem = "is a directory, not a file";
-  else problem = `cannot read: ${firstLine(error)}`;
-  return new JobFileError({ file, problem, code: "io" });
-}
-
-/**
- * First line of an error's text, prefixed with its kind (`Error: boom`); for messages that
- * must stay one line.
- *
- * @example
- * ```ts
- * import { firstLine } from "./validate.ts";
- * firstLine(new TypeError("bad\nmore")); // "TypeError: bad"
- * ```
- */
-export function firstLine(error: unknown): string {
-  let text: string;
-  if (error instanceof Error) {
-    // Deno wraps some errors (`TypeError: SyntaxError: …`): keep the inner, telling kind.
-    text = /^[A-Za-z]*Error: /.test(error.message)
-      ? error.message
-      : `${error.name}: ${error.message}`;
-  } else {
-    text = String(error);
-  }
-  return text.split(/\r?\n/)[0].trim();
-}
-
-function formatMessage(p: JobFileErrorParts): string {
-  let where = p.file;
-  if (p.line != null) where += `:${p.line}`;
-  if (p.line != null && p.column != null) where += `:${p.column}`;
-  const scope = p.job != null ? `job ${JSON.stringify(p.job)}` : p.scope ?? null;
-  const text = `${where}: ${scope ? `${scope}: ` : ""}${p.problem}`;
-  // Messages must stay one line whatever a user's value or a runtime error contains.
-  return text.replace(/\s*[\r\n]+\s*/g, " ");
-}
-
-/**
- * `"snake_case"` spelling of a camelCase field, as TOML files write it.
- *
- * @example
- * ```ts
- * import { snakeCase } from "./validate.ts";
- * snakeCase("retryMaxDelay"); // "retry_max_delay"
- * ```
- */
-export function snakeCase(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * Whether `value` is a plain table/object (not an array, date, function or class instance).
- *
- * @example
- * ```ts
- * import { isPlainObject } from "./validate.ts";
- * isPlainObject({ a: 1 }); // true
- * isPlainObject([1]); // false
- * ```
- */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/**
- * Shows a value in a message: strings quoted (and shortened), numbers and booleans as is.
- *
- * @example
- * ```ts
- * import { showValue } from "./validate.ts";
- * showValue("30x"); // '"30x"'
- * showValue(-1); // "-1"
- * ```
- */
-export function showValue(value: unknown): string {
-  if (typeof value === "string") {
-    const shown = JSON.stringify(value);
-    return shown.length > 62 ? `${shown.slice(0, 60)}…"` : shown;
-  }
-  if (value instanceof DateTimeText) return value.text;
-  if (value instanceof Date) return value.toISOString();
-  return String(value);
-}
-
-function isPrimitive(value: unknown): boolean {
-  return value === null || value === undefined ||
-    ["string", "number", "boolean", "bigint"].includes(typeof value);
-}
-
-/**
- * Checks the fields of one entry (a job or the settings) and throws {@link JobFileError}s that
- * name the file, the line or job, and the field as written. Shared by the job and settings
- * validators so that both speak the same way.
- *
- * @example
- * ```ts
- * import { EntryChecker } from "./validate.ts";
- * const c = new EntryChecker("jobs.ts", "ts", { key: "a", line: null, fieldLine: () => null, data: {} }, "a");
- * c.integer("retries", 3, 0); // 3
- * ```
- */
-export class EntryChecker {
-  /** Label used when the entry has no (valid) job name yet: `job #2`, `[kron]`. */
-  scope: string | null = null;
-
-  /** `job` names the job in messages once its name is known. */
-  constructor(
-    readonly file: string,
-    readonly kind: "toml" | "ts",
-    readonly entry: RawEntry,
-    public job: string | null,
-  ) {}
-
-  /** The field as this file spells it. */
-  written(field: string): string {
-    return this.kind === "toml" ? snakeCase(field) : field;
-  }
-
-  /**
-   * Throws the error for `field` (camelCase; `null` for the entry as a whole). The line is that
-   * of `[field, ...sub]`, else of the entry header.
-   */
-  fail(field: string | null, problem: string, sub: (string | number)[] = []): never {
-    const name = field === null ? null : this.written(field);
-    const line = name === null
-      ? this.entry.line
-      : this.entry.fieldLine([name, ...sub]) ?? this.entry.fieldLine([name]) ?? this.entry.line;
-    throw new JobFileError({
-      file: this.file,
-      line,
-      job: this.job,
-      scope: this.job === null ? this.scope : null,
-      field: name === null ? null : pathLabel(name, sub),
-      problem,
-    });
-  }
-
-  /** "`<label> <value> must be <what>`", or "`…must be <what>, not an array`" for non-scalars. */
-  mustBe(field: string, value: unknown, what: string, sub: (string | number)[] = []): never {
-    const label = pathLabel(this.written(field), sub);
-    if (isPrimitive(value) && value !== null && value !== undefined) {
-      this.fail(field, `${label} ${showValue(value)} must be ${what}`, sub);
-    }
-    this.fail(field, `${label} must be ${what}, not ${this.typeName(value)}`, sub);
-  }
-
-  /** A human name for the type of a value, in this file's vocabulary. */
-  typeName(value: unknown): string {
-    if (value === null) return "null";
-    if (value === undefined) return "undefined";
-    if (Array.isArray(value)) return "an array";
-    if (value instanceof DateTimeText || value instanceof Date) return "a date-time";
-    if (typeof value === "function") return "a function";
-    if (typeof value === "object") return this.kind === "toml" ? "a table" : "an object";
-    return `a ${typeof value}`;
-  }
-
-  /** An unknown field: suggests the closest known one. */
-  unknownField(key: string, known: readonly string[], hint = ""): never {
-    // A specific hint knows more than a spelling guess (`run` in TOML is not a typo of `cron`).
-    const suggestion = hint || suggestionSuffix(key, known.map((f) => this.written(f)));
-    const line = this.entry.fieldLine([key]) ?? this.entry.line;
-    throw new JobFileError({
-      file: this.file,
-      line,
-      job: this.job,
-      scope: this.job === null ? this.scope : null,
-      field: key,
-      problem: `unknown field ${JSON.stringify(key)}${suggestion}`,
-    });
-  }
-
-  /** A string; `nonEmpty` rejects `""` and blank text. */
-  string(field: string, value: unknown, nonEmpty = true): string {
-    if (typeof value !== "string") this.mustBe(field, value, "a string");
-    if (nonEmpty && value.trim() === "") this.fail(field, `${this.written(field)} is empty`);
-    return value;
-  }
-
-  /** `true` or `false`. */
-  boolean(field: string, value: unknown): boolean {
-    if (typeof value !== "boolean") this.mustBe(field, value, "true or false");
-    return value;
-  }
-
-  /** An integer ≥ `min`. */
-  integer(field: string, value: unknown, min: number): number {
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-      this.mustBe(field, value, `an integer ≥ ${min}`);
-    }
-    return value;
-  }
-
-  /** One of `allowed`; the message lists them. */
-  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-    if (typeof value !== "string" || !allowed.includes(value as T)) {
-      this.mustBe(field, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
-    }
-    return value as T;
-  }
-
-  /**
-   * A duration, kept as written. TOML needs a string (a bare `30` has no unit to trust); TS may
-   * also give milliseconds. `positive` rejects zero.
-   */
-  duration(field: string, value: unknown, positive = false): string | number {
-    const name = this.written(field);
-    if (typeof value === "number" && this.kind === "toml") {
-      this.fail(field, `${name} ${value} must be a duration string such as "30s"`);
-    }
-    if (typeof value !== "string" && typeof value !== "number") {
-      this.mustBe(field, value, `a duration such as "30s"`);
-    }
-    let ms: number;
-    try {
-      ms = parseDuration(value, name);
-    } catch (e) {
-      if (e instanceof KronError) this.fail(field, joinFieldProblem(name, e.message));
-      throw e;
-    }
-    if (positive && ms <= 0) this.fail(field, `${name} ${showValue(value)} must be greater than 0`);
-    return value;
-  }
-
-  /** An IANA time zone known to this runtime; suggests a close one. */
-  timezone(field: string, value: unknown): string {
-    const zone = this.string(field, value);
-    if (!isTimeZone(zone)) {
-      const suggestion = suggestionSuffix(zone, knownTimeZones());
-      this.fail(
-        field,
-        `${this.written(field)} ${showValue(zone)} is not a known time zone${
-          suggestion || ' (e.g. "Europe/Rome", "UTC")'
-        }`,
-      );
-    }
-    return zone;
-  }
-}
-
-/** `env.PORT`, `command[2]`: how a nested value is named in messages. */
-function pathLabel(name: string, sub: (string | number)[]): string {
-  return name + sub.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
-}
-
-/**
- * Re-phrases a `field: problem` message from the schedule module so that a problem starting
- * with the value reads as a sentence (`timeout "30x" is not a duration`), others keep the colon.
- */
-function joinFieldProblem(name: string, message: string): string {
-  const colon = message.indexOf(": ");
-  const problem = colon >= 0 ? message.slice(colon + 2) : message;
-  return /^("|'|-?\d+(\.\d+)? is )/.test(problem) ? `${name} ${problem}` : `${name}: ${problem}`;
-}
-
-/**
- * Whether the runtime knows the IANA time zone `zone`.
- *
- * @example
- * ```ts
- * import { isTimeZone } from "./validate.ts";
- * isTimeZone("Europe/Rome"); // true
- * isTimeZone("Mars/Olympus"); // false
- * ```
- */
-export function isTimeZone(zone: string): boolean {
-  try {
-    // The schedule module's check, so that a zone accepted here is accepted there.
-    validateTimezone(zone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-let zones: string[] | null = null;
-function knownTimeZones(): string[] {
-  // supportedValuesOf leaves out the UTC aliases people write most.
-  zones ??= ["UTC", "Etc/UTC", ...Intl.supportedValuesOf("timeZone")];
-  return zones;
-}
 
 /**
  * Validates a loaded job file and returns it in its final shape. Throws the first problem as a

@@ -1,0 +1,147 @@
+// `deno task check` step: fails when the modules under src/ have an import cycle. Type-only and
+// dynamic imports count as edges: deno info lists both, and the CLI's lazyImport("src/…") calls
+// (a computed specifier deno info cannot see, src/cli/lazy.ts) are added as edges too. The
+// graph is that of every module under src/ (plus main.ts and mod.ts), so a module only a lazy
+// import or a worker reaches is checked as well. Prints each cycle (a strongly connected
+// component) with one path through it, so the fix starts from a name.
+//
+//   deno run --allow-read --allow-write --allow-run scripts/check_cycles.ts
+
+const ROOT = new URL("../", import.meta.url);
+
+interface Info {
+  modules: {
+    specifier: string;
+    dependencies?: { code?: { specifier: string }; type?: { specifier: string } }[];
+  }[];
+}
+
+/** The graph of local modules reachable from `entry`, by path relative to the repository. */
+export function localGraph(entry: string): Map<string, string[]> {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT.pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
+  const info: Info = JSON.parse(new TextDecoder().decode(out.stdout));
+  const local = (s: string) => s.startsWith(ROOT.href);
+  const graph = new Map<string, string[]>();
+  for (const m of info.modules) {
+    if (!local(m.specifier)) continue;
+    const deps = (m.dependencies ?? []).flatMap((d) => [d.code?.specifier, d.type?.specifier])
+      .filter((s): s is string => s !== undefined && local(s));
+    graph.set(
+      m.specifier.slice(ROOT.href.length),
+      [...new Set(deps.map((s) => s.slice(ROOT.href.length)))],
+    );
+  }
+  return graph;
+}
+
+/** Strongly connected components with more than one module (or a self-import): the cycles. */
+export function cycles(graph: Map<string, string[]>, keep: (m: string) => boolean): string[][] {
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  const nodes = [...graph.keys()].filter(keep);
+  const strong = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of (graph.get(v) ?? []).filter(keep)) {
+      if (!idx.has(w)) {
+        strong(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(scc.sort());
+    }
+  };
+  for (const v of nodes) if (!idx.has(v)) strong(v);
+  return found;
+}
+
+/** One path around a cycle, from its first module back to it. */
+function pathIn(graph: Map<string, string[]>, scc: string[]): string[] {
+  const inside = new Set(scc);
+  const start = scc[0];
+  const prev = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const v = queue.shift()!;
+    for (const w of graph.get(v) ?? []) {
+      if (!inside.has(w)) continue;
+      if (w === start) {
+        const path = [start];
+        for (let x: string | undefined = v; x !== undefined && x !== start; x = prev.get(x)) {
+          path.splice(1, 0, x);
+        }
+        return [...path, start];
+      }
+      if (!prev.has(w)) {
+        prev.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return scc;
+}
+
+/** Every .ts module under `dir` (relative to the repository). */
+function modulesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(new URL(dir, ROOT))) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) out.push(...modulesUnder(path));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(path);
+  }
+  return out;
+}
+
+const LAZY = /lazyImport(?:<[^>]*>)?\(\s*"(src\/[^"]+)"/g;
+
+if (import.meta.main) {
+  const modules = ["main.ts", "mod.ts", ...modulesUnder("src")];
+  const entry = await Deno.makeTempFile({ dir: ROOT.pathname, prefix: ".cycles_", suffix: ".ts" });
+  let graph: Map<string, string[]>;
+  try {
+    await Deno.writeTextFile(
+      entry,
+      modules.map((m) => `import type {} from "${new URL(m, ROOT).href}";`).join("\n") + "\n",
+    );
+    graph = localGraph(entry);
+  } finally {
+    await Deno.remove(entry);
+  }
+  for (const [from, deps] of graph) {
+    if (!from.startsWith("src/")) continue;
+    const text = Deno.readTextFileSync(new URL(from, ROOT));
+    for (const m of text.matchAll(LAZY)) if (!deps.includes(m[1])) deps.push(m[1]);
+  }
+  const found = cycles(graph, (m) => m.startsWith("src/"));
+  for (const scc of found) {
+    console.error(`import cycle (${scc.length} modules): ${pathIn(graph, scc).join(" -> ")}`);
+  }
+  if (found.length > 0) {
+    console.error(
+      `${found.length} import cycle(s) under src/ (${graph.size} modules): ` +
+        "a folder imports only folders below it (docs/design.md §2)",
+    );
+    Deno.exit(1);
+  }
+  console.log(`no import cycle under src/ (${graph.size} modules)`);
+}
