@@ -30,6 +30,7 @@ import type { PauseOptions, ShutdownOptions } from "./src/engine/engine.ts";
 import type { JobFunction, JobOptions, JobStatus, RunRecord } from "./src/engine/types.ts";
 
 export { functionExecutor, Kron, VERSION } from "./src/kron.ts";
+export { defineJobs, type JobSpec, type JobSpecs, type KronSettings } from "./define.ts";
 export type { KronAdminOptions, KronOptions } from "./src/kron.ts";
 export type { AdminServer, ServeAdminOptions } from "./src/api/serve.ts";
 export type { ReloadJson } from "./src/api/types.ts";

@@ -11,8 +11,7 @@
  *
  * @module
  */
-import { defineJobs } from "../src/jobs/define.ts";
-import type { KronSettings } from "../src/jobs/define.ts";
+import { defineJobs, type KronSettings } from "../define.ts";
 
 /** Runtime settings, as the `[kron]` table of jobs.toml. Flags and env variables override. */
 export const kron: KronSettings = {

@@ -104,7 +104,7 @@ export const TS_TEMPLATE = `/**
  *   kron run jobs.ts --allow-run   run it in the foreground (--allow-run for command jobs)
  *
  * The default export maps job names to definitions: the fields of jobs.toml in camelCase, plus
- * \`run\` for jobs written as functions. Wrap it in \`defineJobs\` from kron's mod.ts for types.
+ * \`run\` for jobs written as functions. Wrap it in \`defineJobs\` from kron's define.ts (or mod.ts) for types.
  */
 
 /** What kron passes to \`run\` (RunContext in kron's mod.ts). */
