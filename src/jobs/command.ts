@@ -238,10 +238,11 @@ export function commandArgv(spec: CommandSpec, shellPath = "/bin/sh"): string[] 
  * Creates the executor of a command job. The spec is validated now, so a bad command fails
  * when the job is defined rather than at its first run.
  *
- * Each run: opens `<logDir>/<job>/<runId>.log`, spawns the program detached (its own process
- * group), stdin `/dev/null`, stdout and stderr streamed into the log (arrival order, capped),
- * calls `onSpawn`, and resolves `{ exitCode }` when the program exits (`128 + signo` when a
- * signal killed it). When `ctx.signal` aborts it SIGTERMs the group, SIGKILLs it after
+ * Each run: spawns the program detached (its own process group), stdin `/dev/null`, stdout
+ * and stderr streamed into `<logDir>/<job>/<runId>.log` (arrival order, capped; the file is
+ * created by the first byte), calls `onSpawn` once the process's facts are known (see the
+ * option), and resolves `{ exitCode }` when the program has exited, its group is empty and its
+ * pipes are drained (`128 + signo` when a signal killed it). When `ctx.signal` aborts it SIGTERMs the group, SIGKILLs it after
  * `killGraceMs` if any member is still alive, and rejects with {@link CommandAbortedError}.
  * A spawn failure rejects with {@link CommandSpawnError}.
  *
