@@ -42,15 +42,8 @@ import type {
 import { buildDefinition } from "../engine/definition.ts";
 import { backoffMs, isTransient, sleep } from "./_sql.ts";
 import { type ClaimedRun, completeRun, failRun, heartbeatRun } from "./claims.ts";
-import {
-  type ClusterJobStatus,
-  defineJob,
-  jobHistory,
-  jobStatuses,
-  pauseJob,
-  resumeJob,
-  triggerJob,
-} from "./jobs.ts";
+import { type ClusterJobStatus, defineJob, pauseJob, resumeJob, triggerJob } from "./jobs.ts";
+import { jobHistory, jobStatuses } from "./views.ts";
 import { ClusterNode, type ClusterNodeOptions } from "./node.ts";
 
 const log = getLogger(["kron", "cluster", "replica"]);

@@ -62,15 +62,12 @@ import {
   type ClusterJobOptions,
   type ClusterJobStatus,
   defineJob,
-  findRun,
-  jobHistory,
-  jobStatus,
-  jobStatuses,
   pauseJob,
   removeJob,
   resumeJob,
   triggerJob,
 } from "./jobs.ts";
+import { findRun, jobHistory, jobStatus, jobStatuses } from "./views.ts";
 import { ClusterNode, type ClusterNodeOptions } from "./node.ts";
 
 const log = getLogger(["kron", "cluster", "api"]);

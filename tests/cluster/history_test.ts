@@ -6,7 +6,8 @@ import { startPg } from "./_pg.ts";
 import { connect, tables } from "../../src/cluster/_sql.ts";
 import { migrate } from "../../src/cluster/schema.ts";
 import { claimRuns, completeRun } from "../../src/cluster/claims.ts";
-import { defineJob, jobHistory, jobStatus, triggerJob } from "../../src/cluster/jobs.ts";
+import { defineJob, triggerJob } from "../../src/cluster/jobs.ts";
+import { jobHistory, jobStatus } from "../../src/cluster/views.ts";
 import { pruneHistory } from "../../src/cluster/history.ts";
 
 Deno.test({

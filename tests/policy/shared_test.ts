@@ -10,7 +10,8 @@ import { sleep } from "../cluster/_helpers.ts";
 import { connect, type Sql, tables } from "../../src/cluster/_sql.ts";
 import { migrate } from "../../src/cluster/schema.ts";
 import { claimRuns, completeRun, failRun } from "../../src/cluster/claims.ts";
-import { defineJob, jobStatus, type Tables, triggerJob } from "../../src/cluster/jobs.ts";
+import { defineJob, type Tables, triggerJob } from "../../src/cluster/jobs.ts";
+import { jobStatus } from "../../src/cluster/views.ts";
 
 interface Seen {
   events: string[];
