@@ -17,10 +17,10 @@
  *
  * @example
  * ```ts
- * import { KronReplica } from "./replica.ts";
+ * import { KronReplica, type ReplicaRunContext } from "./replica.ts";
  * const kron = new KronReplica({ store: "postgres://app@db/app" });
  * kron.schedule("digest", { every: "30m" }, async (ctx) => {
- *   console.log("digest", ctx.idempotencyKey, ctx.fencingToken);
+ *   console.log("digest", ctx.idempotencyKey, (ctx as ReplicaRunContext).fencingToken);
  * });
  * await kron.start();
  * console.log(kron.status("digest").nextRunAt);

@@ -14,9 +14,9 @@
  * @example
  * ```ts
  * import { Spreader } from "./spread.ts";
- * import { realClock } from "./clock.ts";
+ * import { systemClock } from "./clock.ts";
  * let inFlight = 0;
- * const spread = new Spreader(realClock, () => inFlight);
+ * const spread = new Spreader(systemClock, () => inFlight);
  * for (let i = 0; i < 100; i++) spread.defer(() => inFlight++);
  * spread.drain(); // starts the first slice now, the rest every 10 ms
  * ```

@@ -64,7 +64,8 @@ function int(n: unknown): string | null {
  * import { fastBody } from "./_fast_record.ts";
  * const e = { type: "RUN_SUCCEEDED", time: "2026-01-01T00:00:00.000Z", job: "a", runId: "r",
  *   attempt: 1, durationMs: 3, exitCode: null, seq: 9 } as const;
- * fastBody({ ...e }) === JSON.stringify({ seq: 9, time: e.time, type: e.type, ...e }); // true
+ * const { seq, time, type, ...rest } = e;
+ * fastBody({ ...e }) === JSON.stringify({ seq, time, type, ...rest }); // true
  * ```
  */
 export function fastBody(event: KronEvent, tail = "}"): string | null {

@@ -166,6 +166,8 @@ export function verifyRecord(bytes: Uint8Array, start: number, end: number): str
  *
  * @example
  * ```ts
+ * import { parseRecord } from "./_record.ts";
+ * declare const line: string;
  * const r = parseRecord(line);
  * if (typeof r !== "string") r.seq;
  * ```

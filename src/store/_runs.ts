@@ -80,6 +80,9 @@ const STUB_DEF: JobDefinitionRecord = {
  *
  * @example
  * ```ts
+ * import { RunIndex } from "./_runs.ts";
+ * import type { KronEvent } from "./events.ts";
+ * declare const event: KronEvent;
  * const idx = new RunIndex(() => 200);
  * idx.add(event);
  * idx.runs("digest"); // oldest first

@@ -23,6 +23,8 @@ import { checkRecord, type ParsedRecord, parseRecord, verifyRecord } from "./_re
  *
  * @example
  * ```ts
+ * import { scanSegment } from "./_scan.ts";
+ * declare const bytes: Uint8Array;
  * const { validEnd, tail, corrupt } = scanSegment(bytes, () => null);
  * ```
  */

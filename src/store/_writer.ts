@@ -82,6 +82,8 @@ export interface WriterOptions {
  *
  * @example
  * ```ts
+ * import type { LogWriter } from "./_writer.ts";
+ * declare const writer: LogWriter;
  * writer.stats.syncs; // fsyncs so far
  * ```
  */

@@ -49,6 +49,10 @@ export type { Durability, LogFile, WriterStats };
  *
  * @example
  * ```ts
+ * import { FileStore } from "./file_store.ts";
+ * import { resolveDataDir } from "./data_dir.ts";
+ * import { emptyState } from "./state.ts";
+ * const engineState = emptyState();
  * const store = new FileStore({
  *   dataDir: resolveDataDir(),
  *   durability: "batch",
@@ -94,6 +98,8 @@ export interface FileStoreOptions {
  *
  * @example
  * ```ts
+ * import type { FileStore } from "./file_store.ts";
+ * declare const store: FileStore;
  * const { report } = await store.open();
  * if (report.truncated) console.warn(`cut a torn tail of ${report.truncated.bytes} bytes`);
  * ```
@@ -116,6 +122,9 @@ export interface FileRecoveryReport extends RecoveryReport {
  *
  * @example
  * ```ts
+ * import type { FileStore } from "./file_store.ts";
+ * import type { KronState } from "./state.ts";
+ * declare const store: FileStore, state: KronState;
  * await store.compact(state);
  * store.lastCompaction?.dropped; // ["log/000001.ndjson", …]
  * ```

@@ -33,7 +33,7 @@ export interface PeerThroughput {
  *
  * @example
  * ```ts
- * await pgBossThroughput({ url: "postgres://…", runs: 1000, batchSize: 100 });
+ * await pgBossThroughput({ url: "postgres://…", runs: 1000, batchSize: 100, workers: 4 });
  * ```
  */
 export async function pgBossThroughput(
@@ -88,7 +88,7 @@ export async function pgBossThroughput(
  *
  * @example
  * ```ts
- * await graphileThroughput({ url: "postgres://…", runs: 1000, concurrency: 24 });
+ * await graphileThroughput({ url: "postgres://…", runs: 1000, concurrency: 24, localQueue: 64 });
  * ```
  */
 export async function graphileThroughput(
