@@ -1716,9 +1716,6 @@ export class Engine {
         until: iso(now),
       });
     }
-    if (st.pendingRetry) {
-      st.pendingRetry.retryAt = Math.max(st.pendingRetry.retryAt, now);
-    }
     this.#armAll(job);
   }
 

@@ -98,6 +98,10 @@ export function apply(state: KronState, event: KronEvent): KronState {
         job.stopped = false;
         job.consecutiveFailures = 0;
       }
+      // A retry that fell due while paused runs on resume, not in the past.
+      if (job.pendingRetry) {
+        job.pendingRetry.retryAt = Math.max(job.pendingRetry.retryAt, ms(event.time));
+      }
       break;
     case "RUN_DUE": {
       const at = ms(event.scheduledAt);
