@@ -75,6 +75,8 @@ export interface ReplayOptions {
   keepBytes?: boolean;
   /** Called for every valid record after the snapshot, after it was folded in. */
   onEvent?: (event: ParsedRecord) => void;
+  /** Like `onEvent`, with the record's segment and byte offset (the history index). */
+  onRecordAt?: (event: ParsedRecord, segment: SegmentInfo, offset: number) => void;
   /** Replay as if there were no snapshot (repair, when the snapshot is damaged). */
   ignoreSnapshot?: boolean;
 }
@@ -105,6 +107,7 @@ export async function replay(root: string, opts: ReplayOptions = {}): Promise<Re
   if (opts.keepBytes) result.bytes = [];
   let prev = 0; // last seq seen in the log (0 = none yet)
   const onEvent = opts.onEvent;
+  const onRecordAt = opts.onRecordAt;
   // Read the next segment while this one is being scanned (I/O overlaps the CPU work).
   const read = (i: number) => {
     if (i >= segments.length) return null;
@@ -118,7 +121,7 @@ export async function replay(root: string, opts: ReplayOptions = {}): Promise<Re
     const bytes = await next!;
     next = read(i + 1);
     result.bytes?.push(bytes);
-    const scan = scanSegment(bytes, (event) => {
+    const scan = scanSegment(bytes, (event, _line, offset) => {
       const seq = event.seq;
       if (prev === 0) {
         if (seq > snapSeq + 1) {
@@ -138,6 +141,7 @@ export async function replay(root: string, opts: ReplayOptions = {}): Promise<Re
         apply(state, event);
         result.replayed++;
         onEvent?.(event);
+        onRecordAt?.(event, seg, offset);
       }
     });
     seg.size = scan.validEnd;

@@ -75,6 +75,13 @@ export interface WriterOptions {
   wrapFile?: (file: LogFile, path: string) => LogFile;
   /** Called after each successful flush with the bytes written. */
   onFlushed?: (bytes: number) => void;
+  /**
+   * Which appended events to report to {@link WriterOptions.onWritten}: a key (the run's job)
+   * or null. Without it nothing is reported.
+   */
+  track?: (event: KronEvent) => string | null;
+  /** Called after a successful write with the segment and byte offset of each tracked record. */
+  onWritten?: (key: string, segment: SegmentInfo, offset: number) => void;
 }
 
 /**
@@ -108,6 +115,8 @@ export interface WriterStats {
 
 interface Batch {
   lines: string[];
+  /** `track`'s key of each line (only when the writer tracks records). */
+  keys: (string | null)[];
   firstSeq: number;
   lastSeq: number;
   promise: Promise<void>;
@@ -115,6 +124,21 @@ interface Batch {
   reject: (e: unknown) => void;
   /** Picked up by a flush (so a second flush call for it is a no-op). */
   taken: boolean;
+}
+
+/** Tells `onWritten` where each tracked line of a written batch starts. */
+function reportRecords(
+  data: Uint8Array,
+  keys: readonly (string | null)[],
+  segment: SegmentInfo,
+  base: number,
+  onWritten: (key: string, segment: SegmentInfo, offset: number) => void,
+): void {
+  let start = 0;
+  for (const key of keys) {
+    if (key !== null) onWritten(key, segment, base + start);
+    start = data.indexOf(10, start) + 1; // records hold no raw newline (JSON escapes it)
+  }
 }
 
 const encoder = new TextEncoder();
@@ -130,7 +154,16 @@ function newBatch(firstSeq: number): Batch {
   // Fire-and-forget appends must not turn a failed write into an unhandled rejection that kills
   // the process; callers that await still see the rejection.
   promise.catch(() => {});
-  return { lines: [], firstSeq, lastSeq: firstSeq, promise, resolve, reject, taken: false };
+  return {
+    lines: [],
+    keys: [],
+    firstSeq,
+    lastSeq: firstSeq,
+    promise,
+    resolve,
+    reject,
+    taken: false,
+  };
 }
 
 /**
@@ -157,7 +190,9 @@ export class LogWriter {
   };
   /** All live segments, oldest first; the last is the one being written. Shared with the store. */
   readonly segments: SegmentInfo[];
-  readonly #opts: Required<Omit<WriterOptions, "wrapFile" | "onFlushed">> & WriterOptions;
+  readonly #opts:
+    & Required<Omit<WriterOptions, "wrapFile" | "onFlushed" | "track" | "onWritten">>
+    & WriterOptions;
   #file: LogFile;
   #nextSeq: number;
   #open: Batch | null = null;
@@ -253,6 +288,7 @@ export class LogWriter {
       this.#schedule(b);
     }
     b.lines.push(line);
+    if (this.#opts.track) b.keys.push(this.#opts.track(event));
     b.lastSeq = seq;
     return b.promise;
   }
@@ -331,6 +367,8 @@ export class LogWriter {
     s.events += count;
     s.bytes += data.length;
     if (count > s.maxBatch) s.maxBatch = count;
+    if (this.#opts.onWritten) reportRecords(data, b.keys, seg, before, this.#opts.onWritten);
+    b.keys = [];
     b.resolve();
     this.#opts.onFlushed?.(data.length);
   }

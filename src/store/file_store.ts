@@ -29,7 +29,8 @@ import {
   writeSnapshot,
 } from "./_snapshot.ts";
 import { type Durability, type LogFile, LogWriter, type WriterStats } from "./_writer.ts";
-import { RunIndex } from "./_runs.ts";
+import { isRunEvent, RunIndex } from "./_runs.ts";
+import { indexedHistory, RunPositions } from "./_run_positions.ts";
 import { forEachRecord } from "./_scan.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
 
@@ -204,6 +205,8 @@ export class FileStore implements Store {
   #lock: DataDirLock | null = null;
   #writer: LogWriter | null = null;
   #snapshot: SnapshotView | null = null;
+  /** Where each job's latest run events are in the live log (history by index). */
+  #positions = new RunPositions();
   #opening = false;
   #closing = false;
   #compaction: Promise<CompactionReport> | null = null;
@@ -269,7 +272,12 @@ export class FileStore implements Store {
     try {
       await checkFormat(root, { create: true });
       await Deno.remove(join(root, "snapshot.json.tmp")).catch(() => {});
-      const r = await replay(root);
+      const positions = new RunPositions();
+      const r = await replay(root, {
+        onRecordAt: (e, seg, offset) => {
+          if (isRunEvent(e.type)) positions.add((e as { job: string }).job, seg.n, offset);
+        },
+      });
       if (r.corrupt) throw corruptLogError(r.corrupt);
       const durable = this.#opts.durability !== "none";
       let truncated: RecoveryReport["truncated"] = null;
@@ -300,6 +308,8 @@ export class FileStore implements Store {
       this.#snapshot = r.snapshot
         ? { ...r.snapshot, state: { seq: r.snapshot.seq, jobs: new Map() } }
         : null;
+      if (segments.length) positions.dropSegmentsBefore(segments[0].n);
+      this.#positions = positions;
       this.#writer = await LogWriter.open(
         {
           root,
@@ -309,6 +319,8 @@ export class FileStore implements Store {
           flushOn: this.#opts.flushOn,
           wrapFile: this.#opts.wrapFile,
           onFlushed: (n) => this.#flushed(n),
+          track: (e) => isRunEvent(e.type) ? (e as { job: string }).job : null,
+          onWritten: (job, seg, offset) => this.#positions.add(job, seg.n, offset),
         },
         segments,
         r.lastSeq,
@@ -394,9 +406,19 @@ export class FileStore implements Store {
   /** See {@link Store.history}. `limit` defaults to 20. */
   history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
     if (!this.#writer) return Promise.reject(notOpen());
-    return this.#read(() =>
-      queryHistory(this.dataDir, this.#snapshot, this.#live(), job, query.limit ?? 20)
-    );
+    const limit = query.limit ?? 20;
+    return this.#read(async () => {
+      const segments = this.#writer?.segments ?? [];
+      const pathOf = (n: number) => segments.find((s) => s.n === n)?.path ?? null;
+      return await indexedHistory(
+        this.dataDir,
+        this.#snapshot,
+        this.#positions,
+        pathOf,
+        job,
+        limit,
+      ) ?? await queryHistory(this.dataDir, this.#snapshot, this.#live(), job, limit);
+    });
   }
 
   /** See {@link Store.findRun}. */
@@ -527,6 +549,7 @@ export class FileStore implements Store {
         writer.segments.splice(writer.segments.indexOf(seg), 1);
       }
       if (dropped.length) await fsyncDir(join(root, "log"));
+      this.#positions.dropSegmentsBefore(writer.segments[0].n);
     });
     this.#bytesSinceCompact = writer.segments.reduce((sum, s) => sum + s.size, 0);
     this.#nextCompactAt = this.#bytesSinceCompact +
