@@ -55,7 +55,7 @@ export type { JobState, KronState, PendingDue, PendingRetry, RunEntry } from "./
 export type { DefinitionExtras } from "./src/engine/definition.ts";
 export type { KronErrorCode } from "./src/errors.ts";
 export type * from "./src/engine/types.ts";
-export type * from "./src/store/events.ts";
+export type * from "./src/events/mod.ts";
 export { KronClient, KronReplica, KronWorker } from "./src/cluster/mod.ts";
 export type {
   ClusterJobOptions,

@@ -20,7 +20,7 @@ import { Engine, type PauseOptions, type ShutdownOptions } from "./engine/engine
 import type { Clock } from "./engine/clock.ts";
 import type { DefinitionExtras } from "./engine/definition.ts";
 import type { Executor, JobFunction, JobOptions, JobStatus, RunRecord } from "./engine/types.ts";
-import type { JobKind, KronEvent } from "./store/events.ts";
+import type { JobKind, KronEvent } from "./events/mod.ts";
 import { FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
 import type { RunEntry } from "./store/state.ts";

@@ -34,7 +34,7 @@ import type {
   ServerEvent,
   TriggerJson,
 } from "./types.ts";
-import type { KronEvent } from "../store/events.ts";
+import type { KronEvent } from "../events/mod.ts";
 
 /**
  * An error answered by the admin API. `code` is the server's (`unknown_job`, `conflict`,

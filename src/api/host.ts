@@ -12,7 +12,7 @@
  */
 import type { Engine, PauseOptions } from "../engine/engine.ts";
 import type { JobStatus, RunRecord } from "../engine/types.ts";
-import type { KronEvent } from "../store/events.ts";
+import type { KronEvent } from "../events/mod.ts";
 
 /**
  * A single-node scheduler as the admin API sees it (a `Kron` on a file or memory store).

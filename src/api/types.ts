@@ -12,7 +12,7 @@
  * @module
  */
 import type { JobStatus, RunRecord } from "../engine/types.ts";
-import type { KronEvent } from "../store/events.ts";
+import type { KronEvent } from "../events/mod.ts";
 
 /**
  * `T` as JSON makes it: every `Date` becomes an ISO string.

@@ -18,7 +18,7 @@ import {
   runDead,
   runRetrying,
 } from "../policy/mod.ts";
-import type { JobDefinitionRecord, KronEvent } from "../store/events.ts";
+import type { JobDefinitionRecord, KronEvent } from "../events/mod.ts";
 import { iso } from "./_events.ts";
 import type { Db } from "./_sql.ts";
 import { notify, scheduleOf, type Tables, unmaterialise } from "./jobs.ts";

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import type { KronEvent } from "../store/events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import type { Db } from "./_sql.ts";
 
 /**

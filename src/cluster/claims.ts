@@ -22,7 +22,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { KronEvent } from "../store/events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";

@@ -20,7 +20,7 @@ import type { JobStatus } from "../engine/types.ts";
 import type { PauseOptions } from "../engine/engine.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule } from "../schedule/mod.ts";
-import type { JobDefinitionRecord, JobKind, KronEvent } from "../store/events.ts";
+import type { JobDefinitionRecord, JobKind, KronEvent } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
 import type { Db, Sql, tables } from "./_sql.ts";
 import type { JobOptions } from "../engine/types.ts";

@@ -35,7 +35,7 @@
 import { ulid } from "../engine/ulid.ts";
 import { jitterDelay } from "../schedule/mod.ts";
 import { decideMisfire, isMissed, runSkipped } from "../policy/mod.ts";
-import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../store/events.ts";
+import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
 import type { Sql } from "./_sql.ts";
 import { notify, resumeLocked, scheduleOf, type Tables } from "./jobs.ts";

@@ -13,7 +13,7 @@
 import { KronError } from "../errors.ts";
 import type { JobStateName, RunRecord } from "../engine/types.ts";
 import { jobStateOf } from "../policy/mod.ts";
-import type { JobDefinitionRecord, JobKind, Outcome, RunTrigger } from "../store/events.ts";
+import type { JobDefinitionRecord, JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { Sql } from "./_sql.ts";
 import { type ClusterJobStatus, type Tables, unknownJob } from "./jobs.ts";
 

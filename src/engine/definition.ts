@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { KronError, ScheduleError } from "../errors.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { toScheduleRecord } from "../schedule/mod.ts";
-import type { JobDefinitionRecord, JobKind, PolicyRecord } from "../store/events.ts";
+import type { JobDefinitionRecord, JobKind, PolicyRecord } from "../events/mod.ts";
 import type { JobOptions } from "./types.ts";
 
 /** Valid job names (DESIGN §3): safe as file names, URL segments and log fields. */

@@ -17,7 +17,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { KronError, TriggerRefusedError } from "../errors.ts";
 import { type Duration, parseDuration } from "../schedule/duration.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule, jitterDelay } from "../schedule/mod.ts";
-import type { JobDefinitionRecord, JobKind, KronEvent, RunTrigger } from "../store/events.ts";
+import type { JobDefinitionRecord, JobKind, KronEvent, RunTrigger } from "../events/mod.ts";
 import { apply } from "../store/reducer.ts";
 import {
   emptyState,

@@ -10,7 +10,7 @@
  */
 import type { Duration } from "../schedule/duration.ts";
 import type { ScheduleInput } from "../schedule/spec.ts";
-import type { JobKind, Outcome, RunTrigger } from "../store/events.ts";
+import type { JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { StateName } from "../policy/mod.ts";
 
 /** Exactly one of `cron`, `every`, `after`, `at` (and `timezone`/`startAt` with them). */

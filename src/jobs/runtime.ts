@@ -31,7 +31,7 @@ import { getLogger } from "@logtape/logtape";
 import { DEFAULT_POLICY } from "../engine/definition.ts";
 import type { Executor, RunContext } from "../engine/types.ts";
 import type { Kron } from "../kron.ts";
-import type { JobKind, KronEvent } from "../store/events.ts";
+import type { JobKind, KronEvent } from "../events/mod.ts";
 import { isLastAttempt } from "../policy/mod.ts";
 import { splitCommand } from "./argv.ts";
 import { createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";

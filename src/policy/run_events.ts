@@ -15,7 +15,7 @@ import type {
   RunRetryingEvent,
   RunSkippedEvent,
   RunTimedOutEvent,
-} from "../store/events.ts";
+} from "../events/mod.ts";
 
 /**
  * `RUN_SKIPPED`: an occurrence (from `scheduledAt`, `until` a time for a range) not run.

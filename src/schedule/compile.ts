@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { ScheduleRecord } from "../store/events.ts";
+import type { ScheduleRecord } from "./types.ts";
 import { cronSchedule } from "./cron.ts";
 import { describeAfter, describeAt } from "./describe.ts";
 import { parseDuration } from "./duration.ts";

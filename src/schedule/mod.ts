@@ -21,5 +21,5 @@ export { nextRuns } from "./next_runs.ts";
 export { jitterDelay } from "./jitter.ts";
 export { validateTimezone } from "./timezone.ts";
 export { describeAfter, describeAt, describeCron, describeEvery } from "./describe.ts";
-export type { ScheduleRecord } from "../store/events.ts";
+export type { ScheduleRecord } from "./types.ts";
 export { ScheduleError } from "../errors.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import { ScheduleError } from "../errors.ts";
-import type { ScheduleRecord } from "../store/events.ts";
+import type { ScheduleRecord } from "./types.ts";
 import { compileSchedule } from "./compile.ts";
 import { anchorFor } from "./spec.ts";
 import type { ScheduleSpec } from "./types.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import { ScheduleError } from "../errors.ts";
-import type { ScheduleRecord } from "../store/events.ts";
+import type { ScheduleRecord } from "./types.ts";
 import { cronSchedule } from "./cron.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { validateTimezone } from "./timezone.ts";

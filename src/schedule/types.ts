@@ -66,3 +66,18 @@ export interface CompiledSchedule {
   /** In words: `"At 08:00 (Europe/Rome)"`, `"every 30 minutes"`, `"once at 2026-…Z"`. */
   describe(): string;
 }
+
+/**
+ * The schedule part of a job definition as stored in the log (durations kept as written).
+ *
+ * @example
+ * ```ts
+ * import type { ScheduleRecord } from "./types.ts";
+ * const s: ScheduleRecord = { every: "30m", startAt: null };
+ * ```
+ */
+export type ScheduleRecord =
+  | { cron: string; timezone: string | null }
+  | { every: string | number; startAt: string | null }
+  | { after: string | number }
+  | { at: string };

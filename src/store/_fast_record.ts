@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 
 // JSON.stringify escapes `"`, `\`, controls and lone surrogates; plain text is copied as is.
 // deno-lint-ignore no-control-regex -- matching control characters is the point

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import type { RunEntry } from "./state.ts";
 import { isRunEvent, RunIndex } from "./_runs.ts";
 import { findSnapshotRun, readSnapshotRuns, type SnapshotView } from "./_snapshot.ts";

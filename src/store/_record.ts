@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { crc32, crc32Byte, crc32String } from "./_crc32.ts";
 import { fastBody } from "./_fast_record.ts";
 

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { JobDefinitionRecord, KronEvent } from "./events.ts";
+import type { JobDefinitionRecord, KronEvent } from "../events/mod.ts";
 import { apply } from "./reducer.ts";
 import {
   addInFlight,
@@ -81,7 +81,7 @@ const STUB_DEF: JobDefinitionRecord = {
  * @example
  * ```ts
  * import { RunIndex } from "./_runs.ts";
- * import type { KronEvent } from "./events.ts";
+ * import type { KronEvent } from "../events/mod.ts";
  * declare const event: KronEvent;
  * const idx = new RunIndex(() => 200);
  * idx.add(event);

@@ -21,7 +21,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { encodeUnsealed, sealRecords } from "./_record.ts";
 import { fsyncDir, ioError, join, writeAll } from "./_fs.ts";
 import { newSegmentInfo, type SegmentInfo } from "./_segment.ts";

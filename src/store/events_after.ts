@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { parseRecord, verifyRecord } from "./_record.ts";
 import { listSegments } from "./_segment.ts";
 

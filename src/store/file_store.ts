@@ -13,7 +13,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import type { KronState, RunEntry } from "./state.ts";
 import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
 import { checkFormat, ensureDataDir } from "./data_dir.ts";

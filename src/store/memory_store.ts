@@ -14,7 +14,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { apply } from "./reducer.ts";
 import { emptyState, type KronState, type RunEntry } from "./state.ts";
 import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";

@@ -20,7 +20,7 @@
  * const state = apply(emptyState(), { type: "RUNTIME_STOPPED", time: new Date().toISOString(), seq: 1 });
  * ```
  */
-export * from "./events.ts";
+export * from "../events/mod.ts";
 export * from "./state.ts";
 export { apply } from "./reducer.ts";
 export type { HistoryQuery, RecoveryReport, Store } from "./types.ts";

@@ -21,7 +21,7 @@ import type {
   RunFailedEvent,
   RunSucceededEvent,
   RunTimedOutEvent,
-} from "./events.ts";
+} from "../events/mod.ts";
 import {
   addInFlight,
   addRecent,

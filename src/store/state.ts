@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import type { JobDefinitionRecord, Outcome, RunTrigger } from "./events.ts";
+import type { JobDefinitionRecord, Outcome, RunTrigger } from "../events/mod.ts";
 
 /** How many finished runs each job keeps in memory (the log keeps up to `historyLimit`). */
 export const RECENT_RUNS = 5;

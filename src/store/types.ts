@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { KronEvent } from "./events.ts";
+import type { KronEvent } from "../events/mod.ts";
 import type { KronState, RunEntry } from "./state.ts";
 
 /** What recovery found and did. */

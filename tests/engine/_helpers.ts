@@ -2,7 +2,7 @@
 import { Engine, type EngineOptions } from "../../src/engine/engine.ts";
 import { FakeClock } from "../../src/engine/clock.ts";
 import { MemoryStore } from "../../src/store/memory_store.ts";
-import type { KronEvent } from "../../src/store/events.ts";
+import type { KronEvent } from "../../src/events/mod.ts";
 
 export const T0 = Date.parse("2026-03-02T10:00:00.000Z");
 

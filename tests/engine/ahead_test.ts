@@ -2,7 +2,7 @@
 // for the disk, and a crash between the record and the run's own RUN_STARTED re-runs it once.
 import assert from "node:assert/strict";
 import { apply, emptyState } from "../../src/store/reducer.ts";
-import type { KronEvent } from "../../src/store/events.ts";
+import type { KronEvent } from "../../src/events/mod.ts";
 import { FakeClock, systemClock } from "../../src/engine/clock.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { MemoryStore } from "../../src/store/memory_store.ts";

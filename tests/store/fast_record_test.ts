@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fastBody } from "../../src/store/_fast_record.ts";
 import { encodeRecord } from "../../src/store/_record.ts";
-import type { KronEvent } from "../../src/store/events.ts";
+import type { KronEvent } from "../../src/events/mod.ts";
 
 const generic = (e: object) => {
   const r = e as Record<string, unknown>;

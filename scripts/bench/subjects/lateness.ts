@@ -18,7 +18,7 @@ import { Engine } from "../../../src/engine/engine.ts";
 import { ulid } from "../../../src/engine/ulid.ts";
 import { FileStore } from "../../../src/store/mod.ts";
 import { encodeRecord } from "../../../src/store/_record.ts";
-import type { KronEvent } from "../../../src/store/events.ts";
+import type { KronEvent } from "../../../src/events/mod.ts";
 import { Cron } from "croner";
 // Pinned peers live only in the benchmark, not in deno.json imports.
 // deno-lint-ignore no-import-prefix
