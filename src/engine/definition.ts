@@ -16,6 +16,7 @@ import { parseDuration } from "../schedule/duration.ts";
 import { toScheduleRecord } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, JobKind, PolicyRecord } from "../events/mod.ts";
 import type { JobOptions } from "./types.ts";
+import { MISFIRE_VALUES, ON_ERROR_VALUES, OVERLAP_VALUES } from "../policy/mod.ts";
 
 /** Valid job names (DESIGN §3): safe as file names, URL segments and log fields. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -136,16 +137,16 @@ export function normalizePolicy(job: string, opts: JobOptions): PolicyRecord {
     // koku's `overlap = true/false` means allow/skip.
     p.overlap = typeof opts.overlap === "boolean"
       ? (opts.overlap ? "allow" : "skip")
-      : oneOf(job, "overlap", opts.overlap, ["skip", "allow", "replace"] as const);
+      : oneOf(job, "overlap", opts.overlap, OVERLAP_VALUES);
   }
   if (opts.onError !== undefined) {
-    p.onError = oneOf(job, "onError", opts.onError, ["continue", "backoff", "stop"] as const);
+    p.onError = oneOf(job, "onError", opts.onError, ON_ERROR_VALUES);
   }
   if (opts.maxFailures !== undefined) {
     p.maxFailures = integer(job, "maxFailures", opts.maxFailures, 1);
   }
   if (opts.misfire !== undefined) {
-    p.misfire = oneOf(job, "misfire", opts.misfire, ["run_once", "skip"] as const);
+    p.misfire = oneOf(job, "misfire", opts.misfire, MISFIRE_VALUES);
   }
   if (opts.misfireGrace !== undefined) {
     p.misfireGraceMs = duration(job, "misfireGrace", opts.misfireGrace);

@@ -33,6 +33,7 @@ import type {
   ValidJobFile as JobFile,
 } from "./job_types.ts";
 import { checkSettings, SETTINGS_FIELDS } from "./settings.ts";
+import { MISFIRE_VALUES, ON_ERROR_VALUES, OVERLAP_VALUES } from "../policy/mod.ts";
 import { JobFileError } from "./job_errors.ts";
 import {
   DateTimeText,
@@ -277,7 +278,7 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
         options.retryMaxDelay = c.duration(field, value);
         break;
       case "onError":
-        options.onError = c.oneOf(field, value, ["continue", "backoff", "stop"] as const);
+        options.onError = c.oneOf(field, value, ON_ERROR_VALUES);
         break;
       case "maxFailures":
         options.maxFailures = c.integer(field, value, 1);
@@ -286,7 +287,7 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
         options.overlap = checkOverlap(c, field, value);
         break;
       case "misfire":
-        options.misfire = c.oneOf(field, value, ["run_once", "skip"] as const);
+        options.misfire = c.oneOf(field, value, MISFIRE_VALUES);
         break;
       case "misfireGrace":
         options.misfireGrace = c.duration(field, value);
@@ -457,9 +458,10 @@ function checkOverlap(c: EntryChecker, field: string, value: unknown) {
   // koku wrote `overlap = true/false`, meaning allow/skip: kept working, normalised here.
   if (value === true) return "allow" as const;
   if (value === false) return "skip" as const;
-  const allowed = ["skip", "allow", "replace"] as const;
+  const allowed = OVERLAP_VALUES;
   if (typeof value !== "string" || !allowed.includes(value as typeof allowed[number])) {
-    c.mustBe(field, value, `one of "skip", "allow", "replace" (or true = allow, false = skip)`);
+    const listed = allowed.map((v) => JSON.stringify(v)).join(", ");
+    c.mustBe(field, value, `one of ${listed} (or true = allow, false = skip)`);
   }
   return value as typeof allowed[number];
 }

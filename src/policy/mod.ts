@@ -17,5 +17,6 @@ export { afterFailedAttempt, isLastAttempt, retryDelay, type RetryPolicy } from 
 export { afterLastFailure, backoffDue, type BackoffInput, type OnErrorPolicy } from "./on_error.ts";
 export { decideMisfire, isMissed, type MisfireDecision, type MisfirePolicy } from "./misfire.ts";
 export { decideOverlap, type OverlapPolicy } from "./overlap.ts";
+export { MISFIRE_VALUES, ON_ERROR_VALUES, OVERLAP_VALUES } from "./values.ts";
 export { jobStateOf, STATE_PRECEDENCE, type StateFacts, type StateName } from "./state.ts";
 export { type FailureFacts, runDead, runFailure, runRetrying, runSkipped } from "./run_events.ts";

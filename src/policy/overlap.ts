@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import type { OVERLAP_VALUES } from "./values.ts";
 
 /**
  * A job's `overlap` policy.
@@ -21,7 +22,7 @@
  * const o: OverlapPolicy = "allow";
  * ```
  */
-export type OverlapPolicy = "skip" | "allow" | "replace";
+export type OverlapPolicy = typeof OVERLAP_VALUES[number];
 
 /**
  * `start` the occurrence, `skip` it (recorded `RUN_SKIPPED` reason `overlap`), or `replace`
