@@ -17,6 +17,7 @@
  */
 import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
+import { absolute, splitHostPort } from "../paths.ts";
 import { VERSION } from "../version.ts";
 import type { AdminHost } from "./host.ts";
 import { createAdminApp } from "./app.ts";
@@ -128,17 +129,6 @@ export function socketPathFor(dataDir: string): string {
   return path;
 }
 
-function absolute(path: string): string {
-  const p = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  const parts: string[] = [];
-  for (const seg of p.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") parts.pop();
-    else parts.push(seg);
-  }
-  return "/" + parts.join("/");
-}
-
 /**
  * Parses `host:port` (`[v6]:port` for IPv6; an empty host means 127.0.0.1).
  *
@@ -150,15 +140,14 @@ function absolute(path: string): string {
  * ```
  */
 export function parseHostPort(value: string): { hostname: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
+  const split = splitHostPort(value.trim());
+  if (split === null) {
     throw new KronError(
       "invalid_option",
       `--http ${JSON.stringify(value)}: expected host:port, e.g. 127.0.0.1:8080`,
     );
   }
-  return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port };
+  return { hostname: split.host || "127.0.0.1", port: split.port };
 }
 
 /**

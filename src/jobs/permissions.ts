@@ -22,6 +22,7 @@
  */
 import type { JobPermissions } from "./job_types.ts";
 import { type Grant, type Permissions, runAllowed } from "./grants.ts";
+import { absolute } from "../paths.ts";
 
 /**
  * The permission kinds, in the order kron shows them.
@@ -63,18 +64,6 @@ export interface Widening {
   flag: string;
   /** One line: `permissions.env asks for "SMTP_URL", which kron run was not granted (…)`. */
   problem: string;
-}
-
-/** An absolute, normalised path (`.` and `..` resolved textually) against kron's cwd. */
-function absolute(path: string): string {
-  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  const out: string[] = [];
-  for (const part of full.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
 }
 
 /** Whether one grant entry covers one asked entry of `kind`. */

@@ -21,6 +21,7 @@
  * @module
  */
 import type { RuntimeSettings } from "./job_types.ts";
+import { splitHostPort } from "../paths.ts";
 import type { EntryChecker } from "./entry_checker.ts";
 
 /** The settings fields, camelCase (TOML writes them snake_case). */
@@ -53,11 +54,8 @@ export const DURABILITIES = ["fsync", "batch", "none"] as const;
  * ```
  */
 export function parseHostPort(text: string): { host: string; port: number } | null {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
-  if (!m) return null;
-  const port = Number(m[3]);
-  if (port > 65535) return null;
-  return { host: m[1] ?? m[2], port };
+  const split = splitHostPort(text);
+  return split === null || split.host === "" ? null : split;
 }
 
 /**

@@ -24,25 +24,7 @@ export function join(...parts: string[]): string {
     .filter((p, i) => p !== "" || i === 0).join("/") || "/";
 }
 
-/**
- * The absolute form of `path` (for messages), without touching the file system.
- *
- * @example
- * ```ts
- * import { absolute } from "./_fs.ts";
- * absolute("/x/./y/../z"); // "/x/z"
- * ```
- */
-export function absolute(path: string): string {
-  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  const out: string[] = [];
-  for (const part of full.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
-}
+export { absolute } from "../paths.ts";
 
 /**
  * Fsyncs a directory so that entries created, renamed or removed in it survive a crash.
