@@ -13,17 +13,18 @@
  */
 
 /**
- * An absolute, normalised path (`.` and `..` resolved textually) against the process's working
- * directory, without touching the file system (for messages and socket paths).
+ * An absolute, normalised path (`.` and `..` resolved textually) against `base` (default: the
+ * process's working directory), without touching the file system (for messages and sockets).
  *
  * @example
  * ```ts
  * import { absolute } from "./paths.ts";
  * absolute("/x/./y/../z"); // "/x/z"
+ * absolute("../b", "/srv/a"); // "/srv/b"
  * ```
  */
-export function absolute(path: string): string {
-  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+export function absolute(path: string, base?: string): string {
+  const full = path.startsWith("/") ? path : `${base ?? Deno.cwd()}/${path}`;
   const out: string[] = [];
   for (const part of full.split("/")) {
     if (part === "" || part === ".") continue;

@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { absolute } from "../paths.ts";
 
 /**
  * The data dir when nothing else says.
@@ -47,14 +48,7 @@ function env(name: string): string | undefined {
  * ```
  */
 export function absPath(path: string, base?: string): string {
-  const full = path.startsWith("/") ? path : `${base ?? Deno.cwd()}/${path}`;
-  const out: string[] = [];
-  for (const part of full.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
+  return absolute(path, base);
 }
 
 /**
