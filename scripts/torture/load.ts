@@ -145,6 +145,39 @@ async function client(
   return n;
 }
 
+/**
+ * The same app and jobs with no API client at all, for `seconds`: run lateness p99 (ms) of the
+ * scheduled first attempts in that window, the baseline the loaded run is compared with.
+ */
+async function quietLateness(ctx: CaseContext, jobs: number, seconds: number): Promise<number> {
+  const dataDir = `${ctx.tmp}/quiet/.kron`;
+  await Deno.mkdir(`${ctx.tmp}/quiet`, { recursive: true });
+  const app = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...kronFlags(), APP, dataDir, String(jobs)],
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1", KRON_LOG_LEVEL: "warning" },
+  }).spawn();
+  const lines = app.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the quiet load app did not start");
+    out += value;
+  }
+  const from = Date.now();
+  await sleep(seconds * 1000);
+  const to = Date.now();
+  app.kill("SIGTERM");
+  while (!(await lines.read()).done) { /* drain until it exits */ }
+  await app.status;
+  const late = allRuns(dataDir)
+    .filter((r) => r.attempt === 1 && r.trigger === "schedule")
+    .filter((r) => r.scheduledAt >= from && r.scheduledAt <= to)
+    .map((r) => r.startedAt - r.scheduledAt);
+  return quantile(late, 0.99);
+}
+
 /** The case. */
 export const load: TortureCase = {
   name: "load",
@@ -153,6 +186,8 @@ export const load: TortureCase = {
     const jobs = ctx.quick ? 2_000 : 10_000;
     const clients = ctx.quick ? 100 : 200;
     const seconds = ctx.quick ? 15 : 90;
+    // The baseline first, in the same run (full run only: the CI slice keeps its time).
+    const quiet = ctx.quick ? NaN : await quietLateness(ctx, jobs, seconds);
     const dataDir = `${ctx.tmp}/.kron`;
     const app = new Deno.Command(Deno.execPath(), {
       args: ["run", ...kronFlags(), APP, dataDir, String(jobs)],
@@ -321,7 +356,15 @@ export const load: TortureCase = {
     result.figure("p99 history ms", Math.round(quantile(history, 0.99)));
     result.figure("p99 other routes ms", Math.round(quantile(rest, 0.99)));
     result.figure("run lateness p99 ms", Math.round(quantile(late, 0.99)));
+    if (!ctx.quick) {
+      result.figure("run lateness p99 ms, no API clients", Math.round(quiet));
+      result.figure(
+        "lateness ratio (clients / none)",
+        (quantile(late, 0.99) / Math.max(quiet, 1)).toFixed(2),
+      );
+    }
     result.figure("/metrics p50 ms", Math.round(quantile(scrapes, 0.5)));
+    result.figure("/metrics p99 ms", Math.round(quantile(scrapes, 0.99)));
     result.figure(
       "max event-loop lag ms",
       Number(/max event-loop lag (\d+)/.exec(out)?.[1] ?? NaN),

@@ -149,8 +149,12 @@ const JOB_FAMILIES: readonly [string, "counter" | "gauge" | "histogram", string]
 const HEADERS = JOB_FAMILIES.map(([name, type, help]) => bytes(header(name, type, help)));
 /** Jobs whose status a scrape re-reads besides the changed ones (catches silent changes). */
 const RECHECK_PER_SCRAPE = 256;
-/** Jobs re-rendered (or joined into blocks) between two yields to the scheduler's timers. */
-const SLICE = 256;
+/**
+ * Longest stretch of rendering between two yields to the scheduler's timers (ms): short enough
+ * for a burst of due runs to wait little, long enough that a scrape of 10,000 changed jobs does
+ * not queue behind a busy API dozens of times.
+ */
+const SLICE_MS = 3;
 /** Jobs per kept block of bytes: a change re-joins its block, a scrape sends the blocks. */
 const BLOCK = 64;
 
@@ -171,7 +175,7 @@ interface JobEntry {
   lastSuccess: number;
   nextRun: number;
   /** Rendered lines of each per-job family, or null when they must be rendered again. */
-  parts: Uint8Array[] | null;
+  parts: string[] | null;
 }
 
 /** Options of {@link KronMetrics}. */
@@ -307,18 +311,25 @@ export class KronMetrics {
     this.#recheck();
     // Changed jobs are re-read and re-rendered in slices, yielding to the scheduler's timers in
     // between: a scrape after a burst of 1,000 runs never holds the thread for the whole burst.
+    let sliceEnd = performance.now() + SLICE_MS;
     const dirty = [...this.#dirty];
     for (let i = 0; i < dirty.length; i++) {
       const entry = dirty[i];
       if (!this.#dirty.delete(entry)) continue; // dropped by a sync meanwhile
       this.#refresh(entry);
       entry.parts ??= this.#renderJob(entry);
-      if (i % SLICE === SLICE - 1) await yieldToTimers();
+      if ((i & 63) === 63 && performance.now() > sliceEnd) {
+        await yieldToTimers();
+        sliceEnd = performance.now() + SLICE_MS;
+      }
     }
-    for (let b = 0, joined = 0; b < Math.ceil(this.#slots.length / BLOCK); b++) {
+    for (let b = 0; b < Math.ceil(this.#slots.length / BLOCK); b++) {
       if (this.#blocks[b]) continue;
       this.#blocks[b] = this.#joinBlock(b);
-      if (++joined % (SLICE / BLOCK) === 0) await yieldToTimers();
+      if (performance.now() > sliceEnd) {
+        await yieldToTimers();
+        sliceEnd = performance.now() + SLICE_MS;
+      }
     }
     // From here on synchronous: one consistent exposition (a block changed meanwhile is joined
     // again here; its jobs keep their last read gauges until the next scrape).
@@ -348,15 +359,9 @@ export class KronMetrics {
     const entries = this.#slots.slice(b * BLOCK, (b + 1) * BLOCK);
     const parts = entries.map((e) => e.parts ??= this.#renderJob(e));
     return JOB_FAMILIES.map((_, f) => {
-      let size = 0;
-      for (const p of parts) size += p[f].length;
-      const joined = new Uint8Array(size);
-      let at = 0;
-      for (const p of parts) {
-        joined.set(p[f], at);
-        at += p[f].length;
-      }
-      return joined;
+      let text = "";
+      for (const p of parts) text += p[f];
+      return bytes(text);
     });
   }
 
@@ -451,7 +456,7 @@ export class KronMetrics {
     entry.nextRun = nextRun;
   }
 
-  #renderJob(e: JobEntry): Uint8Array[] {
+  #renderJob(e: JobEntry): string[] {
     const l = e.label;
     let runs = "";
     for (let i = 0; i < OUTCOMES.length; i++) {
@@ -468,7 +473,7 @@ export class KronMetrics {
       e.duration && this.#jobHistograms
         ? histogramLines("kron_run_duration_seconds", `${l},`, DURATION_LE, e.duration)
         : "",
-    ].map(bytes);
+    ];
   }
 
   /** The runtime-wide families (small: rendered at every scrape). */
