@@ -21,6 +21,7 @@
 import { KronError, type KronErrorCode } from "../errors.ts";
 import { SseParser } from "./sse_parser.ts";
 import { type Answer, unixRequest } from "./_unix_http.ts";
+import { NodeSet } from "./nodes.ts";
 import type {
   CompactJson,
   ForgetJson,
@@ -107,7 +108,9 @@ export class AdminClient {
   }
 
   /**
-   * A client over HTTP(S) with a bearer token.
+   * A client over HTTP(S) with a bearer token. `url` may list several cluster nodes,
+   * comma-separated: requests fail over between them (a trigger or a job's PUT only when the
+   * request never reached a node).
    *
    * @example
    * ```ts
@@ -256,11 +259,12 @@ type Send = (
   body?: string,
 ) => Promise<Answer>;
 
-/** {@link Send} over fetch, to a server at `base`. */
+/** {@link Send} over fetch, to the server(s) at `base` (comma-separated cluster nodes). */
 function fetchSend(base: string): Send {
-  const root = base.replace(/\/+$/, "");
+  const nodes = new NodeSet(base);
   return async (method, path, headers, body) => {
-    const res = await fetch(root + path, { method, headers, body });
+    const idempotent = method !== "PUT" && !/\/trigger(\?|$)/.test(path);
+    const res = await nodes.fetch(path, { method, headers, body }, { idempotent });
     return {
       status: res.status,
       text: () => res.text(),

@@ -35,7 +35,8 @@ export const SERVER_FLAGS: FlagSpec = {
 };
 
 /**
- * A remote runtime to use (`--server URL [--token T]`, token default `KRON_TOKEN`), or null.
+ * A remote runtime to use (`--server URL[,URL…] [--token T]`, default `KRON_SERVER` and
+ * `KRON_TOKEN`), or null. Several URLs are the nodes of one cluster, tried in turn.
  *
  * @example
  * ```ts
@@ -47,9 +48,20 @@ export function serverTarget(
   flags: ParsedArgs["flags"],
   command: string,
 ): { url: string; token: string } | null {
-  const url = stringFlag(flags, "server");
+  let url = stringFlag(flags, "server");
+  try {
+    url ??= Deno.env.get("KRON_SERVER") || undefined;
+  } catch {
+    // no env permission: --server it is
+  }
   if (url === undefined) return null;
-  if (!/^https?:\/\//.test(url)) throw usage(`kron ${command}: --server must be an http(s):// URL`);
+  const urls = url.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  if (urls.length === 0 || !urls.every((u) => /^https?:\/\/[^/]/.test(u))) {
+    throw usage(
+      `kron ${command}: --server must be an http(s):// URL or a comma-separated list of them`,
+    );
+  }
+  url = urls.join(",");
   let token = stringFlag(flags, "token");
   try {
     token ??= Deno.env.get("KRON_TOKEN") || undefined;

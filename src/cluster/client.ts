@@ -1,13 +1,18 @@
 /**
  * `KronClient`: the TypeScript client of a kron cluster. It schedules jobs (stored in the
- * database, visible on every node) and reads and steers them: any node's URL will do.
+ * database, visible on every node) and reads and steers them: any node's URL will do, and
+ * several (a list, or one comma-separated string) let it fail over. Reads, pause, resume and
+ * remove move on to another node when one fails; `schedule` and `trigger` only when the
+ * request never reached a node (connection refused), so a retry never starts two runs.
  * Reads come back shaped like single-node mode's (`Date` fields, run records with every
  * field present).
  *
  * @example
  * ```ts
  * import { KronClient } from "./client.ts";
- * const client = new KronClient("http://127.0.0.1:7380", { token: Deno.env.get("KRON_TOKEN") });
+ * const client = new KronClient("http://127.0.0.1:7380,http://127.0.0.1:7381", {
+ *   token: Deno.env.get("KRON_TOKEN"),
+ * });
  * await client.schedule("email_digest", { every: "30m", task: "send_digest", payload: { list: "daily" } });
  * console.log((await client.status("email_digest")).nextRunAt);
  * console.log(await client.history("email_digest", { limit: 5 }));
@@ -18,6 +23,7 @@ import { AdminApiError } from "../api/client.ts";
 import type { PauseOptions } from "../engine/engine.ts";
 import type { RunRecord } from "../engine/types.ts";
 import type { ClusterJobOptions, ClusterJobStatus } from "./jobs.ts";
+import { NodeSet } from "../api/nodes.ts";
 
 export type { ClusterJobOptions, ClusterJobStatus };
 
@@ -130,24 +136,24 @@ export function reviveStatus(s: Record<string, unknown>): ClusterJobStatus {
  * ```
  */
 export class KronClient {
-  readonly #base: string;
+  readonly #nodes: NodeSet;
   readonly #headers: Record<string, string>;
 
-  /** A client of the node at `url`. */
-  constructor(url: string, options: KronClientOptions = {}) {
-    this.#base = url.replace(/\/+$/, "");
+  /** A client of the nodes at `urls` (one URL, a comma-separated string, or a list). */
+  constructor(urls: string | readonly string[], options: KronClientOptions = {}) {
+    this.#nodes = new NodeSet(urls);
     const token = options.token ?? tokenFromEnv();
     this.#headers = token ? { authorization: `Bearer ${token}` } : {};
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(this.#base + path, {
+  async #call<T>(method: string, path: string, body?: unknown, idempotent = true): Promise<T> {
+    const res = await this.#nodes.fetch(path, {
       method,
       headers: body === undefined
         ? this.#headers
         : { ...this.#headers, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    }, { idempotent, timeoutMs: 30_000 });
     if (!res.ok) throw await errorFrom(res);
     return await res.json() as T;
   }
@@ -165,7 +171,9 @@ export class KronClient {
    * ```
    */
   async schedule(name: string, options: ClusterJobOptions): Promise<ClusterJobStatus> {
-    return reviveStatus(await this.#call("PUT", `/v1/jobs/${encodeURIComponent(name)}`, options));
+    return reviveStatus(
+      await this.#call("PUT", `/v1/jobs/${encodeURIComponent(name)}`, options, false),
+    );
   }
 
   /**
@@ -252,6 +260,8 @@ export class KronClient {
     return (await this.#call<{ runId: string }>(
       "POST",
       `/v1/jobs/${encodeURIComponent(name)}/trigger`,
+      undefined,
+      false,
     )).runId;
   }
 

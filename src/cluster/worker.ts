@@ -6,14 +6,21 @@
  * the lease ran out without a successful heartbeat), on the job's timeout, and on a stop that
  * outlasts its grace period.
  *
- * Network and 5xx errors (a node or PostgreSQL restarting) are retried with backoff: claims
- * by polling again, outcomes until the cluster gives a definite answer, so no run's result
- * is dropped. Outcomes queued together travel in one `POST /v1/complete`.
+ * Give it every node's URL (a list, or one comma-separated string): claims are spread
+ * round-robin over the nodes that answer. A node that refuses or resets a connection, or
+ * answers 5xx, is skipped at once (one WARN line when lost, one when regained), and the
+ * heartbeats and outcomes of runs claimed through it go through another node with the same
+ * fencing token: any node can fence any run, since the lease lives in the database. When no
+ * node answers, claims poll again with backoff and outcomes are retried until the cluster
+ * gives a definite answer, so no run's result is dropped. Outcomes queued together travel in
+ * one `POST /v1/complete`.
  *
  * @example
  * ```ts
  * import { KronWorker } from "./worker.ts";
- * const worker = new KronWorker("http://127.0.0.1:7380", { token: Deno.env.get("KRON_TOKEN") });
+ * const worker = new KronWorker(["http://127.0.0.1:7380", "http://127.0.0.1:7381"], {
+ *   token: Deno.env.get("KRON_TOKEN"),
+ * });
  * worker.task("send_digest", async (payload, ctx) => {
  *   console.log("digest for", payload, ctx.idempotencyKey, ctx.fencingToken);
  * });
@@ -27,6 +34,7 @@ import { KronError } from "../errors.ts";
 import { ulid } from "../engine/ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
 import { errorFrom, tokenFromEnv } from "./client.ts";
+import { NodeSet } from "../api/nodes.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
 
@@ -150,7 +158,7 @@ function retriable(e: unknown): boolean {
  * ```
  */
 export class KronWorker {
-  readonly #base: string;
+  readonly #nodes: NodeSet;
   readonly #headers: Record<string, string>;
   readonly #concurrency: number;
   readonly #leaseMs: number | undefined;
@@ -168,9 +176,9 @@ export class KronWorker {
   /** This worker's id. */
   readonly workerId: string;
 
-  /** A worker of the node at `url`. */
-  constructor(url: string, options: KronWorkerOptions = {}) {
-    this.#base = url.replace(/\/+$/, "");
+  /** A worker of the nodes at `urls` (one URL, a comma-separated string, or a list). */
+  constructor(urls: string | readonly string[], options: KronWorkerOptions = {}) {
+    this.#nodes = new NodeSet(urls);
     const token = options.token ?? tokenFromEnv();
     this.#headers = {
       "content-type": "application/json",
@@ -255,13 +263,20 @@ export class KronWorker {
     await this.#running;
   }
 
-  async #post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    const res = await fetch(this.#base + path, {
+  /** POSTs to the next live node, moving on to the others when it fails (all calls of a
+   * worker are fenced or claim-only, so sending one again elsewhere is safe). */
+  async #post(
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    timeoutMs = 15_000,
+  ): Promise<Response> {
+    const res = await this.#nodes.fetch(path, {
       method: "POST",
       headers: this.#headers,
       body: JSON.stringify(body),
       signal,
-    });
+    }, { idempotent: true, timeoutMs });
     if (!res.ok) throw await errorFrom(res);
     return res;
   }
@@ -279,20 +294,27 @@ export class KronWorker {
       let runs: ClaimedRun[];
       this.#claimAbort = new AbortController();
       try {
-        const res = await this.#post("/v1/claim", {
-          tasks,
-          max: free,
-          waitMs: this.#waitMs,
-          worker: this.workerId,
-          ...(this.#leaseMs ? { leaseMs: this.#leaseMs } : {}),
-        }, this.#claimAbort.signal);
+        const res = await this.#post(
+          "/v1/claim",
+          {
+            tasks,
+            max: free,
+            waitMs: this.#waitMs,
+            worker: this.workerId,
+            ...(this.#leaseMs ? { leaseMs: this.#leaseMs } : {}),
+          },
+          this.#claimAbort.signal,
+          this.#waitMs + 10_000,
+        );
         runs = await res.json() as ClaimedRun[];
         failures = 0;
       } catch (e) {
         if (this.#stopping.signal.aborted) break;
         if (!retriable(e)) throw e;
         if (failures === 0) {
-          log.warn("claim failed ({error}); retrying with backoff", { error: String(e) });
+          log.warn("claim failed on every node ({error}); retrying with backoff", {
+            error: String(e),
+          });
         }
         await sleep(backoff(failures++), this.#stopping.signal);
         continue;
@@ -310,7 +332,7 @@ export class KronWorker {
     this.#inFlight.set(run.runId, f);
     const leaseMs = Math.max(100, f.leaseUntil - Date.now());
     const every = this.#heartbeatMs ?? Math.max(50, Math.floor((this.#leaseMs ?? leaseMs) / 3));
-    const heartbeat = setInterval(() => this.#heartbeat(f), every);
+    const heartbeat = setInterval(() => this.#heartbeat(f, Math.max(1000, every)), every);
     const timeout = run.timeoutMs === null ? undefined : setTimeout(
       () =>
         controller.abort(new DOMException(`timed out after ${run.timeoutMs}ms`, "TimeoutError")),
@@ -357,13 +379,18 @@ export class KronWorker {
     })();
   }
 
-  async #heartbeat(f: InFlight): Promise<void> {
+  async #heartbeat(f: InFlight, timeoutMs: number): Promise<void> {
     if (f.lost) return;
     try {
-      const res = await this.#post(`/v1/runs/${f.run.runId}/heartbeat`, {
-        fencingToken: f.run.fencingToken,
-        ...(this.#leaseMs ? { leaseMs: this.#leaseMs } : {}),
-      });
+      const res = await this.#post(
+        `/v1/runs/${f.run.runId}/heartbeat`,
+        {
+          fencingToken: f.run.fencingToken,
+          ...(this.#leaseMs ? { leaseMs: this.#leaseMs } : {}),
+        },
+        undefined,
+        timeoutMs,
+      );
       f.leaseUntil = Date.parse((await res.json() as { leaseUntil: string }).leaseUntil);
     } catch (e) {
       if (!retriable(e)) return this.#lose(f, String((e as Error).message));

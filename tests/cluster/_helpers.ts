@@ -90,8 +90,8 @@ export async function startNode(
   schema: string,
   id: string,
   extra: string[] = [],
+  port = freePort(),
 ): Promise<Node> {
-  const port = freePort();
   const proc = spawn([
     "main.ts",
     "server",
@@ -113,7 +113,7 @@ export async function startNode(
 
 export function startWorker(
   url: string,
-  mode: "fast" | "hang" = "fast",
+  mode: "fast" | "hang" | "slow" = "fast",
   env: Record<string, string> = {},
   tasks = "tick",
 ): Proc {

@@ -34,7 +34,8 @@ Flags:
   --limit N         how many attempts (default 20)
   --json            print JSON
   --data-dir <dir>  data directory
-  --server <url>    read a kron server (cluster node) over HTTP instead
+  --server <urls>   read a kron server (cluster node) over HTTP instead
+                    (comma-separated nodes fail over; default $KRON_SERVER)
   --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:

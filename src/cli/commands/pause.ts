@@ -38,7 +38,8 @@ Flags:
   --hours N         koku's spelling of --for Nh
   --json            print the job's status
   --data-dir <dir>  data directory
-  --server <url>    pause on a kron server (cluster node) over HTTP instead
+  --server <urls>   pause on a kron server (cluster node) over HTTP instead
+                    (comma-separated nodes fail over; default $KRON_SERVER)
   --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:

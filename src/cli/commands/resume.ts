@@ -33,7 +33,8 @@ Needs a running kron (exit 1 otherwise).
 Flags:
   --json            print the job's status
   --data-dir <dir>  data directory
-  --server <url>    resume on a kron server (cluster node) over HTTP instead
+  --server <urls>   resume on a kron server (cluster node) over HTTP instead
+                    (comma-separated nodes fail over; default $KRON_SERVER)
   --token <token>   its bearer token (default $KRON_TOKEN)
 
 Example:

@@ -46,7 +46,8 @@ EXIT is the exit code of command jobs, or the outcome (ok, failed, timed_out …
 Flags:
   --json            print JSON (a list of jobs, or one job with its recent runs)
   --data-dir <dir>  data directory
-  --server <url>    read a kron server (cluster node) over HTTP instead
+  --server <urls>   read a kron server (cluster node) over HTTP instead
+                    (comma-separated nodes fail over; default $KRON_SERVER)
   --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:

@@ -37,7 +37,8 @@ overlap policy is "skip".
 Flags:
   --json            print {"job": …, "runId": …}
   --data-dir <dir>  data directory
-  --server <url>    trigger on a kron server (cluster node) over HTTP instead
+  --server <urls>   trigger on a kron server (cluster node) over HTTP instead
+                    (comma-separated nodes fail over; default $KRON_SERVER)
   --token <token>   its bearer token (default $KRON_TOKEN)
 
 Examples:

@@ -1,0 +1,211 @@
+/**
+ * `NodeSet`: the nodes of a kron cluster as a client sees them. Requests are spread round-robin
+ * over the nodes that answer; a node that refuses or resets a connection, or answers 5xx, is
+ * marked lost (one WARN line) and skipped until its retry time, then tried again (one WARN line
+ * when it answers). A request that fails on one node moves on to the next at once, so a client
+ * of a cluster with a live node never waits for a dead one.
+ *
+ * A call that is not idempotent (`trigger`, a job's `PUT`) moves on only when the request never
+ * reached a node (the connection was refused or could not be made): a reset or a 5xx may come
+ * after the node acted, and a retry elsewhere could start a second run.
+ *
+ * @example
+ * ```ts
+ * import { NodeSet } from "./nodes.ts";
+ * const nodes = new NodeSet("http://node-1:7380,http://node-2:7380");
+ * const res = await nodes.fetch("/healthz", { method: "GET" }, { idempotent: true });
+ * console.log(res.status);
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { KronError } from "../errors.ts";
+
+const log = getLogger(["kron", "cluster", "nodes"]);
+
+/**
+ * The node URLs of `urls`: a list, or one string with comma-separated URLs (trailing slashes
+ * dropped, duplicates removed). Throws `invalid_option` on an empty list or a non-http(s) URL.
+ *
+ * @example
+ * ```ts
+ * import { parseNodeUrls } from "./nodes.ts";
+ * parseNodeUrls("http://a:7380/, http://b:7380"); // ["http://a:7380", "http://b:7380"]
+ * ```
+ */
+export function parseNodeUrls(urls: string | readonly string[]): string[] {
+  const list = (typeof urls === "string" ? [urls] : [...urls])
+    .flatMap((u) => u.split(","))
+    .map((u) => u.trim().replace(/\/+$/, ""))
+    .filter((u) => u !== "");
+  if (list.length === 0) throw new KronError("invalid_option", "no node URL given");
+  for (const u of list) {
+    if (!/^https?:\/\/[^/]/.test(u)) {
+      throw new KronError("invalid_option", `node URL "${u}" must start with http:// or https://`);
+    }
+  }
+  return [...new Set(list)];
+}
+
+/**
+ * True when a fetch error shows the request never reached a server (connection refused, no
+ * route, name not resolved): only then may a non-idempotent call go to another node.
+ *
+ * @example
+ * ```ts
+ * import { neverReached } from "./nodes.ts";
+ * neverReached(new TypeError("tcp connect error: Connection refused (os error 111)")); // true
+ * ```
+ */
+export function neverReached(e: unknown): boolean {
+  const text = e instanceof Error ? `${e.message} ${String(e.cause ?? "")}` : String(e);
+  return /connection refused|tcp connect error|dns error|failed to lookup|no route to host|network is unreachable|\(Connect\)/i
+    .test(text);
+}
+
+interface NodeState {
+  url: string;
+  down: boolean;
+  failures: number;
+  retryAt: number;
+}
+
+/** How long a lost node is skipped: 250 ms doubling to 5 s. */
+const skipMs = (failures: number) => Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5));
+
+/**
+ * Options of one {@link NodeSet.fetch}.
+ *
+ * @example
+ * ```ts
+ * import type { NodeFetchOptions } from "./nodes.ts";
+ * const o: NodeFetchOptions = { idempotent: false };
+ * ```
+ */
+export interface NodeFetchOptions {
+  /** May the request be sent again to another node after it may have reached one? */
+  idempotent: boolean;
+  /** Gives up on one node after this long (a blackholed link) and moves on; default none. */
+  timeoutMs?: number;
+}
+
+/**
+ * The nodes of a cluster (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { NodeSet } from "./nodes.ts";
+ * const nodes = new NodeSet(["http://node-1:7380", "http://node-2:7380"]);
+ * nodes.pick(); // "http://node-1:7380"
+ * ```
+ */
+export class NodeSet {
+  readonly #nodes: NodeState[];
+  #next = 0;
+
+  /** Nodes from a URL, a comma-separated list, or a list (see {@link parseNodeUrls}). */
+  constructor(urls: string | readonly string[]) {
+    this.#nodes = parseNodeUrls(urls).map((url) => ({ url, down: false, failures: 0, retryAt: 0 }));
+  }
+
+  /** Every node's URL. */
+  get urls(): string[] {
+    return this.#nodes.map((n) => n.url);
+  }
+
+  /** Nodes not marked lost, or due for another try. */
+  get live(): number {
+    const now = Date.now();
+    return this.#nodes.filter((n) => !n.down || n.retryAt <= now).length;
+  }
+
+  /**
+   * The next node to use: round-robin over the live ones (a lost node counts again once its
+   * retry time has come); when all are lost, the one due soonest.
+   */
+  pick(): string {
+    const now = Date.now();
+    for (let i = 0; i < this.#nodes.length; i++) {
+      const n = this.#nodes[(this.#next + i) % this.#nodes.length];
+      if (!n.down || n.retryAt <= now) {
+        this.#next = (this.#next + i + 1) % this.#nodes.length;
+        return n.url;
+      }
+    }
+    return this.#nodes.reduce((a, b) => (b.retryAt < a.retryAt ? b : a)).url;
+  }
+
+  /** Marks `url` lost after a failure (one WARN line when it was live). */
+  lost(url: string, why: string): void {
+    const n = this.#nodes.find((x) => x.url === url);
+    if (!n) return;
+    n.failures++;
+    n.retryAt = Date.now() + skipMs(n.failures);
+    if (!n.down) {
+      n.down = true;
+      log.warn("node {url} lost ({why}); using the {others} other node(s)", {
+        url,
+        why,
+        others: this.#nodes.filter((x) => !x.down).length,
+      });
+    }
+  }
+
+  /** Marks `url` answering (one WARN line when it was lost). */
+  answered(url: string): void {
+    const n = this.#nodes.find((x) => x.url === url);
+    if (!n) return;
+    n.failures = 0;
+    if (n.down) {
+      n.down = false;
+      log.warn("node {url} regained", { url });
+    }
+  }
+
+  /**
+   * Sends `path` to one node after another until one answers below 500 (that answer is
+   * returned, 4xx included). A node that fails is marked lost. Throws the last failure: the
+   * error of fetch, or a `Response` with status ≥ 500 is returned when every node answered so.
+   */
+  async fetch(path: string, init: RequestInit, options: NodeFetchOptions): Promise<Response> {
+    let last: unknown = null;
+    const tried = new Set<string>();
+    while (tried.size < this.#nodes.length) {
+      const url = this.#pickUntried(tried);
+      tried.add(url);
+      const timeout = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : null;
+      try {
+        const signal = timeout
+          ? (init.signal ? AbortSignal.any([init.signal, timeout]) : timeout)
+          : init.signal;
+        const res = await fetch(url + path, { ...init, signal });
+        if (res.status < 500) {
+          this.answered(url);
+          return res;
+        }
+        this.lost(url, `HTTP ${res.status}`);
+        if (!options.idempotent || tried.size === this.#nodes.length) return res;
+        await res.body?.cancel();
+      } catch (e) {
+        if (init.signal?.aborted) throw e;
+        const why = timeout?.aborted
+          ? `no answer in ${options.timeoutMs} ms`
+          : e instanceof Error
+          ? e.message
+          : String(e);
+        this.lost(url, why);
+        last = e;
+        if (!options.idempotent && !neverReached(e)) throw e;
+      }
+    }
+    throw last;
+  }
+
+  #pickUntried(tried: Set<string>): string {
+    for (let i = 0; i < this.#nodes.length; i++) {
+      const url = this.pick();
+      if (!tried.has(url)) return url;
+    }
+    return this.#nodes.find((n) => !tried.has(n.url))!.url;
+  }
+}
