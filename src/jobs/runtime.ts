@@ -240,7 +240,11 @@ export class JobRuntime {
     }
     // The old workers finish their runs in flight, then go; the new ones are warm before the
     // first due time.
-    for (const old of this.#generations) old.retire();
+    for (const old of this.#generations) {
+      old.retire();
+      // Forgotten once its last worker is gone (a reload a day must not accumulate them).
+      if (old.workers === 0) this.#generations.delete(old);
+    }
     if (pools) {
       this.#generations.add(pools);
       pools.prewarm();
