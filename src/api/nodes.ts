@@ -1,8 +1,9 @@
 /**
  * `NodeSet`: the nodes of a kron cluster as a client sees them. Requests are spread round-robin
- * over the nodes that answer; a node that refuses or resets a connection, or answers 5xx, is
- * marked lost (one WARN line) and skipped until its retry time, then tried again (one WARN line
- * when it answers). A request that fails on one node moves on to the next at once, so a client
+ * over the nodes that answer; a node that refuses or resets a connection, answers 5xx or does
+ * not answer in time is marked lost (one WARN line) and gets no requests while another node is
+ * live; it is probed with `GET /healthz` (after 250 ms, doubling to 5 s) and used again once
+ * that answers 200 (one WARN line). A request that fails on one node moves on to the next at once, so a client
  * of a cluster with a live node never waits for a dead one.
  *
  * A call that is not idempotent (`trigger`, a job's `PUT`) moves on only when the request never
@@ -68,9 +69,10 @@ interface NodeState {
   down: boolean;
   failures: number;
   retryAt: number;
+  probing: boolean;
 }
 
-/** How long a lost node is skipped: 250 ms doubling to 5 s. */
+/** When a lost node is probed again: 250 ms doubling to 5 s. */
 const skipMs = (failures: number) => Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5));
 
 /**
@@ -105,7 +107,13 @@ export class NodeSet {
 
   /** Nodes from a URL, a comma-separated list, or a list (see {@link parseNodeUrls}). */
   constructor(urls: string | readonly string[]) {
-    this.#nodes = parseNodeUrls(urls).map((url) => ({ url, down: false, failures: 0, retryAt: 0 }));
+    this.#nodes = parseNodeUrls(urls).map((url) => ({
+      url,
+      down: false,
+      failures: 0,
+      retryAt: 0,
+      probing: false,
+    }));
   }
 
   /** Every node's URL. */
@@ -113,26 +121,47 @@ export class NodeSet {
     return this.#nodes.map((n) => n.url);
   }
 
-  /** Nodes not marked lost, or due for another try. */
+  /** Nodes not marked lost. */
   get live(): number {
-    const now = Date.now();
-    return this.#nodes.filter((n) => !n.down || n.retryAt <= now).length;
+    return this.#nodes.filter((n) => !n.down).length;
   }
 
   /**
-   * The next node to use: round-robin over the live ones (a lost node counts again once its
-   * retry time has come); when all are lost, the one due soonest.
+   * The next node to use: round-robin over the live ones; when all are lost, the one due
+   * soonest. A lost node gets no requests while another node is live: it is probed with
+   * `GET /healthz` until it answers 200, so a node that hangs (its database cut off) never
+   * holds up a heartbeat or an outcome twice.
    */
   pick(): string {
-    const now = Date.now();
     for (let i = 0; i < this.#nodes.length; i++) {
       const n = this.#nodes[(this.#next + i) % this.#nodes.length];
-      if (!n.down || n.retryAt <= now) {
+      if (!n.down) {
         this.#next = (this.#next + i + 1) % this.#nodes.length;
         return n.url;
       }
     }
     return this.#nodes.reduce((a, b) => (b.retryAt < a.retryAt ? b : a)).url;
+  }
+
+  #probe(n: NodeState): void {
+    if (n.probing) return;
+    n.probing = true;
+    const timer = setTimeout(async () => {
+      let ok = false;
+      try {
+        const res = await fetch(n.url + "/healthz", { signal: AbortSignal.timeout(2000) });
+        await res.body?.cancel();
+        ok = res.status === 200;
+      } catch {
+        // still lost
+      }
+      n.probing = false;
+      if (!n.down) return;
+      if (ok) this.answered(n.url);
+      else this.lost(n.url, "health probe failed");
+    }, Math.max(0, n.retryAt - Date.now()));
+    // A probe must not keep a client's process alive.
+    Deno.unrefTimer(timer);
   }
 
   /** Marks `url` lost after a failure (one WARN line when it was live). */
@@ -149,6 +178,7 @@ export class NodeSet {
         others: this.#nodes.filter((x) => !x.down).length,
       });
     }
+    this.#probe(n);
   }
 
   /** Marks `url` answering (one WARN line when it was lost). */

@@ -101,6 +101,8 @@ interface InFlight {
   controller: AbortController;
   leaseUntil: number;
   lost: boolean;
+  /** The task returned; its outcome is being delivered (heartbeats go on meanwhile). */
+  finished: boolean;
 }
 
 interface Outcome {
@@ -328,7 +330,13 @@ export class KronWorker {
 
   #execute(run: ClaimedRun): void {
     const controller = new AbortController();
-    const f: InFlight = { run, controller, leaseUntil: Date.parse(run.leaseUntil), lost: false };
+    const f: InFlight = {
+      run,
+      controller,
+      leaseUntil: Date.parse(run.leaseUntil),
+      lost: false,
+      finished: false,
+    };
     this.#inFlight.set(run.runId, f);
     const leaseMs = Math.max(100, f.leaseUntil - Date.now());
     const every = this.#heartbeatMs ?? Math.max(50, Math.floor((this.#leaseMs ?? leaseMs) / 3));
@@ -355,11 +363,11 @@ export class KronWorker {
       } catch (e) {
         error = e instanceof Error ? (e.message || e.name) : String(e);
       }
-      clearInterval(heartbeat);
       clearTimeout(timeout);
       const timedOut =
         (controller.signal.reason as DOMException | undefined)?.name === "TimeoutError";
       if (timedOut && error === null) error = `timed out after ${run.timeoutMs}ms`;
+      f.finished = true;
       if (!f.lost) {
         await new Promise<void>((resolve) => {
           this.#outbox.push({
@@ -373,6 +381,9 @@ export class KronWorker {
           this.#flush();
         });
       }
+      // Heartbeats go on until the outcome is delivered: a slow delivery (a node that hangs)
+      // must not cost the run its lease.
+      clearInterval(heartbeat);
       this.#completed++;
       this.#inFlight.delete(run.runId);
       this.#slotFree?.();
@@ -400,7 +411,8 @@ export class KronWorker {
   }
 
   #lose(f: InFlight, why: string): void {
-    if (f.lost) return;
+    // A finished run's outcome answers for it (a heartbeat racing its completion gets 409).
+    if (f.lost || f.finished) return;
     f.lost = true;
     log.warn("run {runId} of {job}: lease lost ({why}); aborting", {
       runId: f.run.runId,

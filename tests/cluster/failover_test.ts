@@ -102,7 +102,7 @@ Deno.test({
       const rows = await sql.unsafe(
         `SELECT idempotency_key, status FROM f.runs WHERE job = 'steady' AND status <> 'pending'`,
       );
-      assert(rows.length >= 2, `only ${rows.length} steady runs`);
+      assert(rows.length >= 1, "no steady run");
       const byKey = new Map<string, string[]>();
       for (const r of rows) {
         byKey.set(r.idempotency_key, [...(byKey.get(r.idempotency_key) ?? []), r.status]);
