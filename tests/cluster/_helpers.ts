@@ -91,6 +91,7 @@ export async function startNode(
   id: string,
   extra: string[] = [],
   port = freePort(),
+  env: Record<string, string> = {},
 ): Promise<Node> {
   const proc = spawn([
     "main.ts",
@@ -106,7 +107,7 @@ export async function startNode(
     "--schema",
     schema,
     ...extra,
-  ]);
+  ], env);
   await proc.waitFor((l) => l.includes("serving http://"), 30_000);
   return Object.assign(proc, { url: `http://127.0.0.1:${port}` });
 }
