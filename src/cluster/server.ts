@@ -47,15 +47,26 @@ import { Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { requireAuth } from "../api/auth.ts";
-import { csrfGuard } from "../api/csrf.ts";
-import { jsonBody, limitBody, onlyKeys } from "../api/_body.ts";
-import { ApiError, describeError, errorBody } from "../api/errors.ts";
-import { pauseOptions } from "../api/routes/jobs.ts";
-import { jobNameParam, limitParam, runIdParam, seqParam } from "../api/validate.ts";
-import { jobDetail, jobSummary } from "../api/views.ts";
-import { envToken, MIN_ENV_TOKEN_LENGTH } from "../api/token.ts";
-import { parseHostPort } from "../api/serve.ts";
+import {
+  ApiError,
+  csrfGuard,
+  describeError,
+  envToken,
+  errorBody,
+  jobDetail,
+  jobNameParam,
+  jobSummary,
+  jsonBody,
+  limitBody,
+  limitParam,
+  MIN_ENV_TOKEN_LENGTH,
+  onlyKeys,
+  parseHostPort,
+  pauseOptions,
+  requireAuth,
+  runIdParam,
+  seqParam,
+} from "../api/http.ts";
 import { isTransient } from "./_sql.ts";
 import { type ClaimedRun, completeRun, completeRuns, failRun, heartbeatRun } from "./claims.ts";
 import {
