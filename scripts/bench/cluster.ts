@@ -1,11 +1,13 @@
 /**
  * Cluster bench: runs claimed and completed per second through 3 `kron server` nodes and 8
  * worker processes on no-op tasks (batched claims: each worker asks for up to 64 runs), the
- * due→claim latency of scheduled runs (p50/p99), and pg-boss on the same PostgreSQL for the
- * same work, per-job (`work()` with batchSize 1) and batched (batchSize 64).
+ * due→claim latency of scheduled runs (p50/p99), and on the same PostgreSQL for the same work
+ * pg-boss, per-job (`work()` with batchSize 1) and batched (batchSize 64), and graphile-worker
+ * with the settings of docs/benchmarks.md's durable-throughput scenario (concurrency 24,
+ * localQueue 500).
  *
  * PostgreSQL is a throwaway local cluster with fsync and synchronous_commit off (the same for
- * both systems): the bench measures the schedulers, not this machine's disk.
+ * every system), or on with `BENCH_DURABILITY=on`, as users deploy.
  *
  * Run: `deno run -A scripts/bench/cluster.ts [runs=20000]`
  *
@@ -19,21 +21,27 @@ import postgres from "postgres";
 import { startPg } from "../../tests/cluster/_pg.ts";
 import { type Node, startNode, TOKEN } from "../../tests/cluster/_helpers.ts";
 import { spawn } from "../../tests/cluster/_helpers.ts";
+import { graphileThroughput } from "./subjects/durable_peers.ts";
 
 const N = Number(Deno.args[0] ?? 20_000);
 // BENCH_PG_STATS=1 prints the statements that took the most database time (pg_stat_statements).
 const PG_STATS = Boolean(Deno.env.get("BENCH_PG_STATS"));
+const DURABLE = Deno.env.get("BENCH_DURABILITY") === "on";
+const durability: Record<string, string> = DURABLE
+  ? { fsync: "on", synchronous_commit: "on", full_page_writes: "on" }
+  : {};
 const pg = await startPg(
   PG_STATS
     ? {
       settings: {
+        ...durability,
         shared_preload_libraries: "pg_stat_statements,auto_explain",
         "auto_explain.log_min_duration": "100",
         "auto_explain.log_analyze": "on",
         "auto_explain.log_nested_statements": "on",
       },
     }
-    : {},
+    : { settings: durability },
 );
 const sql = postgres(pg.url, { onnotice: () => {}, max: 4 });
 const procs: { kill(s?: Deno.Signal): Promise<void> }[] = [];
@@ -200,10 +208,25 @@ try {
     await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
   }
   await boss.stop({ graceful: false }).catch(() => {});
+  // ---------------------------------------------------------------- graphile-worker
+  const graphile = await graphileThroughput({
+    url: pg.url,
+    runs: N,
+    concurrency: 24,
+    localQueue: 500,
+  });
+  console.log(`graphile-worker: ${N} jobs = ${graphile.runsPerS} jobs/s (${graphile.settings})`);
   console.log(
     `kron / pg-boss per-job: ${
       (kronRate / rates["pgboss-job"]).toFixed(2)
-    }x; kron / pg-boss batched: ${(kronRate / rates["pgboss-batch"]).toFixed(2)}x`,
+    }x; kron / pg-boss batched: ${(kronRate / rates["pgboss-batch"]).toFixed(2)}x; ` +
+      `kron / graphile-worker: ${(kronRate / graphile.runsPerS).toFixed(2)}x`,
+  );
+  console.log(
+    `cluster: durability=${DURABLE ? "on" : "off"} kron_runs_per_s=${kronRate.toFixed(1)} ` +
+      `graphile_runs_per_s=${graphile.runsPerS.toFixed(1)} pgboss_runs_per_s=${
+        rates["pgboss-batch"].toFixed(1)
+      } due_claim_p99_ms=${Number(lat.p99).toFixed(1)}`,
   );
 } finally {
   await Promise.all(procs.map((p) => p.kill("SIGKILL")));
