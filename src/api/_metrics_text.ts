@@ -1,7 +1,6 @@
 /**
  * The Prometheus text format (0.0.4) pieces `/metrics` is built from: escaping, numbers, family
- * headers, histograms, and a stream that hands out many small cached byte chunks in 64 KiB
- * pieces (so one scrape never holds the scheduler's thread for long).
+ * headers and histograms.
  *
  * @example
  * ```ts
@@ -137,42 +136,4 @@ export function histogramLines(
   }
   const bare = labels === "" ? "" : `{${labels.slice(0, -1)}}`;
   return out + `${name}_sum${bare} ${num(h.sum)}\n${name}_count${bare} ${h.count}\n`;
-}
-
-const PIECE_BYTES = 64 * 1024;
-
-/**
- * A byte stream of `parts` (shared, never modified) in pieces of about 64 KiB: each piece is
- * copied when the reader asks for it, so a large exposition costs the thread a little per read.
- *
- * @example
- * ```ts
- * import { partsStream } from "./_metrics_text.ts";
- * const s = partsStream([new TextEncoder().encode("a 1\n")]);
- * await new Response(s).text(); // "a 1\n"
- * ```
- */
-export function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (next >= parts.length) return controller.close();
-      let size = 0;
-      let end = next;
-      while (end < parts.length && (size === 0 || size + parts[end].length <= PIECE_BYTES)) {
-        size += parts[end++].length;
-      }
-      if (end === next + 1) {
-        controller.enqueue(parts[next++]);
-        return;
-      }
-      const piece = new Uint8Array(size);
-      let at = 0;
-      for (; next < end; next++) {
-        piece.set(parts[next], at);
-        at += parts[next].length;
-      }
-      controller.enqueue(piece);
-    },
-  });
 }

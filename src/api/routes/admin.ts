@@ -78,7 +78,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.get("/metrics", async () =>
-    new Response(await metrics.stream(), {
+    new Response(await metrics.body(), {
       headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
     }));
 
