@@ -19,10 +19,13 @@
  * ```
  * @module
  */
-import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 
-const log = getLogger(["kron", "cluster", "nodes"]);
+/** Where a {@link NodeSet} says a node was lost or regained (default: a WARN line on stderr). */
+export type NodeWarn = (message: string) => void;
+
+// No logger import: `kron status` loads this module and must stay light (tests/cli/startup_test.ts).
+const stderrWarn: NodeWarn = (message) => console.error(`WARN  ${message}`);
 
 /**
  * The node URLs of `urls`: a list, or one string with comma-separated URLs (trailing slashes
@@ -103,10 +106,12 @@ export interface NodeFetchOptions {
  */
 export class NodeSet {
   readonly #nodes: NodeState[];
+  readonly #warn: NodeWarn;
   #next = 0;
 
   /** Nodes from a URL, a comma-separated list, or a list (see {@link parseNodeUrls}). */
-  constructor(urls: string | readonly string[]) {
+  constructor(urls: string | readonly string[], warn: NodeWarn = stderrWarn) {
+    this.#warn = warn;
     this.#nodes = parseNodeUrls(urls).map((url) => ({
       url,
       down: false,
@@ -172,11 +177,8 @@ export class NodeSet {
     n.retryAt = Date.now() + skipMs(n.failures);
     if (!n.down) {
       n.down = true;
-      log.warn("node {url} lost ({why}); using the {others} other node(s)", {
-        url,
-        why,
-        others: this.#nodes.filter((x) => !x.down).length,
-      });
+      const others = this.#nodes.filter((x) => !x.down).length;
+      this.#warn(`node ${url} lost (${why}); using the ${others} other node(s)`);
     }
     this.#probe(n);
   }
@@ -188,7 +190,7 @@ export class NodeSet {
     n.failures = 0;
     if (n.down) {
       n.down = false;
-      log.warn("node {url} regained", { url });
+      this.#warn(`node ${url} regained`);
     }
   }
 

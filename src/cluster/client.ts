@@ -24,6 +24,9 @@ import type { PauseOptions } from "../engine/engine.ts";
 import type { RunRecord } from "../engine/types.ts";
 import type { ClusterJobOptions, ClusterJobStatus } from "./jobs.ts";
 import { NodeSet } from "../api/nodes.ts";
+import { getLogger } from "@logtape/logtape";
+
+const log = getLogger(["kron", "cluster", "client"]);
 
 export type { ClusterJobOptions, ClusterJobStatus };
 
@@ -141,7 +144,7 @@ export class KronClient {
 
   /** A client of the nodes at `urls` (one URL, a comma-separated string, or a list). */
   constructor(urls: string | readonly string[], options: KronClientOptions = {}) {
-    this.#nodes = new NodeSet(urls);
+    this.#nodes = new NodeSet(urls, (message) => log.warn("{message}", { message }));
     const token = options.token ?? tokenFromEnv();
     this.#headers = token ? { authorization: `Bearer ${token}` } : {};
   }

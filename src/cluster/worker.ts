@@ -180,7 +180,7 @@ export class KronWorker {
 
   /** A worker of the nodes at `urls` (one URL, a comma-separated string, or a list). */
   constructor(urls: string | readonly string[], options: KronWorkerOptions = {}) {
-    this.#nodes = new NodeSet(urls);
+    this.#nodes = new NodeSet(urls, (message) => log.warn("{message}", { message }));
     const token = options.token ?? tokenFromEnv();
     this.#headers = {
       "content-type": "application/json",

@@ -3,7 +3,6 @@
 // sent on only when it never reached a node.
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { neverReached, NodeSet, parseNodeUrls } from "../../src/api/nodes.ts";
-import { configureLogging, resetLogging } from "../../src/cli/logging.ts";
 
 function server(status = 200) {
   let hits = 0;
@@ -71,7 +70,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const lines: string[] = [];
-    await configureLogging("text", { write: (l) => lines.push(l) });
+    const warn = (m: string) => lines.push(`WARN ${m}`);
     const a = server();
     const b = server();
     const dead = closedPort();
@@ -79,14 +78,14 @@ Deno.test({
     const reset = resetter();
     try {
       // Round-robin over live nodes.
-      const two = new NodeSet([a.url, b.url]);
+      const two = new NodeSet([a.url, b.url], warn);
       for (let i = 0; i < 10; i++) {
         await two.fetch("/x", { method: "GET" }, { idempotent: true }).then((r) => r.text());
       }
       assertEquals([a.hits, b.hits], [5, 5]);
 
       // A refused node: every call moves on, even a non-idempotent one (it never arrived).
-      const withDead = new NodeSet([dead, a.url]);
+      const withDead = new NodeSet([dead, a.url], warn);
       for (let i = 0; i < 6; i++) {
         const res = await withDead.fetch("/t", { method: "POST" }, { idempotent: i % 2 === 0 });
         assertEquals(res.status, 200);
@@ -96,21 +95,21 @@ Deno.test({
       assert(lines.some((l) => l.startsWith("WARN") || l.includes("WARN")), lines.join("\n"));
 
       // A 5xx node: idempotent calls move on; a non-idempotent one gets the 5xx.
-      const with503 = new NodeSet([failing.url, b.url]);
+      const with503 = new NodeSet([failing.url, b.url], warn);
       const before = b.hits;
       assertEquals(
         (await with503.fetch("/r", { method: "GET" }, { idempotent: true })).status,
         200,
       );
       assertEquals(b.hits, before + 1);
-      const again = new NodeSet([failing.url, b.url]);
+      const again = new NodeSet([failing.url, b.url], warn);
       const res = await again.fetch("/t", { method: "POST" }, { idempotent: false });
       assertEquals(res.status, 503);
       await res.text();
       assertEquals(b.hits, before + 1);
 
       // A node that resets mid-request: a non-idempotent call is not sent again elsewhere.
-      const withReset = new NodeSet([reset.url, a.url]);
+      const withReset = new NodeSet([reset.url, a.url], warn);
       const aBefore = a.hits;
       await assertRejects(() =>
         withReset.fetch("/t", { method: "POST", body: "{}" }, { idempotent: false })
@@ -137,7 +136,6 @@ Deno.test({
     } finally {
       await Promise.all([a.close(), b.close(), failing.close()]);
       reset.close();
-      await resetLogging();
     }
   },
 });
