@@ -24,7 +24,7 @@ import type { JobKind, KronEvent } from "./events/mod.ts";
 import { FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
 import type { RunEntry } from "./store/state.ts";
-import { killLeftoverGroup } from "./jobs/process_tree.ts";
+import { killLeftoverGroup, killMarkedLeftovers } from "./jobs/process_tree.ts";
 import type { KronReplica } from "./cluster/replica.ts";
 import type { AdminServer, ServeAdminOptions } from "./api/serve.ts";
 import { parseDuration } from "./schedule/duration.ts";
@@ -68,10 +68,11 @@ export interface KronOptions {
   /** Randomness for jitter and retry backoff. */
   random?: () => number;
   /**
-   * Called for each run found unfinished after a crash. The default stops a command run's
-   * leftover process tree (guarded against pid reuse by the process start time).
+   * Called for each run found unfinished after a crash, with its job's kind. The default stops
+   * a command run's leftover process tree (guarded against pid reuse by the process start time;
+   * a run that died before its `RUN_SPAWNED` is found by its `KRON_RUN_ID` marker).
    */
-  onAbandoned?: (run: RunEntry) => void | Promise<void>;
+  onAbandoned?: (run: RunEntry, kind: JobKind) => void | Promise<void>;
   /**
    * How long before its due time a scheduled occurrence is recorded (`RUN_DUE`), so that its run
    * starts on the dot rather than after an fsync. Default 50 ms on a data dir, 0 (off) with a
@@ -398,8 +399,14 @@ function reportCompactionFailure(e: unknown): void {
 }
 
 /** Stops what a crashed runtime's command run left behind (no-op for function runs). */
-async function stopLeftoverProcess(run: RunEntry): Promise<void> {
-  if (run.pid === null || run.pgid === null) return;
+async function stopLeftoverProcess(run: RunEntry, kind: JobKind): Promise<void> {
+  if (kind !== "command") return;
+  if (run.pid === null || run.pgid === null) {
+    // kron died before it recorded the group (RUN_SPAWNED comes ~50 ms after the spawn, with
+    // the start time one `ps` reads for every spawn of that moment): the run-id marker finds it.
+    await killMarkedLeftovers(run.id);
+    return;
+  }
   await killLeftoverGroup({
     pid: run.pid,
     pgid: run.pgid,

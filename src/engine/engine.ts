@@ -91,7 +91,7 @@ export interface EngineOptions {
   /** Version recorded in RUNTIME_STARTED. */
   version?: string;
   /** Called with each abandoned run found at recovery (command jobs: stop a leftover tree). */
-  onAbandoned?: (run: RunEntry) => void | Promise<void>;
+  onAbandoned?: (run: RunEntry, kind: JobKind) => void | Promise<void>;
   /**
    * How long before a due time the occurrence is recorded (`RUN_DUE` with `ahead`), so that its
    * run starts on the dot instead of after an fsync. Default: 50 ms on a durable store (room
@@ -372,7 +372,9 @@ export class Engine {
           outcome: "abandoned",
         });
         // Leftover process trees are looked for all at once (one process-table read for all).
-        if (this.#onAbandoned) leftovers.push(Promise.resolve(this.#onAbandoned(run)));
+        if (this.#onAbandoned) {
+          leftovers.push(Promise.resolve(this.#onAbandoned(run, st.def.kind)));
+        }
         const graceFrom = run.trigger === "manual" ? run.startedAt : run.scheduledAt;
         // Run again once, whatever `retries` says, while within misfire_grace (DESIGN §4).
         if (run.trigger !== "recovery" && now - graceFrom <= st.def.policy.misfireGraceMs) {

@@ -464,6 +464,66 @@ export async function listGroup(pgid: number): Promise<ProcStat[] | null> {
  * ```
  */
 export async function readEnviron(pid: number): Promise<string[]> {
+  return (await environOf(pid)) ?? [];
+}
+
+let queuedEnvirons: Promise<Map<number, string[]> | null> | null = null;
+
+/** Every process's environment words through one `ps e -e`, shared by the callers of a turn. */
+function environTable(): Promise<Map<number, string[]> | null> {
+  return queuedEnvirons ??= new Promise((resolve) => {
+    setTimeout(() => {
+      queuedEnvirons = null;
+      psLines(["-e", "e", "-ww", "-o", "pid=,args="]).then((lines) => {
+        if (lines === null) return resolve(null);
+        const table = new Map<number, string[]>();
+        for (const line of lines) {
+          const words = line.trim().split(/\s+/);
+          const pid = Number.parseInt(words[0], 10);
+          if (Number.isInteger(pid)) table.set(pid, words.slice(1));
+        }
+        resolve(table);
+      }, () => resolve(null));
+    }, 0);
+  });
+}
+
+/**
+ * The live processes whose initial environment holds `entry` (say `KRON_RUN_ID=<ulid>`): how a
+ * run's processes are found when no `RUN_SPAWNED` recorded its group (kron died within the
+ * first moments of the run). Calls of the same turn share one listing.
+ *
+ * @example
+ * ```ts
+ * import { processesWithEnviron } from "./process_table.ts";
+ * await processesWithEnviron("KRON_RUN_ID=01J0000000000000000000000"); // []
+ * ```
+ */
+export async function processesWithEnviron(entry: string): Promise<number[]> {
+  const kind = await processTableKind();
+  if (kind === "none") return [];
+  const pids: number[] = [];
+  if (kind === "proc") {
+    for (const e of Deno.readDirSync("/proc")) {
+      const pid = Number(e.name);
+      if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0").includes(entry)) {
+          pids.push(pid);
+        }
+      } catch {
+        // Exited meanwhile, or not ours to read.
+      }
+    }
+    return pids;
+  }
+  for (const [pid, words] of (await environTable()) ?? []) {
+    if (pid !== Deno.pid && words.includes(entry)) pids.push(pid);
+  }
+  return pids;
+}
+
+async function environOf(pid: number): Promise<string[] | null> {
   const kind = await processTableKind();
   if (kind === "proc") {
     try {

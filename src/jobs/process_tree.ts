@@ -25,6 +25,7 @@
 import {
   isLive,
   listGroup,
+  processesWithEnviron,
   processTableKind,
   type ProcStat,
   readEnviron,
@@ -304,6 +305,30 @@ export async function killLeftoverGroup(
   }
   if (survivors.length === 0) return "gone";
   await terminateProcesses(survivors, graceMs);
+  return "killed";
+}
+
+/**
+ * Stops the processes of a run that left no `RUN_SPAWNED` (kron died before it recorded the
+ * group): found by the `KRON_RUN_ID=<runId>` marker every command run's environment carries,
+ * which is proof (run ids are unique), then SIGTERM, SIGKILL after the grace. Processes that
+ * scrubbed their environment are left alone. `"gone"` when none carries it, `"unverified"` when
+ * no process table can be read.
+ *
+ * @example
+ * ```ts
+ * import { killMarkedLeftovers } from "./process_tree.ts";
+ * await killMarkedLeftovers("01J0000000000000000000000"); // "gone"
+ * ```
+ */
+export async function killMarkedLeftovers(
+  runId: string,
+  options: LeftoverOptions = {},
+): Promise<LeftoverResult> {
+  if ((await processTableKind()) === "none") return "unverified";
+  const pids = await processesWithEnviron(`KRON_RUN_ID=${runId}`);
+  if (pids.length === 0) return "gone";
+  await terminateProcesses(pids, options.graceMs ?? 2000);
   return "killed";
 }
 
