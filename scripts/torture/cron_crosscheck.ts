@@ -164,7 +164,9 @@ function transitions(
         if (offsetAt(tz, mid) === off) lo = mid;
         else hi = mid;
       }
-      out.push({ at: hi, jump: o - off });
+      // Offsets change on whole seconds: the change is the first whole second after `lo` (the
+      // search's bounds carry the start's milliseconds, so `hi` itself may be mid-second).
+      out.push({ at: Math.floor(lo / 1000) * 1000 + 1000, jump: o - off });
       off = o;
     }
     t = u;
