@@ -14,15 +14,7 @@
 import { mdTable } from "./_report.ts";
 import type { RunOptions, ScenarioResult } from "./_scenarios.ts";
 import { fmt, median, ratio } from "./_util.ts";
-
-interface SubjectRun {
-  startMs: number;
-  rssMb: number;
-  cpuMsPerRun: number;
-  lateness: { n: number; p50: number; p99: number; max: number };
-  missing: number;
-  expected: number;
-}
+import type { Run as SubjectRun } from "./sandbox.ts";
 
 interface Round {
   jobs: number;

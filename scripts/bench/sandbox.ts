@@ -46,8 +46,8 @@ const DEFINED = opt("defined", 10_000);
 const WARMUP_S = 2;
 const flags = kronTaskFlags();
 
-/** One subject's run. */
-interface Run {
+/** One subject's run (scripts/bench/_sandbox_section.ts reads it from --json). */
+export interface Run {
   startMs: number;
   rssMb: number;
   cpuMsPerRun: number;
@@ -86,6 +86,37 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * `deno run` arguments of a subject, with the kron task's flags: the CLI running `path` with its
+ * output dir granted, or the library subject with `libraryArgs` after its data dir.
+ */
+function subjectArgs(
+  kind: "cli" | "library",
+  dir: string,
+  path: string,
+  libraryArgs: string[],
+): string[] {
+  return kind === "cli"
+    ? [
+      "run",
+      ...flags,
+      `${KRON_ROOT}main.ts`,
+      "run",
+      path,
+      `--allow-write=${dir}/lat`,
+      "--data-dir",
+      `${dir}/.kron`,
+    ]
+    : [
+      "run",
+      ...flags,
+      `${ROOT}scripts/bench/subjects/sandbox_library.ts`,
+      path,
+      `${dir}/.kron`,
+      ...libraryArgs,
+    ];
 }
 
 /** CPU time of every thread of a process (the workers included), ms, from schedstat (ns). */
@@ -130,25 +161,7 @@ async function subject(
   const dir = await Deno.makeTempDir({ prefix: `kron-bench-sandbox-${kind}-` });
   await Deno.mkdir(`${dir}/lat`);
   const path = jobsFile(dir, n, schedule);
-  const cmd = kind === "cli"
-    ? [
-      "run",
-      ...flags,
-      `${KRON_ROOT}main.ts`,
-      "run",
-      path,
-      `--allow-write=${dir}/lat`,
-      "--data-dir",
-      `${dir}/.kron`,
-    ]
-    : [
-      "run",
-      ...flags,
-      `${ROOT}scripts/bench/subjects/sandbox_library.ts`,
-      path,
-      `${dir}/.kron`,
-      String(seconds + 5),
-    ];
+  const cmd = subjectArgs(kind, dir, path, [String(seconds + 5)]);
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: cmd,
@@ -227,26 +240,7 @@ async function triggers(kind: "cli" | "library", seconds: number): Promise<numbe
   const dir = await Deno.makeTempDir({ prefix: `kron-bench-trigger-${kind}-` });
   await Deno.mkdir(`${dir}/lat`);
   const path = jobsFile(dir, 200, `after: "1h"`);
-  const args = kind === "cli"
-    ? [
-      "run",
-      ...flags,
-      `${KRON_ROOT}main.ts`,
-      "run",
-      path,
-      `--allow-write=${dir}/lat`,
-      "--data-dir",
-      `${dir}/.kron`,
-    ]
-    : [
-      "run",
-      ...flags,
-      `${ROOT}scripts/bench/subjects/sandbox_library.ts`,
-      path,
-      `${dir}/.kron`,
-      String(seconds),
-      String(CONCURRENCY),
-    ];
+  const args = subjectArgs(kind, dir, path, [String(seconds), String(CONCURRENCY)]);
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: dir,

@@ -17,7 +17,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { KronError, TriggerRefusedError } from "../errors.ts";
 import { type Duration, parseDuration } from "../schedule/duration.ts";
 import { compileSchedule, jitterDelay } from "../schedule/mod.ts";
-import type { JobKind, KronEvent, RunTrigger } from "../events/mod.ts";
+import type { JobKind, KronEvent, RunCancelledEvent, RunTrigger } from "../events/mod.ts";
 import { apply } from "../store/reducer.ts";
 import {
   emptyState,
@@ -474,7 +474,7 @@ export class Engine {
       clearTimeout(timer);
     }
     for (const job of this.#jobs.values()) {
-      for (const run of [...(job.runs ?? [])]) this.#cancel(job, run, "shutdown");
+      for (const run of [...(job.runs ?? [])]) this.#cancel(run, "shutdown");
     }
     this.#emit({ type: "RUNTIME_STOPPED", time: this.#iso() });
     await this.#lastCommit.catch(() => {});
@@ -1228,7 +1228,7 @@ export class Engine {
 
   /** `overlap: "replace"`: cancel what the job has in flight or pending. */
   #replace(job: Registered, st: JobState, now: number): void {
-    for (const run of [...(job.runs ?? [])]) this.#cancel(job, run, "replace");
+    for (const run of [...(job.runs ?? [])]) this.#cancel(run, "replace");
     if (st.pendingRetry) {
       const p = st.pendingRetry;
       this.#emit({
@@ -1462,21 +1462,8 @@ export class Engine {
    */
   #interrupted(run: RunHandle, e: RunInterruptedError): void {
     const job = run.job;
-    run.done = true;
-    dropRun(run);
-    run.timeout = this.#kill(run.timeout);
-    const now = this.#clock.now();
-    this.#emit({
-      type: "RUN_CANCELLED",
-      time: iso(now),
-      job: job.name,
-      runId: run.runId,
-      attempt: run.attempt,
-      durationMs: now - run.startedAt,
-      exitCode: null,
-      reason: e.reason,
-      error: errorLine(e),
-    });
+    // Nothing to abort: its worker is gone already.
+    this.#endCancelled(run, e.reason, undefined, errorLine(e));
     if (this.#phase !== "running" || this.#jobs.get(job.name) !== job) return;
     this.#log.warn("run {job} {runId} interrupted ({reason}: {error}); running it again", {
       job: job.name,
@@ -1621,23 +1608,38 @@ export class Engine {
     }
   }
 
-  #cancel(job: Registered, run: RunHandle, reason: "replace" | "shutdown"): void {
+  #cancel(run: RunHandle, reason: "replace" | "shutdown"): void {
     if (run.done) return;
+    this.#endCancelled(run, reason, new DOMException(`cancelled (${reason})`, "AbortError"));
+  }
+
+  /**
+   * Ends a run as cancelled: `RUN_CANCELLED` with `reason` (and what forced it), its signal
+   * aborted with `abort` when the job may still be running.
+   */
+  #endCancelled(
+    run: RunHandle,
+    reason: RunCancelledEvent["reason"],
+    abort?: unknown,
+    error?: string,
+  ): void {
     run.done = true;
     dropRun(run);
     run.timeout = this.#kill(run.timeout);
-    abortRun(run, new DOMException(`cancelled (${reason})`, "AbortError"));
+    if (abort !== undefined) abortRun(run, abort);
     const now = this.#clock.now();
-    this.#emit({
+    const event: RunCancelledEvent = {
       type: "RUN_CANCELLED",
       time: iso(now),
-      job: job.name,
+      job: run.job.name,
       runId: run.runId,
       attempt: run.attempt,
       durationMs: now - run.startedAt,
       exitCode: null,
       reason,
-    });
+    };
+    if (error !== undefined) event.error = error;
+    this.#emit(event);
   }
 
   #resume(job: Registered): void {
