@@ -7,7 +7,9 @@
  * The default export maps job names to definitions: the same fields as `jobs.toml`, in
  * camelCase, plus `run` for jobs written as functions. `defineJobs` only adds types; a plain
  * object works the same. Each `run` job runs in a sandboxed worker with the permissions given
- * to `kron run` (narrowed further by its `permissions`).
+ * to `kron run` (narrowed further by its `permissions`). Jobs with equal permissions share a
+ * pool of workers, and with it this module's top-level state; `isolate: true` gives a job a
+ * worker of its own.
  *
  * @module
  */
@@ -18,6 +20,7 @@ export const kron: KronSettings = {
   timezone: "Europe/Rome", // default time zone of cron jobs that set none
   logFormat: "json",
   shutdownTimeout: "30s",
+  // sandboxWorkers: 2, // workers per permission set at most (default: CPU cores)
 };
 
 export default defineJobs({
