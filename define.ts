@@ -1,6 +1,6 @@
 /**
  * The light entry for job files: `defineJobs` and the types of `jobs.ts`, and nothing else.
- * It imports no engine, store, API, Hono, postgres or prom-client, so the sandbox worker that
+ * It imports no engine, store, API, Hono or postgres, so the sandbox worker that
  * loads a job file loads only this beside it. `mod.ts` re-exports the same names.
  *
  * @example

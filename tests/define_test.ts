@@ -1,6 +1,6 @@
 // define.ts is what a job file imports: at run time it loads only itself and
 // src/jobs/define.ts (its other exports are types, erased), so a sandbox worker never loads
-// the engine, Hono, postgres or prom-client. mod.ts hands out the same defineJobs.
+// the engine, Hono or postgres. mod.ts hands out the same defineJobs.
 import { assertEquals } from "./api/_assert.ts";
 import { defineJobs as fromDefine } from "../define.ts";
 import { defineJobs as fromMod } from "../mod.ts";
