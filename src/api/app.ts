@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import type { AdminHost } from "./host.ts";
@@ -24,6 +24,8 @@ import type { AdminAppOptions, AdminDeps, AdminEnv } from "./_deps.ts";
 import { requireAuth } from "./auth.ts";
 import { csrfGuard } from "./csrf.ts";
 import { limitBody } from "./_body.ts";
+import { htmlResponse } from "./dashboard/_html.ts";
+import { errorPage, wantsHtml } from "./dashboard/message.ts";
 import { describeError, errorBody } from "./errors.ts";
 import { hubFor } from "./hub.ts";
 import { metricsFor } from "./metrics.ts";
@@ -32,6 +34,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { uiRoutes } from "./routes/ui.ts";
+import { uiRunRoutes } from "./routes/ui_runs.ts";
 
 export type { AdminAppOptions };
 
@@ -87,11 +90,24 @@ export function createAdminApp(kron: AdminHost, options: AdminAppOptions): Hono<
         error: String(err?.stack ?? err),
       });
     }
+    if (wantsHtml(c.req.raw)) return htmlError(c, d.status, d.message);
     return c.json(errorBody(d.code, d.message), d.status as 500);
   });
-  app.notFound((c) =>
-    c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404)
-  );
+  app.notFound((c) => {
+    if (wantsHtml(c.req.raw)) return htmlError(c, 404, `There is no page at ${c.req.path}.`);
+    return c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404);
+  });
+  // A browser gets a page it can navigate away from; API clients keep the JSON error.
+  const htmlError = (c: Context<AdminEnv>, status: number, message: string) =>
+    htmlResponse(
+      (nonce) =>
+        errorPage(status, message, {
+          nonce,
+          version: options.version,
+          logout: c.get("auth") === "cookie",
+        }),
+      status,
+    );
 
   if (options.tcp) {
     const token = options.token!;
@@ -116,5 +132,6 @@ export function createAdminApp(kron: AdminHost, options: AdminAppOptions): Hono<
   app.route("/", eventRoutes(deps));
   app.route("/", adminRoutes(deps));
   app.route("/", uiRoutes(deps));
+  app.route("/", uiRunRoutes(deps));
   return app;
 }

@@ -352,7 +352,7 @@ Deno.test("dashboard pages are served on the socket without auth", async () => {
   assertEquals(res.status, 404);
   await res.body?.cancel();
   res = await rig.sock("/ui/jobs/nightly.backup/row");
-  assertMatch((await res.text()).trim(), /^<article class="job"/);
+  assertMatch((await res.text()).trim(), /^<article class="job\b/);
   // A JS-less form post redirects back.
   res = await rig.sock("/ui/jobs/nightly.backup/pause", {
     method: "POST",

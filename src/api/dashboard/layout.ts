@@ -11,7 +11,8 @@
  * @module
  */
 import { type Html, html, raw } from "./_html.ts";
-import { DASHBOARD_CSS, DASHBOARD_JS } from "./assets.ts";
+import { DASHBOARD_JS } from "./script.ts";
+import { DASHBOARD_CSS } from "./style.ts";
 
 /**
  * What the frame needs to know.
@@ -26,10 +27,12 @@ export interface LayoutOptions {
   title: string;
   nonce: string;
   version: string;
-  /** `index`, `job` (live pages) or `plain` (login, errors: no script). */
-  page: "index" | "job" | "plain";
-  /** The job of a job page. */
+  /** `index`, `job`, `run` (live pages) or `plain` (login, errors: no script). */
+  page: "index" | "job" | "run" | "plain";
+  /** The job of a job or run page. */
   job?: string;
+  /** The run of a run page. */
+  run?: string;
   /** Show the log-out button (cookie sessions). */
   logout: boolean;
 }
@@ -57,17 +60,16 @@ export function layout(o: LayoutOptions, content: Html): Html {
         <title>${o.title}</title>
         <style nonce="${o.nonce}">${raw(DASHBOARD_CSS)}</style>
       </head>
-      <body data-page="${o.page}" ${o.job
-        ? html`
-          data-job="${o.job}"
-        `
+      <body data-page="${o.page}" ${o.job ? html`data-job="${o.job}"` : ""} ${o.run
+        ? html`data-run="${o.run}"`
         : ""}>
+    <a class="skip" href="#main">Skip to content</a>
     <header><a class="brand" href="/">kron</a><span class="ver">v${o.version}</span>${live
       ? html`<span id="live" class="live" title="live updates">live</span>`
       : html`<span class="live"></span>`}${o.logout
       ? html`<form method="post" action="/logout"><button type="submit">Log out</button></form>`
       : ""}</header>
-    <main>${content}</main>
+    <main id="main">${content}</main>
     <div id="toast" role="status" aria-live="polite"></div>
     ${live ? html`<script nonce="${o.nonce}">${raw(DASHBOARD_JS)}</script>` : ""}
       </body>

@@ -2,9 +2,14 @@
  * Dashboard routes (server-rendered HTML) and the login form.
  *
  * ```
- * GET  /                          job list          GET /jobs/:name   job page
- * GET  /ui/jobs/:name/row         list row fragment (live updates)
- * GET  /ui/jobs/:name/detail      job page fragment (live updates)
+ * GET  /?q=&state=&after=         job list (search, state filter, page)
+ * GET  /jobs/:name                job page         GET /runs/:id   run page (header, output)
+ * GET  /ui/summary                summary line fragment            (live updates)
+ * GET  /ui/list?q=&state=         list fragment (the filter, without a reload)
+ * GET  /ui/jobs/:name/row         list row fragment                (live updates)
+ * GET  /ui/jobs/:name/detail      job page fragment                (live updates)
+ * GET  /ui/runs/:id/head          run header fragment              (live updates)
+ * GET  /ui/runs/:id/log?from=N    output from byte N               (live tail)
  * POST /ui/jobs/:name/trigger|pause|resume   form posts: 303 back, or JSON with Accept: application/json
  * GET  /login  POST /login  POST /logout      (TCP only; /login is open)
  * ```
@@ -25,14 +30,19 @@ import { jobNamesFor } from "../_job_names.ts";
 import { constantTimeEqual, createSession, isHttps, sessionCookie } from "../auth.ts";
 import { htmlResponse } from "../dashboard/_html.ts";
 import { loginPage, safeNext } from "../dashboard/login.ts";
+import { jobDetailSection, jobPage } from "../dashboard/job.ts";
 import {
-  jobDetailSection,
-  jobPage,
+  countStates,
+  jobList,
   jobRow,
   jobsPage,
-  messagePage,
   type PageContext,
-} from "../dashboard/pages.ts";
+  pageJobs,
+  parseFilter,
+  summaryLine,
+} from "../dashboard/list.ts";
+import { messagePage } from "../dashboard/message.ts";
+import type { AdminHost } from "../host.ts";
 import { describeError } from "../errors.ts";
 import { jobNameParam } from "../validate.ts";
 import type { JobStatus } from "../../engine/types.ts";
@@ -79,27 +89,36 @@ export function uiRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.get("/", (c) => {
     const after = c.req.query("after");
-    const { names, next, total } = jobNamesFor(kron).page(
+    const filter = parseFilter({ q: c.req.query("q"), state: c.req.query("state") });
+    const statuses = allStatuses(kron);
+    const { jobs, next } = pageJobs(
+      statuses,
+      filter,
       after ? jobNameParam(after) : null,
       DASHBOARD_PAGE,
     );
-    const jobs: JobStatus[] = [];
-    for (const n of names) {
-      try {
-        jobs.push(kron.status(n));
-      } catch (e) {
-        // Forgotten between listing and reading: leave it out.
-        if (!(e instanceof KronError && e.code === "unknown_job")) throw e;
-      }
-    }
-    return htmlResponse((nonce) => jobsPage(jobs, ctx(c, nonce), { next, total }));
+    const counts = countStates(statuses);
+    return htmlResponse((nonce) =>
+      jobsPage(jobs, ctx(c, nonce), { next, total: statuses.length, counts, filter })
+    );
+  });
+
+  app.get("/ui/summary", () => {
+    const statuses = allStatuses(kron);
+    return fragment(summaryLine(countStates(statuses), statuses.length).value);
+  });
+
+  app.get("/ui/list", (c) => {
+    const filter = parseFilter({ q: c.req.query("q"), state: c.req.query("state") });
+    const { jobs, next } = pageJobs(allStatuses(kron), filter, null, DASHBOARD_PAGE);
+    return fragment(jobList(jobs, filter, next).value);
   });
 
   app.get("/jobs/:name", async (c) => {
     const name = jobNameParam(c.req.param("name"));
     const status = kron.status(name);
     const history = await kron.history(name, { limit: JOB_PAGE_RUNS });
-    return htmlResponse((nonce) => jobPage(status, history, ctx(c, nonce)));
+    return htmlResponse((nonce) => jobPage(status, history, ctx(c, nonce), Date.now()));
   });
 
   app.get("/ui/jobs/:name/row", (c) => {
@@ -111,7 +130,8 @@ export function uiRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const name = jobNameParam(c.req.param("name"));
     const status = kron.status(name);
     return fragment(
-      jobDetailSection(status, await kron.history(name, { limit: JOB_PAGE_RUNS })).value,
+      jobDetailSection(status, await kron.history(name, { limit: JOB_PAGE_RUNS }), Date.now())
+        .value,
     );
   });
 
@@ -188,7 +208,30 @@ export function uiRoutes(deps: AdminDeps): Hono<AdminEnv> {
   return app;
 }
 
-function fragment(body: string): Response {
+/** Every job's status (defined and orphaned), by name. */
+function allStatuses(kron: AdminHost): JobStatus[] {
+  const out: JobStatus[] = [];
+  for (const n of jobNamesFor(kron).all()) {
+    try {
+      out.push(kron.status(n));
+    } catch (e) {
+      // Forgotten between listing and reading: leave it out.
+      if (!(e instanceof KronError && e.code === "unknown_job")) throw e;
+    }
+  }
+  return out;
+}
+
+/**
+ * An HTML fragment answer (no CSP needed: it is inserted into a page that has one).
+ *
+ * @example
+ * ```ts
+ * import { fragment } from "./ui.ts";
+ * fragment("<p>x</p>").headers.get("cache-control"); // "no-store"
+ * ```
+ */
+export function fragment(body: string): Response {
   return new Response(body, {
     headers: {
       "content-type": "text/html; charset=utf-8",
