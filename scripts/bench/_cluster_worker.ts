@@ -1,11 +1,16 @@
-// A worker process of scripts/bench/cluster.ts: `kron <url> <token>` runs a KronWorker (64
-// runs at once) on the no-op task; `pgboss-job <url>` / `pgboss-batch <url>` run pg-boss
+// A worker process of scripts/bench/cluster.ts: `kron <urls> <token> [concurrency]` runs a
+// KronWorker (64 runs at once by default) on the no-op task; `pgboss-job <url>` / `pgboss-batch <url>` run pg-boss
 // workers (8 per-job workers, or one batched worker of 64) on the same no-op queue.
 import { KronWorker } from "../../src/cluster/worker.ts";
 
-const [mode, url, token] = Deno.args;
+const [mode, url, token, concurrency] = Deno.args;
 if (mode === "kron") {
-  const worker = new KronWorker(url, { token, concurrency: 64, waitMs: 5_000 });
+  // `url` lists every node (comma-separated).
+  const worker = new KronWorker(url, {
+    token,
+    concurrency: Number(concurrency ?? 64),
+    waitMs: 5_000,
+  });
   worker.task("noop", () => {});
   console.log("ready");
   await worker.run();

@@ -19,220 +19,289 @@
  */
 import postgres from "postgres";
 import { startPg } from "../../tests/cluster/_pg.ts";
-import { type Node, startNode, TOKEN } from "../../tests/cluster/_helpers.ts";
-import { spawn } from "../../tests/cluster/_helpers.ts";
+import { type Node, spawn, startNode, TOKEN } from "../../tests/cluster/_helpers.ts";
 import { graphileThroughput } from "./subjects/durable_peers.ts";
 
 const N = Number(Deno.args[0] ?? 20_000);
 // BENCH_PG_STATS=1 prints the statements that took the most database time (pg_stat_statements).
 const PG_STATS = Boolean(Deno.env.get("BENCH_PG_STATS"));
-const DURABLE = Deno.env.get("BENCH_DURABILITY") === "on";
-const durability: Record<string, string> = DURABLE
-  ? { fsync: "on", synchronous_commit: "on", full_page_writes: "on" }
-  : {};
-const pg = await startPg(
-  PG_STATS
-    ? {
-      settings: {
-        ...durability,
-        shared_preload_libraries: "pg_stat_statements,auto_explain",
-        "auto_explain.log_min_duration": "100",
-        "auto_explain.log_analyze": "on",
-        "auto_explain.log_nested_statements": "on",
-      },
-    }
-    : { settings: durability },
-);
-const sql = postgres(pg.url, { onnotice: () => {}, max: 4 });
-const procs: { kill(s?: Deno.Signal): Promise<void> }[] = [];
+// BENCH_DURABILITY=off|on runs one setting only (default: off, then on).
+const ONLY = Deno.env.get("BENCH_DURABILITY");
+const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 4);
+const CONCURRENCY = Number(Deno.env.get("BENCH_CONCURRENCY") ?? 256);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitCount(query: string, target: number, timeoutMs = 120_000): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    const n = (await sql.unsafe(query))[0].n as number;
-    if (n >= target) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`stuck at ${n}/${target}`);
-    // Polled every 100 ms: counting is not free, and the bench should not load the database.
-    await sleep(100);
-  }
+interface Result {
+  durable: boolean;
+  kron: number;
+  graphile: number;
+  pgboss: number;
+  p99: number;
+  load: string;
 }
 
-async function printPgStats(): Promise<void> {
-  const rows = await sql.unsafe(
-    `SELECT calls, round(total_exec_time)::int AS ms, round(mean_exec_time::numeric, 3) AS mean,
+const loadavg = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+
+async function benchOne(durable: boolean): Promise<Result> {
+  const durability: Record<string, string> = durable
+    ? { fsync: "on", synchronous_commit: "on", full_page_writes: "on" }
+    : { fsync: "off", synchronous_commit: "off" };
+  const pg = await startPg(
+    PG_STATS
+      ? {
+        settings: {
+          ...durability,
+          shared_preload_libraries: "pg_stat_statements,auto_explain",
+          "auto_explain.log_min_duration": "100",
+          "auto_explain.log_analyze": "on",
+          "auto_explain.log_nested_statements": "on",
+        },
+      }
+      : { settings: durability },
+  );
+  const sql = postgres(pg.url, { onnotice: () => {}, max: 4 });
+  const procs: { kill(s?: Deno.Signal): Promise<void> }[] = [];
+  const label = `durability=${durable ? "on" : "off"}`;
+
+  async function waitCount(query: string, target: number, timeoutMs = 120_000): Promise<void> {
+    const t0 = performance.now();
+    for (;;) {
+      const n = (await sql.unsafe(query))[0].n as number;
+      if (n >= target) return;
+      if (performance.now() - t0 > timeoutMs) throw new Error(`stuck at ${n}/${target}`);
+      // Polled every 100 ms: counting is not free, and the bench should not load the database.
+      await sleep(100);
+    }
+  }
+
+  async function printPgStats(): Promise<void> {
+    const rows = await sql.unsafe(
+      `SELECT calls, round(total_exec_time)::int AS ms, round(mean_exec_time::numeric, 3) AS mean,
        rows, regexp_replace(left(query, 110), '\\s+', ' ', 'g') AS q
      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
-  );
-  for (const r of rows) {
-    console.log(`  ${r.ms} ms  ${r.calls} calls  ${r.mean} ms/call  ${r.rows} rows  ${r.q}`);
+    );
+    for (const r of rows) {
+      console.log(`  ${r.ms} ms  ${r.calls} calls  ${r.mean} ms/call  ${r.rows} rows  ${r.q}`);
+    }
+    await sql.unsafe(`SELECT pg_stat_statements_reset()`);
   }
-  await sql.unsafe(`SELECT pg_stat_statements_reset()`);
-}
 
-try {
-  if (PG_STATS) await sql.unsafe(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
-  // ---------------------------------------------------------------- kron
-  const nodes: Node[] = [];
-  for (const id of ["n1", "n2", "n3"]) nodes.push(await startNode(pg.url, "bench", id));
-  procs.push(...nodes);
-  const workers = Array.from(
-    { length: 8 },
-    (_, i) => spawn(["scripts/bench/_cluster_worker.ts", "kron", nodes[i % 3].url, TOKEN]),
-  );
-  procs.push(...workers);
-  await Promise.all(workers.map((w) => w.waitFor((l) => l === "ready", 30_000)));
-  await fetch(`${nodes[0].url}/v1/jobs/noop`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ at: "2100-01-01T00:00:00Z", task: "noop", overlap: "allow" }),
-  });
-  const backlog = async (n: number, offset: number) => {
-    await sql.unsafe(
-      `INSERT INTO bench.runs (id, job, task, scheduled_at, idempotency_key, attempt, trigger,
+  try {
+    if (PG_STATS) await sql.unsafe(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
+    // -------------------------------------------------------------- kron
+    const nodes: Node[] = [];
+    for (const id of ["n1", "n2", "n3"]) nodes.push(await startNode(pg.url, "bench", id));
+    procs.push(...nodes);
+    // Each worker knows every node: its claims and outcomes spread over the three.
+    const urls = nodes.map((n) => n.url).join(",");
+    const workers = Array.from(
+      { length: WORKERS },
+      () =>
+        spawn([
+          "scripts/bench/_cluster_worker.ts",
+          "kron",
+          urls,
+          TOKEN,
+          String(CONCURRENCY),
+        ]),
+    );
+    procs.push(...workers);
+    await Promise.all(workers.map((w) => w.waitFor((l) => l === "ready", 30_000)));
+    await fetch(`${nodes[0].url}/v1/jobs/noop`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ at: "2100-01-01T00:00:00Z", task: "noop", overlap: "allow" }),
+    });
+    const backlog = async (n: number, offset: number) => {
+      await sql.unsafe(
+        `INSERT INTO bench.runs (id, job, task, scheduled_at, idempotency_key, attempt, trigger,
          status, run_at)
        SELECT 'B' || lpad(g::text, 25, '0'), 'noop', 'noop', now(), 'noop:manual:' || g, 1,
          'manual', 'pending', now()
        FROM generate_series($1::int, $2::int) g`,
-      [offset + 1, offset + n],
+        [offset + 1, offset + n],
+      );
+      await sql.unsafe(`SELECT pg_notify('kron_bench', 'runs:0')`);
+    };
+    const succeeded = `SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`;
+    await backlog(2000, 0); // warm-up
+    await waitCount(succeeded, 2000);
+    if (PG_STATS) await sql.unsafe(`SELECT pg_stat_statements_reset()`);
+    await backlog(N, 2000);
+    await waitCount(succeeded, N + 2000);
+    // First claim to last completion of the timed runs, on the database's clock.
+    const k = (await sql.unsafe(
+      `SELECT count(*)::int AS n,
+         extract(epoch FROM max(finished_at) - min(started_at))::float8 AS s
+       FROM bench.runs WHERE id > $1`,
+      ["B" + "2000".padStart(25, "0")],
+    ))[0];
+    const events = (await sql.unsafe(
+      `SELECT count(*)::int AS n FROM bench.events WHERE type = 'RUN_SUCCEEDED'`,
+    ))[0].n;
+    const kronRate = N / k.s;
+    if (PG_STATS) await printPgStats();
+    if (Deno.env.get("BENCH_DEBUG")) {
+      for (const w of [...workers, ...nodes]) console.log(w.lines.slice(-20).join("\n"));
+    }
+    console.log(
+      `[${label}] kron: ${k.n} runs claimed+completed in ${(k.s * 1000).toFixed(0)} ms = ${
+        kronRate.toFixed(0)
+      } runs/s (RUN_SUCCEEDED events: ${events}, expected ${N + 2000}; load ${loadavg()})`,
     );
-    await sql.unsafe(`SELECT pg_notify('kron_bench', 'runs:0')`);
-  };
-  await backlog(2000, 0); // warm-up
-  await waitCount(`SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`, 2000);
-  if (PG_STATS) await sql.unsafe(`SELECT pg_stat_statements_reset()`);
-  await backlog(N, 2000);
-  const kronMs = await waitCount(
-    `SELECT count(*)::int AS n FROM bench.runs WHERE status = 'succeeded'`,
-    N + 2000,
-  );
-  const dup = (await sql.unsafe(
-    `SELECT count(*)::int AS n FROM bench.events WHERE type = 'RUN_SUCCEEDED'`,
-  ))[0].n;
-  const kronRate = N / (kronMs / 1000);
-  if (PG_STATS) await printPgStats();
-  console.log(
-    `kron: ${N} runs claimed+completed in ${kronMs.toFixed(0)} ms = ${
-      kronRate.toFixed(0)
-    } runs/s (RUN_SUCCEEDED events: ${dup})`,
-  );
 
-  // Due→claim latency: 300 every-1s jobs, their slots spread over the second (~300 runs/s).
-  // Defined in parallel, starting well after the definitions are done; only slots due at
-  // least 1 s after the last definition count (a slot that fell due before its job existed
-  // is a catch-up, not scheduling latency).
-  const JOBS = 300;
-  const base = Date.now() + 5000;
-  await Promise.all(
-    Array.from({ length: JOBS }, (_, i) =>
-      fetch(`${nodes[i % 3].url}/v1/jobs/lat-${i}`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          every: "1s",
-          task: "noop",
-          startAt: new Date(base + Math.floor((i * 1000) / JOBS)).toISOString(),
-        }),
-      }).then((r) => r.body?.cancel())),
-  );
-  const from = Math.max(base, Date.now()) + 1000;
-  await sleep(Math.max(0, base - Date.now()) + 12_000);
-  const lat = (await sql.unsafe(
-    `SELECT count(*)::int AS n,
+    // Due→claim latency: 300 every-1s jobs, their slots spread over the second (~300 runs/s).
+    // Defined in parallel, starting well after the definitions are done; only slots due at
+    // least 1 s after the last definition count (a slot that fell due before its job existed
+    // is a catch-up, not scheduling latency).
+    const JOBS = 300;
+    const base = Date.now() + 5000;
+    await Promise.all(
+      Array.from({ length: JOBS }, (_, i) =>
+        fetch(`${nodes[i % 3].url}/v1/jobs/lat-${i}`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            every: "1s",
+            task: "noop",
+            startAt: new Date(base + Math.floor((i * 1000) / JOBS)).toISOString(),
+          }),
+        }).then((r) => r.body?.cancel())),
+    );
+    const from = Math.max(base, Date.now()) + 1000;
+    await sleep(Math.max(0, base - Date.now()) + 12_000);
+    const lat = (await sql.unsafe(
+      `SELECT count(*)::int AS n,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - run_at) * 1000) AS p50,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - run_at) * 1000) AS p99,
        max(extract(epoch FROM started_at - run_at) * 1000) AS max
      FROM bench.runs WHERE job LIKE 'lat-%' AND started_at IS NOT NULL AND run_at > $1`,
-    [new Date(from)],
-  ))[0];
-  console.log(
-    `kron due→claim over ${lat.n} scheduled runs (~${JOBS}/s): p50 ${
-      Number(lat.p50).toFixed(1)
-    } ms, p99 ${Number(lat.p99).toFixed(1)} ms, max ${Number(lat.max).toFixed(1)} ms`,
-  );
-  if (PG_STATS) {
-    await printPgStats();
-    const slow = await sql.unsafe(
-      `SELECT job, trigger, created_at, run_at, started_at, worker,
+      [new Date(from)],
+    ))[0];
+    console.log(
+      `[${label}] kron due→claim over ${lat.n} scheduled runs (~${JOBS}/s): p50 ${
+        Number(lat.p50).toFixed(1)
+      } ms, p99 ${Number(lat.p99).toFixed(1)} ms, max ${Number(lat.max).toFixed(1)} ms`,
+    );
+    if (PG_STATS) {
+      await printPgStats();
+      const slow = await sql.unsafe(
+        `SELECT job, trigger, created_at, run_at, started_at, worker,
          round(extract(epoch FROM started_at - run_at) * 1000) AS ms
        FROM bench.runs WHERE job LIKE 'lat-%' AND started_at IS NOT NULL AND run_at > $1
        ORDER BY started_at - run_at DESC LIMIT 8`,
-      [new Date(from)],
-    );
-    for (const r of slow) {
-      console.log(
-        `  slow: ${r.ms} ms ${r.job} ${r.trigger} created ${r.created_at.toISOString()} due ${r.run_at.toISOString()} started ${r.started_at.toISOString()} by ${r.worker}`,
+        [new Date(from)],
       );
+      for (const r of slow) {
+        console.log(
+          `  slow: ${r.ms} ms ${r.job} ${r.trigger} created ${r.created_at.toISOString()} due ${r.run_at.toISOString()} started ${r.started_at.toISOString()} by ${r.worker}`,
+        );
+      }
     }
-  }
-  await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
-
-  // ---------------------------------------------------------------- pg-boss
-  // deno-lint-ignore no-import-prefix
-  const mod = await import("npm:pg-boss@12.38.0") as Record<string, unknown>;
-  // deno-lint-ignore no-explicit-any
-  const PgBoss = (mod.PgBoss ?? mod.default) as any;
-  const boss = new PgBoss({ connectionString: pg.url, max: 4 });
-  boss.on("error", () => {});
-  await boss.start();
-  await boss.createQueue("noop");
-  const rates: Record<string, number> = {};
-  if (Deno.env.get("BENCH_SKIP_PGBOSS")) throw new Error("skipped pg-boss");
-  for (const mode of ["pgboss-job", "pgboss-batch"]) {
-    // The per-job path is an order of magnitude slower: a smaller batch keeps the bench short.
-    const n = mode === "pgboss-job" ? Math.min(N, 4000) : N;
-    const ws = Array.from(
-      { length: 8 },
-      () => spawn(["scripts/bench/_cluster_worker.ts", mode, pg.url]),
-    );
-    procs.push(...ws);
-    await Promise.all(ws.map((w) => w.waitFor((l) => l === "ready", 60_000)));
-    await sql.unsafe(`DELETE FROM pgboss.job`);
-    for (let i = 0; i < n; i += 1000) {
-      await boss.insert(
-        "noop",
-        Array.from({ length: Math.min(1000, n - i) }, () => ({ data: {} })),
-      );
-    }
-    const ms = await waitCount(
-      `SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`,
-      n,
-      300_000,
-    );
-    rates[mode] = n / (ms / 1000);
-    console.log(
-      `${mode}: ${n} jobs in ${ms.toFixed(0)} ms = ${
-        rates[mode].toFixed(0)
-      } jobs/s (includes insert)`,
-    );
     await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
+
+    // -------------------------------------------------------------- pg-boss
+    // deno-lint-ignore no-import-prefix
+    const mod = await import("npm:pg-boss@12.38.0") as Record<string, unknown>;
+    // deno-lint-ignore no-explicit-any
+    const PgBoss = (mod.PgBoss ?? mod.default) as any;
+    const boss = new PgBoss({ connectionString: pg.url, max: 4 });
+    boss.on("error", () => {});
+    await boss.start();
+    await boss.createQueue("noop");
+    const rates: Record<string, number> = {};
+    if (Deno.env.get("BENCH_KRON_ONLY")) {
+      return {
+        durable,
+        kron: kronRate,
+        graphile: NaN,
+        pgboss: NaN,
+        p99: Number(lat.p99),
+        load: loadavg(),
+      };
+    }
+    for (const mode of ["pgboss-job", "pgboss-batch"]) {
+      // The per-job path is an order of magnitude slower: a smaller batch keeps the bench short.
+      const n = mode === "pgboss-job" ? Math.min(N, 2000) : N;
+      const ws = Array.from(
+        { length: 8 },
+        () => spawn(["scripts/bench/_cluster_worker.ts", mode, pg.url]),
+      );
+      procs.push(...ws);
+      await Promise.all(ws.map((w) => w.waitFor((l) => l === "ready", 60_000)));
+      await sql.unsafe(`DELETE FROM pgboss.job`);
+      for (let i = 0; i < n; i += 1000) {
+        await boss.insert(
+          "noop",
+          Array.from({ length: Math.min(1000, n - i) }, () => ({ data: {} })),
+        );
+      }
+      await waitCount(
+        `SELECT count(*)::int AS n FROM pgboss.job WHERE state = 'completed'`,
+        n,
+        300_000,
+      );
+      const s = (await sql.unsafe(
+        `SELECT extract(epoch FROM max(completed_on) - min(started_on))::float8 AS s
+         FROM pgboss.job WHERE state = 'completed'`,
+      ))[0].s as number;
+      rates[mode] = n / s;
+      console.log(
+        `[${label}] ${mode}: ${n} jobs, first start to last completion ${
+          (s * 1000).toFixed(0)
+        } ms = ${rates[mode].toFixed(0)} jobs/s`,
+      );
+      await Promise.all(procs.splice(0).map((p) => p.kill("SIGKILL")));
+    }
+    await boss.stop({ graceful: false }).catch(() => {});
+    // -------------------------------------------------------------- graphile-worker
+    const graphile = await graphileThroughput({
+      url: pg.url,
+      runs: N,
+      concurrency: 24,
+      localQueue: 500,
+      dbClock: true,
+    });
+    console.log(
+      `[${label}] graphile-worker: ${N} jobs = ${graphile.runsPerS} jobs/s (${graphile.settings})`,
+    );
+    console.log(
+      `[${label}] kron / pg-boss per-job: ${(kronRate / rates["pgboss-job"]).toFixed(2)}x; ` +
+        `kron / pg-boss batched: ${(kronRate / rates["pgboss-batch"]).toFixed(2)}x; ` +
+        `kron / graphile-worker: ${(kronRate / graphile.runsPerS).toFixed(2)}x; load ${loadavg()}`,
+    );
+    return {
+      durable,
+      kron: kronRate,
+      graphile: graphile.runsPerS,
+      pgboss: rates["pgboss-batch"],
+      p99: Number(lat.p99),
+      load: loadavg(),
+    };
+  } finally {
+    await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+    await sql.end();
+    // The slow statements' plans (auto_explain) stay in /tmp/kron-bench-pg.log.
+    if (PG_STATS) await Deno.copyFile(`${pg.dir}/log`, "/tmp/kron-bench-pg.log").catch(() => {});
+    await pg.destroy();
   }
-  await boss.stop({ graceful: false }).catch(() => {});
-  // ---------------------------------------------------------------- graphile-worker
-  const graphile = await graphileThroughput({
-    url: pg.url,
-    runs: N,
-    concurrency: 24,
-    localQueue: 500,
-  });
-  console.log(`graphile-worker: ${N} jobs = ${graphile.runsPerS} jobs/s (${graphile.settings})`);
+}
+
+const t0 = performance.now();
+const results: Result[] = [];
+for (const durable of [false, true]) {
+  if (ONLY && ONLY !== (durable ? "on" : "off")) continue;
+  results.push(await benchOne(durable));
+}
+console.log(
+  `bench: ${N} runs, ${WORKERS} kron workers × concurrency ${CONCURRENCY}, 3 nodes; ` +
+    `${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${loadavg()}`,
+);
+for (const r of results) {
   console.log(
-    `kron / pg-boss per-job: ${
-      (kronRate / rates["pgboss-job"]).toFixed(2)
-    }x; kron / pg-boss batched: ${(kronRate / rates["pgboss-batch"]).toFixed(2)}x; ` +
-      `kron / graphile-worker: ${(kronRate / graphile.runsPerS).toFixed(2)}x`,
+    `cluster: durability=${r.durable ? "on" : "off"} kron_runs_per_s=${r.kron.toFixed(1)} ` +
+      `graphile_runs_per_s=${r.graphile.toFixed(1)} pgboss_runs_per_s=${r.pgboss.toFixed(1)} ` +
+      `due_claim_p99_ms=${r.p99.toFixed(1)}`,
   );
-  console.log(
-    `cluster: durability=${DURABLE ? "on" : "off"} kron_runs_per_s=${kronRate.toFixed(1)} ` +
-      `graphile_runs_per_s=${graphile.runsPerS.toFixed(1)} pgboss_runs_per_s=${
-        rates["pgboss-batch"].toFixed(1)
-      } due_claim_p99_ms=${Number(lat.p99).toFixed(1)}`,
-  );
-} finally {
-  await Promise.all(procs.map((p) => p.kill("SIGKILL")));
-  await sql.end();
-  // The slow statements' plans (auto_explain) stay in /tmp/kron-bench-pg.log.
-  if (PG_STATS) await Deno.copyFile(`${pg.dir}/log`, "/tmp/kron-bench-pg.log").catch(() => {});
-  await pg.destroy();
 }
 Deno.exit(0);

@@ -109,8 +109,8 @@ export class AdminClient {
 
   /**
    * A client over HTTP(S) with a bearer token. `url` may list several cluster nodes,
-   * comma-separated: requests fail over between them (a trigger or a job's PUT only when the
-   * request never reached a node).
+   * comma-separated: requests fail over between them (a trigger or a job's PUT carries an
+   * `Idempotency-Key` the nodes honour, so it never acts twice).
    *
    * @example
    * ```ts
@@ -263,7 +263,14 @@ type Send = (
 function fetchSend(base: string): Send {
   const nodes = new NodeSet(base);
   return async (method, path, headers, body) => {
-    const idempotent = method !== "PUT" && !/\/trigger(\?|$)/.test(path);
+    // A trigger or a job's PUT to a cluster (several nodes) carries an Idempotency-Key, which
+    // cluster nodes honour: it may then go to another node even after reaching one. A single
+    // server does not keep keys, so there it moves on only when it never reached a node.
+    let idempotent = method !== "PUT" && !/\/trigger(\?|$)/.test(path);
+    if (!idempotent && nodes.urls.length > 1) {
+      headers = { ...headers, "idempotency-key": crypto.randomUUID() };
+      idempotent = true;
+    }
     const res = await nodes.fetch(path, { method, headers, body }, { idempotent });
     return {
       status: res.status,

@@ -40,6 +40,28 @@ export type Sql = postgres.Sql<any>;
 export type Db = Pick<Sql, "unsafe">;
 
 /**
+ * Runs `fn` atomically: in a new transaction on a pool, under a savepoint inside a
+ * transaction (so a call can join a caller's transaction, e.g. an idempotency key's record).
+ *
+ * @example
+ * ```ts
+ * import { atomically, type Sql } from "./_sql.ts";
+ * const one = (sql: Sql) => atomically(sql, (tx) => tx.unsafe("SELECT 1"));
+ * ```
+ */
+export function atomically<T>(
+  db: Sql,
+  // deno-lint-ignore no-explicit-any
+  fn: (tx: postgres.TransactionSql<any>) => Promise<T>,
+): Promise<T> {
+  const tx = db as unknown as {
+    // deno-lint-ignore no-explicit-any
+    savepoint?: (cb: (tx: postgres.TransactionSql<any>) => Promise<T>) => Promise<T>;
+  };
+  return (typeof tx.savepoint === "function" ? tx.savepoint(fn) : db.begin(fn)) as Promise<T>;
+}
+
+/**
  * Valid schema names: a plain lowercase identifier, so it never needs quoting.
  *
  * @example
@@ -87,6 +109,7 @@ export function tables(schema: string): {
   events: string;
   migrations: string;
   tokens: string;
+  idempotency: string;
   channel: string;
 } {
   validateSchema(schema);
@@ -97,6 +120,7 @@ export function tables(schema: string): {
     events: `${schema}.events`,
     migrations: `${schema}.schema_migrations`,
     tokens: `${schema}.fencing_tokens`,
+    idempotency: `${schema}.idempotency_keys`,
     // One LISTEN channel per schema: clusters sharing a database do not wake each other.
     channel: `kron_${schema}`,
   };

@@ -22,7 +22,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { KronEvent } from "../events/mod.ts";
+import type { KronEvent, RunTrigger } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
@@ -168,12 +168,6 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          r.jitter_ms
      ), ev AS (
        INSERT INTO ${t.events} (time, type, job, run_id, data)
-       SELECT c.started_at, 'RUN_STARTED', c.job, c.id, jsonb_build_object(
-         'type', 'RUN_STARTED', 'time', ${isoSql("c.started_at")}, 'job', c.job,
-         'runId', c.id, 'attempt', c.attempt, 'scheduledAt', ${isoSql("c.scheduled_at")},
-         'idempotencyKey', c.idempotency_key, 'trigger', c.trigger, 'jitterMs', c.jitter_ms)
-       FROM claimed c
-       UNION ALL
        SELECT s.time, 'RUN_SKIPPED', s.job, NULL, jsonb_build_object(
          'type', 'RUN_SKIPPED', 'time', ${isoSql("s.time")}, 'job', s.job,
          'scheduledAt', ${isoSql("s.scheduled_at")}, 'reason', 'overlap', 'until', NULL)
@@ -194,22 +188,42 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
   // index scan stops after `max` rows and skips dead entries once marked. The SET and the
   // claim travel together (pipelined) in the claim's transaction.
   // A Postgres-compatible database without the setting refuses it once; claims then go plain.
+  //
+  // The claimed runs' RUN_STARTED events are built here and inserted in the same transaction
+  // (one statement for the batch): formatting their times with to_char in the claim cost the
+  // database more than the claim itself (profiled: ~40% of its time at 250 runs a batch).
+  const claimAndRecord = async (tx: Db, tuned: boolean) => {
+    const [, out] = await Promise.all([
+      tuned ? tx.unsafe(`SET LOCAL enable_bitmapscan = off`) : null,
+      claim(tx),
+    ]);
+    await insertEvents(
+      tx,
+      t,
+      out.map((r) => ({
+        type: "RUN_STARTED" as const,
+        time: (r.started_at as Date).toISOString(),
+        job: r.job as string,
+        runId: r.id as string,
+        attempt: r.attempt as number,
+        scheduledAt: (r.scheduled_at as Date).toISOString(),
+        idempotencyKey: r.idempotency_key as string,
+        trigger: r.trigger as RunTrigger,
+        jitterMs: r.jitter_ms as number,
+      })),
+    );
+    return out;
+  };
   let rows;
   if (plannerSettings.has(sql)) {
-    rows = await claim(sql);
+    rows = await sql.begin((tx) => claimAndRecord(tx, false));
   } else {
     try {
-      rows = await sql.begin(async (tx) => {
-        const [, out] = await Promise.all([
-          tx.unsafe(`SET LOCAL enable_bitmapscan = off`),
-          claim(tx),
-        ]);
-        return out;
-      });
+      rows = await sql.begin((tx) => claimAndRecord(tx, true));
     } catch (e) {
       if ((e as { code?: string })?.code !== "42704") throw e;
       plannerSettings.add(sql);
-      rows = await claim(sql);
+      rows = await sql.begin((tx) => claimAndRecord(tx, false));
     }
   }
   return rows.map((r) => ({
@@ -341,8 +355,11 @@ export async function completeRuns(
 ): Promise<Set<string>> {
   if (completions.length === 0) return new Set();
   for (const c of completions) checkToken(c.fencingToken);
-  const rows = await sql.unsafe(
-    `WITH u AS (
+  // One transaction: the runs' update (one statement) and their events (one statement, built
+  // here: see claimRuns).
+  const rows = await sql.begin(async (tx) => {
+    const done = await tx.unsafe(
+      `WITH u AS (
        SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(id, token)
      ), done AS (
        UPDATE ${t.runs} r SET status = 'succeeded', finished_at = clock_timestamp(),
@@ -350,21 +367,30 @@ export async function completeRuns(
          duration_ms = (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int
        FROM u WHERE r.id = u.id AND r.fencing_token = u.token AND r.status = 'running'
        RETURNING r.id, r.job, r.attempt, r.finished_at, r.duration_ms
-     ), ev AS (
-       INSERT INTO ${t.events} (time, type, job, run_id, data)
-       SELECT d.finished_at, 'RUN_SUCCEEDED', d.job, d.id, jsonb_build_object(
-         'type', 'RUN_SUCCEEDED', 'time', ${isoSql("d.finished_at")}, 'job', d.job,
-         'runId', d.id, 'attempt', d.attempt, 'durationMs', d.duration_ms, 'exitCode', null)
-       FROM done d
      ), jobs AS (
        UPDATE ${t.jobs} j SET consecutive_failures = 0, last_finished_at = now(),
          next_due_at = least(j.next_due_at, j.backoff_from), backoff_from = NULL
        FROM (SELECT DISTINCT job FROM done) d
        WHERE j.name = d.job AND j.consecutive_failures <> 0
      )
-     SELECT id FROM done`,
-    [completions.map((c) => c.runId), completions.map((c) => c.fencingToken)],
-  );
+     SELECT * FROM done`,
+      [completions.map((c) => c.runId), completions.map((c) => c.fencingToken)],
+    );
+    await insertEvents(
+      tx,
+      t,
+      done.map((d) => ({
+        type: "RUN_SUCCEEDED" as const,
+        time: (d.finished_at as Date).toISOString(),
+        job: d.job as string,
+        runId: d.id as string,
+        attempt: d.attempt as number,
+        durationMs: d.duration_ms as number,
+        exitCode: null,
+      })),
+    );
+    return done;
+  });
   return new Set(rows.map((r) => r.id as string));
 }
 

@@ -1,9 +1,10 @@
 /**
  * `KronClient`: the TypeScript client of a kron cluster. It schedules jobs (stored in the
  * database, visible on every node) and reads and steers them: any node's URL will do, and
- * several (a list, or one comma-separated string) let it fail over. Reads, pause, resume and
- * remove move on to another node when one fails; `schedule` and `trigger` only when the
- * request never reached a node (connection refused), so a retry never starts two runs.
+ * several (a list, or one comma-separated string) let it fail over: every call moves on to
+ * another node when one fails. `schedule` and `trigger` carry an `Idempotency-Key` (the same
+ * on every node they go to), which the cluster honours: a retried trigger never starts two
+ * runs, even when the first request reached a node whose answer was lost.
  * Reads come back shaped like single-node mode's (`Date` fields, run records with every
  * field present).
  *
@@ -42,6 +43,8 @@ export type { ClusterJobOptions, ClusterJobStatus };
 export interface KronClientOptions {
   /** Bearer token (default `KRON_TOKEN`). */
   token?: string;
+  /** A node that has not answered a call after this long is passed over (default 30 s). */
+  timeoutMs?: number;
 }
 
 /**
@@ -141,22 +144,30 @@ export function reviveStatus(s: Record<string, unknown>): ClusterJobStatus {
 export class KronClient {
   readonly #nodes: NodeSet;
   readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
 
   /** A client of the nodes at `urls` (one URL, a comma-separated string, or a list). */
   constructor(urls: string | readonly string[], options: KronClientOptions = {}) {
     this.#nodes = new NodeSet(urls, (message) => log.warn("{message}", { message }));
     const token = options.token ?? tokenFromEnv();
     this.#headers = token ? { authorization: `Bearer ${token}` } : {};
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async #call<T>(method: string, path: string, body?: unknown, idempotent = true): Promise<T> {
+  /**
+   * One call, moved on to another node when one fails. A call that is not idempotent by
+   * nature (`keyed`) carries a fresh `Idempotency-Key`, the same on every node it goes to:
+   * the cluster acts on it once, so it may go elsewhere even after reaching a node.
+   */
+  async #call<T>(method: string, path: string, body?: unknown, keyed = false): Promise<T> {
+    const headers: Record<string, string> = { ...this.#headers };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (keyed) headers["idempotency-key"] = crypto.randomUUID();
     const res = await this.#nodes.fetch(path, {
       method,
-      headers: body === undefined
-        ? this.#headers
-        : { ...this.#headers, "content-type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-    }, { idempotent, timeoutMs: 30_000 });
+    }, { idempotent: true, timeoutMs: this.#timeoutMs });
     if (!res.ok) throw await errorFrom(res);
     return await res.json() as T;
   }
@@ -175,7 +186,7 @@ export class KronClient {
    */
   async schedule(name: string, options: ClusterJobOptions): Promise<ClusterJobStatus> {
     return reviveStatus(
-      await this.#call("PUT", `/v1/jobs/${encodeURIComponent(name)}`, options, false),
+      await this.#call("PUT", `/v1/jobs/${encodeURIComponent(name)}`, options, true),
     );
   }
 
@@ -264,7 +275,7 @@ export class KronClient {
       "POST",
       `/v1/jobs/${encodeURIComponent(name)}/trigger`,
       undefined,
-      false,
+      true,
     )).runId;
   }
 

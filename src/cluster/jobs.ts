@@ -22,7 +22,7 @@ import { parseDuration } from "../schedule/duration.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, JobKind, KronEvent } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
-import type { Db, Sql, tables } from "./_sql.ts";
+import { atomically, type Db, type Sql, type tables } from "./_sql.ts";
 import type { JobOptions } from "../engine/types.ts";
 
 /**
@@ -195,7 +195,7 @@ export async function defineJob(
   const { def, defHash: base } = buildDefinition(name, jobOptions, kind);
   const defHash = hash(JSON.stringify([base, task, payload ?? null]));
   const schedule = scheduleOf(def.schedule);
-  return await sql.begin(async (tx) => {
+  return await atomically(sql, async (tx) => {
     // FOR UPDATE locks nothing while the row does not exist yet: replicas registering the same
     // new job at once would each pick their own anchor, the last one overwriting slots already
     // materialised on the first (a 31 ms shifted `every` grid, seen under load). One lock per
@@ -420,7 +420,7 @@ export async function resumeLocked(
  * ```
  */
 export async function triggerJob(sql: Sql, t: Tables, name: string): Promise<string> {
-  return await sql.begin(async (tx) => {
+  return await atomically(sql, async (tx) => {
     const now = await dbNow(tx);
     const rows = await tx.unsafe(`SELECT * FROM ${t.jobs} WHERE name = $1 FOR UPDATE`, [name]);
     if (rows.length === 0) throw unknownJob(name);

@@ -29,6 +29,7 @@ import {
 } from "./claims.ts";
 import type { Tables } from "./jobs.ts";
 import { pruneHistory } from "./history.ts";
+import { pruneIdempotencyKeys } from "./idempotency.ts";
 import { Notifier } from "./notify.ts";
 import { migrate } from "./schema.ts";
 import { LOOKAHEAD_MS, nextDueAt, tick, TICK_BATCH } from "./ticker.ts";
@@ -403,8 +404,10 @@ export class ClusterNode {
       let delay = every;
       try {
         if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
-          // History beyond each job's history_limit goes, as compaction drops it embedded.
+          // History beyond each job's history_limit goes, as compaction drops it embedded;
+          // idempotency keys past their lifetime go too.
           await this.#guard(() => pruneHistory(this.sql, this.t));
+          await this.#guard(() => pruneIdempotencyKeys(this.sql, this.t));
           prunedAt = Date.now();
         }
         const n = await this.#guard(() => reapExpired(this.sql, this.t, 100, this.#random));

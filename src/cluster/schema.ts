@@ -148,6 +148,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE {s}.jobs ADD COLUMN pruned_runs bigint NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    // Idempotency keys of `trigger` and a job's `PUT` (idempotency.ts): the answer recorded
+    // with the call's effect, so a client may send the call again to another node.
+    version: 4,
+    sql: [
+      `CREATE TABLE {s}.idempotency_keys (
+        key text PRIMARY KEY,
+        request text NOT NULL,
+        status integer,
+        body jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+      )`,
+      `CREATE INDEX idempotency_keys_expiry ON {s}.idempotency_keys (expires_at)`,
+    ],
+  },
 ];
 
 /**

@@ -28,6 +28,10 @@
  * of the body (job names, run ids, keys and tokens never contain commas), plus
  * `X-Kron-Run-Count`; an empty claim carries only `X-Kron-Run-Count: 0`.
  *
+ * `PUT /v1/jobs/:name` and `POST /v1/jobs/:name/trigger` honour an `Idempotency-Key` header
+ * (idempotency.ts): a repeat of the key, on any node within 24 h, answers the first answer
+ * (with `Idempotent-Replayed: true`) and acts no more.
+ *
  * When the database is unreachable, routes answer 503 `unavailable`; clients retry.
  *
  * @example
@@ -43,7 +47,7 @@
  * ```
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -67,7 +71,8 @@ import {
   runIdParam,
   seqParam,
 } from "../api/http.ts";
-import { isTransient } from "./_sql.ts";
+import { isTransient, type Sql } from "./_sql.ts";
+import { idempotencyKeyOf, withIdempotencyKey } from "./idempotency.ts";
 import { type ClaimedRun, completeRun, completeRuns, failRun, heartbeatRun } from "./claims.ts";
 import {
   type ClusterJobOptions,
@@ -276,12 +281,34 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
     return c.json(detail(await jobStatus(sql, t, jobNameParam(c.req.param("name")))));
   });
 
+  /** Answers `act`'s answer, once per `Idempotency-Key` when the request carries one. */
+  async function keyed(
+    c: Context<Env>,
+    body: unknown,
+    act: (db: Sql) => Promise<{ status: number; body: unknown }>,
+  ): Promise<Response> {
+    const key = idempotencyKeyOf(c.req.raw.headers);
+    const answer = key === null ? { ...await act(sql), replayed: false } : await withIdempotencyKey(
+      sql,
+      t,
+      key,
+      `${c.req.method} ${c.req.path} ${JSON.stringify(body)}`,
+      act,
+    );
+    if (!answer.replayed) node.wake();
+    const headers: Record<string, string> = answer.replayed
+      ? { "idempotent-replayed": "true" }
+      : {};
+    return c.json(answer.body, answer.status as 200, headers);
+  }
+
   app.put("/v1/jobs/:name", async (c) => {
     const name = jobNameParam(c.req.param("name"));
     const body = await jsonBody(c.req.raw);
-    const { created } = await defineJob(sql, t, name, body as ClusterJobOptions, "task");
-    node.wake();
-    return c.json(detail(await jobStatus(sql, t, name)), created ? 201 : 200);
+    return await keyed(c, body, async (db) => {
+      const { created } = await defineJob(db, t, name, body as ClusterJobOptions, "task");
+      return { status: created ? 201 : 200, body: detail(await jobStatus(db, t, name)) };
+    });
   });
 
   app.delete("/v1/jobs/:name", async (c) => {
@@ -298,10 +325,12 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
 
   app.post("/v1/jobs/:name/trigger", async (c) => {
     const name = jobNameParam(c.req.param("name"));
-    onlyKeys(await jsonBody(c.req.raw), []);
-    const runId = await triggerJob(sql, t, name);
-    node.wake();
-    return c.json({ runId }, 202);
+    const body = await jsonBody(c.req.raw);
+    onlyKeys(body, []);
+    return await keyed(c, body, async (db) => ({
+      status: 202,
+      body: { runId: await triggerJob(db, t, name) },
+    }));
   });
 
   app.post("/v1/jobs/:name/pause", async (c) => {

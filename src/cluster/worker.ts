@@ -94,7 +94,17 @@ export interface KronWorkerOptions {
   waitMs?: number;
   /** Id shown in run rows and logs (default host:pid:random). */
   workerId?: string;
+  /**
+   * Outcomes finishing within this many ms travel together in one request (default 2); a
+   * batch of 500 goes at once.
+   */
+  completeBatchMs?: number;
 }
+
+/** Most outcomes one `POST /v1/complete` carries. */
+const COMPLETE_BATCH = 500;
+/** How long a claim waits for more free slots after a full batch (ms): claims stay large. */
+const GATHER_MS = 5;
 
 interface InFlight {
   run: ClaimedRun;
@@ -173,6 +183,10 @@ export class KronWorker {
   #claimAbort: AbortController | null = null;
   #slotFree: (() => void) | null = null;
   #flushing = false;
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Task functions running now (the rest of #inFlight await their outcome's delivery). */
+  #executing = 0;
+  readonly #completeBatchMs: number;
   #running: Promise<void> | null = null;
   #completed = 0;
   /** This worker's id. */
@@ -190,6 +204,7 @@ export class KronWorker {
     this.#leaseMs = options.leaseMs;
     this.#heartbeatMs = options.heartbeatMs;
     this.#waitMs = options.waitMs ?? 20_000;
+    this.#completeBatchMs = Math.max(0, options.completeBatchMs ?? 2);
     this.workerId = options.workerId ?? `${hostname()}:${Deno.pid}:${ulid(Date.now()).slice(-6)}`;
   }
 
@@ -283,15 +298,45 @@ export class KronWorker {
     return res;
   }
 
+  /**
+   * Slots free for a claim: a slot frees when its task returns, so the next claim overlaps
+   * the delivery of the last outcomes; outcomes awaiting delivery beyond `concurrency` (the
+   * cluster is slow to take them) hold slots, so they never pile up without bound.
+   */
+  #free(): number {
+    const undelivered = this.#inFlight.size - this.#executing;
+    return this.#concurrency - this.#executing - Math.max(0, undelivered - this.#concurrency);
+  }
+
+  #waitSlot(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.#slotFree = null;
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(done, ms);
+      this.#slotFree = done;
+    });
+  }
+
   async #loop(): Promise<void> {
     const tasks = [...this.#tasks.keys()];
     let failures = 0;
+    let full = false;
     while (!this.#stopping.signal.aborted) {
-      const free = this.#concurrency - this.#inFlight.size;
+      let free = this.#free();
       if (free <= 0) {
-        await new Promise<void>((r) => this.#slotFree = r);
-        this.#slotFree = null;
+        await this.#waitSlot();
         continue;
+      }
+      // After a full batch (a backlog), gather slots for a moment: one claim of many runs
+      // costs the cluster about what a claim of one does.
+      if (full && free < this.#concurrency / 2) {
+        await this.#waitSlot(GATHER_MS);
+        free = this.#free();
+        if (free <= 0 || this.#stopping.signal.aborted) continue;
       }
       let runs: ClaimedRun[];
       this.#claimAbort = new AbortController();
@@ -323,6 +368,7 @@ export class KronWorker {
       } finally {
         this.#claimAbort = null;
       }
+      full = runs.length >= free;
       for (const run of runs) this.#execute(run);
     }
     while (this.#inFlight.size > 0 || this.#outbox.length > 0 || this.#flushing) await sleep(10);
@@ -338,6 +384,7 @@ export class KronWorker {
       finished: false,
     };
     this.#inFlight.set(run.runId, f);
+    this.#executing++;
     const leaseMs = Math.max(100, f.leaseUntil - Date.now());
     const every = this.#heartbeatMs ?? Math.max(50, Math.floor((this.#leaseMs ?? leaseMs) / 3));
     const heartbeat = setInterval(() => this.#heartbeat(f, Math.max(1000, every)), every);
@@ -368,6 +415,8 @@ export class KronWorker {
         (controller.signal.reason as DOMException | undefined)?.name === "TimeoutError";
       if (timedOut && error === null) error = `timed out after ${run.timeoutMs}ms`;
       f.finished = true;
+      this.#executing--;
+      this.#slotFree?.();
       if (!f.lost) {
         await new Promise<void>((resolve) => {
           this.#outbox.push({
@@ -378,7 +427,7 @@ export class KronWorker {
             // Keep trying well past the lease: a cluster that comes back answers definitely.
             giveUpAt: Date.now() + 10 * 60_000,
           });
-          this.#flush();
+          this.#scheduleFlush();
         });
       }
       // Heartbeats go on until the outcome is delivered: a slow delivery (a node that hangs)
@@ -422,14 +471,25 @@ export class KronWorker {
     f.controller.abort(new DOMException(`lease lost: ${why}`, "AbortError"));
   }
 
+  /** Sends the outbox soon: outcomes of the next few ms travel together. */
+  #scheduleFlush(): void {
+    if (this.#outbox.length >= COMPLETE_BATCH || this.#completeBatchMs === 0) {
+      this.#flush();
+    } else {
+      this.#flushTimer ??= setTimeout(() => this.#flush(), this.#completeBatchMs);
+    }
+  }
+
   /** Sends queued outcomes: successes together in one request, failures one by one. */
   async #flush(): Promise<void> {
+    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
     if (this.#flushing) return;
     this.#flushing = true;
     let failures = 0;
     try {
       while (this.#outbox.length > 0) {
-        const batch = this.#outbox.splice(0, 500);
+        const batch = this.#outbox.splice(0, COMPLETE_BATCH);
         const ok = batch.filter((o) => o.error === null);
         const bad = batch.filter((o) => o.error !== null);
         const retry: Outcome[] = [];
@@ -441,9 +501,16 @@ export class KronWorker {
               })
             );
           } else if (ok.length > 1) {
-            await this.#post("/v1/complete", {
+            const res = await this.#post("/v1/complete", {
               runs: ok.map((o) => ({ runId: o.run.runId, fencingToken: o.run.fencingToken })),
             });
+            // Each run of the batch is fenced on its own: a stale token is refused alone.
+            const { rejected } = await res.json() as { rejected: string[] };
+            for (const runId of rejected) {
+              log.warn("outcome refused: run {runId}: its fencing token is no longer current", {
+                runId,
+              });
+            }
           }
           for (const o of ok) o.resolve();
         } catch (e) {
