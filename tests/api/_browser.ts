@@ -3,7 +3,9 @@
 // A test-only dependency, pinned here rather than in deno.json's imports so the library's
 // dependency set stays what it ships with.
 // deno-lint-ignore no-import-prefix
-import { type BrowserContext, chromium } from "npm:playwright-core@1.65.1";
+import { type BrowserContext, chromium, type Page } from "npm:playwright-core@1.65.1";
+
+export type { Page };
 
 export const CHROMIUM = "/usr/bin/chromium";
 

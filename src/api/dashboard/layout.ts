@@ -66,7 +66,7 @@ export function layout(o: LayoutOptions, content: Html): Html {
     <a class="skip" href="#main">Skip to content</a>
     <header><a class="brand" href="/">kron</a><span class="ver">v${o.version}</span>${live
       ? html`<span id="live" class="live" title="live updates">live</span>`
-      : html`<span class="live"></span>`}${o.logout
+      : html`<span class="spacer"></span>`}${o.logout
       ? html`<form method="post" action="/logout"><button type="submit">Log out</button></form>`
       : ""}</header>
     <main id="main">${content}</main>

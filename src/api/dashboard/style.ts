@@ -36,7 +36,7 @@ a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 header{display:flex;align-items:center;gap:.75rem;padding:.6rem 1rem;background:var(--card);border-bottom:1px solid var(--line);position:sticky;top:0;z-index:2}
 .brand{font-weight:700;font-size:1.1rem;color:var(--fg)}.ver{color:var(--muted);font-size:.8rem}
 .live{margin-left:auto;font-size:.8rem;color:var(--muted)}.live::before{content:"";display:inline-block;width:.55rem;height:.55rem;border-radius:50%;background:var(--cancel);margin-right:.35rem}
-.live.on::before{background:var(--ok)}
+.live.on::before{background:var(--ok)}.spacer{margin-left:auto}
 header form{margin:0}
 main{max-width:1180px;margin:0 auto;padding:1rem}
 h1{font-size:1.35rem;margin:.2rem 0 .8rem;display:flex;align-items:center;gap:.6rem;flex-wrap:wrap;word-break:break-all}
@@ -111,8 +111,8 @@ font:.82rem/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wra
 @media (max-width:640px){
  th.opt,td.opt{display:none}
  td .sub{display:block;color:var(--muted);font-size:.78rem;white-space:normal;overflow-wrap:anywhere;max-width:11rem}
- th,td{padding:.35rem .45rem}
- .rid{display:inline-block;max-width:4.5rem;overflow:hidden;text-overflow:ellipsis;vertical-align:bottom}
+ th,td{padding:.35rem .4rem}th{letter-spacing:0}
+ .rid{display:inline-block;max-width:3.5rem;overflow:hidden;text-overflow:ellipsis;vertical-align:bottom}
  .filter input{width:100%}.filter label[for=state]{margin-left:0}
 }
 `;
