@@ -98,10 +98,11 @@ function place(row) {
   }
   list.append(row);
 }
+// At most one summary fetch per half second, after the events of that half second.
 let summaryTimer = 0;
 function refreshSummary() {
-  clearTimeout(summaryTimer);
-  summaryTimer = setTimeout(() => swap("summary", "/ui/summary"), 150);
+  if (summaryTimer) return;
+  summaryTimer = setTimeout(() => { summaryTimer = 0; swap("summary", "/ui/summary"); }, 500);
 }
 const timers = new Map();
 function later(name, fn) {

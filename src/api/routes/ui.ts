@@ -208,8 +208,25 @@ export function uiRoutes(deps: AdminDeps): Hono<AdminEnv> {
   return app;
 }
 
-/** Every job's status (defined and orphaned), by name. */
+const statusCaches = new WeakMap<AdminHost, { version: string; statuses: JobStatus[] }>();
+
+/**
+ * Every job's status (defined and orphaned), by name; cached per state version like the JSON
+ * list's pages (see `listJobsJson`): every state change is an event that bumps `state.seq`, and
+ * every change of the definitions bumps `definitionEpoch`. So the summary every open dashboard
+ * re-fetches after an event costs one pass over the jobs per event batch, not one per tab.
+ */
 function allStatuses(kron: AdminHost): JobStatus[] {
+  if (!kron.engine.running) return readStatuses(kron);
+  const version = `${kron.engine.state.seq}:${kron.engine.definitionEpoch}`;
+  const cached = statusCaches.get(kron);
+  if (cached && cached.version === version) return cached.statuses;
+  const statuses = readStatuses(kron);
+  statusCaches.set(kron, { version, statuses });
+  return statuses;
+}
+
+function readStatuses(kron: AdminHost): JobStatus[] {
   const out: JobStatus[] = [];
   for (const n of jobNamesFor(kron).all()) {
     try {
