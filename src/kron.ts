@@ -16,10 +16,18 @@
  */
 import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "./errors.ts";
-import { Engine, type PauseOptions, type ShutdownOptions } from "./engine/engine.ts";
-import type { Clock } from "./engine/clock.ts";
-import type { DefinitionExtras } from "./engine/definition.ts";
-import type { Executor, JobFunction, JobOptions, JobStatus, RunRecord } from "./engine/types.ts";
+import {
+  type Clock,
+  type DefinitionExtras,
+  Engine,
+  type Executor,
+  type JobFunction,
+  type JobOptions,
+  type JobStatus,
+  type PauseOptions,
+  type RunRecord,
+  type ShutdownOptions,
+} from "./engine/mod.ts";
 import type { JobKind, KronEvent } from "./events/mod.ts";
 import { FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";

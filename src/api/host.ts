@@ -10,8 +10,7 @@
  * ```
  * @module
  */
-import type { Engine, PauseOptions } from "../engine/engine.ts";
-import type { JobStatus, RunRecord } from "../engine/types.ts";
+import type { Engine, JobStatus, PauseOptions, RunRecord } from "../engine/mod.ts";
 import type { KronEvent } from "../events/mod.ts";
 
 /**

@@ -26,7 +26,7 @@
  */
 import type { AdminHost } from "./host.ts";
 import type { KronEvent } from "../store/mod.ts";
-import type { JobStateName } from "../engine/types.ts";
+import type { JobStateName } from "../engine/mod.ts";
 import {
   header,
   type HistogramData,

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { JobStatus, RunRecord } from "../engine/types.ts";
+import type { JobStatus, RunRecord } from "../engine/mod.ts";
 import type { KronEvent } from "../events/mod.ts";
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { JobStateName, RunRecord } from "../engine/types.ts";
+import type { JobStateName, RunRecord } from "../engine/mod.ts";
 import { jobStateOf } from "../policy/mod.ts";
 import type { JobDefinitionRecord, JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { Sql } from "./_sql.ts";

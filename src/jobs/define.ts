@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { JobFunction, JobOptions } from "../engine/types.ts";
+import type { JobFunction, JobOptions } from "../engine/mod.ts";
 import type { Durability, JobPermissions } from "./job_types.ts";
 
 /**

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { JobOptions, RunContext } from "../engine/types.ts";
+import type { JobOptions, RunContext } from "../engine/mod.ts";
 
 /**
  * What a job may do inside its sandbox (DESIGN §4): each Deno permission is `true` (all),

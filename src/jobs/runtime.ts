@@ -28,8 +28,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { DEFAULT_POLICY } from "../engine/definition.ts";
-import type { Executor, RunContext } from "../engine/types.ts";
+import { DEFAULT_POLICY, type Executor, type RunContext } from "../engine/mod.ts";
 import type { Kron } from "../kron.ts";
 import type { JobKind, KronEvent } from "../events/mod.ts";
 import { isLastAttempt } from "../policy/mod.ts";

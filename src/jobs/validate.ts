@@ -19,7 +19,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { JobOptions, RunContext } from "../engine/types.ts";
+import type { JobOptions, RunContext } from "../engine/mod.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { toScheduleRecord } from "../schedule/mod.ts";
 import { commandArgv } from "./command.ts";

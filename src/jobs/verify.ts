@@ -13,7 +13,7 @@
  */
 import { splitCommand } from "./argv.ts";
 import { commandArgv, type CommandSpec as CommandExecSpec } from "./command.ts";
-import { buildDefinition } from "../engine/definition.ts";
+import { buildDefinition } from "../engine/mod.ts";
 import { type JobDefinition, type JobFile, JobFileError } from "./job_file.ts";
 import { findWidening } from "./permissions.ts";
 import { type Grant, type Permissions, runAllowed } from "./grants.ts";

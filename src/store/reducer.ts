@@ -56,6 +56,24 @@ function sameSchedule(a: JobState["def"]["schedule"], b: JobState["def"]["schedu
 }
 
 /**
+ * Brings `state.seq` to the log's numbering of `events`: events the state folded before the log
+ * numbered them (held while the log could not be written), then appended again, in order.
+ *
+ * @example
+ * ```ts
+ * import { emptyState, renumbered } from "./reducer.ts";
+ * const state = emptyState();
+ * renumbered(state, [{ type: "RUNTIME_STOPPED", time: new Date().toISOString(), seq: 7 }]);
+ * state.seq; // 7
+ * ```
+ */
+export function renumbered(state: KronState, events: readonly KronEvent[]): KronState {
+  const last = events.at(-1)?.seq;
+  if (last !== undefined) state.seq = last;
+  return state;
+}
+
+/**
  * Folds `event` into `state` and returns it.
  *
  * @example

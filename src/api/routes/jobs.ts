@@ -19,7 +19,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { PauseOptions } from "../../engine/engine.ts";
+import type { PauseOptions } from "../../engine/mod.ts";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { jsonBody, onlyKeys } from "../_body.ts";
 import { jobNamesFor } from "../_job_names.ts";
