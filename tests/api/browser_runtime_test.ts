@@ -139,6 +139,9 @@ command = ["sh", "-c", "echo 'disk full' >&2; exit 3"]
       // The same page at 390 px: inside the screen, the output wraps rather than scrolls.
       await page.setViewportSize({ width: 390, height: 844 });
       await page.reload();
+      // Rendered by the server this time: still text, not markup.
+      assertEquals(await page.locator("#log *").count(), 0);
+      assert((await page.locator("#log").innerText()).startsWith("<b>start</b> & <script>"));
       await assertFitsWidth(page, ["#run-head", "#log", ".back", "h1"]);
       await assertBelowHeader(page, [".back", "#run-head", "#log"]);
       img = await shot(page, `${ARTIFACTS}run-390.png`);

@@ -107,7 +107,10 @@ function place(row) {
 let summaryTimer = 0;
 function refreshSummary() {
   if (summaryTimer) return;
-  summaryTimer = setTimeout(() => { summaryTimer = 0; swap("summary", "/ui/summary", true); }, 500);
+  summaryTimer = setTimeout(() => {
+    summaryTimer = 0;
+    swap("summary", "/ui/summary", true).then((el) => { if (el) document.title = el.dataset.title; });
+  }, 500);
 }
 const timers = new Map();
 function later(name, fn) {
