@@ -26,18 +26,22 @@
  * @module
  */
 import { Kron } from "./src/kron.ts";
-import type { PauseOptions, ShutdownOptions } from "./src/engine/engine.ts";
-import type { JobFunction, JobOptions, JobStatus, RunRecord } from "./src/engine/types.ts";
+import type {
+  JobFunction,
+  JobOptions,
+  JobStatus,
+  PauseOptions,
+  RunRecord,
+  ShutdownOptions,
+} from "./src/engine/mod.ts";
 
 export { functionExecutor, Kron, VERSION } from "./src/kron.ts";
 export { defineJobs, type JobSpec, type JobSpecs, type KronSettings } from "./define.ts";
 export type { KronAdminOptions, KronOptions } from "./src/kron.ts";
 export type { AdminServer, ServeAdminOptions } from "./src/api/serve.ts";
 export type { ReloadJson } from "./src/api/types.ts";
-export { Engine } from "./src/engine/engine.ts";
-export type { EngineOptions, PauseOptions, ShutdownOptions } from "./src/engine/engine.ts";
-export { FakeClock, systemClock } from "./src/engine/clock.ts";
-export type { Clock } from "./src/engine/clock.ts";
+export { Engine, FakeClock, systemClock } from "./src/engine/mod.ts";
+export type { Clock, EngineOptions, PauseOptions, ShutdownOptions } from "./src/engine/mod.ts";
 export { formatDuration, nextRuns, parseDuration } from "./src/schedule/mod.ts";
 export type { Duration, ScheduleSpec } from "./src/schedule/mod.ts";
 export { KronError, ScheduleError, TriggerRefusedError } from "./src/errors.ts";

@@ -16,11 +16,18 @@
  */
 import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "./errors.ts";
-import { Engine, type PauseOptions, type ShutdownOptions } from "./engine/engine.ts";
-import type { Clock } from "./engine/clock.ts";
-import type { Ping } from "./engine/ping.ts";
-import type { DefinitionExtras } from "./engine/definition.ts";
-import type { Executor, JobFunction, JobOptions, JobStatus, RunRecord } from "./engine/types.ts";
+import {
+  type Clock,
+  type DefinitionExtras,
+  Engine,
+  type Executor,
+  type JobFunction,
+  type JobOptions,
+  type JobStatus,
+  type PauseOptions,
+  type RunRecord,
+  type ShutdownOptions,
+} from "./engine/mod.ts";
 import type { JobKind, KronEvent } from "./events/mod.ts";
 import { FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
@@ -328,23 +335,6 @@ export class Kron implements AsyncDisposable {
   /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */
   trigger(name: string): Promise<string> {
     return this.#replica ? this.#replica.trigger(name) : this.#core.trigger(name);
-  }
-
-  /**
-   * Records a ping of a watched job (`watch = true`): `{ kind: "start" }`, `"success"` or
-   * `"fail"` (with an `exitCode`). Resolves to the run id once durable. Refused (409) for a
-   * job kron runs itself; not available in cluster mode yet.
-   */
-  ping(name: string, ping: Ping): Promise<string> {
-    if (this.#replica) {
-      return Promise.reject(
-        new KronError(
-          "invalid_option",
-          "watched jobs (ping) are not supported in cluster mode yet",
-        ),
-      );
-    }
-    return this.#core.ping(name, ping);
   }
 
   /**

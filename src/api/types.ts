@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { JobStatus, RunRecord } from "../engine/types.ts";
+import type { JobStatus, RunRecord } from "../engine/mod.ts";
 import type { KronEvent } from "../events/mod.ts";
 
 /**
@@ -75,12 +75,6 @@ export interface JobSummaryJson {
   lastRun: LastRunJson | null;
   running: number;
   consecutiveFailures: number;
-  /** `ok`, `late` or `down` (jobs with a grace; see `state` for what wins). */
-  health: JobStatus["health"];
-  /** The grace (`"10m"`), or null: never late. */
-  grace: string | null;
-  /** Due time of the first occurrence not yet succeeded (graced jobs), ISO, or null. */
-  expectedAt: string | null;
 }
 
 /**

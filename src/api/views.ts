@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { JobStatus } from "../engine/types.ts";
+import type { JobStatus } from "../engine/mod.ts";
 import { parseDuration } from "../schedule/mod.ts";
 import { describeAfter, describeAt, describeCron, describeEvery } from "../schedule/mod.ts";
 import type { JobDetailJson, JobSummaryJson } from "./types.ts";
@@ -84,9 +84,6 @@ export function jobSummary(status: JobStatus): JobSummaryJson {
     },
     running: status.running,
     consecutiveFailures: status.consecutiveFailures,
-    health: status.health,
-    grace: status.grace,
-    expectedAt: status.expectedAt === null ? null : status.expectedAt.toISOString(),
   };
 }
 

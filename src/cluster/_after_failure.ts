@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { ulid } from "../engine/ulid.ts";
+import { ulid } from "../ulid.ts";
 import {
   afterFailedAttempt,
   afterLastFailure,

@@ -21,8 +21,7 @@
  * @module
  */
 import { AdminApiError } from "../api/client.ts";
-import type { PauseOptions } from "../engine/engine.ts";
-import type { RunRecord } from "../engine/types.ts";
+import type { PauseOptions, RunRecord } from "../engine/mod.ts";
 import type { ClusterJobOptions, ClusterJobStatus } from "./jobs.ts";
 import { NodeSet } from "../api/nodes.ts";
 import { getLogger } from "@logtape/logtape";

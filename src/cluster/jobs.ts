@@ -14,16 +14,19 @@
  * @module
  */
 import { KronError, TriggerRefusedError } from "../errors.ts";
-import { buildDefinition, hash } from "../engine/definition.ts";
-import { ulid } from "../engine/ulid.ts";
-import type { JobStatus } from "../engine/types.ts";
-import type { PauseOptions } from "../engine/engine.ts";
+import {
+  buildDefinition,
+  hash,
+  type JobOptions,
+  type JobStatus,
+  type PauseOptions,
+} from "../engine/mod.ts";
+import { ulid } from "../ulid.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, JobKind, KronEvent } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { atomically, type Db, type Sql, type tables } from "./_sql.ts";
-import type { JobOptions } from "../engine/types.ts";
 
 /**
  * Table names of one schema (from `tables()`).
@@ -184,16 +187,6 @@ export async function defineJob(
   kind: JobKind = "task",
 ): Promise<{ created: boolean; changed: boolean }> {
   const { task: rawTask, payload, ...jobOptions } = options ?? {};
-  // Late/down and watched jobs live in the embedded engine's watcher; the cluster has none yet.
-  for (const field of ["grace", "downAfter", "watch"] as const) {
-    if (field in jobOptions && (jobOptions as Record<string, unknown>)[field] !== undefined) {
-      throw new KronError(
-        "invalid_option",
-        `job "${name}": ${field} is not supported in cluster mode yet (late/down and watched ` +
-          `jobs need a single-node runtime: kron run)`,
-      );
-    }
-  }
   const task = validateTask(rawTask ?? name);
   if (payload !== undefined) {
     try {

@@ -17,7 +17,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { VERSION } from "../version.ts";
-import { ulid } from "../engine/ulid.ts";
+import { ulid } from "../ulid.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { backoffMs, connect, isTransient, sleep, type Sql, tables } from "./_sql.ts";
 import {

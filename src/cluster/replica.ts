@@ -30,16 +30,16 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import type { PauseOptions } from "../engine/engine.ts";
-import type {
-  JobFunction,
-  JobOptions,
-  JobStatus,
-  RunContext,
-  RunLogger,
-  RunRecord,
-} from "../engine/types.ts";
-import { buildDefinition } from "../engine/definition.ts";
+import {
+  buildDefinition,
+  type JobFunction,
+  type JobOptions,
+  type JobStatus,
+  type PauseOptions,
+  type RunContext,
+  type RunLogger,
+  type RunRecord,
+} from "../engine/mod.ts";
 import { backoffMs, isTransient, sleep } from "./_sql.ts";
 import { type ClaimedRun, completeRun, failRun, heartbeatRun } from "./claims.ts";
 import { type ClusterJobStatus, defineJob, pauseJob, resumeJob, triggerJob } from "./jobs.ts";

@@ -32,7 +32,7 @@
  * ```
  * @module
  */
-import { ulid } from "../engine/ulid.ts";
+import { ulid } from "../ulid.ts";
 import { jitterDelay } from "../schedule/mod.ts";
 import { decideMisfire, isMissed, runSkipped } from "../policy/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../events/mod.ts";

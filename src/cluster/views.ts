@@ -11,7 +11,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { JobStateName, RunRecord } from "../engine/types.ts";
+import type { JobStateName, RunRecord } from "../engine/mod.ts";
 import { jobStateOf } from "../policy/mod.ts";
 import type { JobDefinitionRecord, JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { Sql } from "./_sql.ts";
@@ -125,13 +125,6 @@ function toStatus(row: StatusRow, recent: RunRow[]): ClusterJobStatus {
     lastRun: running ?? finished[finished.length - 1] ?? null,
     recentRuns: finished,
     totalRuns: row.total_runs,
-    // Late/down is embedded-only for now: the cluster refuses `grace` (validated at load).
-    health: "ok",
-    grace: null,
-    downAfter: null,
-    expectedAt: null,
-    lateSince: null,
-    lastSuccessAt: null,
     task: row.task,
     payload: row.payload ?? null,
   };

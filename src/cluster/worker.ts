@@ -31,7 +31,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import { ulid } from "../engine/ulid.ts";
+import { ulid } from "../ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
 import { errorFrom, tokenFromEnv } from "./client.ts";
 import { NodeSet } from "../api/nodes.ts";

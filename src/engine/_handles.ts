@@ -1,8 +1,8 @@
 /**
  * The engine's own records of a job and a run (folder-private): a registered job with its
- * timer entries, a run handle from its start to its end event, and the small helpers the
- * engine's modules share (the run's signal and abort, RUN_STARTED's shape, whether a job is
- * busy, one-line errors, the memoised ISO time).
+ * timer entries, a run handle from its start to its end event, the {@link Core} the engine's
+ * modules share, and the small helpers they use (the run's context, signal and abort,
+ * RUN_STARTED's shape, whether a job is busy, one-line errors, the memoised ISO time).
  *
  * @example
  * ```ts
@@ -11,12 +11,33 @@
  * ```
  * @module
  */
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { anchorFor, type CompiledSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../events/mod.ts";
-import type { JobState } from "../store/state.ts";
+import type { JobState, KronState } from "../store/state.ts";
+import type { Clock } from "./clock.ts";
 import type { Executor, RunContext, RunLogger } from "./types.ts";
+
+/** Where the engine is in its life (see {@link Core.phase}). */
+export type Phase = "new" | "starting" | "running" | "stopping" | "stopped";
+
+/**
+ * What the engine's modules (timer queue, journal, runs, dispatch, start-up) share: the jobs
+ * defined here, the folded state (changed only by the journal, through the reducer), the
+ * phase, and the clock, randomness and logger they all use.
+ */
+export interface Core {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly log: Logger;
+  /** How long before its due time an occurrence is recorded ahead (0: never). */
+  readonly leadMs: number;
+  readonly jobs: Map<string, Registered>;
+  /** The fold of every event so far; replaced once, by the state the store opens with. */
+  state: KronState;
+  phase: Phase;
+}
 // toISOString costs ~1 µs; runs due together share their times, so memoise the last two.
 let isoMs1 = NaN, isoText1 = "", isoMs2 = NaN, isoText2 = "";
 /** ISO text of epoch ms, memoised for the last two values. */
@@ -31,9 +52,9 @@ export const iso = (ms: number): string => {
 
 /**
  * `due`: a job's next occurrence, at its due time minus the lead (when it is recorded ahead);
- * `armed`: that occurrence once recorded ahead, at its due time.
+ * `ahead`: that occurrence once recorded ahead, at its due time (in an {@link AheadGroup}).
  */
-export type EntryType = "due" | "armed" | "retry" | "start" | "resume" | "timeout";
+export type EntryType = "due" | "ahead" | "retry" | "start" | "resume" | "timeout";
 
 export interface TimerEntry {
   at: number;
@@ -65,7 +86,7 @@ export interface RunHandle {
   timeout: TimerEntry | null;
   /** Started on the durability of its RUN_DUE ahead, before its RUN_STARTED was durable. */
   ahead: boolean;
-  /** The job's context, made ahead for an armed occurrence (else made at the call). */
+  /** The job's context, made ahead for an occurrence recorded ahead (else made at the call). */
   ctx: RunContext | null;
   /** Already a re-run of an interrupted attempt: a second interruption is a failure. */
   rerun: boolean;
@@ -75,7 +96,7 @@ export interface RunHandle {
  * The occurrences recorded ahead for one due time, with their runs made ahead (off the due
  * time's critical path). At the due time they are walked in order: no heap, no lookups.
  */
-export interface Armed {
+export interface AheadGroup {
   at: number;
   entries: TimerEntry[];
   runs: RunHandle[];
@@ -151,12 +172,47 @@ export function startedEvent(run: RunHandle, jitterMs: number): KronEvent {
   };
 }
 
-/** What {@link Engine} `#callAll` gives for a run it did not call (already done). */
+/** What `Runs` gives for a run it did not call (already done). */
 export const NOT_CALLED = Symbol("not called");
 
 /** A job that threw synchronously (kept apart from a job that returned an Error). */
 export class Thrown {
   constructor(readonly error: unknown) {}
+}
+
+/**
+ * Calls the job of each run, in order; returns what each returned or threw (wrapped in
+ * {@link Thrown}), or {@link NOT_CALLED} for a run already done.
+ */
+export function callAll(runs: RunHandle[]): unknown[] {
+  const results: unknown[] = new Array(runs.length);
+  let flushes: Set<() => void> | null = null;
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i];
+    if (run.done) {
+      results[i] = NOT_CALLED;
+      continue;
+    }
+    const executor = run.job.executor;
+    try {
+      results[i] = executor(run.ctx ?? runContext(run));
+    } catch (e) {
+      results[i] = new Thrown(e);
+    }
+    if (executor.flush !== undefined) (flushes ??= new Set()).add(executor.flush);
+  }
+  if (flushes !== null) {
+    for (const flush of flushes) {
+      try {
+        flush();
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+  return results;
 }
 
 export function anchorOf(job: Registered, now: number): number {
@@ -209,7 +265,26 @@ export function hostname(): string {
   }
 }
 
-export function runLogger(job: string, runId: string, attempt: number): RunLogger {
+/** The context a job is called with (its signal and logger made on first use). */
+export function runContext(run: RunHandle): RunContext {
+  let log: RunLogger | undefined;
+  const name = run.job.name;
+  return {
+    job: name,
+    runId: run.runId,
+    attempt: run.attempt,
+    scheduledAt: new Date(run.scheduledAt),
+    idempotencyKey: run.idempotencyKey,
+    get signal(): AbortSignal {
+      return signalOf(run);
+    },
+    get log(): RunLogger {
+      return log ??= runLogger(name, run.runId, run.attempt);
+    },
+  };
+}
+
+function runLogger(job: string, runId: string, attempt: number): RunLogger {
   const logger = getLogger(["kron", "job", job]).with({ job, runId, attempt });
   return {
     info: (message, fields) => logger.info(message, fields ?? {}),

@@ -56,8 +56,6 @@ const KNOWN_OPTIONS = new Set([
   "paused",
   "description",
   "historyLimit",
-  "grace",
-  "downAfter",
 ]);
 
 /**
@@ -156,12 +154,6 @@ export function normalizePolicy(job: string, opts: JobOptions): PolicyRecord {
   if (opts.jitter !== undefined) p.jitterMs = duration(job, "jitter", opts.jitter);
   if (opts.historyLimit !== undefined) {
     p.historyLimit = integer(job, "historyLimit", opts.historyLimit, 1);
-  }
-  // Set only when given: definitions written before grace existed keep their hash.
-  if (opts.grace !== undefined) p.graceMs = duration(job, "grace", opts.grace);
-  if (opts.downAfter !== undefined) {
-    if (opts.grace === undefined) throw invalid(job, `downAfter needs a grace`);
-    p.downAfterMs = duration(job, "downAfter", opts.downAfter);
   }
   const key = JSON.stringify(p);
   let shared = policyCache.get(key);

@@ -1,5 +1,5 @@
 /**
- * Public types of the engine: job options, the run context, status and run records.
+ * Public types of the engine: its options, job options, the run context, status and run records.
  *
  * @example
  * ```ts
@@ -12,6 +12,9 @@ import type { Duration } from "../schedule/duration.ts";
 import type { ScheduleInput } from "../schedule/spec.ts";
 import type { JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { StateName } from "../policy/mod.ts";
+import type { RunEntry } from "../store/state.ts";
+import type { Store } from "../store/types.ts";
+import type { Clock } from "./clock.ts";
 
 /** Exactly one of `cron`, `every`, `after`, `at` (and `timezone`/`startAt` with them). */
 export type ScheduleOptions = ScheduleInput;
@@ -44,13 +47,6 @@ export interface PolicyOptions {
   description?: string;
   /** Runs kept per job in the log after compaction (default 200). */
   historyLimit?: number;
-  /**
-   * Late when an occurrence has not succeeded this long after its due time; `JOB_LATE`, then
-   * `JOB_DOWN` (docs/design.md "Late and down"). Default: none, never late.
-   */
-  grace?: Duration;
-  /** With `grace`: late this long makes the job down (default: only the next occurrence does). */
-  downAfter?: Duration;
 }
 
 /** Everything `kron.schedule(name, options, fn)` accepts. */
@@ -188,24 +184,42 @@ export interface JobStatus {
   lastRun: RunRecord | null;
   /** Last few finished attempts, newest last. */
   recentRuns: RunRecord[];
-  /**
-   * Lateness of a job with a grace: `late`, `down`, or `ok` (always `ok` without a grace).
-   * `state` shows it unless orphaned, stopped or paused comes first.
-   */
-  health: "ok" | "late" | "down";
-  /** The grace period (`"10m"`), or null: never late or down. */
-  grace: string | null;
-  /** Late this long makes the job down (`"1h"`), or null. */
-  downAfter: string | null;
-  /**
-   * Due time of the first occurrence not yet succeeded (graced jobs): late once `expectedAt` +
-   * grace passes. Null without a grace, or when nothing more is expected.
-   */
-  expectedAt: Date | null;
-  /** When the job went late (or down) if it is, else null. */
-  lateSince: Date | null;
-  /** When the last success finished (graced jobs), else null. */
-  lastSuccessAt: Date | null;
   /** Attempts started over the job's life. */
   totalRuns: number;
+}
+
+/** Options of an `Engine`. */
+export interface EngineOptions {
+  /** Where events go (a MemoryStore or the durable FileStore). */
+  store: Store;
+  /** Time source; a FakeClock in tests. */
+  clock?: Clock;
+  /** IANA zone for cron jobs without their own `timezone` (default: the system's). */
+  defaultTimezone?: string;
+  /** Randomness for jitter and retry backoff (default Math.random). */
+  random?: () => number;
+  /** Version recorded in RUNTIME_STARTED. */
+  version?: string;
+  /** Called with each abandoned run found at recovery (command jobs: stop a leftover tree). */
+  onAbandoned?: (run: RunEntry, kind: JobKind) => void | Promise<void>;
+  /**
+   * How long before a due time the occurrence is recorded (`RUN_DUE` with `ahead`), so that its
+   * run starts on the dot instead of after an fsync. Default: 50 ms on a durable store (room
+   * for ~10,000 occurrences due together), 0 (off) otherwise.
+   */
+  leadMs?: number;
+}
+
+/** Options of `Engine.shutdown`. */
+export interface ShutdownOptions {
+  /** How long to wait for running jobs before cancelling them (default "30s"). */
+  timeout?: Duration;
+}
+
+/** Options of `Engine.pause`. */
+export interface PauseOptions {
+  /** Pause for this long, then resume by itself. */
+  for?: Duration;
+  /** Pause until this time, then resume by itself. */
+  until?: Date | string | number;
 }

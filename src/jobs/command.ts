@@ -31,7 +31,7 @@
  * ```
  * @module
  */
-import type { ExecutionResult, Executor, RunContext } from "../engine/types.ts";
+import type { ExecutionResult, Executor, RunContext } from "../engine/mod.ts";
 import { KronError } from "../errors.ts";
 import { splitCommand } from "./argv.ts";
 import { createRunLog, DEFAULT_LOG_CAP_BYTES, type RunLog } from "./run_log.ts";

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import type { JobOptions } from "../engine/types.ts";
+import type { JobOptions } from "../engine/mod.ts";
 import type { ValidJobFile } from "./job_types.ts";
 import { compileSchedule, toScheduleRecord } from "../schedule/mod.ts";
 import { readTomlJobFile } from "./toml_loader.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { RunContext } from "../engine/types.ts";
+import type { RunContext } from "../engine/mod.ts";
 import { checkCompiledImports, rewriteCompiledError } from "./compiled.ts";
 import { deniedMessage, parseDenied } from "./permissions.ts";
 import type { WarmWorker } from "./sandbox_pool.ts";

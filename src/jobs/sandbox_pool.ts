@@ -31,8 +31,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { ExecutionResult, Executor, RunContext } from "../engine/types.ts";
-import { RunInterruptedError } from "../engine/interrupted.ts";
+import {
+  type ExecutionResult,
+  type Executor,
+  type RunContext,
+  RunInterruptedError,
+} from "../engine/mod.ts";
 import { deniedMessage, parseDenied } from "./permissions.ts";
 import type { Permissions } from "./grants.ts";
 import type { ErrorData } from "./sandbox_protocol.ts";

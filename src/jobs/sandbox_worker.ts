@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import type { ExecutionResult, RunContext } from "../engine/types.ts";
+import type { ExecutionResult, RunContext } from "../engine/mod.ts";
 import { fileUrl } from "./ts_loader.ts";
 import { workerPermissions } from "./permissions.ts";
 import type { Permissions } from "./grants.ts";

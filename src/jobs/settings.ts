@@ -11,8 +11,6 @@
  * log_format = "json"           # text | json
  * durability = "fsync"          # fsync | batch | none
  * shutdown_timeout = "30s"
- * grace = "10m"                 # default grace of the jobs (late/down); none by default
- * down_after = "1h"             # default down_after of the jobs with a grace
  * ```
  *
  * @example
@@ -35,8 +33,6 @@ export const SETTINGS_FIELDS = [
   "durability",
   "shutdownTimeout",
   "sandboxWorkers",
-  "grace",
-  "downAfter",
 ] as const;
 
 /** Accepted `log_format` values. */
@@ -118,12 +114,6 @@ export function checkSettings(c: EntryChecker): RuntimeSettings {
       }
       case "sandboxWorkers":
         out.sandboxWorkers = c.integer(field, value, 1);
-        break;
-      case "grace":
-        out.grace = c.duration(field, value);
-        break;
-      case "downAfter":
-        out.downAfter = c.duration(field, value);
         break;
     }
   }

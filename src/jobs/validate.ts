@@ -19,7 +19,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { JobOptions, RunContext } from "../engine/types.ts";
+import type { JobOptions, RunContext } from "../engine/mod.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { toScheduleRecord } from "../schedule/mod.ts";
 import { commandArgv } from "./command.ts";
@@ -95,10 +95,6 @@ export const JOB_FIELDS = [
   "permissions",
   "onFailure",
   "isolate",
-  "grace",
-  "downAfter",
-  "onLate",
-  "watch",
 ] as const;
 
 /** The Deno permissions a job's `permissions` table may narrow. */
@@ -139,7 +135,7 @@ export function validateJobFile(raw: RawJobFile): JobFile {
       );
     }
     seen.set(name, nameLine);
-    return checkJob(c, name, entry.data as Record<string, unknown>, settings);
+    return checkJob(c, name, entry.data as Record<string, unknown>);
   });
   return { path: raw.file, kind: raw.kind, settings, jobs };
 }
@@ -207,12 +203,7 @@ const NAME_RULE = "use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit
 /** Fields that belong to command jobs only. */
 const COMMAND_ONLY = ["shell", "dir", "env"] as const;
 
-function checkJob(
-  c: EntryChecker,
-  name: string,
-  data: Record<string, unknown>,
-  settings: RuntimeSettings,
-): JobDefinition {
+function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>): JobDefinition {
   const toml = c.kind === "toml";
   const allowed = JOB_FIELDS.filter((f) => (toml ? f !== "run" : f !== "name"));
   const options: JobOptions = {};
@@ -224,8 +215,6 @@ function checkJob(
   let run: ((ctx: RunContext) => unknown) | null = null;
   let permissions: JobPermissions | null = null;
   let onFailure: OnFailure | null = null;
-  let onLate: OnFailure | null = null;
-  let watch = false;
   let isolate = false;
 
   for (const [key, value] of Object.entries(data)) {
@@ -321,18 +310,6 @@ function checkJob(
       case "onFailure":
         onFailure = checkOnFailure(c, field, value);
         break;
-      case "onLate":
-        onLate = checkOnFailure(c, field, value);
-        break;
-      case "grace":
-        options.grace = c.duration(field, value);
-        break;
-      case "downAfter":
-        options.downAfter = c.duration(field, value);
-        break;
-      case "watch":
-        watch = c.boolean(field, value);
-        break;
       case "isolate":
         if (toml) {
           c.fail(
@@ -345,28 +322,7 @@ function checkJob(
     }
   }
 
-  checkCombinations(c, written, { command, shell, run, options, watch });
-  // [kron] defaults: grace for every job that sets none, down_after for those with a grace.
-  if (options.grace === undefined && settings.grace != null) options.grace = settings.grace;
-  if (
-    options.downAfter === undefined && options.grace !== undefined && settings.downAfter != null
-  ) {
-    options.downAfter = settings.downAfter;
-  }
-  if (options.downAfter !== undefined && options.grace === undefined) {
-    c.fail(
-      "downAfter",
-      `${c.written("downAfter")} needs a grace: set ${c.written("grace")} (or a default in ${
-        c.kind === "toml" ? "[kron]" : "the kron export"
-      })`,
-    );
-  }
-  if (onLate !== null && options.grace === undefined) {
-    c.fail(
-      "onLate",
-      `${c.written("onLate")} needs a grace: without one the job is never late`,
-    );
-  }
+  checkCombinations(c, written, { command, shell, run, options });
   if (isolate && command !== null) {
     c.fail(
       "isolate",
@@ -382,8 +338,6 @@ function checkJob(
     run,
     permissions,
     onFailure,
-    ...(onLate !== null ? { onLate } : {}),
-    ...(watch ? { watch } : {}),
     ...(isolate ? { isolate } : {}),
     source: { file: c.file, line: c.entry.line },
   };
@@ -412,27 +366,10 @@ function checkCombinations(
     shell: boolean | null;
     run: unknown;
     options: JobOptions;
-    watch: boolean;
   },
 ): void {
   const schedules = SCHEDULE_FIELDS.filter((f) => written.has(f));
   const list = SCHEDULE_FIELDS.join(", ");
-  if (job.watch) {
-    // A watched job is external work kron only expects: a schedule, and nothing to run.
-    const watchField = c.written("watch");
-    if (schedules.length === 0) {
-      c.fail(
-        "watch",
-        `${watchField} = true needs a schedule (when to expect it): set one of ${list}`,
-      );
-    }
-    if (job.command !== null) {
-      c.fail("command", `${watchField} = true: kron does not run a watched job, remove command`);
-    }
-    if (job.run !== null) {
-      c.fail("run", `${watchField}: true: kron does not run a watched job, remove run`);
-    }
-  }
   if (schedules.length === 0) c.fail(null, `no schedule: set one of ${list}`);
   if (schedules.length > 1) {
     const [first, second] = schedules;
@@ -444,9 +381,7 @@ function checkCombinations(
   if (written.has("startAt") && schedules[0] !== "every") {
     c.fail("startAt", `${c.written("startAt")} applies only to every jobs`);
   }
-  if (job.watch) {
-    // Nothing to run: the command-and-run checks below do not apply.
-  } else if (c.kind === "toml") {
+  if (c.kind === "toml") {
     if (job.command === null) c.fail(null, `missing field "command"`);
   } else {
     if (job.command === null && job.run === null) {

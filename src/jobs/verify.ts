@@ -13,13 +13,13 @@
  */
 import { splitCommand } from "./argv.ts";
 import { commandArgv, type CommandSpec as CommandExecSpec } from "./command.ts";
-import { buildDefinition } from "../engine/definition.ts";
+import { buildDefinition } from "../engine/mod.ts";
 import { type JobDefinition, type JobFile, JobFileError } from "./job_file.ts";
 import { findWidening } from "./permissions.ts";
 import { type Grant, type Permissions, runAllowed } from "./grants.ts";
 
 /**
- * Checks every command (and `on_failure` / `on_late` command) against the `run` grant. Throws a
+ * Checks every command (and `on_failure` command) against the `run` grant. Throws a
  * {@link JobFileError} naming the file, job, program and the flag that would allow it.
  *
  * @example
@@ -35,24 +35,23 @@ export function checkRunPermission(file: JobFile, permissions: Permissions): voi
       const program = commandProgram(job.command.argv ?? job.command.text ?? "", job.command.shell);
       requireRun(file, job, "command", program, permissions.run);
     }
-    for (const [field, hook] of [["on_failure", job.onFailure], ["on_late", job.onLate]] as const) {
-      if (!hook || !("command" in hook)) continue;
+    if (job.onFailure && "command" in job.onFailure) {
       let program: string;
       try {
-        program = commandProgram(hook.command, false);
+        program = commandProgram(job.onFailure.command, false);
       } catch (e) {
         throw new JobFileError({
           file: file.path,
           line: job.source.line,
           job: job.name,
-          field,
+          field: "on_failure",
           problem: (e instanceof Error ? e.message : String(e)).replace(
             /^command: /,
-            `${field}: `,
+            "on_failure: ",
           ),
         });
       }
-      requireRun(file, job, field, program, permissions.run);
+      requireRun(file, job, "on_failure", program, permissions.run);
     }
   }
 }

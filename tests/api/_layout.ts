@@ -107,3 +107,39 @@ export async function assertPixelsMatch(
   }
   return found.length;
 }
+
+/**
+ * WCAG AA contrast of every rendered text on the page: each element with its own text, its
+ * computed colour against the first opaque background behind it (4.5:1; 3:1 for large text).
+ * Returns how many texts were checked.
+ */
+export async function assertContrast(page: Page, where: string): Promise<number> {
+  const bad: string[] = [];
+  const checked = await page.evaluate(`(() => {
+    const rgb = (c) => { const m = c.match(/rgba?\\(([\\d.]+),\\s*([\\d.]+),\\s*([\\d.]+)(?:,\\s*([\\d.]+))?/);
+      return m ? [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]] : null; };
+    const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+    const bgOf = (e) => { for (; e; e = e.parentElement) { const b = rgb(getComputedStyle(e).backgroundColor);
+      if (b && b[3] >= 0.99) return b; } return [255, 255, 255, 1]; };
+    const out = [];
+    let n = 0;
+    for (const e of document.querySelectorAll("body *")) {
+      if (!e.getClientRects().length || e.closest(".sr, svg, script, style, #toast")) continue;
+      const own = [...e.childNodes].some((t) => t.nodeType === 3 && t.textContent.trim());
+      if (!own) continue;
+      const s = getComputedStyle(e);
+      if (s.visibility === "hidden" || +s.opacity < 1) continue;
+      const fg = rgb(s.color), bg = bgOf(e);
+      const a = lum(fg), b = lum(bg), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(s.fontSize), bold = +s.fontWeight >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      n++;
+      if (ratio < need) out.push(e.tagName.toLowerCase() + "." + e.className + " '" + e.textContent.trim().slice(0, 30) + "' " + ratio.toFixed(2));
+    }
+    return [n, out];
+  })()`) as [number, string[]];
+  bad.push(...checked[1]);
+  assert(bad.length === 0, `contrast below WCAG AA on ${where}:\n${bad.join("\n")}`);
+  return checked[0];
+}

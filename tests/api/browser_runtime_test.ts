@@ -6,7 +6,13 @@ import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { launchChromium } from "./_browser.ts";
 import { project, startRun } from "../e2e/_cli.ts";
 import { until } from "./_helpers.ts";
-import { assertBelowHeader, assertFitsWidth, assertPixelsMatch, shot } from "./_layout.ts";
+import {
+  assertBelowHeader,
+  assertContrast,
+  assertFitsWidth,
+  assertPixelsMatch,
+  shot,
+} from "./_layout.ts";
 
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 
@@ -65,6 +71,7 @@ command = ["sh", "-c", "echo 'disk full' >&2; exit 3"]
         await page.getByRole("link", { name: "← all jobs" }).waitFor();
       }
       await page.screenshot({ path: `${ARTIFACTS}not-found.png` });
+      await assertContrast(page, "the 404 page");
       await Promise.all([
         page.waitForURL(`${base}/`),
         page.getByRole("link", { name: "← all jobs" }).click(),
@@ -120,6 +127,10 @@ command = ["sh", "-c", "echo 'disk full' >&2; exit 3"]
       await page.locator("#tail", { hasText: "run finished" }).waitFor();
       const head = await page.locator("#run-head").innerText();
       assert(head.includes(runId) && head.includes("Finished") && !head.includes("still running"));
+      for (const colorScheme of ["dark", "light"] as const) {
+        await page.emulateMedia({ colorScheme });
+        await assertContrast(page, `the run page (${colorScheme})`);
+      }
       let img = await shot(page, `${ARTIFACTS}run.png`);
       await assertPixelsMatch(page, img, "#run-head .badge", "background-color");
       await assertFitsWidth(page, ["#run-head", "#log", ".back"]);
@@ -128,6 +139,9 @@ command = ["sh", "-c", "echo 'disk full' >&2; exit 3"]
       // The same page at 390 px: inside the screen, the output wraps rather than scrolls.
       await page.setViewportSize({ width: 390, height: 844 });
       await page.reload();
+      // Rendered by the server this time: still text, not markup.
+      assertEquals(await page.locator("#log *").count(), 0);
+      assert((await page.locator("#log").innerText()).startsWith("<b>start</b> & <script>"));
       await assertFitsWidth(page, ["#run-head", "#log", ".back", "h1"]);
       await assertBelowHeader(page, [".back", "#run-head", "#log"]);
       img = await shot(page, `${ARTIFACTS}run-390.png`);

@@ -9,6 +9,7 @@ import { launchChromium, type Page } from "./_browser.ts";
 import { startRig, until } from "./_helpers.ts";
 import {
   assertBelowHeader,
+  assertContrast,
   assertFitsWidth,
   assertPixelsMatch,
   box,
@@ -172,6 +173,9 @@ Deno.test({
     await assertFitsWidth(page, [".job", "#summary", "#filter"]);
     await assertBelowHeader(page, ["#summary", "#filter", ".job"]);
 
+    // Readable: text contrast (light and dark), and every control has a name.
+    await assertReadable(page, "the job list");
+
     // 390 px: no sideways scroll, rows stacked inside the screen, nothing under the header.
     await page.setViewportSize({ width: 390, height: 844 });
     await assertFitsWidth(page, [".job", ".job .actions", "#summary", "#filter", "#q"]);
@@ -199,6 +203,7 @@ Deno.test({
     await until(async () => await page.locator("#runs tbody tr").count() === 5);
     await until(async () => await page.locator("#chart rect").count() === 5);
     await assertJobPageLayout(page);
+    await assertReadable(page, "the job page");
     img = await shot(page, `${ARTIFACTS}job.png`);
     await assertPixelsMatch(page, img, "#chart rect.c-failed", "fill");
 
@@ -228,6 +233,21 @@ Deno.test({
     assertEquals(errors, [], "no script errors in the page");
   },
 });
+
+/** Text contrast in light and dark mode; every visible control has an accessible name. */
+async function assertReadable(page: Page, where: string): Promise<void> {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    assert(await assertContrast(page, `${where} (${colorScheme})`) > 10);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  const unnamed = await page.evaluate(`[...document.querySelectorAll("input, select, button, a")]
+    .filter((e) => e.getClientRects().length && e.type !== "hidden")
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") &&
+      !e.textContent.trim() && !e.getAttribute("title"))
+    .map((e) => e.outerHTML.slice(0, 80))`);
+  assertEquals(unnamed, [], `every control on ${where} has a name`);
+}
 
 /** The job page's parts lie inside the viewport, below the header, the chart apart from the table. */
 async function assertJobPageLayout(page: Page): Promise<void> {

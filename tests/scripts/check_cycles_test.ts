@@ -2,7 +2,7 @@
 // type-only or lazy edge as well as a direct one, ignores modules outside src/, and the
 // repository as it stands has none.
 import { assertEquals } from "../api/_assert.ts";
-import { cycles } from "../../scripts/check_cycles.ts";
+import { cycles, doorViolations } from "../../scripts/check_cycles.ts";
 
 const underSrc = (m: string) => m.startsWith("src/");
 
@@ -21,6 +21,20 @@ Deno.test("check_cycles: finds cycles as strongly connected components", () => {
   assertEquals(cycles(graph, underSrc), [["src/self.ts"]]);
   graph.set("src/self.ts", []);
   assertEquals(cycles(graph, underSrc), []);
+});
+
+Deno.test("check_cycles: another folder enters src/engine/ only through mod.ts or views.ts", () => {
+  const graph = new Map<string, string[]>([
+    ["src/api/a.ts", ["src/engine/mod.ts", "src/engine/views.ts", "src/store/state.ts"]],
+    ["src/engine/engine.ts", ["src/engine/runs.ts"]],
+    ["src/kron.ts", ["src/engine/engine.ts"]],
+    ["src/cluster/b.ts", ["src/engine/types.ts"]],
+    ["tests/t.ts", ["src/engine/engine.ts"]],
+  ]);
+  assertEquals(doorViolations(graph), [
+    "src/kron.ts -> src/engine/engine.ts",
+    "src/cluster/b.ts -> src/engine/types.ts",
+  ]);
 });
 
 Deno.test("check_cycles: the repository's src/ has no import cycle", async () => {

@@ -15,7 +15,7 @@
  * @module
  */
 import { Engine } from "../../../src/engine/engine.ts";
-import { ulid } from "../../../src/engine/ulid.ts";
+import { ulid } from "../../../src/ulid.ts";
 import { FileStore } from "../../../src/store/mod.ts";
 import { encodeRecord } from "../../../src/store/_record.ts";
 import type { KronEvent } from "../../../src/events/mod.ts";

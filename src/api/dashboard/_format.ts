@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import type { JobStatus, RunRecord } from "../../engine/types.ts";
+import type { JobStatus, RunRecord } from "../../engine/mod.ts";
 import { type Html, html } from "./_html.ts";
 
 /**

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { RunRecord } from "../../engine/types.ts";
+import type { RunRecord } from "../../engine/mod.ts";
 import { type Html, html } from "./_html.ts";
 import { fmtDuration, outcomeOf, words } from "./_format.ts";
 

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { JobStatus, RunRecord } from "../../engine/types.ts";
+import type { JobStatus, RunRecord } from "../../engine/mod.ts";
 import { scheduleText } from "../views.ts";
 import { type Html, html } from "./_html.ts";
 import { expectation, fmtDuration, outcomeOf, rawSchedule, time, words } from "./_format.ts";

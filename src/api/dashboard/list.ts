@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { JobStatus, RunRecord } from "../../engine/types.ts";
+import type { JobStatus, RunRecord } from "../../engine/mod.ts";
 import { scheduleText } from "../views.ts";
 import { type Html, html } from "./_html.ts";
 import {
@@ -246,9 +246,27 @@ export function summaryLine(counts: ReadonlyMap<string, number>, total: number):
     `
   );
   return html`
-    <p class="summary" id="summary"
-      aria-live="polite"><a href="/">${total} job${total === 1 ? "" : "s"}</a>${parts}</p>
+    <p class="summary" id="summary" aria-live="polite"
+      data-title="${pageTitle(counts)}"><a href="/">${total} job${total === 1
+        ? ""
+        : "s"}</a>${parts}</p>
   `;
+}
+
+/**
+ * The list's page title: `kron`, and how many jobs are down or late, so a background tab says so.
+ *
+ * @example
+ * ```ts
+ * import { pageTitle } from "./list.ts";
+ * pageTitle(new Map([["down", 1], ["late", 2]])); // "kron · 1 down · 2 late"
+ * ```
+ */
+export function pageTitle(counts: ReadonlyMap<string, number>): string {
+  const parts = ATTENTION.filter((s) => (counts.get(s) ?? 0) > 0).map((s) =>
+    `${counts.get(s)} ${s}`
+  );
+  return ["kron", ...parts].join(" · ");
 }
 
 /**
@@ -314,7 +332,13 @@ export function jobsPage(
   },
 ): Html {
   return layout(
-    { title: "kron", nonce: ctx.nonce, version: ctx.version, page: "index", logout: ctx.logout },
+    {
+      title: pageTitle(more.counts),
+      nonce: ctx.nonce,
+      version: ctx.version,
+      page: "index",
+      logout: ctx.logout,
+    },
     html`
       <h1 class="sr">Jobs</h1>
       ${summaryLine(more.counts, more.total)}

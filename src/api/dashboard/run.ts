@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { JobStatus, RunRecord } from "../../engine/types.ts";
+import type { JobStatus, RunRecord } from "../../engine/mod.ts";
 
 type JobKind = JobStatus["kind"];
 import { type Html, html } from "./_html.ts";

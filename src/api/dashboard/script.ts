@@ -64,11 +64,16 @@ async function fetchHtml(url) {
   tpl.innerHTML = (await r.text()).trim();
   return { status: r.status, el: tpl.content.firstElementChild };
 }
-async function swap(id, url) {
+// Replaces element 'id' with the fragment at 'url'; with 'keep', only its content (a live
+// region must stay the same element for screen readers to announce its changes).
+async function swap(id, url, keep) {
   try {
     const { el } = await fetchHtml(url);
     const old = document.getElementById(id);
-    if (el && old) { old.replaceWith(el); times(el); }
+    if (el && old) {
+      if (keep) old.replaceChildren(...el.childNodes); else old.replaceWith(el);
+      times(keep ? old : el);
+    }
     return el;
   } catch (_) { return null; /* offline: the next event retries */ }
 }
@@ -102,7 +107,10 @@ function place(row) {
 let summaryTimer = 0;
 function refreshSummary() {
   if (summaryTimer) return;
-  summaryTimer = setTimeout(() => { summaryTimer = 0; swap("summary", "/ui/summary"); }, 500);
+  summaryTimer = setTimeout(() => {
+    summaryTimer = 0;
+    swap("summary", "/ui/summary", true).then((el) => { if (el) document.title = el.dataset.title; });
+  }, 500);
 }
 const timers = new Map();
 function later(name, fn) {

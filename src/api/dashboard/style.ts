@@ -51,6 +51,8 @@ h2{font-size:1.05rem;margin:1.4rem 0 .6rem}
 .job{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.55rem .8rem}
 .job.st-late{border-left:5px solid var(--late);background:var(--late-tint)}
 .job.st-down{border-left:5px solid var(--down);background:var(--down-tint)}
+.job.st-late,.job.st-down{--muted:#575d69;--t-timeout:#9a4d00;--t-ok:#1f6b30}
+@media (prefers-color-scheme:dark){.job.st-late,.job.st-down{--muted:#9aa0a6;--t-timeout:#ffa94d;--t-ok:#51cf66}}
 .jobs-head{padding:0 calc(.8rem + 1px);color:var(--muted);font-size:.78rem;text-transform:uppercase;letter-spacing:.04em}
 .name{display:flex;align-items:center;flex-wrap:wrap;gap:.2rem .45rem;min-width:0}.name a{font-weight:600;overflow-wrap:anywhere}
 .sched{min-width:0}.sched small{display:block;color:var(--muted);font-family:ui-monospace,monospace;font-size:.75rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}

@@ -45,7 +45,7 @@ import { messagePage } from "../dashboard/message.ts";
 import type { AdminHost } from "../host.ts";
 import { describeError } from "../errors.ts";
 import { jobNameParam } from "../validate.ts";
-import type { JobStatus } from "../../engine/types.ts";
+import type { JobStatus } from "../../engine/mod.ts";
 import { KronError } from "../../errors.ts";
 
 /**
