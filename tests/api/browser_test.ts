@@ -180,6 +180,10 @@ Deno.test({
     await page.setViewportSize({ width: 390, height: 844 });
     await assertFitsWidth(page, [".job", ".job .actions", "#summary", "#filter", "#q"]);
     await assertBelowHeader(page, ["#summary", "#filter", ".job"]);
+    // Short names stay on one line (the name has the row's whole width).
+    for (const b of await boxes(page, ".job .name a")) {
+      assert(b.height < 26, `one line: ${b.height}`);
+    }
     img = await shot(page, `${ARTIFACTS}dashboard-390.png`);
     assertEquals(img.width, 390);
     await assertPixelsMatch(page, img, ".badge.s-failing", "background-color");

@@ -105,7 +105,7 @@ font:.82rem/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wra
 @media (max-width:820px){
  .jobs-head{display:none}
  .job{grid-template-columns:1fr auto;gap:.3rem .6rem}
- .job .sched,.job .strip-cell{grid-column:1/-1}
+ .job .name,.job .sched,.job .strip-cell{grid-column:1/-1}
  .job .actions{grid-column:1/-1;justify-content:flex-start}
  .lbl{display:inline}
  main{padding:.6rem}
