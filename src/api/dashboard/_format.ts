@@ -136,6 +136,27 @@ interface Expectation {
   expectedAt?: Date | string | null;
   grace?: number | string | null;
   graceMs?: number | null;
+  downAfter?: string | null;
+  lateSince?: Date | string | null;
+}
+
+function dateOf(v: Date | string | null | undefined): Date | null {
+  if (v === undefined || v === null) return null;
+  const d = v instanceof Date ? v : new Date(v);
+  return isNaN(d.getTime()) ? null : d;
+}
+
+/**
+ * When a late or down job went late, or null.
+ *
+ * @example
+ * ```ts
+ * import { lateSince } from "./_format.ts";
+ * lateSince({ lateSince: "2026-01-01T00:10:00Z" })?.toISOString(); // "2026-01-01T00:10:00.000Z"
+ * ```
+ */
+export function lateSince(s: object): Date | null {
+  return dateOf((s as Expectation).lateSince);
 }
 
 /**
@@ -170,12 +191,7 @@ export function graceText(s: object): string | null {
  * ```
  */
 export function expectedAt(s: { nextRunAt: Date | null }): Date | null {
-  const e = (s as Expectation).expectedAt;
-  if (e !== undefined && e !== null) {
-    const d = e instanceof Date ? e : new Date(e);
-    if (!isNaN(d.getTime())) return d;
-  }
-  return s.nextRunAt;
+  return dateOf((s as Expectation).expectedAt) ?? s.nextRunAt;
 }
 
 /**
@@ -191,10 +207,12 @@ export function expectation(s: { nextRunAt: Date | null }): Html {
   const at = expectedAt(s);
   if (at === null) return html`—`;
   const grace = graceText(s);
+  const down = (s as Expectation).downAfter;
+  const note = grace ? `(grace ${grace}${down ? `, down after ${down}` : ""})` : "";
   return html`<span class="expected">expected ${time(at)}${
-    grace
+    note
       ? html`
-        <small class="grace">(grace ${grace})</small>
+        <small class="grace">${note}</small>
       `
       : ""
   }</span>`;
