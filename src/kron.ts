@@ -21,6 +21,7 @@ import {
   type DefinitionExtras,
   Engine,
   type Executor,
+  functionExecutor,
   type JobFunction,
   type JobOptions,
   type JobStatus,
@@ -29,7 +30,7 @@ import {
   type ShutdownOptions,
 } from "./engine/mod.ts";
 import type { JobKind, KronEvent } from "./events/mod.ts";
-import { FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
+import { type Durability, FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
 import type { Store } from "./store/types.ts";
 import type { RunEntry } from "./store/state.ts";
 import { killLeftoverGroup, killMarkedLeftovers } from "./jobs/process_tree.ts";
@@ -63,7 +64,7 @@ export interface KronOptions {
    * most every few ms (a crash may lose the last few ms of events). `"none"`: no fsync (a
    * power loss may lose anything the OS had not written yet).
    */
-  durability?: "fsync" | "batch" | "none";
+  durability?: Durability;
   /**
    * A store of your own, `"memory"` for an ephemeral scheduler that persists nothing, or a
    * `postgres://` URL: embedded replicas, several processes sharing one database (cluster mode).
@@ -373,27 +374,7 @@ export class Kron implements AsyncDisposable {
   }
 }
 
-/**
- * Wraps a job function as an executor: sync throws and rejections are failures.
- *
- * @example
- * ```ts
- * import { functionExecutor } from "./kron.ts";
- * const exec = functionExecutor(() => 42);
- * ```
- */
-export function functionExecutor(fn: JobFunction): Executor {
-  // Not an async wrapper: one promise and one continuation less per run. A function job's
-  // result is ignored (only its throw or rejection counts); a sync throw reaches the engine.
-  return (ctx) => {
-    const r = fn(ctx) as unknown;
-    if (r === null || (typeof r !== "object" && typeof r !== "function")) return undefined;
-    if (typeof (r as PromiseLike<unknown>).then !== "function") return undefined;
-    return Promise.resolve(r).then(ignore);
-  };
-}
-
-function ignore(): void {}
+export { functionExecutor };
 
 /**
  * One line for a failed automatic compaction: a record of the configured log (JSON under

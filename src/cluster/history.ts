@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { DEFAULT_POLICY } from "../engine/mod.ts";
+import { DEFAULT_POLICY } from "../policy/mod.ts";
 import type { Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
 

@@ -16,46 +16,29 @@ import { parseDuration } from "../schedule/duration.ts";
 import { toScheduleRecord } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, JobKind, PolicyRecord } from "../events/mod.ts";
 import type { JobOptions } from "./types.ts";
-import { MISFIRE_VALUES, ON_ERROR_VALUES, OVERLAP_VALUES } from "../policy/mod.ts";
+import {
+  DEFAULT_POLICY,
+  POLICY_FIELD_NAMES,
+  POLICY_FIELDS,
+  type PolicyField,
+} from "../policy/mod.ts";
 
 /** Valid job names (DESIGN §3): safe as file names, URL segments and log fields. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** Policy defaults (DESIGN §3). */
-export const DEFAULT_POLICY: Readonly<PolicyRecord> = Object.freeze({
-  timeoutMs: null,
-  retries: 0,
-  retryDelayMs: 1_000,
-  retryMaxDelayMs: 3_600_000,
-  overlap: "skip",
-  onError: "continue",
-  maxFailures: 3,
-  misfire: "run_once",
-  misfireGraceMs: 3_600_000,
-  jitterMs: 0,
-  historyLimit: 200,
-});
+/** Policy defaults (DESIGN §3), from the policy field table (src/policy/fields.ts). */
+export { DEFAULT_POLICY };
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = new Set<string>([
   "cron",
   "timezone",
   "every",
   "startAt",
   "after",
   "at",
-  "timeout",
-  "retries",
-  "retryDelay",
-  "retryMaxDelay",
-  "overlap",
-  "onError",
-  "maxFailures",
-  "misfire",
-  "misfireGrace",
-  "jitter",
+  ...POLICY_FIELD_NAMES,
   "paused",
   "description",
-  "historyLimit",
 ]);
 
 /**
@@ -101,20 +84,35 @@ function integer(job: string, field: string, value: unknown, min: number): numbe
   return value;
 }
 
-function oneOf<T extends string>(
-  job: string,
-  field: string,
-  value: unknown,
-  allowed: readonly T[],
-): T {
-  if (typeof value !== "string" || !allowed.includes(value as T)) {
+function oneOf(job: string, field: string, value: unknown, allowed: readonly string[]): string {
+  if (typeof value !== "string" || !allowed.includes(value)) {
     throw invalid(job, `${field} ${JSON.stringify(value)} must be one of ${allowed.join(", ")}`);
   }
-  return value as T;
+  return value;
+}
+
+/** One policy field, checked by its kind, range and values in POLICY_FIELDS. */
+function checkField(job: string, name: string, field: PolicyField, value: unknown): unknown {
+  switch (field.kind) {
+    case "duration": {
+      const ms = duration(job, name, value);
+      if (field.positive && ms <= 0) throw invalid(job, `${name} must be greater than 0`);
+      return ms;
+    }
+    case "integer":
+      return integer(job, name, value, field.min);
+    case "enum":
+      // koku's `overlap = true/false` means allow/skip.
+      if (field.booleans !== undefined && typeof value === "boolean") {
+        return value ? field.booleans.true : field.booleans.false;
+      }
+      return oneOf(job, name, value, field.values);
+  }
 }
 
 /**
- * Validates and normalises the policy part of `opts` (durations to ms, defaults filled in).
+ * Validates and normalises the policy part of `opts` (durations to ms, defaults filled in), by
+ * the policy field table (src/policy/fields.ts) the job-file validator checks against too.
  *
  * @example
  * ```ts
@@ -123,42 +121,17 @@ function oneOf<T extends string>(
  * ```
  */
 export function normalizePolicy(job: string, opts: JobOptions): PolicyRecord {
-  const p: PolicyRecord = { ...DEFAULT_POLICY };
-  if (opts.timeout !== undefined) {
-    p.timeoutMs = duration(job, "timeout", opts.timeout);
-    if (p.timeoutMs <= 0) throw invalid(job, `timeout must be greater than 0`);
-  }
-  if (opts.retries !== undefined) p.retries = integer(job, "retries", opts.retries, 0);
-  if (opts.retryDelay !== undefined) p.retryDelayMs = duration(job, "retryDelay", opts.retryDelay);
-  if (opts.retryMaxDelay !== undefined) {
-    p.retryMaxDelayMs = duration(job, "retryMaxDelay", opts.retryMaxDelay);
-  }
-  if (opts.overlap !== undefined) {
-    // koku's `overlap = true/false` means allow/skip.
-    p.overlap = typeof opts.overlap === "boolean"
-      ? (opts.overlap ? "allow" : "skip")
-      : oneOf(job, "overlap", opts.overlap, OVERLAP_VALUES);
-  }
-  if (opts.onError !== undefined) {
-    p.onError = oneOf(job, "onError", opts.onError, ON_ERROR_VALUES);
-  }
-  if (opts.maxFailures !== undefined) {
-    p.maxFailures = integer(job, "maxFailures", opts.maxFailures, 1);
-  }
-  if (opts.misfire !== undefined) {
-    p.misfire = oneOf(job, "misfire", opts.misfire, MISFIRE_VALUES);
-  }
-  if (opts.misfireGrace !== undefined) {
-    p.misfireGraceMs = duration(job, "misfireGrace", opts.misfireGrace);
-  }
-  if (opts.jitter !== undefined) p.jitterMs = duration(job, "jitter", opts.jitter);
-  if (opts.historyLimit !== undefined) {
-    p.historyLimit = integer(job, "historyLimit", opts.historyLimit, 1);
+  const p: Record<string, unknown> = { ...DEFAULT_POLICY };
+  for (const name of POLICY_FIELD_NAMES) {
+    const value = opts[name];
+    if (value !== undefined) {
+      p[POLICY_FIELDS[name].record] = checkField(job, name, POLICY_FIELDS[name], value);
+    }
   }
   const key = JSON.stringify(p);
   let shared = policyCache.get(key);
   if (!shared) {
-    shared = Object.freeze(p) as PolicyRecord;
+    shared = Object.freeze(p) as unknown as PolicyRecord;
     if (policyCache.size < 10_000) policyCache.set(key, shared);
   }
   return shared;

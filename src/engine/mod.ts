@@ -20,6 +20,7 @@
  * @module
  */
 export { Engine } from "./engine.ts";
+export { functionExecutor } from "./function_executor.ts";
 export { type Clock, FakeClock, settle, systemClock } from "./clock.ts";
 export {
   buildDefinition,

@@ -11,6 +11,7 @@
  * @module
  */
 import type { JobOptions, RunContext } from "../engine/mod.ts";
+import type { Durability } from "../store/mod.ts";
 
 /**
  * What a job may do inside its sandbox (DESIGN §4): each Deno permission is `true` (all),
@@ -96,8 +97,8 @@ export interface JobDefinition {
   source: { file: string; line: number | null };
 }
 
-/** How the event log reaches the disk (see DESIGN §5). */
-export type Durability = "fsync" | "batch" | "none";
+/** How the event log reaches the disk (see DESIGN §5; src/store/durability.ts). */
+export type { Durability };
 
 /**
  * Runtime settings from the `[kron]` table (TOML) or the `kron` export (TS). `null` = not set:

@@ -28,7 +28,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { DEFAULT_POLICY, type Executor, type RunContext } from "../engine/mod.ts";
+import { DEFAULT_POLICY, type Executor, functionExecutor, type RunContext } from "../engine/mod.ts";
 import type { Kron } from "../kron.ts";
 import type { JobKind, KronEvent } from "../events/mod.ts";
 import { isLastAttempt } from "../policy/mod.ts";
@@ -77,12 +77,7 @@ export type FunctionExecutorFactory = (job: JobDefinition, permissions: Permissi
  * // const exec = inProcessExecutor(jobDefinition, emptyPermissions());
  * ```
  */
-export const inProcessExecutor: FunctionExecutorFactory = (job) => {
-  const fn = job.run!;
-  return async (ctx) => {
-    await fn(ctx);
-  };
-};
+export const inProcessExecutor: FunctionExecutorFactory = (job) => functionExecutor(job.run!);
 
 /**
  * Options of {@link JobRuntime}.

@@ -23,6 +23,8 @@
 import type { RuntimeSettings } from "./job_types.ts";
 import { splitHostPort } from "../paths.ts";
 import type { EntryChecker } from "./entry_checker.ts";
+// The store's light entry: the values, without loading the store.
+import { DURABILITIES } from "../store/durability.ts";
 
 /** The settings fields, camelCase (TOML writes them snake_case). */
 export const SETTINGS_FIELDS = [
@@ -39,7 +41,7 @@ export const SETTINGS_FIELDS = [
 export const LOG_FORMATS = ["text", "json"] as const;
 
 /** Accepted `durability` values: fsync every commit, batch the fsyncs, or leave it to the OS. */
-export const DURABILITIES = ["fsync", "batch", "none"] as const;
+export { DURABILITIES };
 
 /**
  * Splits `"host:port"` (IPv6 hosts in brackets: `"[::1]:8080"`), or `null` when malformed or

@@ -33,7 +33,12 @@ import type {
   ValidJobFile as JobFile,
 } from "./job_types.ts";
 import { checkSettings, SETTINGS_FIELDS } from "./settings.ts";
-import { MISFIRE_VALUES, ON_ERROR_VALUES, OVERLAP_VALUES } from "../policy/mod.ts";
+import {
+  isPolicyField,
+  POLICY_FIELDS,
+  type PolicyField,
+  type PolicyFieldName,
+} from "../policy/mod.ts";
 import { JobFileError } from "./job_errors.ts";
 import {
   DateTimeText,
@@ -265,44 +270,17 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
         if (typeof value !== "function") c.mustBe(field, value, "a function");
         run = value as (ctx: RunContext) => unknown;
         break;
-      case "timeout":
-        options.timeout = c.duration(field, value, true);
-        break;
-      case "retries":
-        options.retries = c.integer(field, value, 0);
-        break;
-      case "retryDelay":
-        options.retryDelay = c.duration(field, value);
-        break;
-      case "retryMaxDelay":
-        options.retryMaxDelay = c.duration(field, value);
-        break;
-      case "onError":
-        options.onError = c.oneOf(field, value, ON_ERROR_VALUES);
-        break;
-      case "maxFailures":
-        options.maxFailures = c.integer(field, value, 1);
-        break;
-      case "overlap":
-        options.overlap = checkOverlap(c, field, value);
-        break;
-      case "misfire":
-        options.misfire = c.oneOf(field, value, MISFIRE_VALUES);
-        break;
-      case "misfireGrace":
-        options.misfireGrace = c.duration(field, value);
-        break;
-      case "jitter":
-        options.jitter = c.duration(field, value);
-        break;
       case "paused":
         options.paused = c.boolean(field, value);
         break;
       case "description":
         options.description = c.string(field, value, false);
         break;
-      case "historyLimit":
-        options.historyLimit = c.integer(field, value, 1);
+      default:
+        // The policy fields, as POLICY_FIELDS (src/policy/fields.ts) says.
+        if (isPolicyField(field)) {
+          (options as Record<string, unknown>)[field] = checkPolicyField(c, field, value);
+        }
         break;
       case "permissions":
         permissions = checkPermissions(c, field, value);
@@ -454,16 +432,30 @@ function checkDateTime(
   c.mustBe(field, value, what);
 }
 
-function checkOverlap(c: EntryChecker, field: string, value: unknown) {
-  // koku wrote `overlap = true/false`, meaning allow/skip: kept working, normalised here.
-  if (value === true) return "allow" as const;
-  if (value === false) return "skip" as const;
-  const allowed = OVERLAP_VALUES;
-  if (typeof value !== "string" || !allowed.includes(value as typeof allowed[number])) {
-    const listed = allowed.map((v) => JSON.stringify(v)).join(", ");
-    c.mustBe(field, value, `one of ${listed} (or true = allow, false = skip)`);
+/** A policy field, checked by its kind, range and values in POLICY_FIELDS. */
+function checkPolicyField(c: EntryChecker, name: PolicyFieldName, value: unknown): unknown {
+  const field: PolicyField = POLICY_FIELDS[name];
+  switch (field.kind) {
+    case "duration":
+      return c.duration(name, value, field.positive);
+    case "integer":
+      return c.integer(name, value, field.min);
+    case "enum": {
+      const booleans = field.booleans;
+      if (booleans === undefined) return c.oneOf(name, value, field.values);
+      // koku wrote `overlap = true/false`, meaning allow/skip: kept working, normalised here.
+      if (typeof value === "boolean") return value ? booleans.true : booleans.false;
+      if (typeof value !== "string" || !field.values.includes(value)) {
+        const listed = field.values.map((v) => JSON.stringify(v)).join(", ");
+        c.mustBe(
+          name,
+          value,
+          `one of ${listed} (or true = ${booleans.true}, false = ${booleans.false})`,
+        );
+      }
+      return value;
+    }
   }
-  return value as typeof allowed[number];
 }
 
 function checkCommand(c: EntryChecker, field: string, value: unknown): string | string[] {

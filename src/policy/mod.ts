@@ -2,7 +2,9 @@
  * The scheduling rules, as pure functions shared by the embedded engine (src/engine), the
  * fold (src/store/reducer.ts) and the cluster (src/cluster): retry delay and jitter, the last
  * attempt, `on_error` (stop, backoff), misfire, overlap, the state precedence, and the
- * builders of the RUN_* events both record. Nothing here reads a clock, a store or a database.
+ * builders of the RUN_* events both record, and the table of the policy fields (kinds, ranges,
+ * values, defaults) the validator and the engine both check against. Nothing here reads a
+ * clock, a store or a database.
  *
  * @example
  * ```ts
@@ -17,6 +19,19 @@ export { afterFailedAttempt, isLastAttempt, retryDelay, type RetryPolicy } from 
 export { afterLastFailure, backoffDue, type BackoffInput, type OnErrorPolicy } from "./on_error.ts";
 export { decideMisfire, isMissed, type MisfireDecision, type MisfirePolicy } from "./misfire.ts";
 export { decideOverlap, type OverlapPolicy } from "./overlap.ts";
-export { MISFIRE_VALUES, ON_ERROR_VALUES, OVERLAP_VALUES } from "./values.ts";
+export {
+  DEFAULT_POLICY,
+  type DurationField,
+  type EnumField,
+  type IntegerField,
+  isPolicyField,
+  MISFIRE_VALUES,
+  ON_ERROR_VALUES,
+  OVERLAP_VALUES,
+  POLICY_FIELD_NAMES,
+  POLICY_FIELDS,
+  type PolicyField,
+  type PolicyFieldName,
+} from "./fields.ts";
 export { jobStateOf, STATE_PRECEDENCE, type StateFacts, type StateName } from "./state.ts";
 export { type FailureFacts, runDead, runFailure, runRetrying, runSkipped } from "./run_events.ts";

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { OVERLAP_VALUES } from "./values.ts";
+import type { OVERLAP_VALUES } from "./fields.ts";
 
 /**
  * A job's `overlap` policy.

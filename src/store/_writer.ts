@@ -25,19 +25,9 @@ import type { KronEvent } from "../events/mod.ts";
 import { encodeUnsealed, sealRecords } from "./_record.ts";
 import { fsyncDir, ioError, join, writeAll } from "./_fs.ts";
 import { newSegmentInfo, type SegmentInfo } from "./_segment.ts";
+import type { Durability } from "./durability.ts";
 
-/**
- * When an append's promise resolves:
- * - `fsync`: after its batch was written and `syncData()` returned (survives power loss).
- * - `batch`: the same, but flushes (write + fsync) happen at most every `batchMs`.
- * - `none`: after the write reached the OS (survives a process crash, not a power loss).
- *
- * @example
- * ```ts
- * const d: Durability = "batch";
- * ```
- */
-export type Durability = "fsync" | "batch" | "none";
+export type { Durability };
 
 /**
  * The file operations the writer needs; tests wrap the real file to inject faults or count.

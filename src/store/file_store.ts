@@ -14,6 +14,7 @@
  */
 import { KronError } from "../errors.ts";
 import type { KronEvent } from "../events/mod.ts";
+import { DEFAULT_POLICY } from "../policy/mod.ts";
 import type { KronState, RunEntry } from "./state.ts";
 import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
 import { checkFormat, ensureDataDir } from "./data_dir.ts";
@@ -141,14 +142,15 @@ export interface CompactionReport {
 }
 
 /**
- * Default number of runs kept per job when neither the option nor the job's policy says.
+ * Default number of runs kept per job when neither the option nor the job's policy says (the
+ * policy default, src/policy/fields.ts).
  *
  * @example
  * ```ts
  * DEFAULT_HISTORY_LIMIT; // 200
  * ```
  */
-export const DEFAULT_HISTORY_LIMIT = 200;
+export const DEFAULT_HISTORY_LIMIT: number = DEFAULT_POLICY.historyLimit;
 const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 /** History queries that read the log at the same time (see `#read`). */
 const MAX_QUERIES = 4;

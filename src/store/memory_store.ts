@@ -15,6 +15,7 @@
  */
 import { KronError } from "../errors.ts";
 import type { KronEvent } from "../events/mod.ts";
+import { DEFAULT_POLICY } from "../policy/mod.ts";
 import { apply } from "./reducer.ts";
 import { emptyState, type KronState, type RunEntry } from "./state.ts";
 import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
@@ -57,7 +58,8 @@ export class MemoryStore implements Store {
 
   /** Creates an empty store. */
   constructor(opts: MemoryStoreOptions = {}) {
-    this.#limitOf = opts.historyLimit ?? ((job) => this.#limits.get(job) ?? 200);
+    this.#limitOf = opts.historyLimit ??
+      ((job) => this.#limits.get(job) ?? DEFAULT_POLICY.historyLimit);
     this.#runs = new RunIndex(this.#limitOf);
   }
 

@@ -22,7 +22,8 @@
  */
 export * from "../events/mod.ts";
 export * from "./state.ts";
-export { apply } from "./reducer.ts";
+export { apply, renumbered } from "./reducer.ts";
+export { DURABILITIES } from "./durability.ts";
 export type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
 export {
   type CompactionReport,
