@@ -26,6 +26,7 @@ import {
   type JobOptions,
   type JobStatus,
   type PauseOptions,
+  type Ping,
   type RunRecord,
   type ShutdownOptions,
 } from "./engine/mod.ts";
@@ -336,6 +337,23 @@ export class Kron implements AsyncDisposable {
   /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */
   trigger(name: string): Promise<string> {
     return this.#replica ? this.#replica.trigger(name) : this.#core.trigger(name);
+  }
+
+  /**
+   * Records a ping of a watched job (`watch = true`): `{ kind: "start" }`, `"success"` or
+   * `"fail"` (with an `exitCode`). Resolves to the run id once durable. Refused (409) for a
+   * job kron runs itself; not available in cluster mode yet.
+   */
+  ping(name: string, ping: Ping): Promise<string> {
+    if (this.#replica) {
+      return Promise.reject(
+        new KronError(
+          "invalid_option",
+          "watched jobs (ping) are not supported in cluster mode yet",
+        ),
+      );
+    }
+    return this.#core.ping(name, ping);
   }
 
   /**

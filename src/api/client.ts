@@ -192,6 +192,17 @@ export class AdminClient {
     return this.#json("POST", `/v1/jobs/${encodeURIComponent(name)}/trigger`);
   }
 
+  /**
+   * Pings a watched job: `POST /v1/jobs/:name/ping` with `{ kind, exitCode }` (a success by
+   * default).
+   */
+  ping(
+    name: string,
+    body: { kind?: "start" | "success" | "fail"; exitCode?: number } = {},
+  ): Promise<TriggerJson> {
+    return this.#json("POST", `/v1/jobs/${encodeURIComponent(name)}/ping`, body);
+  }
+
   /** Pauses a job, optionally for a while (`"2h"`): `POST /v1/jobs/:name/pause`. */
   pause(name: string, forDuration?: string): Promise<JobDetailJson> {
     return this.#json(
@@ -266,7 +277,7 @@ function fetchSend(base: string): Send {
     // A trigger or a job's PUT to a cluster (several nodes) carries an Idempotency-Key, which
     // cluster nodes honour: it may then go to another node even after reaching one. A single
     // server does not keep keys, so there it moves on only when it never reached a node.
-    let idempotent = method !== "PUT" && !/\/trigger(\?|$)/.test(path);
+    let idempotent = method !== "PUT" && !/\/(trigger|ping)(\?|$)/.test(path);
     if (!idempotent && nodes.urls.length > 1) {
       headers = { ...headers, "idempotency-key": crypto.randomUUID() };
       idempotent = true;

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { Engine, JobStatus, PauseOptions, RunRecord } from "../engine/mod.ts";
+import type { Engine, JobStatus, PauseOptions, Ping, RunRecord } from "../engine/mod.ts";
 import type { KronEvent } from "../events/mod.ts";
 
 /**
@@ -36,6 +36,8 @@ export interface AdminHost {
   history(name: string, options?: { limit?: number }): Promise<RunRecord[]>;
   /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */
   trigger(name: string): Promise<string>;
+  /** Records a ping of a watched job; resolves to the run id it started or ended. */
+  ping(name: string, ping: Ping): Promise<string>;
   /** Pauses a job (`{ for }` or `{ until }`). */
   pause(name: string, options?: PauseOptions): void | Promise<void>;
   /** Resumes a paused or stopped job. */

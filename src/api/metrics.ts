@@ -9,7 +9,8 @@
  * job's definition: `kron_runs_total{kron_job,outcome}` (each attempt once under the outcome it
  * ended with; `skipped` counts occurrences that did not run), `kron_dead_occurrences_total`
  * (occurrences whose retries ran out: their last attempt is also in `kron_runs_total`),
- * `kron_job_running`, `kron_job_consecutive_failures`, `kron_job_last_run_timestamp_seconds`,
+ * `kron_job_running`, `kron_job_consecutive_failures`, `kron_job_late` and `kron_job_down` (1
+ * while the job is late / down, else 0), `kron_job_last_run_timestamp_seconds`,
  * `kron_job_last_success_timestamp_seconds`, `kron_job_next_run_timestamp_seconds` (0 = never or
  * none); `kron_run_duration_seconds{kron_job}` from a job's first finished attempt (dropped with
  * `jobHistograms: false`). Runtime-wide: `kron_run_lateness_seconds`, `kron_jobs{state}`,
@@ -47,6 +48,8 @@ const STATES: readonly JobStateName[] = [
   "stopped",
   "orphaned",
   "done",
+  "late",
+  "down",
 ];
 /**
  * Durations of scheduled work, 5 ms to 6 h, never more than ×2.5 apart below an hour (a 1.0 s
@@ -99,10 +102,10 @@ const OUTCOMES = ["succeeded", "failed", "timed_out", "cancelled", "abandoned", 
  * @example
  * ```ts
  * import { SERIES_PER_JOB } from "./metrics.ts";
- * SERIES_PER_JOB; // 12
+ * SERIES_PER_JOB; // 14
  * ```
  */
-export const SERIES_PER_JOB = OUTCOMES.length + 6;
+export const SERIES_PER_JOB = OUTCOMES.length + 8;
 /**
  * Series of one job's `kron_run_duration_seconds` (buckets, `+Inf`, `_sum`, `_count`).
  *
@@ -128,6 +131,16 @@ const JOB_FAMILIES: readonly [string, "counter" | "gauge" | "histogram", string]
   ],
   ["kron_job_running", "gauge", "Attempts of the job in flight."],
   ["kron_job_consecutive_failures", "gauge", "Failed occurrences in a row (0 after a success)."],
+  [
+    "kron_job_late",
+    "gauge",
+    "1 while the job is late (an occurrence not succeeded by its due time + grace), else 0.",
+  ],
+  [
+    "kron_job_down",
+    "gauge",
+    "1 while the job is down (late, and the next occurrence too or for down_after), else 0.",
+  ],
   [
     "kron_job_last_run_timestamp_seconds",
     "gauge",
@@ -176,6 +189,8 @@ interface JobEntry {
   state: JobStateName;
   running: number;
   consecutiveFailures: number;
+  /** Lateness (late/down of graced jobs). */
+  health: "ok" | "late" | "down";
   lastRun: number;
   lastSuccess: number;
   nextRun: number;
@@ -411,6 +426,7 @@ export class KronMetrics {
       state: "idle",
       running: 0,
       consecutiveFailures: 0,
+      health: "ok",
       lastRun: 0,
       lastSuccess: 0,
       nextRun: 0,
@@ -442,7 +458,7 @@ export class KronMetrics {
     const nextRun = s.nextRunAt ? s.nextRunAt.getTime() / 1000 : 0;
     if (
       entry.state !== s.state || entry.running !== s.running ||
-      entry.consecutiveFailures !== s.consecutiveFailures ||
+      entry.consecutiveFailures !== s.consecutiveFailures || entry.health !== s.health ||
       entry.lastRun < lastRun || entry.lastSuccess !== lastSuccess || entry.nextRun !== nextRun
     ) {
       this.#changed(entry);
@@ -450,6 +466,7 @@ export class KronMetrics {
     entry.state = s.state;
     entry.running = s.running;
     entry.consecutiveFailures = s.consecutiveFailures;
+    entry.health = s.health;
     entry.lastRun = Math.max(entry.lastRun, lastRun);
     entry.lastSuccess = lastSuccess;
     entry.nextRun = nextRun;
@@ -466,6 +483,8 @@ export class KronMetrics {
       `kron_dead_occurrences_total{${l}} ${e.dead}\n`,
       `kron_job_running{${l}} ${e.running}\n`,
       `kron_job_consecutive_failures{${l}} ${e.consecutiveFailures}\n`,
+      `kron_job_late{${l}} ${e.health === "late" ? 1 : 0}\n`,
+      `kron_job_down{${l}} ${e.health === "down" ? 1 : 0}\n`,
       `kron_job_last_run_timestamp_seconds{${l}} ${num(e.lastRun)}\n`,
       `kron_job_last_success_timestamp_seconds{${l}} ${num(e.lastSuccess)}\n`,
       `kron_job_next_run_timestamp_seconds{${l}} ${num(e.nextRun)}\n`,

@@ -75,6 +75,12 @@ export interface JobSummaryJson {
   lastRun: LastRunJson | null;
   running: number;
   consecutiveFailures: number;
+  /** `ok`, `late` or `down` (jobs with a grace; see `state` for what wins). */
+  health: JobStatus["health"];
+  /** The grace (`"10m"`), or null: never late. */
+  grace: string | null;
+  /** Due time of the first occurrence not yet succeeded (graced jobs), ISO, or null. */
+  expectedAt: string | null;
 }
 
 /**

@@ -84,6 +84,9 @@ export function jobSummary(status: JobStatus): JobSummaryJson {
     },
     running: status.running,
     consecutiveFailures: status.consecutiveFailures,
+    health: status.health,
+    grace: status.grace,
+    expectedAt: status.expectedAt === null ? null : status.expectedAt.toISOString(),
   };
 }
 

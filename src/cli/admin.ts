@@ -33,6 +33,11 @@ export interface LiveAdmin {
   runs(name: string, limit: number): Promise<RunView[]>;
   run(id: string): Promise<RunView>;
   trigger(name: string): Promise<string>;
+  /** Pings a watched job; resolves to the run id it started or ended. */
+  ping(
+    name: string,
+    body: { kind?: "start" | "success" | "fail"; exitCode?: number },
+  ): Promise<string>;
   pause(name: string, duration?: string): Promise<JobDetailView>;
   resume(name: string): Promise<JobDetailView>;
   forget(name: string): Promise<void>;
@@ -87,6 +92,7 @@ function wrap(client: AdminClient): LiveAdmin {
     runs: async (name, limit) => (await client.runs(name, limit)).runs,
     run: (id) => client.run(id),
     trigger: async (name) => (await client.trigger(name)).runId,
+    ping: async (name, body) => (await client.ping(name, body)).runId,
     pause: (name, duration) => client.pause(name, duration),
     resume: (name) => client.resume(name),
     forget: async (name) => {

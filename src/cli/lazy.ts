@@ -32,6 +32,7 @@ export const LAZY_MODULES = [
   "src/cli/commands/history.ts",
   "src/cli/commands/logs.ts",
   "src/cli/commands/trigger.ts",
+  "src/cli/commands/ping.ts",
   "src/cli/commands/pause.ts",
   "src/cli/commands/resume.ts",
   "src/cli/commands/reload.ts",

@@ -74,6 +74,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "start a run of a job now",
     load: () => lazyImport("src/cli/commands/trigger.ts"),
   },
+  ping: {
+    summary: "tell kron a watched job started, succeeded or failed",
+    load: () => lazyImport("src/cli/commands/ping.ts"),
+  },
   pause: {
     summary: "pause a job (optionally for a while)",
     load: () => lazyImport("src/cli/commands/pause.ts"),

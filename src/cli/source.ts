@@ -165,7 +165,9 @@ async function offlineSource(dataDir: string): Promise<Source> {
   // Outside the module graph too (lazy.ts): a literal import() would put the store, the engine's
   // views and their imports in the graph every read command builds at start-up.
   const { readDataDir } = await lazyImport<typeof import("../store/mod.ts")>("src/store/mod.ts");
-  const { toJobStatus, toRunRecord } = await lazyImport<typeof import("../engine/views.ts")>(
+  const { offlineLateness, toJobStatus, toRunRecord } = await lazyImport<
+    typeof import("../engine/views.ts")
+  >(
     "src/engine/views.ts",
   );
   const { jobDetail, jobSummary } = await lazyImport<typeof import("../api/views.ts")>(
@@ -174,11 +176,13 @@ async function offlineSource(dataDir: string): Promise<Source> {
   const view = await readDataDir(dataDir);
   const state = view.state;
   const unknown = (name: string) => failure(`no job named "${name}" in ${dataDir}`);
-  // Offline nothing is scheduled, so there is no next run to show.
+  // Offline nothing is scheduled, so there is no next run to show; late/down follow from the
+  // fold and the time now (what a runtime would have recorded by now).
+  const now = Date.now();
   const status = (name: string) => {
     const st = state.jobs.get(name);
     if (!st) throw unknown(name);
-    return toJobStatus(st, false, null);
+    return toJobStatus(st, false, null, offlineLateness(st, now));
   };
   return {
     live: false,

@@ -187,6 +187,16 @@ export async function defineJob(
   kind: JobKind = "task",
 ): Promise<{ created: boolean; changed: boolean }> {
   const { task: rawTask, payload, ...jobOptions } = options ?? {};
+  // Late/down and watched jobs live in the embedded engine's watcher; the cluster has none yet.
+  for (const field of ["grace", "downAfter", "watch"] as const) {
+    if (field in jobOptions && (jobOptions as Record<string, unknown>)[field] !== undefined) {
+      throw new KronError(
+        "invalid_option",
+        `job "${name}": ${field} is not supported in cluster mode yet (late/down and watched ` +
+          `jobs need a single-node runtime: kron run)`,
+      );
+    }
+  }
   const task = validateTask(rawTask ?? name);
   if (payload !== undefined) {
     try {

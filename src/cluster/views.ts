@@ -125,6 +125,13 @@ function toStatus(row: StatusRow, recent: RunRow[]): ClusterJobStatus {
     lastRun: running ?? finished[finished.length - 1] ?? null,
     recentRuns: finished,
     totalRuns: row.total_runs,
+    // Late/down is embedded-only for now: the cluster refuses `grace` (validated at load).
+    health: "ok",
+    grace: null,
+    downAfter: null,
+    expectedAt: null,
+    lateSince: null,
+    lastSuccessAt: null,
     task: row.task,
     payload: row.payload ?? null,
   };

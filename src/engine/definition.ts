@@ -39,6 +39,9 @@ const KNOWN_OPTIONS = new Set<string>([
   ...POLICY_FIELD_NAMES,
   "paused",
   "description",
+  // Outside the field table: absent (not null) when unset, so existing definitions keep their hash.
+  "grace",
+  "downAfter",
 ]);
 
 /**
@@ -127,6 +130,12 @@ export function normalizePolicy(job: string, opts: JobOptions): PolicyRecord {
     if (value !== undefined) {
       p[POLICY_FIELDS[name].record] = checkField(job, name, POLICY_FIELDS[name], value);
     }
+  }
+  // Set only when given: definitions written before grace existed keep their hash.
+  if (opts.grace !== undefined) p.graceMs = duration(job, "grace", opts.grace);
+  if (opts.downAfter !== undefined) {
+    if (opts.grace === undefined) throw invalid(job, `downAfter needs a grace`);
+    p.downAfterMs = duration(job, "downAfter", opts.downAfter);
   }
   const key = JSON.stringify(p);
   let shared = policyCache.get(key);

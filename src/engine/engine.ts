@@ -39,6 +39,8 @@ import type {
 import { busy, type Core, hostname, iso, type Registered, unknownJob } from "./_handles.ts";
 import { decideOverlap } from "../policy/mod.ts";
 import { toJobStatus, toRunRecord } from "./views.ts";
+import { LatenessWatcher } from "./lateness.ts";
+import { type Ping, pingEvents } from "./ping.ts";
 import { TimerQueue } from "./timer_queue.ts";
 import { Journal } from "./journal.ts";
 import { Runs } from "./runs.ts";
@@ -80,6 +82,8 @@ export class Engine {
   readonly #dispatch: Dispatch;
   /** Recovery re-runs and catch-ups found at start, started a few at a time (spread.ts). */
   readonly #spread: Spreader;
+  /** Late/down of graced jobs (lateness.ts): its own timer, told every folded event. */
+  readonly #lateness: LatenessWatcher;
   #definitionEpoch = 0;
 
   /** Creates an engine; nothing runs before {@link Engine.start}. */
@@ -109,6 +113,14 @@ export class Engine {
     this.#dispatch = dispatch;
     this.#timers.handler = dispatch;
     this.#journal.onWritable = (lost) => dispatch.writable(lost);
+    const lateness = new LatenessWatcher({
+      clock: core.clock,
+      state: () => core.state,
+      schedule: (name) => core.jobs.get(name)?.schedule ?? null,
+      emit: (event) => void this.#journal.emit(event).catch(() => {}),
+    });
+    this.#lateness = lateness;
+    this.#journal.onFolded = (event) => lateness.observe(event);
     this.#spread = new Spreader(core.clock, () => this.#runs.inFlight, (e) => {
       core.log.error("a recovery start failed: {error}", { error: String(e) });
     });
@@ -197,6 +209,8 @@ export class Engine {
       recordDefinition(core, this.#journal, job);
       this.#timers.queueJob(job);
       this.#timers.setTimer();
+      // An unchanged definition records nothing: the watcher is told it is defined again.
+      this.#lateness.recheck(name);
     }
   }
 
@@ -268,6 +282,7 @@ export class Engine {
     }
     core.phase = "running";
     queueAtStart(core, this.#timers, this.#runs, this.#spread, found, now);
+    this.#lateness.start();
     await this.#journal.lastCommit;
   }
 
@@ -281,6 +296,7 @@ export class Engine {
     const wasRunning = core.phase === "running";
     core.phase = "stopping";
     this.#timers.stop();
+    this.#lateness.stop();
     this.#spread.stop();
     for (const job of core.jobs.values()) this.#timers.unqueueJob(job);
     if (!wasRunning) {
@@ -326,6 +342,11 @@ export class Engine {
     }
     if (this.#journal.ioError !== null) {
       return Promise.reject(this.#journal.refusal("start a run"));
+    }
+    if (job.def.kind === "watch") {
+      return Promise.reject(
+        new TriggerRefusedError(`job "${name}" is watched: kron does not run it`),
+      );
     }
     const st = this.#core.state.jobs.get(name)!;
     if (decideOverlap(job.def.policy.overlap, busy(st)) === "skip") {
@@ -376,7 +397,12 @@ export class Engine {
     const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
     if (!st) throw unknownJob(name);
     const orphan = !job && this.#core.phase !== "new";
-    return toJobStatus(st, orphan, job ? this.#timers.nextRunAt(job, st) : null);
+    return toJobStatus(
+      st,
+      orphan,
+      job ? this.#timers.nextRunAt(job, st) : null,
+      job ? this.#lateness.assess(name) : null,
+    );
   }
 
   /** Status of every job: defined ones first (in definition order), then orphans. */
@@ -438,6 +464,28 @@ export class Engine {
       pgid: info.pgid,
       startTime: info.startTime,
     });
+  }
+
+  /**
+   * Records a ping of a watched job (ping.ts): a start, a success or a failure of the external
+   * run. Resolves to its run id once durable. Refused for a job that is not watched.
+   */
+  ping(name: string, ping: Ping): Promise<string> {
+    this.#requireRunning();
+    const job = this.#mustBeRegistered(name);
+    if (job.def.kind !== "watch") {
+      return Promise.reject(
+        new KronError("conflict", `job "${name}" is not watched (watch = true): kron runs it`),
+      );
+    }
+    if (this.#journal.ioError !== null) {
+      return Promise.reject(this.#journal.refusal("record a ping"));
+    }
+    const st = this.#core.state.jobs.get(name)!;
+    const { events, runId } = pingEvents(st, job.schedule, ping, this.#core.clock.now());
+    let durable: Promise<void> = Promise.resolve();
+    for (const event of events) durable = this.#journal.emit(event);
+    return durable.then(() => runId);
   }
 
   /** Subscribes to every event once it is committed; returns the unsubscribe function. */

@@ -59,6 +59,8 @@ export class Journal {
   #ioError: Error | null = null;
   /** Called once the log takes writes again, with the starts that were lost meanwhile. */
   onWritable: (lost: StartedEvent[]) => void = () => {};
+  /** Called with each event right after it is folded (the late/down watcher, lateness.ts). */
+  onFolded: (event: KronEvent) => void = () => {};
 
   constructor(core: Core, store: Store) {
     this.#core = core;
@@ -97,10 +99,12 @@ export class Journal {
       // The log cannot be written: fold now, write later in this same order (probe).
       apply(this.#core.state, event);
       this.#held.push(event);
+      this.onFolded(event);
       return this.#heldRefusal!;
     }
     const durable = this.#append(event);
     apply(this.#core.state, event);
+    this.onFolded(event);
     return durable;
   }
 

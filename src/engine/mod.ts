@@ -32,7 +32,9 @@ export {
   validateJobName,
 } from "./definition.ts";
 export { type InterruptReason, isRunInterrupted, RunInterruptedError } from "./interrupted.ts";
-export { jobStateName, toJobStatus, toRunRecord } from "./views.ts";
+export { jobStateName, offlineLateness, toJobStatus, toRunRecord } from "./views.ts";
+export { LatenessWatcher } from "./lateness.ts";
+export { type Ping, pingEvents } from "./ping.ts";
 export type {
   EngineOptions,
   ExecutionResult,

@@ -46,6 +46,8 @@ export async function findAbandoned(
   const reruns: RunEntry[] = [];
   const leftovers: Promise<void>[] = [];
   for (const st of core.state.jobs.values()) {
+    // A watched job's open ping run is external work kron did not run: a restart leaves it.
+    if (st.def.kind === "watch") continue;
     for (const run of [...st.inFlight]) {
       journal.emit({ type: "RUN_ABANDONED", time: iso(now), job: st.name, runId: run.id });
       core.log.warn("run {job} {runId} attempt {attempt} was abandoned by a crash", {

@@ -267,7 +267,8 @@ export class TimerQueue {
   /** Queues the job's next occurrence (`next`: next(cursor), when the caller knows it). */
   queueNext(job: Registered, st: JobState, next?: number | null): void {
     job.due = this.kill(job.due);
-    if (st.paused || st.stopped) return;
+    // Watched jobs are not run: their occurrences are only expected (lateness.ts).
+    if (st.paused || st.stopped || job.def.kind === "watch") return;
     const at = this.nextDue(job, st, next);
     if (at !== null) job.due = this.push(job, "due", at - this.#core.leadMs);
   }

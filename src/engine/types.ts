@@ -47,6 +47,13 @@ export interface PolicyOptions {
   description?: string;
   /** Runs kept per job in the log after compaction (default 200). */
   historyLimit?: number;
+  /**
+   * Late when an occurrence has not succeeded this long after its due time; `JOB_LATE`, then
+   * `JOB_DOWN` (docs/design.md "Late and down"). Default: none, never late.
+   */
+  grace?: Duration;
+  /** With `grace`: late this long makes the job down (default: only the next occurrence does). */
+  downAfter?: Duration;
 }
 
 /** Everything `kron.schedule(name, options, fn)` accepts. */
@@ -184,6 +191,24 @@ export interface JobStatus {
   lastRun: RunRecord | null;
   /** Last few finished attempts, newest last. */
   recentRuns: RunRecord[];
+  /**
+   * Lateness of a job with a grace: `late`, `down`, or `ok` (always `ok` without a grace).
+   * `state` shows it unless orphaned, stopped or paused comes first.
+   */
+  health: "ok" | "late" | "down";
+  /** The grace period (`"10m"`), or null: never late or down. */
+  grace: string | null;
+  /** Late this long makes the job down (`"1h"`), or null. */
+  downAfter: string | null;
+  /**
+   * Due time of the first occurrence not yet succeeded (graced jobs): late once `expectedAt` +
+   * grace passes. Null without a grace, or when nothing more is expected.
+   */
+  expectedAt: Date | null;
+  /** When the job went late (or down) if it is, else null. */
+  lateSince: Date | null;
+  /** When the last success finished (graced jobs), else null. */
+  lastSuccessAt: Date | null;
   /** Attempts started over the job's life. */
   totalRuns: number;
 }

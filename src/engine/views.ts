@@ -8,8 +8,10 @@
  * ```
  * @module
  */
-import { jobStateOf } from "../policy/mod.ts";
+import { type Health, jobStateOf, type LatenessAssessment } from "../policy/mod.ts";
+import { compileSchedule, formatDuration } from "../schedule/mod.ts";
 import { isDone, type JobState, type RunEntry } from "../store/state.ts";
+import { assessOf } from "./lateness.ts";
 import type { JobStateName, JobStatus, RunRecord } from "./types.ts";
 
 const date = (ms: number | null): Date | null => ms === null ? null : new Date(ms);
@@ -44,7 +46,8 @@ export function toRunRecord(run: RunEntry): RunRecord {
 
 /**
  * The one `state` of a job, by the precedence of DESIGN §3:
- * orphaned > stopped > paused > running > failing > done > idle.
+ * orphaned > stopped > paused > down > late > running > failing > done > idle. `health` is
+ * its lateness (default: the one last recorded in the fold).
  *
  * @example
  * ```ts
@@ -52,7 +55,11 @@ export function toRunRecord(run: RunEntry): RunRecord {
  * // jobStateName(job, true) === "orphaned"
  * ```
  */
-export function jobStateName(job: JobState, orphaned: boolean): JobStateName {
+export function jobStateName(
+  job: JobState,
+  orphaned: boolean,
+  health: Health = job.lateness?.health ?? "ok",
+): JobStateName {
   return jobStateOf({
     orphaned,
     stopped: job.stopped,
@@ -60,7 +67,29 @@ export function jobStateName(job: JobState, orphaned: boolean): JobStateName {
     running: job.inFlight.length,
     failing: job.consecutiveFailures > 0 || job.pendingRetry !== null,
     done: isDone(job),
+    health,
   });
+}
+
+/**
+ * A graced job's lateness decided from the fold and `now` alone, for readers with no runtime
+ * (the offline `kron status`): what the runtime's watcher would have recorded by then. Cron
+ * schedules without a zone of their own are read in this process's zone.
+ *
+ * @example
+ * ```ts
+ * import { offlineLateness } from "./views.ts";
+ * // offlineLateness(state.jobs.get("backup")!, Date.now())?.health
+ * ```
+ */
+export function offlineLateness(job: JobState, now: number): LatenessAssessment | null {
+  if (!job.lateness) return null;
+  try {
+    return assessOf(job, compileSchedule(job.def.schedule), now);
+  } catch {
+    // A schedule this process cannot compile (an unknown zone): the recorded lateness stands.
+    return null;
+  }
 }
 
 /**
@@ -70,17 +99,25 @@ export function jobStateName(job: JobState, orphaned: boolean): JobStateName {
  * ```ts
  * import { toJobStatus } from "./views.ts";
  * // toJobStatus(job, false, nextDueMs).state
+ * // toJobStatus(job, false, null, offlineLateness(job, Date.now())).state
  * ```
  */
-export function toJobStatus(job: JobState, orphaned: boolean, nextRunAt: number | null): JobStatus {
+export function toJobStatus(
+  job: JobState,
+  orphaned: boolean,
+  nextRunAt: number | null,
+  lateness: LatenessAssessment | null = null,
+): JobStatus {
   const recent = job.recent.map(toRunRecord);
+  const policy = job.def.policy;
+  const health = lateness?.health ?? job.lateness?.health ?? "ok";
   const running = job.inFlight.length > 0
     ? toRunRecord(job.inFlight[job.inFlight.length - 1])
     : null;
   return {
     name: job.name,
     kind: job.def.kind,
-    state: jobStateName(job, orphaned),
+    state: jobStateName(job, orphaned, health),
     schedule: { ...job.def.schedule },
     description: job.def.description,
     nextRunAt: date(nextRunAt),
@@ -90,5 +127,11 @@ export function toJobStatus(job: JobState, orphaned: boolean, nextRunAt: number 
     lastRun: running ?? recent[recent.length - 1] ?? null,
     recentRuns: recent,
     totalRuns: job.totalRuns,
+    health,
+    grace: policy.graceMs === undefined ? null : formatDuration(policy.graceMs),
+    downAfter: policy.downAfterMs === undefined ? null : formatDuration(policy.downAfterMs),
+    expectedAt: date(lateness?.expectedAt ?? null),
+    lateSince: health === "ok" ? null : date(job.lateness?.since ?? null),
+    lastSuccessAt: date(job.lateness?.lastSuccessAt ?? null),
   };
 }

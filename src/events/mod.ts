@@ -35,6 +35,9 @@ export const EVENT_TYPES = [
   "RUN_SPAWNED",
   "RUNTIME_STARTED",
   "RUNTIME_STOPPED",
+  "JOB_LATE",
+  "JOB_DOWN",
+  "JOB_RECOVERED",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */
@@ -46,9 +49,10 @@ export type { ScheduleRecord };
 
 /**
  * How a job executes. `function` = in-process callback; `worker` = sandboxed TS; `command`;
- * `task` = a cluster job run by remote workers (src/cluster).
+ * `task` = a cluster job run by remote workers (src/cluster); `watch` = external work kron does
+ * not run but hears from (`kron ping`).
  */
-export type JobKind = "function" | "worker" | "command" | "task";
+export type JobKind = "function" | "worker" | "command" | "task" | "watch";
 
 /** Policies of a job, normalised (durations in ms, defaults filled in). */
 export interface PolicyRecord {
@@ -74,6 +78,13 @@ export interface PolicyRecord {
   jitterMs: number;
   /** Runs kept per job in the log after compaction. */
   historyLimit: number;
+  /**
+   * An occurrence not succeeded by its due time + this (ms) makes the job late; absent: never
+   * late or down. (Absent rather than null so definitions written before it keep their hash.)
+   */
+  graceMs?: number;
+  /** Late this long (ms) makes the job down; absent: only the following occurrence does. */
+  downAfterMs?: number;
 }
 
 /** The persisted definition of a job: data only, never code or secret values. */
@@ -176,7 +187,7 @@ export interface RunSkippedEvent extends Base<"RUN_SKIPPED"> {
 }
 
 /** What started a run. */
-export type RunTrigger = "schedule" | "manual" | "retry" | "catchup" | "recovery";
+export type RunTrigger = "schedule" | "manual" | "retry" | "catchup" | "recovery" | "ping";
 
 /** A run attempt started. Durable before the job's side effects begin. */
 export interface RunStartedEvent extends Base<"RUN_STARTED"> {
@@ -302,6 +313,44 @@ export interface RuntimeStartedEvent extends Base<"RUNTIME_STARTED"> {
 /** A runtime shut down cleanly. */
 export type RuntimeStoppedEvent = Base<"RUNTIME_STOPPED">;
 
+/**
+ * A job with a `grace` is late: the occurrence due at `scheduledAt` did not succeed by its due
+ * time + grace (src/policy/lateness.ts).
+ */
+export interface JobLateEvent extends Base<"JOB_LATE"> {
+  /** Name of the job. */
+  job: string;
+  /** The first occurrence that did not succeed (ISO UTC). */
+  scheduledAt: string;
+  /** When its last success finished (ISO UTC), or null. */
+  lastSuccessAt: string | null;
+}
+
+/** A late job is down: the following occurrence is late too, or it was late for `down_after`. */
+export interface JobDownEvent extends Base<"JOB_DOWN"> {
+  /** Name of the job. */
+  job: string;
+  /** The first occurrence that did not succeed (ISO UTC). */
+  scheduledAt: string;
+  /** When its last success finished (ISO UTC), or null. */
+  lastSuccessAt: string | null;
+}
+
+/**
+ * A late or down job is back to normal: a success (`reason: "success"`), or its watch started
+ * over (`paused`, `resumed`, `redefined`: a changed schedule or grace).
+ */
+export interface JobRecoveredEvent extends Base<"JOB_RECOVERED"> {
+  /** Name of the job. */
+  job: string;
+  /** The occurrence that had not succeeded (ISO UTC), or null. */
+  scheduledAt: string | null;
+  /** When its last success finished (ISO UTC), or null. */
+  lastSuccessAt: string | null;
+  /** Why it is back. */
+  reason: "success" | "paused" | "resumed" | "redefined";
+}
+
 /** Any kron event. */
 export type KronEvent =
   | JobDefinedEvent
@@ -320,7 +369,10 @@ export type KronEvent =
   | RunAbandonedEvent
   | RunSpawnedEvent
   | RuntimeStartedEvent
-  | RuntimeStoppedEvent;
+  | RuntimeStoppedEvent
+  | JobLateEvent
+  | JobDownEvent
+  | JobRecoveredEvent;
 
 /** Run outcomes (DESIGN §4). */
 export type Outcome =

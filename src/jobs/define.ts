@@ -42,6 +42,17 @@ export interface JobSpec extends JobOptions {
   /** After an occurrence's last attempt failed: a command, or an `http(s)://` URL to POST to. */
   onFailure?: string | string[];
   /**
+   * When the job goes late, down and back to normal (needs a `grace`): a command (told
+   * `KRON_KIND`, `KRON_JOB`, `KRON_SCHEDULED_AT`, `KRON_LAST_SUCCESS_AT`), or an `http(s)://`
+   * URL POSTed `{ kind, job, scheduledAt, lastSuccessAt }`.
+   */
+  onLate?: string | string[];
+  /**
+   * A watched job: external work kron does not run but expects on its schedule, told by
+   * `kron ping <job>`; set no `run` or `command`.
+   */
+  watch?: boolean;
+  /**
    * Run this `run` job in a sandbox worker of its own instead of sharing one with the jobs of
    * the same permissions (which share its module-level state, and a worker it could stop).
    */
@@ -79,6 +90,10 @@ export interface KronSettings {
   shutdownTimeout?: string | number;
   /** Sandbox workers per permission set at most (default: the number of CPU cores). */
   sandboxWorkers?: number;
+  /** Default `grace` of the jobs that set none (late/down). */
+  grace?: string | number;
+  /** Default `downAfter` of the jobs with a grace. */
+  downAfter?: string | number;
 }
 
 /**

@@ -92,6 +92,13 @@ export interface JobDefinition {
   run: ((ctx: RunContext) => unknown) | null;
   permissions: JobPermissions | null;
   onFailure: OnFailure | null;
+  /**
+   * What to tell when the job goes late, down, and back to normal (`on_late`): the same forms
+   * as `onFailure`. Absent or null: nothing.
+   */
+  onLate?: OnFailure | null;
+  /** A watched job (`watch = true`): kron does not run it, it hears from it (`kron ping`). */
+  watch?: boolean;
   /** A TS job that runs in a sandbox worker of its own (`isolate: true`). */
   isolate?: boolean;
   source: { file: string; line: number | null };
@@ -125,6 +132,10 @@ export interface RuntimeSettings {
   shutdownTimeout: string | null;
   /** TS jobs: sandbox workers per permission set at most (default: the number of CPU cores). */
   sandboxWorkers: number | null;
+  /** Default `grace` of the jobs that set none (`"10m"`), or null. */
+  grace?: string | number | null;
+  /** Default `down_after` of the jobs with a grace that set none, or null. */
+  downAfter?: string | number | null;
 }
 
 /**

@@ -3,7 +3,7 @@
  * executor (command jobs through the command executor, function jobs from `jobs.ts`), checks
  * command jobs against the `--allow-run` grant, applies a file (first load and reload) as a
  * diff, records `RUN_SPAWNED` and fires
- * `on_failure` hooks (a command, or a JSON POST to an http(s) URL).
+ * `on_failure` and `on_late` hooks (a command, or a JSON POST to an http(s) URL; src/jobs/hooks.ts).
  *
  * Everything that can be wrong with a file is checked before the engine is touched, so an
  * invalid file changes nothing (reload keeps the jobs that run, a first start never opens the
@@ -32,8 +32,8 @@ import { DEFAULT_POLICY, type Executor, functionExecutor, type RunContext } from
 import type { Kron } from "../kron.ts";
 import type { JobKind, KronEvent } from "../events/mod.ts";
 import { isLastAttempt } from "../policy/mod.ts";
-import { splitCommand } from "./argv.ts";
-import { createCommandExecutor, defaultBaseEnv, type SpawnInfo } from "./command.ts";
+import { createCommandExecutor, type SpawnInfo } from "./command.ts";
+import { deliverHook } from "./hooks.ts";
 import type { JobDefinition, JobFile, OnFailure } from "./job_file.ts";
 import { effectivePermissions } from "./permissions.ts";
 import { isSandboxStub } from "./sandbox.ts";
@@ -99,8 +99,12 @@ export interface JobRuntimeOptions {
   logCapBytes?: number;
   /** SIGTERM → SIGKILL grace for command jobs (default 5 s). */
   killGraceMs?: number;
-  /** How long an `on_failure` hook may take (default 30 s). */
+  /** How long one attempt of an `on_failure` / `on_late` hook may take (default 30 s). */
   hookTimeoutMs?: number;
+  /** Attempts of an `on_late` hook that fails (default 5). */
+  lateHookAttempts?: number;
+  /** Delay before an `on_late` hook's second attempt, doubling after (default 1 s). */
+  lateHookRetryDelayMs?: number;
   /** How long an aborted TS job may take to stop before its worker is terminated (default 2 s). */
   sandboxGraceMs?: number;
   /** Sandbox workers per permission set at most (default: the number of CPU cores). */
@@ -159,6 +163,8 @@ export class JobRuntime {
   /** Deletes command jobs' old run logs in the background (each keeps its history_limit). */
   #retention: RunLogRetention | null = null;
   #file: JobFile | null = null;
+  /** Aborted by close(): hooks stop retrying. */
+  readonly #closing = new AbortController();
 
   /** Creates the runtime and subscribes to the engine's events (hooks, leftovers). */
   constructor(kron: Kron, options: JobRuntimeOptions) {
@@ -253,6 +259,7 @@ export class JobRuntime {
    */
   async close(): Promise<void> {
     this.#unsubscribe();
+    this.#closing.abort();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     await this.#retention?.idle();
     for (const pools of this.#generations) pools.close();
@@ -265,6 +272,13 @@ export class JobRuntime {
   }
 
   #prepare(file: JobFile, def: JobDefinition, pools: SandboxPools | null): Prepared {
+    if (def.watch) {
+      // Never called: the engine does not arm a watched job's occurrences nor trigger it.
+      const executor: Executor = () => {
+        throw new Error(`job "${def.name}" is watched: kron does not run it`);
+      };
+      return { def, executor, kind: "watch", command: null, env: null };
+    }
     if (def.command) {
       const spec = commandSpecOf(file, def);
       const exec = createCommandExecutor(spec, {
@@ -350,13 +364,21 @@ export class JobRuntime {
         // Only the occurrence's last attempt: earlier ones are retried.
         if (!def?.onFailure) return;
         if (!isLastAttempt({ retries: def.options.retries ?? 0 }, event.attempt)) return;
-        this.#hold(this.#fireHook(def, def.onFailure, event));
+        this.#hold(this.#fireFailureHook(def, def.onFailure, event));
+        break;
+      }
+      case "JOB_LATE":
+      case "JOB_DOWN":
+      case "JOB_RECOVERED": {
+        const def = this.#jobs.get(event.job);
+        if (!def?.onLate) return;
+        this.#hold(this.#fireLateHook(def.onLate, event));
         break;
       }
     }
   }
 
-  async #fireHook(
+  async #fireFailureHook(
     def: JobDefinition,
     hook: OnFailure,
     event: Extract<KronEvent, { type: "RUN_FAILED" | "RUN_TIMED_OUT" }>,
@@ -365,6 +387,7 @@ export class JobRuntime {
     const run = this.#kron.engine.state.jobs.get(def.name)?.recent.find((r) =>
       r.id === event.runId
     );
+    const scheduledAt = run ? new Date(run.scheduledAt).toISOString() : null;
     const payload = {
       job: event.job,
       runId: event.runId,
@@ -372,9 +395,19 @@ export class JobRuntime {
       outcome,
       exitCode: event.exitCode,
       error: event.error,
-      scheduledAt: run ? new Date(run.scheduledAt).toISOString() : null,
+      scheduledAt,
       idempotencyKey: run?.idempotencyKey ?? null,
       time: event.time,
+    };
+    const env = {
+      KRON_JOB: event.job,
+      KRON_RUN_ID: event.runId,
+      KRON_ATTEMPT: String(event.attempt),
+      KRON_OUTCOME: outcome,
+      KRON_EXIT_CODE: event.exitCode === null ? "" : String(event.exitCode),
+      KRON_ERROR: event.error,
+      KRON_SCHEDULED_AT: scheduledAt ?? "",
+      KRON_IDEMPOTENCY_KEY: run?.idempotencyKey ?? "",
     };
     const fields = {
       job: event.job,
@@ -383,83 +416,73 @@ export class JobRuntime {
       outcome,
       exitCode: event.exitCode,
     };
-    const timeoutMs = this.#opts.hookTimeoutMs ?? 30_000;
-    try {
+    const result = await deliverHook(hook, { json: payload, env }, {
+      timeoutMs: this.#opts.hookTimeoutMs ?? 30_000,
+    });
+    if (result.delivered) {
       if ("url" in hook) {
-        const res = await fetch(hook.url, {
-          method: "POST",
-          headers: { "content-type": "application/json", "user-agent": "kron" },
-          body: JSON.stringify(payload),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        await res.body?.cancel();
-        if (!res.ok) throw new Error(`${hook.url} answered ${res.status}`);
         this.#log.info("on_failure hook of {job} {runId} posted to {url}", {
           ...fields,
           url: hook.url,
         });
       } else {
-        const code = await runHook(hook.command, payload, timeoutMs);
-        if (code !== 0) throw new Error(`hook command exited with ${code}`);
         this.#log.info("on_failure hook of {job} {runId} ran", fields);
       }
-    } catch (e) {
-      const error = e instanceof Error && e.name === "TimeoutError"
-        ? `timed out after ${timeoutMs} ms`
-        : (e instanceof Error ? e.message : String(e)).split("\n")[0];
-      this.#log.error("on_failure hook of {job} {runId} failed: {hookError}", {
+      return;
+    }
+    this.#log.error("on_failure hook of {job} {runId} failed: {hookError}", {
+      ...fields,
+      hookError: result.error,
+    });
+  }
+
+  /** `on_late`: once per transition to late, to down and back to normal; retried with backoff. */
+  async #fireLateHook(
+    hook: OnFailure,
+    event: Extract<KronEvent, { type: "JOB_LATE" | "JOB_DOWN" | "JOB_RECOVERED" }>,
+  ): Promise<void> {
+    const kind = event.type === "JOB_LATE"
+      ? "late"
+      : event.type === "JOB_DOWN"
+      ? "down"
+      : "recovered";
+    const payload = {
+      kind,
+      job: event.job,
+      scheduledAt: event.scheduledAt,
+      lastSuccessAt: event.lastSuccessAt,
+    };
+    const env = {
+      KRON_JOB: event.job,
+      KRON_KIND: kind,
+      KRON_SCHEDULED_AT: event.scheduledAt ?? "",
+      KRON_LAST_SUCCESS_AT: event.lastSuccessAt ?? "",
+    };
+    const fields = { job: event.job, kind };
+    const result = await deliverHook(hook, { json: payload, env }, {
+      timeoutMs: this.#opts.hookTimeoutMs ?? 30_000,
+      attempts: this.#opts.lateHookAttempts ?? 5,
+      retryDelayMs: this.#opts.lateHookRetryDelayMs ?? 1_000,
+      signal: this.#closing.signal,
+      onAttemptFailed: (attempt, hookError, willRetry) =>
+        this.#log.warn(
+          `on_late hook of {job} ({kind}) failed, attempt {attempt}: {hookError}${
+            willRetry ? "; retrying" : ""
+          }`,
+          { ...fields, attempt, hookError },
+        ),
+    });
+    if (result.delivered) {
+      this.#log.info("on_late hook of {job} ({kind}) delivered", {
         ...fields,
-        hookError: error,
+        attempts: result.attempts,
+      });
+    } else {
+      this.#log.error("on_late hook of {job} ({kind}) gave up after {attempts} attempts", {
+        ...fields,
+        attempts: result.attempts,
       });
     }
-  }
-}
-
-/** Runs an on_failure command with the failure in `KRON_*` variables; resolves its exit code. */
-async function runHook(
-  command: string | string[],
-  p: {
-    job: string;
-    runId: string;
-    attempt: number;
-    outcome: string;
-    exitCode: number | null;
-    error: string;
-    scheduledAt: string | null;
-    idempotencyKey: string | null;
-  },
-  timeoutMs: number,
-): Promise<number> {
-  const argv = typeof command === "string" ? splitCommand(command) : command;
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    clearEnv: true,
-    env: {
-      ...defaultBaseEnv(),
-      KRON_JOB: p.job,
-      KRON_RUN_ID: p.runId,
-      KRON_ATTEMPT: String(p.attempt),
-      KRON_OUTCOME: p.outcome,
-      KRON_EXIT_CODE: p.exitCode === null ? "" : String(p.exitCode),
-      KRON_ERROR: p.error,
-      KRON_SCHEDULED_AT: p.scheduledAt ?? "",
-      KRON_IDEMPOTENCY_KEY: p.idempotencyKey ?? "",
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-  }, timeoutMs);
-  try {
-    return (await child.status).code;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

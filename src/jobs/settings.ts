@@ -11,6 +11,8 @@
  * log_format = "json"           # text | json
  * durability = "fsync"          # fsync | batch | none
  * shutdown_timeout = "30s"
+ * grace = "10m"                 # default grace of the jobs (late/down); none by default
+ * down_after = "1h"             # default down_after of the jobs with a grace
  * ```
  *
  * @example
@@ -35,6 +37,8 @@ export const SETTINGS_FIELDS = [
   "durability",
   "shutdownTimeout",
   "sandboxWorkers",
+  "grace",
+  "downAfter",
 ] as const;
 
 /** Accepted `log_format` values. */
@@ -116,6 +120,12 @@ export function checkSettings(c: EntryChecker): RuntimeSettings {
       }
       case "sandboxWorkers":
         out.sandboxWorkers = c.integer(field, value, 1);
+        break;
+      case "grace":
+        out.grace = c.duration(field, value);
+        break;
+      case "downAfter":
+        out.downAfter = c.duration(field, value);
         break;
     }
   }

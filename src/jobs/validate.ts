@@ -100,6 +100,10 @@ export const JOB_FIELDS = [
   "permissions",
   "onFailure",
   "isolate",
+  "grace",
+  "downAfter",
+  "onLate",
+  "watch",
 ] as const;
 
 /** The Deno permissions a job's `permissions` table may narrow. */
@@ -140,7 +144,7 @@ export function validateJobFile(raw: RawJobFile): JobFile {
       );
     }
     seen.set(name, nameLine);
-    return checkJob(c, name, entry.data as Record<string, unknown>);
+    return checkJob(c, name, entry.data as Record<string, unknown>, settings);
   });
   return { path: raw.file, kind: raw.kind, settings, jobs };
 }
@@ -208,7 +212,12 @@ const NAME_RULE = "use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit
 /** Fields that belong to command jobs only. */
 const COMMAND_ONLY = ["shell", "dir", "env"] as const;
 
-function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>): JobDefinition {
+function checkJob(
+  c: EntryChecker,
+  name: string,
+  data: Record<string, unknown>,
+  settings: RuntimeSettings,
+): JobDefinition {
   const toml = c.kind === "toml";
   const allowed = JOB_FIELDS.filter((f) => (toml ? f !== "run" : f !== "name"));
   const options: JobOptions = {};
@@ -220,6 +229,8 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
   let run: ((ctx: RunContext) => unknown) | null = null;
   let permissions: JobPermissions | null = null;
   let onFailure: OnFailure | null = null;
+  let onLate: OnFailure | null = null;
+  let watch = false;
   let isolate = false;
 
   for (const [key, value] of Object.entries(data)) {
@@ -288,6 +299,18 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
       case "onFailure":
         onFailure = checkOnFailure(c, field, value);
         break;
+      case "onLate":
+        onLate = checkOnFailure(c, field, value);
+        break;
+      case "grace":
+        options.grace = c.duration(field, value);
+        break;
+      case "downAfter":
+        options.downAfter = c.duration(field, value);
+        break;
+      case "watch":
+        watch = c.boolean(field, value);
+        break;
       case "isolate":
         if (toml) {
           c.fail(
@@ -300,7 +323,28 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
     }
   }
 
-  checkCombinations(c, written, { command, shell, run, options });
+  checkCombinations(c, written, { command, shell, run, options, watch });
+  // [kron] defaults: grace for every job that sets none, down_after for those with a grace.
+  if (options.grace === undefined && settings.grace != null) options.grace = settings.grace;
+  if (
+    options.downAfter === undefined && options.grace !== undefined && settings.downAfter != null
+  ) {
+    options.downAfter = settings.downAfter;
+  }
+  if (options.downAfter !== undefined && options.grace === undefined) {
+    c.fail(
+      "downAfter",
+      `${c.written("downAfter")} needs a grace: set ${c.written("grace")} (or a default in ${
+        c.kind === "toml" ? "[kron]" : "the kron export"
+      })`,
+    );
+  }
+  if (onLate !== null && options.grace === undefined) {
+    c.fail(
+      "onLate",
+      `${c.written("onLate")} needs a grace: without one the job is never late`,
+    );
+  }
   if (isolate && command !== null) {
     c.fail(
       "isolate",
@@ -316,6 +360,8 @@ function checkJob(c: EntryChecker, name: string, data: Record<string, unknown>):
     run,
     permissions,
     onFailure,
+    ...(onLate !== null ? { onLate } : {}),
+    ...(watch ? { watch } : {}),
     ...(isolate ? { isolate } : {}),
     source: { file: c.file, line: c.entry.line },
   };
@@ -344,10 +390,27 @@ function checkCombinations(
     shell: boolean | null;
     run: unknown;
     options: JobOptions;
+    watch: boolean;
   },
 ): void {
   const schedules = SCHEDULE_FIELDS.filter((f) => written.has(f));
   const list = SCHEDULE_FIELDS.join(", ");
+  if (job.watch) {
+    // A watched job is external work kron only expects: a schedule, and nothing to run.
+    const watchField = c.written("watch");
+    if (schedules.length === 0) {
+      c.fail(
+        "watch",
+        `${watchField} = true needs a schedule (when to expect it): set one of ${list}`,
+      );
+    }
+    if (job.command !== null) {
+      c.fail("command", `${watchField} = true: kron does not run a watched job, remove command`);
+    }
+    if (job.run !== null) {
+      c.fail("run", `${watchField}: true: kron does not run a watched job, remove run`);
+    }
+  }
   if (schedules.length === 0) c.fail(null, `no schedule: set one of ${list}`);
   if (schedules.length > 1) {
     const [first, second] = schedules;
@@ -359,7 +422,9 @@ function checkCombinations(
   if (written.has("startAt") && schedules[0] !== "every") {
     c.fail("startAt", `${c.written("startAt")} applies only to every jobs`);
   }
-  if (c.kind === "toml") {
+  if (job.watch) {
+    // Nothing to run: the command-and-run checks below do not apply.
+  } else if (c.kind === "toml") {
     if (job.command === null) c.fail(null, `missing field "command"`);
   } else {
     if (job.command === null && job.run === null) {

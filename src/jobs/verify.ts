@@ -19,7 +19,7 @@ import { findWidening } from "./permissions.ts";
 import { type Grant, type Permissions, runAllowed } from "./grants.ts";
 
 /**
- * Checks every command (and `on_failure` command) against the `run` grant. Throws a
+ * Checks every command (and `on_failure` / `on_late` command) against the `run` grant. Throws a
  * {@link JobFileError} naming the file, job, program and the flag that would allow it.
  *
  * @example
@@ -35,23 +35,24 @@ export function checkRunPermission(file: JobFile, permissions: Permissions): voi
       const program = commandProgram(job.command.argv ?? job.command.text ?? "", job.command.shell);
       requireRun(file, job, "command", program, permissions.run);
     }
-    if (job.onFailure && "command" in job.onFailure) {
+    for (const [field, hook] of [["on_failure", job.onFailure], ["on_late", job.onLate]] as const) {
+      if (!hook || !("command" in hook)) continue;
       let program: string;
       try {
-        program = commandProgram(job.onFailure.command, false);
+        program = commandProgram(hook.command, false);
       } catch (e) {
         throw new JobFileError({
           file: file.path,
           line: job.source.line,
           job: job.name,
-          field: "on_failure",
+          field,
           problem: (e instanceof Error ? e.message : String(e)).replace(
             /^command: /,
-            "on_failure: ",
+            `${field}: `,
           ),
         });
       }
-      requireRun(file, job, "on_failure", program, permissions.run);
+      requireRun(file, job, field, program, permissions.run);
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The scheduling rules, as pure functions shared by the embedded engine (src/engine), the
  * fold (src/store/reducer.ts) and the cluster (src/cluster): retry delay and jitter, the last
- * attempt, `on_error` (stop, backoff), misfire, overlap, the state precedence, and the
+ * attempt, `on_error` (stop, backoff), misfire, overlap, lateness (late/down), the state
+ * precedence, and the
  * builders of the RUN_* events both record, and the table of the policy fields (kinds, ranges,
  * values, defaults) the validator and the engine both check against. Nothing here reads a
  * clock, a store or a database.
@@ -34,4 +35,11 @@ export {
   type PolicyFieldName,
 } from "./fields.ts";
 export { jobStateOf, STATE_PRECEDENCE, type StateFacts, type StateName } from "./state.ts";
+export {
+  assessLateness,
+  coveredBy,
+  type Health,
+  type LatenessAssessment,
+  type LatenessInput,
+} from "./lateness.ts";
 export { type FailureFacts, runDead, runFailure, runRetrying, runSkipped } from "./run_events.ts";

@@ -1,7 +1,8 @@
 /**
  * A job's one `state` by the precedence of DESIGN §3, from the facts both the embedded fold
  * (src/engine/views.ts) and the cluster's tables (src/cluster/jobs.ts) know:
- * orphaned > stopped > paused > running > failing > done > idle.
+ * orphaned > stopped > paused > down > late > running > failing > done > idle (a stuck run shows
+ * `late`: its lateness says more than that it runs).
  *
  * @example
  * ```ts
@@ -34,6 +35,8 @@ export interface StateFacts {
   failing: boolean;
   /** A one-shot job that has run and has nothing left to run. */
   done: boolean;
+  /** Its lateness (src/policy/lateness.ts); absent: ok (the cluster has none yet). */
+  health?: "ok" | "late" | "down";
 }
 
 /**
@@ -49,6 +52,8 @@ export const STATE_PRECEDENCE = [
   "orphaned",
   "stopped",
   "paused",
+  "down",
+  "late",
   "running",
   "failing",
   "done",
@@ -80,6 +85,8 @@ export function jobStateOf(f: StateFacts): StateName {
   if (f.orphaned) return "orphaned";
   if (f.stopped) return "stopped";
   if (f.paused) return "paused";
+  if (f.health === "down") return "down";
+  if (f.health === "late") return "late";
   if (f.running > 0) return "running";
   if (f.failing) return "failing";
   if (f.done) return "done";

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { afterLastFailure, isLastAttempt } from "../policy/mod.ts";
+import { afterLastFailure, coveredBy, isLastAttempt } from "../policy/mod.ts";
 import type {
   KronEvent,
   RunCancelledEvent,
@@ -28,6 +28,7 @@ import {
   emptyState,
   type JobState,
   type KronState,
+  type LatenessFold,
   newJobState,
   takeInFlight,
 } from "./state.ts";
@@ -110,6 +111,8 @@ export function apply(state: KronState, event: KronEvent): KronState {
       job.pausedUntil = ms(event.until);
       break;
     case "JOB_RESUMED":
+      // Occurrences due while paused are not expected: the watch starts over (lateness.ts).
+      if (job.lateness) job.lateness.watchFrom = ms(event.time);
       job.paused = false;
       job.pausedUntil = null;
       if (job.stopped) {
@@ -214,24 +217,68 @@ export function apply(state: KronState, event: KronEvent): KronState {
       job.pendingRetry = null;
       break;
     }
+    case "JOB_LATE":
+    case "JOB_DOWN":
+      if (job.lateness) {
+        job.lateness.health = event.type === "JOB_LATE" ? "late" : "down";
+        job.lateness.since = ms(event.time);
+        job.lateness.scheduledAt = ms(event.scheduledAt);
+      }
+      break;
+    case "JOB_RECOVERED":
+      if (job.lateness) {
+        job.lateness.health = "ok";
+        job.lateness.since = ms(event.time);
+        job.lateness.scheduledAt = null;
+      }
+      break;
   }
   return state;
 }
 
+/** A graced job's lateness facts when first watched. */
+function newLateness(watchFrom: number | null): LatenessFold {
+  return {
+    coveredUntil: null,
+    lastSuccessAt: null,
+    watchFrom,
+    health: "ok",
+    since: null,
+    scheduledAt: null,
+  };
+}
+
 function defineJob(state: KronState, event: Extract<KronEvent, { type: "JOB_DEFINED" }>): void {
   const existing = state.jobs.get(event.job);
+  const graced = event.def.policy.graceMs !== undefined;
   if (!existing) {
-    state.jobs.set(
-      event.job,
-      newJobState(event.job, event.def, event.defHash, ms(event.anchorAt), event.paused),
-    );
+    const job = newJobState(event.job, event.def, event.defHash, ms(event.anchorAt), event.paused);
+    if (graced) job.lateness = newLateness(null);
+    state.jobs.set(event.job, job);
     return;
   }
   // A changed schedule re-anchors from now; a paused job stays paused; failures reset.
-  if (!sameSchedule(existing.def.schedule, event.def.schedule)) {
+  const rescheduled = !sameSchedule(existing.def.schedule, event.def.schedule);
+  if (rescheduled) {
     existing.anchorAt = ms(event.anchorAt);
     existing.cursorAt = null;
     existing.pendingDue = null;
+  }
+  // Lateness: without a grace there is none; a new anchor or a changed grace starts the watch
+  // over (from the new anchor's first occurrence, or from now).
+  const before = existing.def.policy;
+  if (!graced) {
+    delete existing.lateness;
+  } else if (!existing.lateness) {
+    existing.lateness = newLateness(rescheduled ? null : ms(event.time));
+  } else if (rescheduled) {
+    existing.lateness.coveredUntil = null;
+    existing.lateness.watchFrom = null;
+  } else if (
+    before.graceMs !== event.def.policy.graceMs ||
+    before.downAfterMs !== event.def.policy.downAfterMs
+  ) {
+    existing.lateness.watchFrom = ms(event.time);
   }
   existing.def = event.def;
   existing.defHash = event.defHash;
@@ -262,7 +309,8 @@ function endRun(
   const finishedAt = ms(event.time);
   run.outcome = OUTCOME[event.type];
   run.finishedAt = finishedAt;
-  run.durationMs = event.durationMs ?? finishedAt - run.startedAt;
+  // A ping that ends with no start before it has no duration to tell.
+  run.durationMs = event.durationMs ?? (run.trigger === "ping" ? null : finishedAt - run.startedAt);
   run.exitCode = event.exitCode;
   if ("deniedPermissions" in event && event.deniedPermissions?.length) {
     run.deniedPermissions = event.deniedPermissions;
@@ -276,6 +324,14 @@ function endRun(
   job.lastFinishedAt = finishedAt;
   if (event.type === "RUN_SUCCEEDED") {
     job.consecutiveFailures = 0;
+    const lateness = job.lateness;
+    if (lateness) {
+      const covered = coveredBy(run);
+      if (lateness.coveredUntil === null || covered > lateness.coveredUntil) {
+        lateness.coveredUntil = covered;
+      }
+      lateness.lastSuccessAt = finishedAt;
+    }
   } else if (event.type !== "RUN_CANCELLED" && isLastAttempt(job.def.policy, event.attempt)) {
     // The occurrence's last attempt failed: on_error acts now (DESIGN §4).
     const after = afterLastFailure(job.def.policy, job.consecutiveFailures);

@@ -81,6 +81,25 @@ export interface PendingDue {
   ahead?: boolean;
 }
 
+/**
+ * What the fold knows about a job's lateness (jobs with a `grace` only; see
+ * src/policy/lateness.ts for the rules these facts feed).
+ */
+export interface LatenessFold {
+  /** Every occurrence at or before this time is covered by a success (epoch ms). */
+  coveredUntil: number | null;
+  /** When the last success finished (epoch ms). */
+  lastSuccessAt: number | null;
+  /** Occurrences at or before this time are not expected (a resume, a changed grace). */
+  watchFrom: number | null;
+  /** The lateness last recorded (`JOB_LATE`, `JOB_DOWN`, `JOB_RECOVERED`). */
+  health: "ok" | "late" | "down";
+  /** When that was recorded (epoch ms), null before any. */
+  since: number | null;
+  /** The occurrence the job is late for (epoch ms), null while ok. */
+  scheduledAt: number | null;
+}
+
 /** The folded state of one job. */
 export interface JobState {
   /** Name of the job. */
@@ -113,6 +132,8 @@ export interface JobState {
   recent: RunEntry[];
   /** Attempts started over the job's life. */
   totalRuns: number;
+  /** Lateness facts: present only for jobs with a `grace` (100k jobs without pay nothing). */
+  lateness?: LatenessFold;
 }
 
 /** The whole folded state. */

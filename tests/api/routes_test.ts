@@ -24,6 +24,9 @@ Deno.test("GET /v1/jobs: compact summaries, sorted, paginated with a cursor", as
   const j = first.jobs[0];
   assertEquals(Object.keys(j).sort(), [
     "consecutiveFailures",
+    "expectedAt",
+    "grace",
+    "health",
     "kind",
     "lastRun",
     "name",

@@ -56,6 +56,9 @@ Deno.test("status table: koku's columns, exit code or outcome", () => {
     lastRun: last,
     running: 0,
     consecutiveFailures: 0,
+    health: "ok",
+    grace: null,
+    expectedAt: null,
   });
   const out = statusTable([
     job("backup", "idle", {

@@ -122,6 +122,21 @@ const BAD_FILES: Record<string, string> = {
     `:5: job "backup": on_failure "https://" is not a valid http(s):// URL`,
   "on_failure_scheme.toml":
     `:5: job "backup": on_failure "ftp://hooks.example.com/kron" is not a valid http(s):// URL`,
+  // late/down and watched jobs
+  "watch_with_command.toml":
+    `:4: job "backup": watch = true: kron does not run a watched job, remove command`,
+  "watch_without_schedule.toml":
+    `:3: job "backup": watch = true needs a schedule (when to expect it): set one of cron, every, after, at`,
+  "watch_not_boolean.toml": `:4: job "backup": watch "yes" must be true or false`,
+  "down_after_without_grace.toml":
+    `:5: job "backup": down_after needs a grace: set grace (or a default in [kron])`,
+  "on_late_without_grace.toml":
+    `:5: job "backup": on_late needs a grace: without one the job is never late`,
+  "bad_grace.toml":
+    `:5: job "backup": grace "soon" is not a duration (try "30m"; units are ms, s, m, h, d, w)`,
+  "kron_grace.toml": `:2: [kron]: grace -1 must be a duration string such as "30s"`,
+  "ts_watch_with_run.ts":
+    `: job "backup": watch: true: kron does not run a watched job, remove run`,
   // TS modules
   "ts_throws.ts": ":3:9: cannot import: Error: DATABASE_URL is not set",
   "ts_no_default.ts":

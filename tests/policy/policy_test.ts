@@ -117,19 +117,30 @@ Deno.test("state precedence: the first true fact in order wins", () => {
     done: false,
   };
   assertEquals(jobStateOf(none), "idle");
-  const all = {
+  const all: Record<string, unknown> = {
     orphaned: true,
     stopped: true,
     paused: true,
+    health: "down",
     running: 1,
     failing: true,
     done: true,
   };
   const seen: string[] = [];
-  const facts = { ...all };
-  for (const key of ["orphaned", "stopped", "paused", "running", "failing", "done"] as const) {
+  const facts = { ...all } as unknown as Parameters<typeof jobStateOf>[0];
+  const off: [string, unknown][] = [
+    ["orphaned", false],
+    ["stopped", false],
+    ["paused", false],
+    ["health", "late"],
+    ["health", "ok"],
+    ["running", 0],
+    ["failing", false],
+    ["done", false],
+  ];
+  for (const [key, value] of off) {
     seen.push(jobStateOf(facts));
-    (facts as Record<string, unknown>)[key] = key === "running" ? 0 : false;
+    (facts as unknown as Record<string, unknown>)[key] = value;
   }
   seen.push(jobStateOf(facts));
   assertEquals(seen, [...STATE_PRECEDENCE]);

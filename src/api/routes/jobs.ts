@@ -1,11 +1,13 @@
 /**
- * Job routes: list (paginated), status, history, trigger, pause, resume, forget.
+ * Job routes: list (paginated), status, history, trigger, ping, pause, resume, forget.
  *
  * ```
  * GET    /v1/jobs?limit=&cursor=     200 { jobs, nextCursor }
  * GET    /v1/jobs/:name              200 status + scheduleText      404 unknown job
  * GET    /v1/jobs/:name/runs?limit=  200 { runs }
  * POST   /v1/jobs/:name/trigger      202 { runId }                  409 overlap "skip"
+ * POST   /v1/jobs/:name/ping         200 { runId }   body {} | {"kind":"start"|"success"|"fail",
+ *                                    "exitCode":N}                  409 not a watched job
  * POST   /v1/jobs/:name/pause        200 status   body {} | {"for":"24h"} | {"until":"…"}
  * POST   /v1/jobs/:name/resume       200 status
  * DELETE /v1/jobs/:name              200 { forgotten }              409 still defined
@@ -29,6 +31,7 @@ import { JOB_NAME_RE, jobNameParam, limitParam } from "../validate.ts";
 import { jobDetail, jobSummary } from "../views.ts";
 import { KronError } from "../../errors.ts";
 import type { AdminHost } from "../host.ts";
+import type { Ping } from "../../engine/mod.ts";
 
 /**
  * Default and largest page of `GET /v1/jobs`.
@@ -193,6 +196,12 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return c.json({ runId }, 202);
   });
 
+  app.post("/v1/jobs/:name/ping", async (c) => {
+    const name = jobNameParam(c.req.param("name"));
+    const runId = await kron.ping(name, pingBody(await jsonBody(c.req.raw)));
+    return c.json({ runId });
+  });
+
   app.post("/v1/jobs/:name/pause", async (c) => {
     const name = jobNameParam(c.req.param("name"));
     const options = pauseOptions(await jsonBody(c.req.raw));
@@ -214,4 +223,25 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   return app;
+}
+
+/** A ping's body: `{}` (success), `{ kind }`, `{ exitCode }` (non-zero: a failure). */
+function pingBody(body: Record<string, unknown>): Ping {
+  onlyKeys(body, ["kind", "exitCode"]);
+  const kind = body.kind ?? "success";
+  if (kind !== "start" && kind !== "success" && kind !== "fail") {
+    throw new ApiError(400, "bad_request", `kind must be "start", "success" or "fail"`);
+  }
+  const exitCode = body.exitCode ?? null;
+  if (exitCode !== null && (!Number.isInteger(exitCode) || (exitCode as number) < 0)) {
+    throw new ApiError(400, "bad_request", `exitCode must be an integer >= 0`);
+  }
+  if (kind === "start" && exitCode !== null) {
+    throw new ApiError(400, "bad_request", `a start has no exitCode`);
+  }
+  const failed = kind === "fail" || (exitCode !== null && exitCode !== 0);
+  return {
+    kind: kind === "start" ? "start" : failed ? "fail" : "success",
+    exitCode: exitCode as number | null,
+  };
 }

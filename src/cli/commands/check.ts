@@ -165,8 +165,8 @@ function grantWarnings(file: Loaded, grant: Permissions, mod: JobsMod): string[]
         mod.commandProgram(job.command.argv ?? job.command.text ?? "", job.command.shell),
       );
     }
-    if (job.onFailure && "command" in job.onFailure) {
-      programs.push(mod.commandProgram(job.onFailure.command, false));
+    for (const hook of [job.onFailure, job.onLate]) {
+      if (hook && "command" in hook) programs.push(mod.commandProgram(hook.command, false));
     }
     for (const p of programs) {
       if (!mod.runAllowed(grant.run, p)) missing.add(p.slice(p.lastIndexOf("/") + 1) || p);

@@ -42,6 +42,10 @@ schedule in words, description and recent runs. Reads the running kron over its 
 the data dir when none runs ("(offline: read from the data dir)" on stderr).
 
 EXIT is the exit code of command jobs, or the outcome (ok, failed, timed_out …) otherwise.
+STATE is one of, by precedence: orphaned, stopped, paused, down, late, running, failing,
+done, idle. A job with a grace is late when an occurrence has not succeeded by its due time
++ grace, down when the next one is late too (or after down_after); offline, late and down
+are worked out from the data dir and the time now.
 
 Flags:
   --json            print JSON (a list of jobs, or one job with its recent runs)
@@ -63,6 +67,8 @@ const STATE_COLORS: Record<string, Color> = {
   paused: "magenta",
   orphaned: "dim",
   done: "green",
+  late: "yellow",
+  down: "red",
 };
 
 /**
@@ -161,6 +167,16 @@ function detail(job: JobDetailView, runs: RunView[], color: boolean): string {
   ];
   if (job.description) lines.push(["description", job.description]);
   lines.push(["next run", formatTime(job.nextRunAt)]);
+  if (job.grace !== null) {
+    const expected = job.expectedAt === null
+      ? "nothing more expected"
+      : `expected at ${formatTime(job.expectedAt)} (grace ${job.grace}${
+        job.downAfter ? `, down after ${job.downAfter}` : ""
+      })`;
+    lines.push(["lateness", `${job.health}, ${expected}`]);
+    if (job.lateSince) lines.push([`${job.health} since`, formatTime(job.lateSince)]);
+    if (job.lastSuccessAt) lines.push(["last success", formatTime(job.lastSuccessAt)]);
+  }
   if (job.pausedUntil) lines.push(["paused until", formatTime(job.pausedUntil)]);
   lines.push([
     "last run",
