@@ -36,7 +36,11 @@ const ROOT = new URL("../", import.meta.url).pathname;
  * INCLUDES[0]; // "src/jobs/_sandbox_worker.ts", then the CLI's lazily imported modules
  * ```
  */
-export const INCLUDES: readonly string[] = ["src/jobs/_sandbox_worker.ts", ...LAZY_MODULES];
+export const INCLUDES: readonly string[] = [
+  "src/jobs/_sandbox_worker.ts",
+  "src/api/_metrics_worker.ts",
+  ...LAZY_MODULES,
+];
 
 /** Options of {@link compileArgs}. */
 export interface CompileOptions {

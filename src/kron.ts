@@ -22,6 +22,7 @@ import {
   Engine,
   type Executor,
   functionExecutor,
+  type HistoryOptions,
   type JobFunction,
   type JobOptions,
   type JobStatus,
@@ -329,9 +330,32 @@ export class Kron implements AsyncDisposable {
     return this.#replica ? this.#replica.list() : this.#core.list();
   }
 
-  /** Past attempts of a job, most recent first. */
-  history(name: string, options?: { limit?: number }): Promise<RunRecord[]> {
+  /** Past attempts of a job, most recent first (`before`: older than a page's cursor). */
+  history(name: string, options?: HistoryOptions): Promise<RunRecord[]> {
     return this.#replica ? this.#replica.history(name, options) : this.#core.history(name, options);
+  }
+
+  /**
+   * A page of past attempts and the cursor of the next, older page (null when none).
+   *
+   * @example
+   * ```ts
+   * import { Kron } from "./kron.ts";
+   * const kron = new Kron({ store: "memory" });
+   * kron.schedule("a", { every: "1h" }, () => {});
+   * await kron.start();
+   * const first = await kron.historyPage("a", { limit: 10 });
+   * if (first.next) await kron.historyPage("a", { limit: 10, before: first.next });
+   * await kron.shutdown();
+   * ```
+   */
+  historyPage(
+    name: string,
+    options?: HistoryOptions,
+  ): Promise<{ runs: RunRecord[]; next: string | null }> {
+    return this.#replica
+      ? this.#replica.historyPage(name, options)
+      : this.#core.historyPage(name, options);
   }
 
   /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */

@@ -35,6 +35,8 @@ const LF = 10;
 export interface Answer {
   /** HTTP status code. */
   readonly status: number;
+  /** A response header's value (name in any case), or null. */
+  header(name: string): string | null;
   /** The whole body as text. */
   text(): Promise<string>;
   /** The body as text chunks as they arrive; ends when the server ends it. */
@@ -87,7 +89,7 @@ export async function unixRequest(
     }
     const status = Number(statusLine[1]);
     const empty = method === "HEAD" || status === 204 || status === 304;
-    return new SocketAnswer(status, empty ? null : bodyReader(input, fields), input);
+    return new SocketAnswer(status, fields, empty ? null : bodyReader(input, fields), input);
   } catch (e) {
     input.close();
     throw e;
@@ -96,14 +98,25 @@ export async function unixRequest(
 
 class SocketAnswer implements Answer {
   readonly status: number;
+  readonly #fields: Map<string, string>;
   #next: (() => Promise<Uint8Array | null>) | null;
   #input: Incoming;
 
-  constructor(status: number, next: (() => Promise<Uint8Array | null>) | null, input: Incoming) {
+  constructor(
+    status: number,
+    fields: Map<string, string>,
+    next: (() => Promise<Uint8Array | null>) | null,
+    input: Incoming,
+  ) {
     this.status = status;
+    this.#fields = fields;
     this.#next = next;
     this.#input = input;
     if (next === null) input.close();
+  }
+
+  header(name: string): string | null {
+    return this.#fields.get(name.toLowerCase()) ?? null;
   }
 
   async text(): Promise<string> {

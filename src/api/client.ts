@@ -177,6 +177,23 @@ export class AdminClient {
     );
   }
 
+  /**
+   * A page of a job's runs and the cursor of the next (its `X-Next-Cursor` header):
+   * `GET /v1/jobs/:name/runs?limit=&before=`.
+   */
+  async runsPage(
+    name: string,
+    options: { limit?: number; before?: string } = {},
+  ): Promise<RunListJson & { next: string | null }> {
+    const q = new URLSearchParams();
+    if (options.limit !== undefined) q.set("limit", String(options.limit));
+    if (options.before !== undefined) q.set("before", options.before);
+    const qs = q.size ? `?${q}` : "";
+    const res = await this.#request("GET", `/v1/jobs/${encodeURIComponent(name)}/runs${qs}`);
+    const next = res.header("x-next-cursor");
+    return { ...(JSON.parse(await res.text()) as RunListJson), next };
+  }
+
   /** One run: `GET /v1/runs/:id`. */
   run(id: string): Promise<RunJson> {
     return this.#json("GET", `/v1/runs/${encodeURIComponent(id)}`);
@@ -285,6 +302,7 @@ function fetchSend(base: string): Send {
     const res = await nodes.fetch(path, { method, headers, body }, { idempotent });
     return {
       status: res.status,
+      header: (name) => res.headers.get(name),
       text: () => res.text(),
       async *chunks() {
         if (!res.body) return;

@@ -34,6 +34,11 @@ export interface AdminHost {
   list(): JobStatus[];
   /** Past attempts of a job, most recent first. */
   history(name: string, options?: { limit?: number }): Promise<RunRecord[]>;
+  /** A page of past attempts and the next (older) page's cursor, or null. */
+  historyPage(
+    name: string,
+    options?: { limit?: number; before?: string },
+  ): Promise<{ runs: RunRecord[]; next: string | null }>;
   /** Starts a run now; resolves to its id once `RUN_STARTED` is durable. */
   trigger(name: string): Promise<string>;
   /** Records a ping of a watched job; resolves to the run id it started or ended. */

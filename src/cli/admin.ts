@@ -16,6 +16,20 @@ import type { ReloadJson } from "../api/types.ts";
 import type { JobDetailView, JobView, RunView } from "./views.ts";
 
 /**
+ * A page of runs, most recent first, and the cursor of the next (older) one.
+ *
+ * @example
+ * ```ts
+ * import type { RunPage } from "./admin.ts";
+ * const empty: RunPage = { runs: [], next: null };
+ * ```
+ */
+export interface RunPage {
+  runs: RunView[];
+  next: string | null;
+}
+
+/**
  * A connected runtime.
  *
  * @example
@@ -31,6 +45,8 @@ export interface LiveAdmin {
   jobs(): Promise<JobView[]>;
   job(name: string): Promise<JobDetailView>;
   runs(name: string, limit: number): Promise<RunView[]>;
+  /** A page of runs older than `before` (a cursor), and the next page's cursor or null. */
+  runsPage(name: string, limit: number, before?: string): Promise<RunPage>;
   run(id: string): Promise<RunView>;
   trigger(name: string): Promise<string>;
   /** Pings a watched job; resolves to the run id it started or ended. */
@@ -90,6 +106,13 @@ function wrap(client: AdminClient): LiveAdmin {
     },
     job: (name) => client.job(name),
     runs: async (name, limit) => (await client.runs(name, limit)).runs,
+    runsPage: async (name, limit, before) => {
+      const page = await client.runsPage(
+        name,
+        before === undefined ? { limit } : { limit, before },
+      );
+      return { runs: page.runs, next: page.next };
+    },
     run: (id) => client.run(id),
     trigger: async (name) => (await client.trigger(name)).runId,
     ping: async (name, body) => (await client.ping(name, body)).runId,

@@ -15,7 +15,7 @@
  */
 import { failure } from "./errors.ts";
 import type { Io } from "./output.ts";
-import { connectAdmin, httpAdmin, type LiveAdmin } from "./admin.ts";
+import { connectAdmin, httpAdmin, type LiveAdmin, type RunPage } from "./admin.ts";
 import { type FlagSpec, type ParsedArgs, stringFlag } from "./args.ts";
 import { usage } from "./errors.ts";
 import { lazyImport } from "./lazy.ts";
@@ -90,6 +90,8 @@ export interface Source {
   jobs(): Promise<JobView[]>;
   job(name: string): Promise<JobDetailView>;
   runs(name: string, limit: number): Promise<RunView[]>;
+  /** A page of runs older than `before` (a cursor or run id) and the next page's cursor. */
+  runsPage(name: string, limit: number, before?: string): Promise<RunPage>;
   run(id: string): Promise<RunView>;
   /** A run's captured output (command jobs); null when there is none. */
   runLog(id: string): Promise<string | null>;
@@ -151,6 +153,7 @@ function liveSource(admin: LiveAdmin, dataDir: string): Source {
     jobs: () => admin.jobs(),
     job: (name) => admin.job(name),
     runs: (name, limit) => admin.runs(name, limit),
+    runsPage: (name, limit, before) => admin.runsPage(name, limit, before),
     run: (id) => admin.run(id),
     runLog: async (id) => {
       const run = await admin.run(id);
@@ -192,6 +195,14 @@ async function offlineSource(dataDir: string): Promise<Source> {
     runs: async (name, limit) => {
       if (!state.jobs.has(name)) throw unknown(name);
       return plain<RunView[]>((await view.history(name, { limit })).map(toRunRecord));
+    },
+    runsPage: async (name, limit, before) => {
+      if (!state.jobs.has(name)) throw unknown(name);
+      const page = await view.historyPage(
+        name,
+        before === undefined ? { limit } : { limit, before },
+      );
+      return { runs: plain<RunView[]>(page.runs.map(toRunRecord)), next: page.next };
     },
     run: async (id) => {
       const run = await view.findRun(id);

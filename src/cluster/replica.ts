@@ -181,9 +181,19 @@ export class KronReplica implements AsyncDisposable {
     return [...this.#cache.values()];
   }
 
-  /** Past attempts, most recent first (reads the database). */
-  history(name: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
-    return jobHistory(this.node.sql, this.node.t, name, options.limit ?? 20);
+  /** Past attempts, most recent first (reads the database; `before`: older run ids only). */
+  history(name: string, options: { limit?: number; before?: string } = {}): Promise<RunRecord[]> {
+    return jobHistory(this.node.sql, this.node.t, name, options.limit ?? 20, options.before);
+  }
+
+  /** {@link Replica.history} with the next page's cursor (the last run's id). */
+  async historyPage(
+    name: string,
+    options: { limit?: number; before?: string } = {},
+  ): Promise<{ runs: RunRecord[]; next: string | null }> {
+    const limit = options.limit ?? 20;
+    const runs = await this.history(name, { ...options, limit });
+    return { runs, next: runs.length === limit ? runs[runs.length - 1].id : null };
   }
 
   /** Queues a run now; resolves to its run id (any replica may run it). */

@@ -217,13 +217,17 @@ export async function jobHistory(
   t: Tables,
   name: string,
   limit = 20,
+  before?: string,
 ): Promise<RunRecord[]> {
   if (!Number.isInteger(limit) || limit < 1) {
     throw new KronError("invalid_option", `limit ${limit} must be an integer ≥ 1`);
   }
+  // A cursor of the file store (`<runId>~…`) pages here by its run id: ids sort by time.
+  const older = before === undefined ? "" : "AND id < $3";
   const rows = await sql.unsafe(
-    `SELECT * FROM ${t.runs} WHERE job = $1 AND status <> 'pending' ORDER BY id DESC LIMIT $2`,
-    [name, limit],
+    `SELECT * FROM ${t.runs} WHERE job = $1 AND status <> 'pending' ${older} ` +
+      `ORDER BY id DESC LIMIT $2`,
+    before === undefined ? [name, limit] : [name, limit, before.split("~")[0]],
   );
   if (rows.length === 0) {
     const exists = await sql.unsafe(`SELECT 1 FROM ${t.jobs} WHERE name = $1`, [name]);

@@ -30,6 +30,8 @@ import { Spreader } from "./spread.ts";
 import type {
   EngineOptions,
   Executor,
+  HistoryOptions,
+  JobGauges,
   JobOptions,
   JobStatus,
   PauseOptions,
@@ -38,7 +40,7 @@ import type {
 } from "./types.ts";
 import { busy, type Core, hostname, iso, type Registered, unknownJob } from "./_handles.ts";
 import { decideOverlap } from "../policy/mod.ts";
-import { toJobStatus, toRunRecord } from "./views.ts";
+import { jobStateName, toJobStatus, toRunRecord } from "./views.ts";
 import { LatenessWatcher } from "./lateness.ts";
 import { type Ping, pingEvents } from "./ping.ts";
 import { TimerQueue } from "./timer_queue.ts";
@@ -405,6 +407,36 @@ export class Engine {
     );
   }
 
+  /**
+   * The few numbers `/metrics` shows of a job, without building its run records (a tenth of
+   * {@link Engine.status}'s cost: a scrape reads thousands). Null for an unknown job.
+   */
+  gauges(name: string): JobGauges | null {
+    const job = this.#core.jobs.get(name);
+    const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
+    if (!st) return null;
+    let lastSucceededAt: number | null = null;
+    for (let i = st.recent.length - 1; i >= 0; i--) {
+      const r = st.recent[i];
+      if (r.outcome === "succeeded" && r.finishedAt !== null) {
+        lastSucceededAt = r.finishedAt;
+        break;
+      }
+    }
+    const last = st.inFlight[st.inFlight.length - 1] ?? st.recent[st.recent.length - 1];
+    const health = (job ? this.#lateness.assess(name)?.health : null) ?? st.lateness?.health ??
+      "ok";
+    return {
+      state: jobStateName(st, !job && this.#core.phase !== "new", health),
+      health,
+      running: st.inFlight.length,
+      consecutiveFailures: st.consecutiveFailures,
+      lastStartedAt: last?.startedAt ?? null,
+      lastSucceededAt,
+      nextRunAt: job ? this.#timers.nextRunAt(job, st) : null,
+    };
+  }
+
   /** Status of every job: defined ones first (in definition order), then orphans. */
   list(): JobStatus[] {
     const out: JobStatus[] = [];
@@ -417,14 +449,28 @@ export class Engine {
   }
 
   /** Past attempts of a job, most recent first (from the store: may read the log). */
-  async history(name: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
+  async history(name: string, options: HistoryOptions = {}): Promise<RunRecord[]> {
+    return (await this.historyPage(name, options)).runs;
+  }
+
+  /**
+   * {@link Engine.history} with the cursor of the next, older page (null when none): pass it as
+   * `before` to read on.
+   */
+  async historyPage(
+    name: string,
+    options: HistoryOptions = {},
+  ): Promise<{ runs: RunRecord[]; next: string | null }> {
     if (!this.#core.jobs.has(name) && !this.#core.state.jobs.has(name)) throw unknownJob(name);
     const limit = options.limit ?? 20;
     if (!Number.isInteger(limit) || limit < 1) {
       throw new KronError("invalid_option", `limit ${limit} must be an integer ≥ 1`);
     }
-    const runs = await this.#store.history(name, { limit });
-    return runs.map(toRunRecord);
+    const query = options.before === undefined ? { limit } : { limit, before: options.before };
+    const page = this.#store.historyPage
+      ? await this.#store.historyPage(name, query)
+      : { runs: await this.#store.history(name, query), next: null };
+    return { runs: page.runs.map(toRunRecord), next: page.next };
   }
 
   /** One run attempt by id (from the store). */

@@ -167,6 +167,46 @@ export interface RunRecord {
   deniedPermissions?: string[];
 }
 
+/**
+ * Which runs `history()` returns.
+ *
+ * @example
+ * ```ts
+ * import type { HistoryOptions } from "./types.ts";
+ * const o: HistoryOptions = { limit: 50, before: "01JX…" }; // the next page's cursor
+ * ```
+ */
+export interface HistoryOptions {
+  /** At most this many, most recent first (default 20). */
+  limit?: number;
+  /** Older runs only: a page's `next` cursor, or a run id (runs started before it). */
+  before?: string;
+}
+
+/**
+ * What `/metrics` reads of a job: {@link JobStatus}'s numbers without its run records (epoch ms
+ * or null).
+ *
+ * @example
+ * ```ts
+ * import type { JobGauges } from "./types.ts";
+ * const g: JobGauges = { state: "idle", health: "ok", running: 0, consecutiveFailures: 0,
+ *   lastStartedAt: null, lastSucceededAt: null, nextRunAt: Date.now() + 60_000 };
+ * ```
+ */
+export interface JobGauges {
+  state: JobStateName;
+  /** Lateness of a graced job (`ok` for the others). */
+  health: "ok" | "late" | "down";
+  running: number;
+  consecutiveFailures: number;
+  /** Start of the attempt in flight, else of the last finished one. */
+  lastStartedAt: number | null;
+  /** End of the last successful attempt the state remembers (its recent runs). */
+  lastSucceededAt: number | null;
+  nextRunAt: number | null;
+}
+
 /** A job's status: a synchronous read of the in-memory state. */
 export interface JobStatus {
   /** Name of the job. */

@@ -12,6 +12,7 @@
  */
 import type { KronEvent } from "../events/mod.ts";
 import type { RunEntry } from "./state.ts";
+import type { HistoryPage } from "./types.ts";
 import { isRunEvent, RunIndex } from "./_runs.ts";
 import { findSnapshotRun, readSnapshotRuns, type SnapshotView } from "./_snapshot.ts";
 
@@ -74,13 +75,44 @@ async function* matching(
 }
 
 /**
+ * A page of a whole run list (oldest first): runs before `before` (a cursor or a run id; run
+ * ids sort by time), most recent first; the next cursor is the last run's id.
+ *
+ * @example
+ * ```ts
+ * import { pageOf } from "./_query.ts";
+ * pageOf([], 20, null); // { runs: [], next: null }
+ * ```
+ */
+export function pageOf(
+  list: readonly RunEntry[],
+  limit: number,
+  before: string | null,
+): HistoryPage {
+  let end = list.length;
+  if (before !== null) {
+    const id = before.split("~")[0];
+    const i = list.findIndex((r) => r.id === id);
+    if (i >= 0) end = i;
+    else {
+      end = 0;
+      while (end < list.length && list[end].id < id) end++;
+    }
+  }
+  const runs: RunEntry[] = [];
+  for (let i = end - 1; i >= 0 && runs.length < limit; i--) runs.push(list[i]);
+  const more = end - runs.length > 0;
+  return { runs, next: more && runs.length > 0 ? runs[runs.length - 1].id : null };
+}
+
+/**
  * A job's runs, most recent first (in-flight included), from the snapshot's history plus the
  * live segments.
  *
  * @example
  * ```ts
  * import { queryHistory } from "./_query.ts";
- * await queryHistory(Deno.makeTempDirSync(), null, [], "digest", 20); // []
+ * await queryHistory(Deno.makeTempDirSync(), null, [], "digest", 20); // { runs: [], next: null }
  * ```
  */
 export async function queryHistory(
@@ -89,16 +121,14 @@ export async function queryHistory(
   segments: LiveSegment[],
   job: string,
   limit: number,
-): Promise<RunEntry[]> {
+  before: string | null = null,
+): Promise<HistoryPage> {
   const idx = new RunIndex();
   if (snapshot) idx.seed(job, await readSnapshotRuns(root, snapshot, job));
   for await (const e of matching(segments, snapshot?.seq ?? 0, `"job":${JSON.stringify(job)}`)) {
     idx.add(e);
   }
-  const runs = idx.runs(job);
-  const out: RunEntry[] = [];
-  for (let i = runs.length - 1; i >= 0 && out.length < limit; i--) out.push(runs[i]);
-  return out;
+  return pageOf(idx.runs(job), limit, before);
 }
 
 /**

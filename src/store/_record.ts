@@ -63,9 +63,12 @@ export function encodeRecord(event: KronEvent): string {
     type: event.type,
     ...(event as object),
   });
-  if ("crc" in event) {
-    // An event read back from a log carries its old checksum: never serialise it twice.
-    const { crc: _crc, ...rest } = event as KronEvent & { crc?: unknown };
+  if ("crc" in event || "prev" in event) {
+    // An event read back from a log carries its old checksum (and link): never serialise twice.
+    const { crc: _crc, prev: _prev, ...rest } = event as KronEvent & {
+      crc?: unknown;
+      prev?: unknown;
+    };
     body = JSON.stringify({ seq: rest.seq, time: rest.time, type: rest.type, ...(rest as object) });
   }
   return body.slice(0, -1) + ',"crc":"' + hex8(crc32String(body)) + '"}';
@@ -96,8 +99,12 @@ export function encodeUnsealed(event: KronEvent): string {
     type: event.type,
     ...(event as object),
   });
-  if ("crc" in event) {
-    const { crc: _crc, ...rest } = event as KronEvent & { crc?: unknown };
+  if ("crc" in event || "prev" in event) {
+    // Read back from a log: its checksum and link are the writer's to add.
+    const { crc: _crc, prev: _prev, ...rest } = event as KronEvent & {
+      crc?: unknown;
+      prev?: unknown;
+    };
     body = JSON.stringify({ seq: rest.seq, time: rest.time, type: rest.type, ...(rest as object) });
   }
   return body.slice(0, -1) + UNSEALED;

@@ -22,7 +22,7 @@
  */
 import { KronError } from "../errors.ts";
 import type { KronEvent } from "../events/mod.ts";
-import { encodeUnsealed, sealRecords } from "./_record.ts";
+import { CRC_SUFFIX_BYTES, encodeUnsealed, sealRecords } from "./_record.ts";
 import { fsyncDir, ioError, join, writeAll } from "./_fs.ts";
 import { newSegmentInfo, type SegmentInfo } from "./_segment.ts";
 import type { Durability } from "./durability.ts";
@@ -72,6 +72,40 @@ export interface WriterOptions {
   track?: (event: KronEvent) => string | null;
   /** Called after a successful write with the segment and byte offset of each tracked record. */
   onWritten?: (key: string, segment: SegmentInfo, offset: number) => void;
+  /**
+   * Links tracked records: each gets a `prev` member, the position (see {@link position}) of
+   * the previous tracked record of its key, or -1; this returns that position for records
+   * written before the batch (the writer knows those of the batch itself).
+   */
+  previous?: (key: string) => number;
+}
+
+/** Width of the `prev` value: a position has at most 16 digits (2^53), -1 has 2. */
+const PREV_WIDTH = 17;
+/** `,"prev":` and the value's place, inserted before the checksum of a linked record. */
+const PREV_MEMBER = ',"prev":' + " ".repeat(PREV_WIDTH);
+
+/**
+ * A record's position in the log as one number: segment number × 2^32 + byte offset.
+ *
+ * @example
+ * ```ts
+ * import { position } from "./_writer.ts";
+ * position(2, 100); // 8589934692
+ * ```
+ */
+export function position(segment: number, offset: number): number {
+  return segment * 2 ** 32 + offset;
+}
+
+/** Writes `prev` into the linked record ending at `end` (its value is right-aligned). */
+function patchPrev(data: Uint8Array, end: number, prev: number): void {
+  const text = String(prev);
+  const at = end - CRC_SUFFIX_BYTES - PREV_WIDTH;
+  for (let i = 0; i < PREV_WIDTH; i++) {
+    const c = i - (PREV_WIDTH - text.length);
+    data[at + i] = c < 0 ? 0x20 : text.charCodeAt(c);
+  }
 }
 
 /**
@@ -131,6 +165,26 @@ function reportRecords(
   }
 }
 
+/** Fills in the `prev` of each tracked record of a batch about to be written at `base`. */
+function linkRecords(
+  data: Uint8Array,
+  keys: readonly (string | null)[],
+  segment: number,
+  base: number,
+  previous: (key: string) => number,
+): void {
+  const last = new Map<string, number>();
+  let start = 0;
+  for (const key of keys) {
+    const end = data.indexOf(10, start);
+    if (key !== null) {
+      patchPrev(data, end, last.get(key) ?? previous(key));
+      last.set(key, position(segment, base + start));
+    }
+    start = end + 1;
+  }
+}
+
 const encoder = new TextEncoder();
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 
@@ -181,7 +235,9 @@ export class LogWriter {
   /** All live segments, oldest first; the last is the one being written. Shared with the store. */
   readonly segments: SegmentInfo[];
   readonly #opts:
-    & Required<Omit<WriterOptions, "wrapFile" | "onFlushed" | "track" | "onWritten">>
+    & Required<
+      Omit<WriterOptions, "wrapFile" | "onFlushed" | "track" | "onWritten" | "previous">
+    >
     & WriterOptions;
   #file: LogFile;
   #nextSeq: number;
@@ -277,8 +333,14 @@ export class LogWriter {
       b = this.#open = newBatch(seq);
       this.#schedule(b);
     }
+    if (this.#opts.track) {
+      const key = this.#opts.track(event);
+      b.keys.push(key);
+      if (key !== null && this.#opts.previous) {
+        line = line.slice(0, -CRC_SUFFIX_BYTES) + PREV_MEMBER + line.slice(-CRC_SUFFIX_BYTES);
+      }
+    }
     b.lines.push(line);
-    if (this.#opts.track) b.keys.push(this.#opts.track(event));
     b.lastSeq = seq;
     return b.promise;
   }
@@ -326,8 +388,6 @@ export class LogWriter {
     const count = b.lines.length;
     b.lines.push(""); // the last record's newline, without copying the joined text again
     const data = encoder.encode(b.lines.join("\n"));
-    // One checksum pass over the batch's bytes (records were appended with a placeholder).
-    sealRecords(data);
     b.lines = [];
     if (this.#broken) return this.#fail(b, this.#broken);
     try {
@@ -338,6 +398,10 @@ export class LogWriter {
     }
     const seg = this.current;
     const before = seg.size;
+    // Where each record lands is known now: link them before they are checksummed.
+    if (this.#opts.previous) linkRecords(data, b.keys, seg.n, before, this.#opts.previous);
+    // One checksum pass over the batch's bytes (records were appended with a placeholder).
+    sealRecords(data);
     try {
       await this.#writeAll(data);
       if (this.#opts.durability !== "none") {

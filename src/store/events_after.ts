@@ -68,7 +68,10 @@ async function readOnce(dataDir: string, after: number, before: number): Promise
       if (verifyRecord(bytes, 0, bytes.length) !== null) continue;
       const record = parseRecord(line);
       if (typeof record === "string") continue;
-      const { crc: _crc, ...event } = record as KronEvent & { crc?: string };
+      const { crc: _crc, prev: _prev, ...event } = record as KronEvent & {
+        crc?: string;
+        prev?: number;
+      };
       events.push(event as KronEvent);
     }
   }

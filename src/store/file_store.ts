@@ -16,7 +16,7 @@ import { KronError } from "../errors.ts";
 import type { KronEvent } from "../events/mod.ts";
 import { DEFAULT_POLICY } from "../policy/mod.ts";
 import type { KronState, RunEntry } from "./state.ts";
-import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
+import type { HistoryPage, HistoryQuery, RecoveryReport, Store } from "./types.ts";
 import { checkFormat, ensureDataDir } from "./data_dir.ts";
 import { absolute, fsyncDir, ioError, join } from "./_fs.ts";
 import { acquireLock, type DataDirLock } from "./_lock.ts";
@@ -31,7 +31,8 @@ import {
 } from "./_snapshot.ts";
 import { type Durability, type LogFile, LogWriter, type WriterStats } from "./_writer.ts";
 import { isRunEvent, RunIndex } from "./_runs.ts";
-import { indexedHistory, RunPositions } from "./_run_positions.ts";
+import { RunPositions } from "./_run_positions.ts";
+import { historyPage } from "./_history_page.ts";
 import { forEachRecord } from "./_scan.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
 
@@ -323,6 +324,7 @@ export class FileStore implements Store {
           onFlushed: (n) => this.#flushed(n),
           track: (e) => isRunEvent(e.type) ? (e as { job: string }).job : null,
           onWritten: (job, seg, offset) => this.#positions.add(job, seg.n, offset),
+          previous: (job) => this.#positions.newest(job),
         },
         segments,
         r.lastSeq,
@@ -406,20 +408,30 @@ export class FileStore implements Store {
   }
 
   /** See {@link Store.history}. `limit` defaults to 20. */
-  history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
+  async history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
+    return (await this.historyPage(job, query)).runs;
+  }
+
+  /**
+   * See {@link Store.historyPage}: O(limit) reads through the linked run records, a scan of the
+   * live log only for a log written before records were linked.
+   */
+  historyPage(job: string, query: HistoryQuery = {}): Promise<HistoryPage> {
     if (!this.#writer) return Promise.reject(notOpen());
     const limit = query.limit ?? 20;
+    const before = query.before ?? null;
     return this.#read(async () => {
       const segments = this.#writer?.segments ?? [];
       const pathOf = (n: number) => segments.find((s) => s.n === n)?.path ?? null;
-      return await indexedHistory(
+      return await historyPage(
         this.dataDir,
         this.#snapshot,
         this.#positions,
         pathOf,
         job,
         limit,
-      ) ?? await queryHistory(this.dataDir, this.#snapshot, this.#live(), job, limit);
+        before,
+      ) ?? await queryHistory(this.dataDir, this.#snapshot, this.#live(), job, limit, before);
     });
   }
 

@@ -18,8 +18,9 @@ import type { KronEvent } from "../events/mod.ts";
 import { DEFAULT_POLICY } from "../policy/mod.ts";
 import { apply } from "./reducer.ts";
 import { emptyState, type KronState, type RunEntry } from "./state.ts";
-import type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
+import type { HistoryPage, HistoryQuery, RecoveryReport, Store } from "./types.ts";
 import { RunIndex } from "./_runs.ts";
+import { pageOf } from "./_query.ts";
 
 /**
  * Options of {@link MemoryStore}.
@@ -107,14 +108,14 @@ export class MemoryStore implements Store {
   }
 
   /** Runs of a job, most recent first, in-flight included (copies). */
-  history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
-    const runs = this.#runs.runs(job);
-    const limit = query.limit ?? 20;
-    const out: RunEntry[] = [];
-    for (let i = runs.length - 1; i >= 0 && out.length < limit; i--) {
-      out.push(structuredClone(runs[i]));
-    }
-    return Promise.resolve(out);
+  async history(job: string, query: HistoryQuery = {}): Promise<RunEntry[]> {
+    return (await this.historyPage(job, query)).runs;
+  }
+
+  /** {@link MemoryStore.history} with the next page's cursor (a run id). */
+  historyPage(job: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    const page = pageOf(this.#runs.runs(job), query.limit ?? 20, query.before ?? null);
+    return Promise.resolve({ runs: page.runs.map((r) => structuredClone(r)), next: page.next });
   }
 
   /** One run by id (a copy), or null. */

@@ -24,7 +24,7 @@ export * from "../events/mod.ts";
 export * from "./state.ts";
 export { apply, renumbered } from "./reducer.ts";
 export { DURABILITIES } from "./durability.ts";
-export type { HistoryQuery, RecoveryReport, Store } from "./types.ts";
+export type { HistoryPage, HistoryQuery, RecoveryReport, Store } from "./types.ts";
 export {
   type CompactionReport,
   corruptLogError,

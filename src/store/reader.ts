@@ -15,7 +15,7 @@
 import { KronError } from "../errors.ts";
 import type { RunEntry } from "./state.ts";
 import { emptyState, type KronState } from "./state.ts";
-import type { HistoryQuery, RecoveryReport } from "./types.ts";
+import type { HistoryPage, HistoryQuery, RecoveryReport } from "./types.ts";
 import { checkFormat } from "./data_dir.ts";
 import { absolute, exists } from "./_fs.ts";
 import { replay } from "./_replay.ts";
@@ -56,6 +56,8 @@ export interface DataDirView {
   report: ReadReport;
   /** A job's runs, most recent first (reads the files again: sees newer events). */
   history(job: string, query?: HistoryQuery): Promise<RunEntry[]>;
+  /** {@link DataDirView.history} with the next page's cursor (a run id), or null. */
+  historyPage(job: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** One run by id, or null. */
   findRun(runId: string): Promise<RunEntry | null>;
 }
@@ -98,14 +100,23 @@ async function liveView(root: string) {
  */
 export function readDataDir(dataDir: string): Promise<DataDirView> {
   const root = dataDir;
+  const page = (job: string, query: HistoryQuery) =>
+    retrying(async () => {
+      const { snapshot, segments } = await liveView(root);
+      return await queryHistory(
+        root,
+        snapshot,
+        segments,
+        job,
+        query.limit ?? 20,
+        query.before ?? null,
+      );
+    });
   const view = (state: KronState, report: ReadReport): DataDirView => ({
     state,
     report,
-    history: (job, query = {}) =>
-      retrying(async () => {
-        const { snapshot, segments } = await liveView(root);
-        return queryHistory(root, snapshot, segments, job, query.limit ?? 20);
-      }),
+    history: async (job, query = {}) => (await page(job, query)).runs,
+    historyPage: (job, query = {}) => page(job, query),
     findRun: (id) =>
       retrying(async () => {
         const { snapshot, segments } = await liveView(root);

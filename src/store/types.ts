@@ -28,6 +28,19 @@ export interface RecoveryReport {
 export interface HistoryQuery {
   /** Most recent first; at most this many (default 20). */
   limit?: number;
+  /**
+   * Older runs only: a cursor handed out as {@link HistoryPage.next} (or a run id: the runs
+   * started before it).
+   */
+  before?: string;
+}
+
+/** A page of history and where the next one starts. */
+export interface HistoryPage {
+  /** Most recent first. */
+  runs: RunEntry[];
+  /** Cursor of the next (older) page, or null when there are no older runs. */
+  next: string | null;
 }
 
 /** Persists events and answers history queries. One writer at a time. */
@@ -50,6 +63,11 @@ export interface Store {
   append(event: KronEvent): Promise<void>;
   /** Past run attempts of a job, most recent first, in-flight ones included. */
   history(job: string, query?: HistoryQuery): Promise<RunEntry[]>;
+  /**
+   * {@link Store.history} with the cursor of the next page. Optional for stores of your own:
+   * without it, history has one page (`next` is null).
+   */
+  historyPage?(job: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** One run attempt by id, or null. */
   findRun(runId: string): Promise<RunEntry | null>;
   /** Writes a snapshot of `state` and drops the log segments it covers. */

@@ -185,3 +185,65 @@ Deno.test("GET /metrics: metricsJobHistograms false drops per-job histograms, ke
   assertEquals(valueOf(m, "kron_runs_total", { kron_job: "a", outcome: "succeeded" }), 1);
   assertEquals(valueOf(m, "kron_run_lateness_seconds_count"), 0);
 });
+
+/** One raw HTTP/1.1 GET over the socket: status line, headers (lowercase) and body bytes. */
+async function rawGet(socket: string, path: string, headers: Record<string, string>) {
+  const conn = await Deno.connect({ transport: "unix", path: socket });
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  await conn.write(
+    new TextEncoder().encode(
+      `GET ${path} HTTP/1.1\r\nhost: kron\r\nconnection: close\r\n${lines}\r\n`,
+    ),
+  );
+  const bytes = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+  let end = 0;
+  while (
+    !(bytes[end] === 13 && bytes[end + 1] === 10 && bytes[end + 2] === 13 && bytes[end + 3] === 10)
+  ) end++;
+  const head = new TextDecoder().decode(bytes.subarray(0, end)).split("\r\n");
+  const h = new Map(
+    head.slice(1).map((l) => {
+      const i = l.indexOf(":");
+      return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string];
+    }),
+  );
+  let body: Uint8Array<ArrayBuffer> = bytes.slice(end + 4);
+  if (h.get("transfer-encoding") === "chunked") {
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    for (let at = 0;;) {
+      const nl = body.indexOf(13, at);
+      const size = parseInt(new TextDecoder().decode(body.subarray(at, nl)), 16);
+      if (size === 0) break;
+      parts.push(body.slice(nl + 2, nl + 2 + size));
+      at = nl + 2 + size + 2;
+    }
+    body = new Uint8Array(await new Blob(parts).arrayBuffer());
+  }
+  return { status: head[0], headers: h, body };
+}
+
+Deno.test("GET /metrics: gzipped when the scraper accepts gzip, the same exposition as plain", async () => {
+  const jobs: Record<string, { options: { every: string } }> = {};
+  for (let i = 0; i < 300; i++) jobs[`j${i}`] = { options: { every: "1h" } };
+  await using rig = await startRig(jobs);
+  await rig.kron.trigger("j7");
+  await until(() => rig.kron.status("j7").lastRun?.outcome === "succeeded");
+  const socket = `${rig.dataDir}/kron.sock`;
+  const gz = await rawGet(socket, "/metrics", { "accept-encoding": "gzip, deflate" });
+  assertMatch(gz.status, / 200 /);
+  assertEquals(gz.headers.get("content-encoding"), "gzip");
+  assertEquals([gz.body[0], gz.body[1]], [0x1f, 0x8b], "a gzip stream");
+  const unzipped = await new Response(
+    new Blob([gz.body]).stream().pipeThrough(new DecompressionStream("gzip")),
+  ).text();
+  const plain = await rawGet(socket, "/metrics", { "accept-encoding": "gzip;q=0, identity" });
+  assertEquals(plain.headers.get("content-encoding"), undefined);
+  const text = new TextDecoder().decode(plain.body);
+  assert(gz.body.length * 5 < plain.body.length, `${gz.body.length} vs ${plain.body.length}`);
+  // Same series and values (a gauge read twice may differ only in next-run times).
+  const a = parseExposition(unzipped), b = parseExposition(text);
+  assertEquals([...a.keys()], [...b.keys()]);
+  assertEquals(valueOf(a, "kron_runs_total", { kron_job: "j7", outcome: "succeeded" }), 1);
+  assertEquals(valueOf(b, "kron_runs_total", { kron_job: "j7", outcome: "succeeded" }), 1);
+  assertEquals(a.get("kron_runs_total")!.samples.length, 300 * 6);
+});

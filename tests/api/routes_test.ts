@@ -388,3 +388,42 @@ Deno.test("GET /v1/jobs is never stale: a change shows in the very next list", a
   rig.kron.schedule("c", { every: "1m" }, () => {});
   assertEquals((await states()).length, 3);
 });
+
+Deno.test("GET /v1/jobs/:name/runs pages older runs by cursor: X-Next-Cursor and Link, same body shape", async () => {
+  await using rig = await startRig({ a: { options: { every: "1h" } } });
+  const ids: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    ids.unshift(await rig.kron.trigger("a"));
+    await until(() => rig.kron.status("a").running === 0);
+  }
+  const seen: string[] = [];
+  let path: string | null = "/v1/jobs/a/runs?limit=3";
+  let pages = 0;
+  while (path !== null) {
+    const res = await rig.sock(path);
+    assertEquals(res.status, 200);
+    const body = await res.json();
+    assertEquals(Object.keys(body), ["runs"]);
+    seen.push(...body.runs.map((r: { id: string }) => r.id));
+    const cursor = res.headers.get("x-next-cursor");
+    const link = res.headers.get("link");
+    if (cursor === null) {
+      assertEquals(link, null);
+      path = null;
+    } else {
+      assertEquals(body.runs.length, 3);
+      const m = /^<([^>]+)>; rel="next"$/.exec(link ?? "");
+      assert(m, `Link: ${link}`);
+      assertEquals(new URL(m[1], "http://x").searchParams.get("before"), cursor);
+      path = m[1];
+    }
+    assert(++pages < 10);
+  }
+  assertEquals(seen, ids);
+  // A run id works as a cursor too; a malformed one is a 400.
+  const older = await (await rig.sock(`/v1/jobs/a/runs?limit=2&before=${ids[4]}`)).json();
+  assertEquals(older.runs.map((r: { id: string }) => r.id), ids.slice(5, 7));
+  const bad = await rig.sock("/v1/jobs/a/runs?before=../x");
+  assertEquals(bad.status, 400);
+  await bad.body?.cancel();
+});

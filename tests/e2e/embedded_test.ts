@@ -76,6 +76,16 @@ Deno.test("embedded app: the real CLI reads, triggers and pauses a plain library
     const history = JSON.parse((await cli("history", "report", "--json")).stdout);
     assertEquals(history[0].id, runId);
     assertEquals(history[0].trigger, "manual");
+    // Older runs by cursor: stdout stays one JSON array, the way on is on stderr.
+    const second = JSON.parse((await cli("trigger", "report", "--json")).stdout).runId;
+    await until(() => app.stdout.includes(`ran ${second}\n`), "the second run in the app");
+    const page1 = await cli("history", "report", "--limit", "1", "--json");
+    assertEquals(JSON.parse(page1.stdout).map((r: { id: string }) => r.id), [second]);
+    const cursor = /--before (\S+)/.exec(page1.stderr)?.[1];
+    assert(cursor, page1.stderr);
+    const page2 = await cli("history", "report", "--limit", "1", "--before", cursor, "--json");
+    assertEquals(page2.code, 0, page2.stderr);
+    assertEquals(JSON.parse(page2.stdout).map((r: { id: string }) => r.id), [runId]);
 
     const pause = await cli("pause", "tick", "--for", "2h");
     assertEquals(pause.code, 0, pause.stderr);

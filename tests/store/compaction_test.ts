@@ -160,7 +160,7 @@ Deno.test("compaction: automatic with getState, or a hook without it", async () 
   let asked = 0;
   const hooked = new FileStore({
     dataDir: await tempDataDir(),
-    compactBytes: 3000,
+    compactBytes: 4000, // 10 runs of "a" log ~5 kB
     onCompactNeeded: () => asked++,
   });
   const { state } = await hooked.open();

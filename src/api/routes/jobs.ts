@@ -4,7 +4,7 @@
  * ```
  * GET    /v1/jobs?limit=&cursor=     200 { jobs, nextCursor }
  * GET    /v1/jobs/:name              200 status + scheduleText      404 unknown job
- * GET    /v1/jobs/:name/runs?limit=  200 { runs }
+ * GET    /v1/jobs/:name/runs?limit=&before=  200 { runs }, next page: X-Next-Cursor, Link
  * POST   /v1/jobs/:name/trigger      202 { runId }                  409 overlap "skip"
  * POST   /v1/jobs/:name/ping         200 { runId }   body {} | {"kind":"start"|"success"|"fail",
  *                                    "exitCode":N}                  409 not a watched job
@@ -53,6 +53,10 @@ export const JOBS_PAGE = { default: 100, max: 1000 } as const;
  * ```
  */
 export const RUNS_PAGE = { default: 20, max: 1000 } as const;
+
+/** A history cursor (`<runId>~<from>~<pending>`, base 36) or a run id. */
+const HISTORY_CURSOR_RE =
+  /^[0-9A-Za-z_-]{1,64}(~(-1|[0-9a-z]{1,11})~([0-9a-z]{1,11}(,[0-9a-z]{1,11})*)?)?$/;
 
 /**
  * Parses the body of `POST /v1/jobs/:name/pause`.
@@ -186,7 +190,20 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.get("/v1/jobs/:name/runs", async (c) => {
     const name = jobNameParam(c.req.param("name"));
     const limit = limitParam(c.req.query("limit"), RUNS_PAGE.default, RUNS_PAGE.max);
-    return c.json({ runs: await kron.history(name, { limit }) });
+    const before = c.req.query("before");
+    if (before !== undefined && !HISTORY_CURSOR_RE.test(before)) {
+      throw new ApiError(400, "bad_request", "before is not a cursor this server handed out");
+    }
+    const page = await kron.historyPage(name, before === undefined ? { limit } : { limit, before });
+    // The body keeps its shape; the next page is in the headers.
+    if (page.next !== null) {
+      const next = `/v1/jobs/${encodeURIComponent(name)}/runs?limit=${limit}&before=${
+        encodeURIComponent(page.next)
+      }`;
+      c.header("x-next-cursor", page.next);
+      c.header("link", `<${next}>; rel="next"`);
+    }
+    return c.json({ runs: page.runs });
   });
 
   app.post("/v1/jobs/:name/trigger", async (c) => {

@@ -24,14 +24,17 @@ import { runsTable } from "./status.ts";
  * console.log(help);
  * ```
  */
-export const help = `kron history <job> [--limit N] [--json]
+export const help = `kron history <job> [--limit N] [--before CURSOR] [--json]
 
 Shows a job's past run attempts, most recent first: run id, start time, attempt, trigger
 (schedule, manual, retry, catchup, recovery), outcome, exit code, duration and error.
 Retries of one occurrence share its scheduled time and count up their attempt.
+When older attempts exist, the last line says how to see them (--before with a cursor);
+with --json that line goes to stderr and stdout stays one JSON array.
 
 Flags:
   --limit N         how many attempts (default 20)
+  --before CURSOR   older attempts: the cursor a previous page printed (or a run id)
   --json            print JSON
   --data-dir <dir>  data directory
   --server <urls>   read a kron server (cluster node) over HTTP instead
@@ -40,7 +43,8 @@ Flags:
 
 Examples:
   kron history backup
-  kron history backup --limit 100 --json | jq '.[] | select(.outcome != "succeeded")'`;
+  kron history backup --limit 100 --json | jq '.[] | select(.outcome != "succeeded")'
+  kron history backup --before 01JX3Q4Y5Z6A7B8C9D0E1F2G3H~1a2b3c~`;
 
 /**
  * Runs `kron history` with the arguments after the command name; resolves to the exit code.
@@ -55,6 +59,7 @@ Examples:
 export async function run(args: string[], io: Io): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     limit: { type: "string", short: "n" },
+    before: { type: "string" },
     json: { type: "boolean" },
     ...SERVER_FLAGS,
   }, "history");
@@ -64,10 +69,18 @@ export async function run(args: string[], io: Io): Promise<number> {
   const dataDir = server ? server.url : await dataDirForReads(stringFlag(flags, "data-dir"));
   const source = await openSource(dataDir, io, server);
   try {
-    const runs = await source.runs(positionals[0], limit);
+    const job = positionals[0];
+    const before = stringFlag(flags, "before");
+    const { runs, next } = await source.runsPage(job, limit, before);
     if (flags.json) io.out(toJson(runs));
-    else if (runs.length === 0) io.out(`no runs of ${positionals[0]} yet`);
-    else io.out(runsTable(runs, io.color));
+    else if (runs.length === 0) {
+      io.out(before ? `no older runs of ${job}` : `no runs of ${job} yet`);
+    } else io.out(runsTable(runs, io.color));
+    if (next !== null) {
+      const more = `older runs: kron history ${job} --limit ${limit} --before ${next}`;
+      if (flags.json) io.err(more);
+      else io.out(more);
+    }
     return 0;
   } finally {
     source.close();
