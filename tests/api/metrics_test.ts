@@ -229,6 +229,12 @@ Deno.test("GET /metrics: gzipped when the scraper accepts gzip, the same exposit
   await rig.kron.trigger("j7");
   await until(() => rig.kron.status("j7").lastRun?.outcome === "succeeded");
   const socket = `${rig.dataDir}/kron.sock`;
+  // The run's end reaches the metrics with its event (after the status shows it): wait for it.
+  await until(async () =>
+    (await (await rig.sock("/metrics")).text()).includes(
+      'kron_runs_total{kron_job="j7",outcome="succeeded"} 1',
+    )
+  );
   const gz = await rawGet(socket, "/metrics", { "accept-encoding": "gzip, deflate" });
   assertMatch(gz.status, / 200 /);
   assertEquals(gz.headers.get("content-encoding"), "gzip");
