@@ -69,11 +69,19 @@ export function neverReached(e: unknown): boolean {
 
 interface NodeState {
   url: string;
+  /** Moving average of its answer time (ms) to requests that do not long-poll. */
+  ms: number;
+  msAt: number;
   down: boolean;
   failures: number;
   retryAt: number;
   probing: boolean;
 }
+
+/** Answer times (ms) below this never make a node slow (see {@link NodeSet.pick}). */
+const SLOW_MS = 250;
+/** How long a node's measured answer time holds (ms) before it is tried again. */
+const SLOW_FOR_MS = 10_000;
 
 /** When a lost node is probed again: 250 ms doubling to 5 s. */
 const skipMs = (failures: number) => Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5));
@@ -114,6 +122,8 @@ export class NodeSet {
     this.#warn = warn;
     this.#nodes = parseNodeUrls(urls).map((url) => ({
       url,
+      ms: 0,
+      msAt: 0,
       down: false,
       failures: 0,
       retryAt: 0,
@@ -138,14 +148,76 @@ export class NodeSet {
    * holds up a heartbeat or an outcome twice.
    */
   pick(): string {
+    // A live node answering far slower than the quickest (a slow database link: it holds the
+    // rows it writes locked for as long) is passed over while a quick one is live.
+    // A measure holds for SLOW_FOR_MS: then the node is tried again.
+    const now = Date.now();
+    const ms = (n: NodeState) => now - n.msAt < SLOW_FOR_MS ? n.ms : 0;
+    let quickest = Infinity;
+    for (const n of this.#nodes) if (!n.down) quickest = Math.min(quickest, ms(n));
+    const slow = Math.max(SLOW_MS, 4 * quickest);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < this.#nodes.length; i++) {
+        const n = this.#nodes[(this.#next + i) % this.#nodes.length];
+        if (!n.down && (pass === 1 || ms(n) <= slow)) {
+          this.#next = (this.#next + i + 1) % this.#nodes.length;
+          return n.url;
+        }
+      }
+    }
+    return this.#nodes.reduce((a, b) => (b.retryAt < a.retryAt ? b : a)).url;
+  }
+
+  /**
+   * The next live node not in `busy` (round-robin), for a request that should go to a node of
+   * its own (a worker's long-poll claims: one per node); when every node is lost, the one due
+   * soonest if it is not busy; null when none is free.
+   */
+  pickExcept(busy: ReadonlySet<string>): string | null {
     for (let i = 0; i < this.#nodes.length; i++) {
       const n = this.#nodes[(this.#next + i) % this.#nodes.length];
-      if (!n.down) {
+      if (!n.down && !busy.has(n.url)) {
         this.#next = (this.#next + i + 1) % this.#nodes.length;
         return n.url;
       }
     }
-    return this.#nodes.reduce((a, b) => (b.retryAt < a.retryAt ? b : a)).url;
+    if (this.live > 0) return null;
+    const soonest = this.#nodes.reduce((a, b) => (b.retryAt < a.retryAt ? b : a));
+    return busy.has(soonest.url) ? null : soonest.url;
+  }
+
+  /**
+   * Sends `path` to the node at `url` only: an answer below 500 marks it answering; a 5xx,
+   * a failure or no answer within `timeoutMs` marks it lost (and throws, or returns the 5xx).
+   */
+  async fetchFrom(
+    url: string,
+    path: string,
+    init: RequestInit,
+    timeoutMs?: number,
+  ): Promise<Response> {
+    const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : null;
+    const signal = timeout
+      ? (init.signal ? AbortSignal.any([init.signal, timeout]) : timeout)
+      : init.signal;
+    try {
+      const res = await fetch(url + path, { ...init, signal });
+      if (res.status < 500) this.answered(url);
+      else this.lost(url, `HTTP ${res.status}`);
+      return res;
+    } catch (e) {
+      if (!init.signal?.aborted) {
+        this.lost(
+          url,
+          timeout?.aborted
+            ? `no answer in ${timeoutMs} ms`
+            : e instanceof Error
+            ? e.message
+            : String(e),
+        );
+      }
+      throw e;
+    }
   }
 
   #probe(n: NodeState): void {
@@ -210,7 +282,9 @@ export class NodeSet {
         const signal = timeout
           ? (init.signal ? AbortSignal.any([init.signal, timeout]) : timeout)
           : init.signal;
+        const started = performance.now();
         const res = await fetch(url + path, { ...init, signal });
+        this.#timed(url, performance.now() - started);
         if (res.status < 500) {
           this.answered(url);
           return res;
@@ -220,6 +294,7 @@ export class NodeSet {
         await res.body?.cancel();
       } catch (e) {
         if (init.signal?.aborted) throw e;
+        if (timeout?.aborted) this.#timed(url, options.timeoutMs!);
         const why = timeout?.aborted
           ? `no answer in ${options.timeoutMs} ms`
           : e instanceof Error
@@ -231,6 +306,14 @@ export class NodeSet {
       }
     }
     throw last;
+  }
+
+  /** Folds one answer time into the node's moving average. */
+  #timed(url: string, ms: number): void {
+    const n = this.#nodes.find((x) => x.url === url);
+    if (!n) return;
+    n.ms = n.ms === 0 || Date.now() - n.msAt >= SLOW_FOR_MS ? ms : 0.7 * n.ms + 0.3 * ms;
+    n.msAt = Date.now();
   }
 
   #pickUntried(tried: Set<string>): string {

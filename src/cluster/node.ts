@@ -17,6 +17,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { VERSION } from "../version.ts";
+import { KronError } from "../errors.ts";
 import { ulid } from "../ulid.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { backoffMs, connect, isTransient, sleep, type Sql, tables } from "./_sql.ts";
@@ -41,6 +42,11 @@ const log = getLogger(["kron", "cluster"]);
  * falling due meanwhile, and each run still exists well before its due time.
  */
 const TICK_EVERY_MS = LOOKAHEAD_MS / 4;
+/**
+ * How far past its wait a claim may answer (ms); below the 2 s a worker grants a node before
+ * passing it over.
+ */
+const CLAIM_SLACK_MS = 1000;
 /** How often a node prunes history beyond `history_limit` (cheap when nothing is over). */
 const PRUNE_EVERY_MS = 60_000;
 
@@ -154,6 +160,9 @@ export class ClusterNode {
   #loops: Promise<void>[] = [];
   #dbError: string | null = null;
   #started = false;
+  /** How long this node's last claim took (ms): a measure of its database link. */
+  #claimMs = 0;
+  #claimAt = 0;
 
   /** Creates the node; nothing connects before {@link ClusterNode.start}. */
   constructor(options: ClusterNodeOptions) {
@@ -247,7 +256,21 @@ export class ClusterNode {
    */
   async claim(o: NodeClaimOptions): Promise<ClaimedRun[]> {
     const deadline = Date.now() + (o.waitMs ?? 0);
-    for (;;) {
+    for (let attempt = 0;; attempt++) {
+      // A claim must answer within its wait and a little (workers pass over a node that does
+      // not): with a slow database link, an attempt that would end past that claims runs the
+      // worker no longer waits for (they sit leased until the lease runs out). Such a node
+      // refuses the claim at once (503: the worker uses another node) or answers what it has.
+      // The measure holds for a few seconds only, so a node refuses for a while at most.
+      const claimMs = Date.now() - this.#claimAt < 5_000 ? this.#claimMs : 0;
+      if (Date.now() + claimMs > deadline + CLAIM_SLACK_MS) {
+        if (attempt > 0) return [];
+        throw new KronError(
+          "io",
+          `database too slow: the last claim took ${Math.round(claimMs)} ms`,
+        );
+      }
+      const started = performance.now();
       const runs = await this.#guard(() =>
         claimRuns(this.sql, this.t, {
           tasks: o.tasks,
@@ -255,7 +278,10 @@ export class ClusterNode {
           leaseMs: o.leaseMs ?? this.leaseMs,
           worker: o.worker,
         })
-      );
+      ).finally(() => {
+        this.#claimMs = performance.now() - started;
+        this.#claimAt = Date.now();
+      });
       const left = deadline - Date.now();
       if (runs.length > 0 || left <= 0 || !this.running || o.signal?.aborted) return runs;
       // Runs materialised but not due yet: wake when the first is. The ticker and NOTIFY
@@ -266,6 +292,17 @@ export class ClusterNode {
       }
       await this.#waitForWake(Math.min(left, this.#pollInterval()), o.signal);
     }
+  }
+
+  /**
+   * Checks the database with `SELECT 1` (`GET /healthz`). A quick answer also clears a slow
+   * claim measured before (the link healed), so claims are tried again.
+   */
+  async ping(): Promise<void> {
+    const started = performance.now();
+    await this.sql.unsafe("SELECT 1");
+    const ms = performance.now() - started;
+    if (ms < 100) this.#claimMs = Math.min(this.#claimMs, 4 * ms);
   }
 
   /** Runs `fn`, keeping track of database health. */

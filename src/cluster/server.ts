@@ -231,7 +231,7 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
     c.header("cache-control", "no-store");
     if (!node.running) return c.json({ status: "error", reason: "node is not running" }, 503);
     try {
-      await sql.unsafe("SELECT 1");
+      await node.ping();
       return c.json({ status: "ok" });
     } catch (e) {
       return c.json(

@@ -6,9 +6,10 @@
  * the lease ran out without a successful heartbeat), on the job's timeout, and on a stop that
  * outlasts its grace period.
  *
- * Give it every node's URL (a list, or one comma-separated string): claims are spread
- * round-robin over the nodes that answer. A node that refuses or resets a connection, or
- * answers 5xx, is skipped at once (one WARN line when lost, one when regained), and the
+ * Give it every node's URL (a list, or one comma-separated string): its free slots are shared
+ * among the live nodes, each with a long-poll claim of its own, so a slow node holds its share
+ * only. A node that refuses or resets a connection, answers 5xx, or does not answer a claim
+ * within its wait plus 2 s is passed over (one WARN line when lost, one when regained), and the
  * heartbeats and outcomes of runs claimed through it go through another node with the same
  * fencing token: any node can fence any run, since the lease lives in the database. When no
  * node answers, claims poll again with backoff and outcomes are retried until the cluster
@@ -35,6 +36,7 @@ import { ulid } from "../ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
 import { errorFrom, tokenFromEnv } from "./client.ts";
 import { NodeSet } from "../api/nodes.ts";
+import { backoff, Outbox, retriable, sleep } from "./_outbox.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
 
@@ -101,10 +103,15 @@ export interface KronWorkerOptions {
   completeBatchMs?: number;
 }
 
-/** Most outcomes one `POST /v1/complete` carries. */
-const COMPLETE_BATCH = 500;
 /** How long a claim waits for more free slots after a full batch (ms): claims stay large. */
 const GATHER_MS = 5;
+/**
+ * A node must answer a claim within its long-poll wait plus this (ms), else it is passed over
+ * as lost until it answers its health probe.
+ */
+const CLAIM_GRACE_MS = 2_000;
+/** A node that has not answered an outcome after this long (ms) is passed over for another. */
+const OUTCOME_TIMEOUT_MS = 3_000;
 
 interface InFlight {
   run: ClaimedRun;
@@ -115,45 +122,12 @@ interface InFlight {
   finished: boolean;
 }
 
-interface Outcome {
-  run: ClaimedRun;
-  error: string | null;
-  timedOut: boolean;
-  resolve: () => void;
-  giveUpAt: number;
-}
-
 function hostname(): string {
   try {
     return Deno.hostname();
   } catch {
     return "worker";
   }
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-
-const backoff = (failures: number) => {
-  const exp = Math.min(5000, 100 * 2 ** Math.min(failures, 16));
-  return Math.round(exp / 2 + Math.random() * exp / 2);
-};
-
-/** Errors worth retrying: no answer at all, or the cluster said "not now" (5xx, 429). */
-function retriable(e: unknown): boolean {
-  if (e instanceof KronError && "status" in e) {
-    const status = (e as unknown as { status: number }).status;
-    return status >= 500 || status === 429;
-  }
-  return true;
 }
 
 /**
@@ -178,15 +152,17 @@ export class KronWorker {
   readonly #waitMs: number;
   readonly #tasks = new Map<string, TaskHandler>();
   readonly #inFlight = new Map<string, InFlight>();
-  readonly #outbox: Outcome[] = [];
+  readonly #outbox: Outbox;
   readonly #stopping = new AbortController();
-  #claimAbort: AbortController | null = null;
+  /** The node each outstanding claim went to, and the slots it may fill. */
+  readonly #claiming = new Map<string, number>();
+  readonly #claimsAbort = new AbortController();
+  #claimFailures = 0;
+  #allLostWarned = false;
+  #fatal: unknown = null;
   #slotFree: (() => void) | null = null;
-  #flushing = false;
-  #flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Task functions running now (the rest of #inFlight await their outcome's delivery). */
   #executing = 0;
-  readonly #completeBatchMs: number;
   #running: Promise<void> | null = null;
   #completed = 0;
   /** This worker's id. */
@@ -204,7 +180,12 @@ export class KronWorker {
     this.#leaseMs = options.leaseMs;
     this.#heartbeatMs = options.heartbeatMs;
     this.#waitMs = options.waitMs ?? 20_000;
-    this.#completeBatchMs = Math.max(0, options.completeBatchMs ?? 2);
+    // An outcome is fenced, so it may go to another node at once: a node slow to answer (its
+    // database link) would hold the run `running`, and the job's next slots with it.
+    this.#outbox = new Outbox(
+      (path, body) => this.#post(path, body, undefined, OUTCOME_TIMEOUT_MS),
+      Math.max(0, options.completeBatchMs ?? 2),
+    );
     this.workerId = options.workerId ?? `${hostname()}:${Deno.pid}:${ulid(Date.now()).slice(-6)}`;
   }
 
@@ -269,7 +250,7 @@ export class KronWorker {
   async stop(options: { timeout?: number } = {}): Promise<void> {
     if (!this.#stopping.signal.aborted) {
       this.#stopping.abort();
-      this.#claimAbort?.abort();
+      this.#claimsAbort.abort();
       this.#slotFree?.();
       const deadline = Date.now() + (options.timeout ?? 30_000);
       while (this.#inFlight.size > 0 && Date.now() < deadline) await sleep(20);
@@ -323,55 +304,96 @@ export class KronWorker {
 
   async #loop(): Promise<void> {
     const tasks = [...this.#tasks.keys()];
-    let failures = 0;
     let full = false;
-    while (!this.#stopping.signal.aborted) {
-      let free = this.#free();
-      if (free <= 0) {
+    const claims = new Set<Promise<void>>();
+    while (!this.#stopping.signal.aborted && this.#fatal === null) {
+      let free = this.#free() - this.#reserved();
+      const url = free > 0 ? this.#nodes.pickExcept(new Set(this.#claiming.keys())) : null;
+      if (url === null) {
+        // No free slot, or every node has this worker's claim: wait for a slot or a claim.
         await this.#waitSlot();
         continue;
       }
       // After a full batch (a backlog), gather slots for a moment: one claim of many runs
       // costs the cluster about what a claim of one does.
-      if (full && free < this.#concurrency / 2) {
+      if (full && free < this.#concurrency / 2 && this.#claiming.size === 0) {
         await this.#waitSlot(GATHER_MS);
-        free = this.#free();
+        free = this.#free() - this.#reserved();
         if (free <= 0 || this.#stopping.signal.aborted) continue;
       }
-      let runs: ClaimedRun[];
-      this.#claimAbort = new AbortController();
-      try {
-        const res = await this.#post(
-          "/v1/claim",
-          {
-            tasks,
-            max: free,
-            waitMs: this.#waitMs,
-            worker: this.workerId,
-            ...(this.#leaseMs ? { leaseMs: this.#leaseMs } : {}),
-          },
-          this.#claimAbort.signal,
-          this.#waitMs + 10_000,
-        );
-        runs = await res.json() as ClaimedRun[];
-        failures = 0;
-      } catch (e) {
-        if (this.#stopping.signal.aborted) break;
-        if (!retriable(e)) throw e;
-        if (failures === 0) {
-          log.warn("claim failed on every node ({error}); retrying with backoff", {
-            error: String(e),
-          });
-        }
-        await sleep(backoff(failures++), this.#stopping.signal);
-        continue;
-      } finally {
-        this.#claimAbort = null;
+      // The free slots are shared among the live nodes: each gets a long-poll of its own, so
+      // a node that is slow to answer holds its share only, never the whole worker.
+      const share = Math.ceil(this.#free() / Math.max(1, this.#nodes.live));
+      const max = Math.max(1, Math.min(free, share));
+      this.#claiming.set(url, max);
+      const claim = this.#claimFrom(url, tasks, max).then((runs) => {
+        if (runs === null) return;
+        full = runs.length >= max;
+        for (const run of runs) this.#execute(run);
+      }).finally(() => {
+        this.#claiming.delete(url);
+        claims.delete(claim);
+        this.#slotFree?.();
+      });
+      claims.add(claim);
+      // All nodes failing: back off before the next claim (the failed ones are lost and
+      // probed meanwhile).
+      if (this.#claimFailures > 0 && this.#nodes.live === 0) {
+        await sleep(backoff(this.#claimFailures - 1), this.#stopping.signal);
       }
-      full = runs.length >= free;
-      for (const run of runs) this.#execute(run);
     }
-    while (this.#inFlight.size > 0 || this.#outbox.length > 0 || this.#flushing) await sleep(10);
+    this.#claimsAbort.abort();
+    await Promise.all(claims);
+    if (this.#fatal !== null) throw this.#fatal;
+    while (this.#inFlight.size > 0 || this.#outbox.busy) await sleep(10);
+  }
+
+  #reserved(): number {
+    let n = 0;
+    for (const max of this.#claiming.values()) n += max;
+    return n;
+  }
+
+  /**
+   * One long-poll claim through the node at `url`. It must answer within its wait plus
+   * {@link CLAIM_GRACE_MS}; a node that does not is marked lost (one WARN line) and passed
+   * over until it answers its health probe. Resolves to the runs, or null on failure.
+   */
+  async #claimFrom(url: string, tasks: string[], max: number): Promise<ClaimedRun[] | null> {
+    try {
+      const res = await this.#nodes.fetchFrom(url, "/v1/claim", {
+        method: "POST",
+        headers: this.#headers,
+        body: JSON.stringify({
+          tasks,
+          max,
+          waitMs: this.#waitMs,
+          worker: this.workerId,
+          ...(this.#leaseMs ? { leaseMs: this.#leaseMs } : {}),
+        }),
+        signal: this.#claimsAbort.signal,
+      }, this.#waitMs + CLAIM_GRACE_MS);
+      if (!res.ok) throw await errorFrom(res);
+      const runs = await res.json() as ClaimedRun[];
+      this.#claimFailures = 0;
+      this.#allLostWarned = false;
+      return runs;
+    } catch (e) {
+      if (this.#claimsAbort.signal.aborted) return null;
+      if (!retriable(e)) {
+        this.#fatal = e;
+        this.#slotFree?.();
+        return null;
+      }
+      this.#claimFailures++;
+      if (this.#nodes.live === 0 && !this.#allLostWarned) {
+        this.#allLostWarned = true;
+        log.warn("claim failed on every node ({error}); retrying with backoff", {
+          error: String(e),
+        });
+      }
+      return null;
+    }
   }
 
   #execute(run: ClaimedRun): void {
@@ -427,7 +449,6 @@ export class KronWorker {
             // Keep trying well past the lease: a cluster that comes back answers definitely.
             giveUpAt: Date.now() + 10 * 60_000,
           });
-          this.#scheduleFlush();
         });
       }
       // Heartbeats go on until the outcome is delivered: a slow delivery (a node that hangs)
@@ -469,98 +490,5 @@ export class KronWorker {
       why,
     });
     f.controller.abort(new DOMException(`lease lost: ${why}`, "AbortError"));
-  }
-
-  /** Sends the outbox soon: outcomes of the next few ms travel together. */
-  #scheduleFlush(): void {
-    if (this.#outbox.length >= COMPLETE_BATCH || this.#completeBatchMs === 0) {
-      this.#flush();
-    } else {
-      this.#flushTimer ??= setTimeout(() => this.#flush(), this.#completeBatchMs);
-    }
-  }
-
-  /** Sends queued outcomes: successes together in one request, failures one by one. */
-  async #flush(): Promise<void> {
-    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
-    this.#flushTimer = null;
-    if (this.#flushing) return;
-    this.#flushing = true;
-    let failures = 0;
-    try {
-      while (this.#outbox.length > 0) {
-        const batch = this.#outbox.splice(0, COMPLETE_BATCH);
-        const ok = batch.filter((o) => o.error === null);
-        const bad = batch.filter((o) => o.error !== null);
-        const retry: Outcome[] = [];
-        try {
-          if (ok.length === 1) {
-            await this.#settle(() =>
-              this.#post(`/v1/runs/${ok[0].run.runId}/complete`, {
-                fencingToken: ok[0].run.fencingToken,
-              })
-            );
-          } else if (ok.length > 1) {
-            const res = await this.#post("/v1/complete", {
-              runs: ok.map((o) => ({ runId: o.run.runId, fencingToken: o.run.fencingToken })),
-            });
-            // Each run of the batch is fenced on its own: a stale token is refused alone.
-            const { rejected } = await res.json() as { rejected: string[] };
-            for (const runId of rejected) {
-              log.warn("outcome refused: run {runId}: its fencing token is no longer current", {
-                runId,
-              });
-            }
-          }
-          for (const o of ok) o.resolve();
-        } catch (e) {
-          if (!retriable(e)) ok.forEach((o) => o.resolve());
-          else retry.push(...ok);
-        }
-        for (const o of bad) {
-          try {
-            await this.#settle(() =>
-              this.#post(`/v1/runs/${o.run.runId}/fail`, {
-                fencingToken: o.run.fencingToken,
-                error: o.error,
-                timedOut: o.timedOut,
-              })
-            );
-            o.resolve();
-          } catch (e) {
-            if (!retriable(e)) o.resolve();
-            else retry.push(o);
-          }
-        }
-        if (retry.length > 0) {
-          const now = Date.now();
-          for (const o of retry) {
-            if (now > o.giveUpAt) {
-              log.error("run {runId}: outcome not delivered; the cluster will reclaim it", {
-                runId: o.run.runId,
-              });
-              o.resolve();
-            } else this.#outbox.push(o);
-          }
-          await sleep(backoff(failures++));
-        } else failures = 0;
-      }
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  /** A 409/404 answer is definite: the cluster already moved on (logged, not retried). */
-  async #settle(send: () => Promise<Response>): Promise<void> {
-    try {
-      await send();
-    } catch (e) {
-      const status = (e as { status?: number }).status;
-      if (status === 409 || status === 404) {
-        log.warn("outcome refused: {error}", { error: String((e as Error).message) });
-        return;
-      }
-      throw e;
-    }
   }
 }
