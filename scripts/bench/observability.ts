@@ -76,7 +76,7 @@ async function subject(idle: boolean, warmup: number, seconds: number): Promise<
     threadMs: metrics.threadMs - ms0,
   });
   // The idle case asks for the running totals between its scrapes.
-  Deno.addSignalListener("SIGUSR1", () => {
+  Deno.addSignalListener("SIGUSR2", () => {
     console.log(JSON.stringify({ renders: metrics.renders, threadMs: metrics.threadMs }));
   });
   console.log(`ready ${dataDir}/kron.sock`);
@@ -256,6 +256,8 @@ async function lateCase(kind: Kind, watched: boolean, warmup: number, seconds: n
   let running = true;
   const loops: Promise<void>[] = [];
   const measureFrom = performance.now() + warmup * 1000; // latencies of the window only
+  // The watchers stop with the window (the CLI subject is stopped right after it).
+  const stopAt = setTimeout(() => running = false, (warmup + seconds) * 1000);
   const record = (into: number[], ms: number) => {
     if (performance.now() - ms >= measureFrom) into.push(ms);
   };
@@ -278,6 +280,7 @@ async function lateCase(kind: Kind, watched: boolean, warmup: number, seconds: n
     }
   }
   const r = await finish(s, () => running = false);
+  clearTimeout(stopAt);
   await Promise.all(loops);
   const sorted = r.lateness.sort((a, b) => a - b);
   scrapes.sort((a, b) => a - b);
@@ -312,7 +315,7 @@ async function bodyBytes(socket: string, path: string, encoding: string): Promis
 
 /** The subject's running totals of scrapes rendered and scheduler-thread ms spent on them. */
 async function totals(s: Subject): Promise<{ renders: number; threadMs: number }> {
-  Deno.kill(s.pid, "SIGUSR1");
+  Deno.kill(s.pid, "SIGUSR2");
   return JSON.parse((await s.next())!);
 }
 

@@ -170,6 +170,12 @@ export class KronMetrics {
   readonly #rendering = new Map<boolean, Promise<Uint8Array<ArrayBuffer>>>();
   #renders = 0;
   #renderer: Renderer | null = null;
+  /** Bumped whenever the renderer is sent a change; the last body of each encoding, kept. */
+  #generation = 0;
+  readonly #last = new Map<
+    boolean,
+    { generation: number; tail: string; body: Uint8Array<ArrayBuffer> }
+  >();
   #local = false;
   #ids = 0;
   #threadMs = 0;
@@ -260,6 +266,13 @@ export class KronMetrics {
   async #render(gzip: boolean): Promise<Uint8Array<ArrayBuffer>> {
     this.#renders++;
     const req = await this.#collect(gzip);
+    const unchanged = !req.reset && req.rows.length === 0 && req.labels.length === 0;
+    if (unchanged) {
+      // Nothing the renderer keeps changed: the last body of this encoding is still right.
+      const last = this.#last.get(gzip);
+      if (last && last.generation === this.#generation && last.tail === req.tail) return last.body;
+    } else this.#generation++;
+    const generation = this.#generation;
     let reply: RenderReply;
     try {
       reply = await this.#rendererFor().render(req);
@@ -270,6 +283,7 @@ export class KronMetrics {
       reply = await this.#rendererFor().render(await this.#collect(gzip));
     }
     if (!this.#kron.engine.running) this.#closeRenderer(); // no worker outlives the runtime
+    this.#last.set(gzip, { generation, tail: req.tail, body: reply.body });
     return reply.body;
   }
 
@@ -357,6 +371,7 @@ export class KronMetrics {
     this.#renderer?.close();
     this.#renderer = null;
     this.#reset = true;
+    this.#last.clear();
   }
 
   /** Follows the job set: new jobs appear at 0, forgotten ones go. */
