@@ -14,6 +14,7 @@
  * @module
  */
 import postgres from "postgres";
+import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 
 /**
@@ -168,6 +169,7 @@ export interface ConnectOptions {
  * ```
  */
 export function connect(url: string, options: ConnectOptions = {}): Sql {
+  guardClosedSocketWrite();
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new KronError(
       "invalid_option",
@@ -194,6 +196,35 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
         parse: (x: string) => Number(x),
       },
     },
+  });
+}
+
+let guarded = false;
+
+/**
+ * postgres.js (3.4.9) may write a buffered chunk from a timer after its socket closed, when
+ * PostgreSQL goes away abruptly (a crash, `pg_ctl stop -m immediate`): a TypeError thrown from
+ * the timer, which ended the whole node process (found by tests/cluster/pg_restart_claim_test).
+ * The connection's queries have already failed with CONNECTION_CLOSED and the pool reconnects,
+ * so that one error is dropped (with a WARN line) instead of ending the process.
+ */
+function guardClosedSocketWrite(): void {
+  if (guarded) return;
+  guarded = true;
+  let warned = false;
+  globalThis.addEventListener("error", (e) => {
+    const err = (e as ErrorEvent).error;
+    if (
+      !(err instanceof TypeError) || !/reading 'write'/.test(err.message) ||
+      !/nextWrite[\s\S]*postgres|postgres[\s\S]*nextWrite/.test(String(err.stack))
+    ) return;
+    e.preventDefault();
+    if (!warned) {
+      warned = true;
+      getLogger(["kron", "cluster"]).warn(
+        "postgres.js wrote to a connection PostgreSQL had closed; ignored (it reconnects)",
+      );
+    }
   });
 }
 
