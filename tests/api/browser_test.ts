@@ -173,6 +173,15 @@ Deno.test({
     await assertFitsWidth(page, [".job", "#summary", "#filter"]);
     await assertBelowHeader(page, ["#summary", "#filter", ".job"]);
 
+    // The keyboard: the first Tab shows the skip link, which leads past the header.
+    await page.evaluate("document.activeElement && document.activeElement.blur(); scrollTo(0, 0)");
+    await page.keyboard.press("Tab");
+    assertEquals(await page.evaluate("document.activeElement.className"), "skip");
+    const skip = await box(page, ".skip");
+    assert(skip.x >= 0 && skip.x + skip.width <= 1280, "the focused skip link is on screen");
+    await page.keyboard.press("Enter");
+    await until(() => new URL(page.url()).hash === "#main");
+
     // Readable: text contrast (light and dark), and every control has a name.
     await assertReadable(page, "the job list");
 
