@@ -41,7 +41,13 @@ export type { KronAdminOptions, KronOptions } from "./src/kron.ts";
 export type { AdminServer, ServeAdminOptions } from "./src/api/serve.ts";
 export type { ReloadJson } from "./src/api/types.ts";
 export { Engine, FakeClock, systemClock } from "./src/engine/mod.ts";
-export type { Clock, EngineOptions, PauseOptions, ShutdownOptions } from "./src/engine/mod.ts";
+export type {
+  Clock,
+  EngineOptions,
+  PauseOptions,
+  Ping,
+  ShutdownOptions,
+} from "./src/engine/mod.ts";
 export { formatDuration, nextRuns, parseDuration } from "./src/schedule/mod.ts";
 export type { Duration, ScheduleSpec } from "./src/schedule/mod.ts";
 export { KronError, ScheduleError, TriggerRefusedError } from "./src/errors.ts";

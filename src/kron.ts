@@ -238,6 +238,28 @@ export class Kron implements AsyncDisposable {
     return this;
   }
 
+  /**
+   * Defines a watched job: external work kron does not run but expects on `options`' schedule
+   * (give it a `grace` to be told when it is late), told of by {@link Kron.ping} (or `kron ping`,
+   * `POST /v1/jobs/:name/ping`).
+   *
+   * @example
+   * ```ts
+   * import { Kron } from "./kron.ts";
+   * const kron = new Kron({ store: "memory" });
+   * kron.watch("backup", { cron: "0 2 * * *", grace: "30m" });
+   * ```
+   */
+  watch(name: string, options: JobOptions): this {
+    if (this.#replica || this.#replicaOptions) {
+      throw new KronError("invalid_option", "watched jobs are not supported in cluster mode yet");
+    }
+    this.#core.define(name, options, () => {
+      throw new KronError("conflict", `job "${name}" is watched: kron does not run it`);
+    }, { kind: "watch" });
+    return this;
+  }
+
   /** Defines a job with a custom executor (command jobs, sandboxed workers). */
   scheduleWith(
     name: string,

@@ -87,6 +87,15 @@ overlap = false                # false = skip a run while the previous one still
 # on_error = "backoff"
 # timeout = "30m"
 # on_failure = "https://hooks.example.com/kron"   # or a command: ["logger", "backup failed"]
+# grace = "30m"                # late if a night's run has not succeeded by 02:30, down the next night
+# on_late = ["logger", "-t", "kron"]              # told late, down and recovered (KRON_KIND)
+
+# Work kron does not run but should hear from (crontab: backup.sh && kron ping offsite-copy):
+# [[job]]
+# name = "offsite-copy"
+# cron = "0 4 * * *"
+# watch = true
+# grace = "1h"
 `;
 
 /**
