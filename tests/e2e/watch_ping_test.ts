@@ -135,6 +135,22 @@ on_late = "http://127.0.0.1:${port}/hook"
     assert(
       events(p.dataDir).filter((e) => e.type === "RUN_STARTED").every((e) => e.trigger === "ping"),
     );
+
+    // No runtime: the offline `kron status` works late/down out from the data dir and the time.
+    Deno.writeTextFileSync(`${p.dir}/stop`, "");
+    await loop.status;
+    await rt.stop();
+    const offline = await until(
+      async () => {
+        const r = await kron(["status"], opts);
+        return /nightly-cmd\s+(late|down)\s/.test(r.stdout) ? r : null;
+      },
+      "offline late",
+      60_000,
+      500,
+    );
+    assertMatch(offline.stderr, /offline/);
+    assertEquals(lateLog().length, 3, "nothing fires without a runtime");
   } finally {
     Deno.writeTextFileSync(`${p.dir}/stop`, "");
     await loop.status;

@@ -295,3 +295,35 @@ Deno.test("a job removed and defined again unchanged (reload) is watched again",
   assertEquals(transitions(r.events), ["JOB_LATE@15"]);
   await r.engine.shutdown();
 });
+
+Deno.test("a restart records nothing for a job already late (once per transition), and a catch-up run's success recovers it", async () => {
+  const r = rig();
+  let fail = true;
+  const opts = { every: "1h", startAt: AT0, grace: "10m", misfire: "run_once" as const };
+  const job = () => {
+    if (fail) throw new Error("no");
+  };
+  r.engine.define("c", opts, job);
+  await r.engine.start();
+  await r.clock.advance(15 * MIN);
+  assertEquals(transitions(r.events), ["JOB_LATE@10"]);
+  await r.engine.shutdown();
+  r.clock.jump(5 * MIN); // back at 00:20, still late: nothing new
+  let e = r.restart();
+  e.define("c", opts, job);
+  await e.start();
+  await r.clock.advance(0);
+  assertEquals(transitions(r.events), ["JOB_LATE@10"]);
+  await e.shutdown();
+  // Down through 01:00 and 02:00 missed; kron back at 02:30: down at start, then the catch-up
+  // run (misfire run_once: the 02:00 slot) succeeds and recovers it.
+  r.clock.jump(2 * HOUR + 10 * MIN);
+  fail = false;
+  e = r.restart();
+  e.define("c", opts, job);
+  await e.start();
+  await r.clock.advance(1_000);
+  assertEquals(transitions(r.events), ["JOB_LATE@10", "JOB_DOWN@150", "JOB_RECOVERED@150"]);
+  assertEquals(r.of("RUN_STARTED").at(-1)!.trigger, "catchup");
+  await e.shutdown();
+});
