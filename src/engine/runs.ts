@@ -22,7 +22,7 @@
  * ```
  * @module
  */
-import type { RunCancelledEvent, RunTrigger } from "../events/mod.ts";
+import type { RunCancelledEvent, RunSucceededEvent, RunTrigger } from "../events/mod.ts";
 import type { JobState } from "../store/state.ts";
 import { afterFailedAttempt, runDead, runFailure, runRetrying } from "../policy/mod.ts";
 import type { ExecutionResult } from "./types.ts";
@@ -303,28 +303,17 @@ export class Runs {
       // Built field by field (same key order as the other end events): the hot path of a run.
       const time = iso(now);
       const durationMs = now - run.startedAt;
-      this.#journal.emit(
-        denied?.length
-          ? {
-            type: "RUN_SUCCEEDED",
-            time,
-            job: job.name,
-            runId: run.runId,
-            attempt: run.attempt,
-            durationMs,
-            exitCode,
-            deniedPermissions: denied,
-          }
-          : {
-            type: "RUN_SUCCEEDED",
-            time,
-            job: job.name,
-            runId: run.runId,
-            attempt: run.attempt,
-            durationMs,
-            exitCode,
-          },
-      );
+      const event: RunSucceededEvent = {
+        type: "RUN_SUCCEEDED",
+        time,
+        job: job.name,
+        runId: run.runId,
+        attempt: run.attempt,
+        durationMs,
+        exitCode,
+      };
+      if (denied?.length) event.deniedPermissions = denied;
+      this.#journal.emit(event);
       if (log.isEnabledFor("info")) {
         log.info("run {job} {runId} attempt {attempt} succeeded in {durationMs} ms", {
           time,
