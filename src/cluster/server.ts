@@ -84,6 +84,7 @@ import {
   triggerJob,
 } from "./jobs.ts";
 import { findRun, jobHistory, jobStatus, jobStatuses } from "./views.ts";
+import { int, token } from "./_params.ts";
 import { ClusterNode, type ClusterNodeOptions } from "./node.ts";
 
 const log = getLogger(["kron", "cluster", "api"]);
@@ -128,34 +129,6 @@ function detail(s: ClusterJobStatus) {
 
 function summary(s: ClusterJobStatus) {
   return { ...jobSummary(s), task: s.task };
-}
-
-function int(
-  body: Record<string, unknown>,
-  key: string,
-  min: number,
-  max: number,
-  fallback?: number,
-): number {
-  const v = body[key];
-  if (v === undefined || v === null) {
-    if (fallback === undefined) throw new ApiError(400, "bad_request", `"${key}" is required`);
-    return fallback;
-  }
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new ApiError(400, "bad_request", `"${key}" must be an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
-function token(body: Record<string, unknown>): number {
-  const v = body.fencingToken;
-  // Tokens travel as numbers; a string of digits (from a header) is accepted too.
-  const n = typeof v === "string" && /^\d{1,15}$/.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
-    throw new ApiError(400, "bad_request", `"fencingToken" must be the run's fencing token`);
-  }
-  return n;
 }
 
 const CLAIM_HEADERS: [string, (r: ClaimedRun) => string][] = [

@@ -15,7 +15,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { anchorFor, type CompiledSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../events/mod.ts";
-import type { JobState, KronState } from "../store/state.ts";
+import { emptyState, type JobState, type KronState } from "../store/state.ts";
 import type { Clock } from "./clock.ts";
 import type { Executor, RunContext, RunLogger } from "./types.ts";
 
@@ -49,6 +49,21 @@ export const iso = (ms: number): string => {
   isoMs1 = ms;
   return isoText1 = new Date(ms).toISOString();
 };
+
+/** A Core before start: no jobs, the empty state, phase "new". */
+export function newCore(clock: Clock, random: () => number, leadMs: number): Core {
+  const log = getLogger(["kron", "engine"]);
+  const jobs = new Map<string, Registered>();
+  return {
+    clock,
+    random,
+    log,
+    leadMs: Math.round(leadMs),
+    jobs,
+    state: emptyState(),
+    phase: "new",
+  };
+}
 
 /**
  * `due`: a job's next occurrence, at its due time minus the lead (when it is recorded ahead);
@@ -121,6 +136,29 @@ export interface Registered {
   resume: TimerEntry | null;
   /** Attempts in flight (rarely more than one: an array, not a Map that rehashes as it churns). */
   runs: RunHandle[] | null;
+}
+
+/** A job as `define` registers it: nothing queued, nothing running. */
+export function newRegistered(
+  name: string,
+  executor: Executor,
+  schedule: CompiledSchedule,
+  def: JobDefinitionRecord,
+  defHash: string,
+): Registered {
+  return {
+    name,
+    executor,
+    schedule,
+    def,
+    defHash,
+    paused: false,
+    due: null,
+    retry: null,
+    start: null,
+    resume: null,
+    runs: null,
+  };
 }
 
 export function dropRun(run: RunHandle): void {

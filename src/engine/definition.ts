@@ -39,9 +39,6 @@ const KNOWN_OPTIONS = new Set<string>([
   ...POLICY_FIELD_NAMES,
   "paused",
   "description",
-  // Outside the field table: absent (not null) when unset, so existing definitions keep their hash.
-  "grace",
-  "downAfter",
 ]);
 
 /**
@@ -131,11 +128,9 @@ export function normalizePolicy(job: string, opts: JobOptions): PolicyRecord {
       p[POLICY_FIELDS[name].record] = checkField(job, name, POLICY_FIELDS[name], value);
     }
   }
-  // Set only when given: definitions written before grace existed keep their hash.
-  if (opts.grace !== undefined) p.graceMs = duration(job, "grace", opts.grace);
-  if (opts.downAfter !== undefined) {
-    if (opts.grace === undefined) throw invalid(job, `downAfter needs a grace`);
-    p.downAfterMs = duration(job, "downAfter", opts.downAfter);
+  // The one rule across fields (the validator says it with the file's spelling).
+  if (opts.downAfter !== undefined && opts.grace === undefined) {
+    throw invalid(job, `downAfter needs a grace`);
   }
   const key = JSON.stringify(p);
   let shared = policyCache.get(key);

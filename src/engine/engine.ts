@@ -17,12 +17,11 @@
  * ```
  * @module
  */
-import { getLogger } from "@logtape/logtape";
-import { KronError, TriggerRefusedError } from "../errors.ts";
+import { KronError } from "../errors.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { anchorFor, compileSchedule } from "../schedule/mod.ts";
 import type { JobKind, KronEvent } from "../events/mod.ts";
-import { emptyState, type JobState, type KronState, newJobState } from "../store/state.ts";
+import { type JobState, type KronState, newJobState } from "../store/state.ts";
 import type { Store } from "../store/types.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { buildDefinition, type DefinitionExtras } from "./definition.ts";
@@ -38,9 +37,17 @@ import type {
   RunRecord,
   ShutdownOptions,
 } from "./types.ts";
-import { busy, type Core, hostname, iso, type Registered, unknownJob } from "./_handles.ts";
-import { decideOverlap } from "../policy/mod.ts";
-import { jobStateName, toJobStatus, toRunRecord } from "./views.ts";
+import {
+  type Core,
+  hostname,
+  iso,
+  newCore,
+  newRegistered,
+  type Registered,
+  unknownJob,
+} from "./_handles.ts";
+import { mustBeRegistered, pauseUntil, pingable, requireRunning, triggerable } from "./guards.ts";
+import { toJobGauges, toJobStatus, toRunRecord } from "./views.ts";
 import { LatenessWatcher } from "./lateness.ts";
 import { type Ping, pingEvents } from "./ping.ts";
 import { TimerQueue } from "./timer_queue.ts";
@@ -98,15 +105,7 @@ export class Engine {
     if (!Number.isFinite(lead) || lead < 0) {
       throw new KronError("invalid_option", `leadMs ${lead} must be a number ≥ 0`);
     }
-    const core: Core = {
-      clock: options.clock ?? systemClock,
-      random: options.random ?? Math.random,
-      log: getLogger(["kron", "engine"]),
-      leadMs: Math.round(lead),
-      jobs: new Map<string, Registered>(),
-      state: emptyState(),
-      phase: "new",
-    };
+    const core = newCore(options.clock ?? systemClock, options.random ?? Math.random, lead);
     this.#core = core;
     this.#timers = new TimerQueue(core);
     this.#journal = new Journal(core, this.#store);
@@ -191,19 +190,7 @@ export class Engine {
       throw new KronError("invalid_option", `job "${name}": the job function is missing`);
     }
     const paused = options.paused ?? false;
-    const job: Registered = existing ?? {
-      name,
-      executor,
-      schedule,
-      def,
-      defHash,
-      paused,
-      due: null,
-      retry: null,
-      start: null,
-      resume: null,
-      runs: null,
-    };
+    const job = existing ?? newRegistered(name, executor, schedule, def, defHash);
     Object.assign(job, { executor, schedule, def, defHash, paused });
     core.jobs.set(name, job);
     this.#definitionEpoch++;
@@ -223,7 +210,7 @@ export class Engine {
    * it.
    */
   undefine(name: string): void {
-    const job = this.#mustBeRegistered(name);
+    const job = mustBeRegistered(this.#core, name);
     this.#timers.unqueueJob(job);
     this.#core.jobs.delete(name);
     this.#definitionEpoch++;
@@ -238,7 +225,7 @@ export class Engine {
       );
     }
     if (!this.#core.state.jobs.has(name)) throw unknownJob(name);
-    this.#requireRunning();
+    requireRunning(this.#core.phase);
     this.#journal.emit({ type: "JOB_REMOVED", time: this.#iso(), job: name });
   }
 
@@ -305,18 +292,7 @@ export class Engine {
       core.phase = "stopped";
       return;
     }
-    const timeoutMs = parseDuration(options.timeout ?? "30s", "timeout");
-    if (this.#runs.inFlight > 0) {
-      let timer: number | undefined;
-      await Promise.race([
-        this.#runs.whenIdle(),
-        new Promise((r) => timer = setTimeout(r, timeoutMs) as unknown as number),
-      ]);
-      clearTimeout(timer);
-    }
-    for (const job of core.jobs.values()) {
-      for (const run of [...(job.runs ?? [])]) this.#runs.cancel(run, "shutdown");
-    }
+    await this.#runs.stopAll(parseDuration(options.timeout ?? "30s", "timeout"));
     this.#journal.emit({ type: "RUNTIME_STOPPED", time: this.#iso() });
     await this.#journal.close();
     core.phase = "stopped";
@@ -330,51 +306,21 @@ export class Engine {
    * because the run later fails. Refused under `overlap: "skip"` while a run is in flight.
    */
   trigger(name: string): Promise<string> {
-    this.#requireRunning();
-    const job = this.#core.jobs.get(name);
-    if (!job) {
-      if (this.#core.state.jobs.has(name)) {
-        return Promise.reject(
-          new TriggerRefusedError(
-            `job "${name}" is orphaned (in the log but not defined in this process)`,
-          ),
-        );
-      }
-      return Promise.reject(unknownJob(name));
-    }
-    if (this.#journal.ioError !== null) {
-      return Promise.reject(this.#journal.refusal("start a run"));
-    }
-    if (job.def.kind === "watch") {
-      return Promise.reject(
-        new TriggerRefusedError(`job "${name}" is watched: kron does not run it`),
-      );
-    }
-    const st = this.#core.state.jobs.get(name)!;
-    if (decideOverlap(job.def.policy.overlap, busy(st)) === "skip") {
-      return Promise.reject(
-        new TriggerRefusedError(
-          `job "${name}" is already running and overlap is "skip"; try again when it finishes`,
-        ),
-      );
+    requireRunning(this.#core.phase);
+    let job: Registered;
+    try {
+      job = triggerable(this.#core, this.#journal, name);
+    } catch (e) {
+      return Promise.reject(e);
     }
     return this.#runs.start(job, this.#core.clock.now(), 1, "manual", null, 0);
   }
 
   /** Pauses a job (optionally for a while or until a time). Running attempts finish. */
   pause(name: string, options: PauseOptions = {}): void {
-    this.#requireRunning();
-    const job = this.#mustBeRegistered(name);
-    let until: number | null = null;
-    if (options.for !== undefined) {
-      until = this.#core.clock.now() + parseDuration(options.for, "for");
-    }
-    if (options.until !== undefined) {
-      until = new Date(options.until).getTime();
-      if (Number.isNaN(until)) {
-        throw new KronError("invalid_option", `until: ${String(options.until)} is not a date`);
-      }
-    }
+    requireRunning(this.#core.phase);
+    const job = mustBeRegistered(this.#core, name);
+    const until = pauseUntil(options, this.#core.clock.now());
     this.#journal.emit({
       type: "JOB_PAUSED",
       time: this.#iso(),
@@ -388,8 +334,8 @@ export class Engine {
 
   /** Resumes a paused job, or re-enables one stopped by `onError: "stop"`. */
   resume(name: string): void {
-    this.#requireRunning();
-    this.#dispatch.resumeJob(this.#mustBeRegistered(name));
+    requireRunning(this.#core.phase);
+    this.#dispatch.resumeJob(mustBeRegistered(this.#core, name));
     this.#timers.setTimer();
   }
 
@@ -415,26 +361,10 @@ export class Engine {
     const job = this.#core.jobs.get(name);
     const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
     if (!st) return null;
-    let lastSucceededAt: number | null = null;
-    for (let i = st.recent.length - 1; i >= 0; i--) {
-      const r = st.recent[i];
-      if (r.outcome === "succeeded" && r.finishedAt !== null) {
-        lastSucceededAt = r.finishedAt;
-        break;
-      }
-    }
-    const last = st.inFlight[st.inFlight.length - 1] ?? st.recent[st.recent.length - 1];
     const health = (job ? this.#lateness.assess(name)?.health : null) ?? st.lateness?.health ??
       "ok";
-    return {
-      state: jobStateName(st, !job && this.#core.phase !== "new", health),
-      health,
-      running: st.inFlight.length,
-      consecutiveFailures: st.consecutiveFailures,
-      lastStartedAt: last?.startedAt ?? null,
-      lastSucceededAt,
-      nextRunAt: job ? this.#timers.nextRunAt(job, st) : null,
-    };
+    const orphan = !job && this.#core.phase !== "new";
+    return toJobGauges(st, orphan, health, job ? this.#timers.nextRunAt(job, st) : null);
   }
 
   /** Status of every job: defined ones first (in definition order), then orphans. */
@@ -482,7 +412,7 @@ export class Engine {
 
   /** Writes a snapshot and drops covered log segments. */
   async compact(): Promise<void> {
-    this.#requireRunning();
+    requireRunning(this.#core.phase);
     // A state holding events the log does not have yet must never become a snapshot.
     if (this.#journal.ioError !== null) throw this.#journal.refusal("compact");
     await this.#journal.lastCommit;
@@ -517,15 +447,12 @@ export class Engine {
    * run. Resolves to its run id once durable. Refused for a job that is not watched.
    */
   ping(name: string, ping: Ping): Promise<string> {
-    this.#requireRunning();
-    const job = this.#mustBeRegistered(name);
-    if (job.def.kind !== "watch") {
-      return Promise.reject(
-        new KronError("conflict", `job "${name}" is not watched (watch = true): kron runs it`),
-      );
-    }
-    if (this.#journal.ioError !== null) {
-      return Promise.reject(this.#journal.refusal("record a ping"));
+    requireRunning(this.#core.phase);
+    const job = mustBeRegistered(this.#core, name);
+    try {
+      pingable(this.#journal, job);
+    } catch (e) {
+      return Promise.reject(e);
     }
     const st = this.#core.state.jobs.get(name)!;
     const { events, runId } = pingEvents(st, job.schedule, ping, this.#core.clock.now());
@@ -553,29 +480,6 @@ export class Engine {
 
   #iso(): string {
     return iso(this.#core.clock.now());
-  }
-
-  #requireRunning(): void {
-    const phase = this.#core.phase;
-    if (phase !== "running") {
-      const over = phase === "stopped" || phase === "stopping";
-      throw new KronError(
-        over ? "shut_down" : "not_started",
-        over ? "kron has been shut down" : "kron is not started: call start() first",
-      );
-    }
-  }
-
-  #mustBeRegistered(name: string): Registered {
-    const job = this.#core.jobs.get(name);
-    if (job) return job;
-    if (this.#core.state.jobs.has(name)) {
-      throw new KronError(
-        "conflict",
-        `job "${name}" is orphaned (in the log but not defined in this process)`,
-      );
-    }
-    throw unknownJob(name);
   }
 
   /** A JobState for a job defined before start(): nothing has happened to it yet. */

@@ -74,10 +74,19 @@ export class Runs {
     return this.#inFlight;
   }
 
-  /** Resolves once no run is in flight (shutdown waits on it). */
-  whenIdle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((r) => this.#idle = r);
+  /** Waits up to `timeoutMs` for the runs in flight to end, then cancels the rest (shutdown). */
+  async stopAll(timeoutMs: number): Promise<void> {
+    if (this.#inFlight > 0) {
+      let timer: number | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#idle = r),
+        new Promise((r) => timer = setTimeout(r, timeoutMs) as unknown as number),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const job of this.#core.jobs.values()) {
+      for (const run of [...(job.runs ?? [])]) this.cancel(run, "shutdown");
+    }
   }
 
   /** Records RUN_STARTED, and once it is durable runs the attempt. Resolves to the run id. */

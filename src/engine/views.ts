@@ -12,7 +12,7 @@ import { type Health, jobStateOf, type LatenessAssessment } from "../policy/mod.
 import { compileSchedule, formatDuration } from "../schedule/mod.ts";
 import { isDone, type JobState, type RunEntry } from "../store/state.ts";
 import { assessOf } from "./lateness.ts";
-import type { JobStateName, JobStatus, RunRecord } from "./types.ts";
+import type { JobGauges, JobStateName, JobStatus, RunRecord } from "./types.ts";
 
 const date = (ms: number | null): Date | null => ms === null ? null : new Date(ms);
 
@@ -69,6 +69,41 @@ export function jobStateName(
     done: isDone(job),
     health,
   });
+}
+
+/**
+ * The few numbers `/metrics` shows of a job, without building its run records.
+ *
+ * @example
+ * ```ts
+ * import { toJobGauges } from "./views.ts";
+ * // toJobGauges(job, false, "ok", nextDueMs).running
+ * ```
+ */
+export function toJobGauges(
+  job: JobState,
+  orphaned: boolean,
+  health: Health,
+  nextRunAt: number | null,
+): JobGauges {
+  let lastSucceededAt: number | null = null;
+  for (let i = job.recent.length - 1; i >= 0; i--) {
+    const r = job.recent[i];
+    if (r.outcome === "succeeded" && r.finishedAt !== null) {
+      lastSucceededAt = r.finishedAt;
+      break;
+    }
+  }
+  const last = job.inFlight[job.inFlight.length - 1] ?? job.recent[job.recent.length - 1];
+  return {
+    state: jobStateName(job, orphaned, health),
+    health,
+    running: job.inFlight.length,
+    consecutiveFailures: job.consecutiveFailures,
+    lastStartedAt: last?.startedAt ?? null,
+    lastSucceededAt,
+    nextRunAt,
+  };
 }
 
 /**

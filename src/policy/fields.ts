@@ -57,6 +57,11 @@ export interface DurationField {
   /** Zero refused (`timeout = "0s"` would abort every run at once). */
   positive: boolean;
   default: number | null;
+  /**
+   * Absent from the record (not null) while unset, so definitions written before the field
+   * existed keep their hash; not in `DEFAULT_POLICY`.
+   */
+  optional?: boolean;
 }
 
 /** An integer field, at least `min`. */
@@ -126,6 +131,23 @@ export const POLICY_FIELDS = {
   },
   jitter: { kind: "duration", record: "jitterMs", unit: "ms", positive: false, default: 0 },
   historyLimit: { kind: "integer", record: "historyLimit", min: 1, default: 200 },
+  // Late and down (src/policy/lateness.ts); `downAfter` needs a `grace` (both checkers say so).
+  grace: {
+    kind: "duration",
+    record: "graceMs",
+    unit: "ms",
+    positive: false,
+    default: null,
+    optional: true,
+  },
+  downAfter: {
+    kind: "duration",
+    record: "downAfterMs",
+    unit: "ms",
+    positive: false,
+    default: null,
+    optional: true,
+  },
 } as const satisfies Record<string, PolicyField>;
 
 /** The name of a policy field (camelCase). */
@@ -156,8 +178,12 @@ export function isPolicyField(name: string): name is PolicyFieldName {
   return Object.hasOwn(POLICY_FIELDS, name);
 }
 
+function isOptional(field: PolicyField): boolean {
+  return field.kind === "duration" && field.optional === true;
+}
+
 /**
- * Policy defaults (DESIGN §3), from {@link POLICY_FIELDS}.
+ * Policy defaults (DESIGN §3), from {@link POLICY_FIELDS} (the optional fields are absent).
  *
  * @example
  * ```ts
@@ -167,6 +193,7 @@ export function isPolicyField(name: string): name is PolicyFieldName {
  */
 export const DEFAULT_POLICY: Readonly<PolicyRecord> = Object.freeze(
   Object.fromEntries(
-    POLICY_FIELD_NAMES.map((n) => [POLICY_FIELDS[n].record, POLICY_FIELDS[n].default]),
+    POLICY_FIELD_NAMES.filter((n) => !isOptional(POLICY_FIELDS[n]))
+      .map((n) => [POLICY_FIELDS[n].record, POLICY_FIELDS[n].default]),
   ),
 ) as unknown as PolicyRecord;

@@ -18,6 +18,8 @@ import { readSnapshot, type SnapshotView } from "./_snapshot.ts";
 import { listSegments, type SegmentInfo } from "./_segment.ts";
 import { scanSegment } from "./_scan.ts";
 import type { ParsedRecord } from "./_record.ts";
+import { KronError } from "../errors.ts";
+import { absolute } from "./_fs.ts";
 
 /**
  * Where the valid prefix of the log ends because of a corrupt record.
@@ -167,4 +169,22 @@ export async function replay(root: string, opts: ReplayOptions = {}): Promise<Re
   }
   result.lastSeq = Math.max(prev, snapSeq);
   return result;
+}
+
+/**
+ * Builds the `corrupt_log` error for a corrupt record: names the segment file and line.
+ *
+ * @example
+ * ```ts
+ * import { corruptLogError } from "./_replay.ts";
+ * // corruptLogError(".kron", corruptAt).message
+ * // 'corrupt record in /abs/.kron/log/000002.ndjson line 17 (bad checksum): run "kron repair" …'
+ * ```
+ */
+export function corruptLogError(c: CorruptAt): KronError {
+  return new KronError(
+    "corrupt_log",
+    `corrupt record in ${absolute(c.segment.path)} line ${c.line} (${c.reason}): ` +
+      `run "kron repair" to keep the valid prefix (a backup is kept)`,
+  );
 }

@@ -20,7 +20,7 @@ import type { HistoryPage, HistoryQuery, RecoveryReport, Store } from "./types.t
 import { checkFormat, ensureDataDir } from "./data_dir.ts";
 import { absolute, fsyncDir, ioError, join } from "./_fs.ts";
 import { acquireLock, type DataDirLock } from "./_lock.ts";
-import { type CorruptAt, replay } from "./_replay.ts";
+import { corruptLogError, replay } from "./_replay.ts";
 import type { SegmentInfo } from "./_segment.ts";
 import {
   readAllSnapshotRuns,
@@ -46,6 +46,7 @@ import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
  * ```
  */
 export type { Durability, LogFile, WriterStats };
+export { corruptLogError };
 
 /**
  * Options of {@link FileStore}.
@@ -168,24 +169,6 @@ function isRunLine(line: string): boolean {
   // `"type"` is the third key of every record: look just past seq and time.
   const at = line.indexOf('"type":"', 20);
   return at >= 0 && line.startsWith("RUN_", at + 8);
-}
-
-/**
- * Builds the `corrupt_log` error for a corrupt record: names the segment file and line.
- *
- * @example
- * ```ts
- * import { corruptLogError } from "./file_store.ts";
- * // corruptLogError(".kron", corruptAt).message
- * // 'corrupt record in /abs/.kron/log/000002.ndjson line 17 (bad checksum): run "kron repair" …'
- * ```
- */
-export function corruptLogError(c: CorruptAt): KronError {
-  return new KronError(
-    "corrupt_log",
-    `corrupt record in ${absolute(c.segment.path)} line ${c.line} (${c.reason}): ` +
-      `run "kron repair" to keep the valid prefix (a backup is kept)`,
-  );
 }
 
 /**

@@ -22,7 +22,7 @@ import { replay } from "./_replay.ts";
 import { readSnapshot } from "./_snapshot.ts";
 import { listSegments } from "./_segment.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
-import { corruptLogError } from "./file_store.ts";
+import { corruptLogError } from "./_replay.ts";
 
 /**
  * What the read-only replay found. `truncated` is always null: readers never cut.
