@@ -327,3 +327,24 @@ Deno.test("a restart records nothing for a job already late (once per transition
   assertEquals(r.of("RUN_STARTED").at(-1)!.trigger, "catchup");
   await e.shutdown();
 });
+
+Deno.test("a job stopped by on_error = stop is still watched (late, then down; state stopped), and a resume starts its watch over", async () => {
+  const r = rig();
+  r.engine.define(
+    "s",
+    { every: "1h", startAt: AT0, grace: "10m", onError: "stop", maxFailures: 1 },
+    () => {
+      throw new Error("no");
+    },
+  );
+  await r.engine.start();
+  await r.clock.advance(HOUR + 10 * MIN);
+  assertEquals(transitions(r.events), ["JOB_LATE@10", "JOB_DOWN@70"]);
+  const st = r.engine.status("s");
+  assertEquals([st.state, st.health], ["stopped", "down"]);
+  r.engine.resume("s");
+  await r.clock.advance(0);
+  assertEquals(transitions(r.events), ["JOB_LATE@10", "JOB_DOWN@70", "JOB_RECOVERED@70"]);
+  assertEquals(r.of("JOB_RECOVERED")[0].reason, "resumed");
+  await r.engine.shutdown();
+});
