@@ -97,12 +97,13 @@ export async function run(args: string[], io: Io): Promise<number> {
     const times = nextRuns(spec, now, count, { defaultTimezone: defaultZone });
     return {
       name: job.name,
-      kind: job.command ? "command" : "function",
+      kind: job.watch ? "watch" : job.command ? "command" : "function",
       schedule: describeOf(jobsMod, o, zone),
       timezone: zone,
       paused: o.paused ?? false,
       nextRuns: times.map((d) => d.toISOString()),
       permissions: jobPermissionsText(job, permissions, jobsMod),
+      grace: o.grace ?? null,
       line: job.source.line,
     };
   });
@@ -118,6 +119,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (j.nextRuns.length === 0) io.out("  no upcoming runs");
     for (const t of j.nextRuns) io.out(`  ${formatZoned(Date.parse(t), j.timezone)}`);
     io.out(`  permissions: ${j.permissions}`);
+    if (j.grace !== null) {
+      io.out(
+        `  grace: ${j.grace} (late when the run due at a time above has not succeeded by then)`,
+      );
+    }
   }
   if (warnings.length > 0) io.out("");
   for (const w of warnings) io.out(`${paint("warning", "yellow", io.color)}: ${w}`);
@@ -141,6 +147,7 @@ function jobPermissionsText(
   grant: Permissions,
   mod: JobsMod,
 ): string {
+  if (job.watch) return "none: watched, kron does not run it (it expects kron ping at these times)";
   if (job.command) {
     const program = mod.commandProgram(
       job.command.argv ?? job.command.text ?? "",
