@@ -130,9 +130,10 @@ export function histogramLines(
 ): string {
   let out = "";
   let cumulative = 0;
+  const bucket = `${name}_bucket{${labels}le="`;
   for (let i = 0; i < le.length; i++) {
     cumulative += h.counts[i];
-    out += `${name}_bucket{${labels}le="${le[i]}"} ${cumulative}\n`;
+    out += bucket + le[i] + '"} ' + cumulative + "\n";
   }
   const bare = labels === "" ? "" : `{${labels.slice(0, -1)}}`;
   return out + `${name}_sum${bare} ${num(h.sum)}\n${name}_count${bare} ${h.count}\n`;

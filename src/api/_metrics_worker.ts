@@ -47,8 +47,12 @@ export interface RenderReply {
   gzip: boolean;
 }
 
-/** Jobs per kept block of bytes: a change re-joins and re-compresses its block only. */
-const BLOCK = 64;
+/**
+ * Jobs per kept block of bytes: a change re-joins and re-compresses its block only. Each piece is
+ * one deflate call (~0.2 ms of fixed cost in Deno's node:zlib), so blocks are large: 20 blocks ×
+ * 9 families at 10,000 jobs.
+ */
+const BLOCK = 512;
 const encoder = new TextEncoder();
 
 /**
