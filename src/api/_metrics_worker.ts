@@ -84,8 +84,24 @@ const GZIP_HEAD = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
 /** An empty final block (fixed Huffman, end of block): ends the deflate stream. */
 const FINAL_BLOCK = new Uint8Array([3, 0]);
 
+/** A job's lines of every family as bytes (encoded once per change), `ends[f]` where f ends. */
+interface JobBytes {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+}
+
+function jobBytes(lines: string[]): JobBytes {
+  const encoded = lines.map((l) => encoder.encode(l));
+  const ends = new Uint32Array(encoded.length);
+  let size = 0;
+  encoded.forEach((e, f) => ends[f] = size += e.length);
+  const bytes = new Uint8Array(size);
+  encoded.forEach((e, f) => bytes.set(e, f === 0 ? 0 : ends[f - 1]));
+  return { bytes, ends };
+}
+
 let labels: string[] = [];
-let parts: (string[] | null)[] = [];
+let parts: (JobBytes | null)[] = [];
 let blocks: (Piece[] | null)[] = [];
 let tail: Piece | null = null;
 
@@ -101,7 +117,7 @@ function apply(req: RenderRequest): void {
   for (let at = 0; at < req.rows.length; at += ROW) {
     const slot = req.rows[at + R.slot];
     if (slot >= req.slots) continue;
-    parts[slot] = jobLines(labels[slot], req.rows, at, req.histograms);
+    parts[slot] = jobBytes(jobLines(labels[slot], req.rows, at, req.histograms));
     blocks[(slot / BLOCK) | 0] = null;
   }
   if (tail === null || decoder.decode(tail.text) !== req.tail) {
@@ -111,12 +127,25 @@ function apply(req: RenderRequest): void {
 
 const decoder = new TextDecoder();
 
+/** Each family's lines of block `b`: its jobs' bytes laid end to end (no text is re-encoded). */
 function joinBlock(b: number): Piece[] {
   const end = Math.min(parts.length, (b + 1) * BLOCK);
   return JOB_FAMILIES.map((_, f) => {
-    let text = "";
-    for (let s = b * BLOCK; s < end; s++) text += parts[s]?.[f] ?? "";
-    return piece(encoder.encode(text));
+    let size = 0;
+    for (let s = b * BLOCK; s < end; s++) {
+      const p = parts[s];
+      if (p) size += p.ends[f] - (f === 0 ? 0 : p.ends[f - 1]);
+    }
+    const text = new Uint8Array(size);
+    let at = 0;
+    for (let s = b * BLOCK; s < end; s++) {
+      const p = parts[s];
+      if (!p) continue;
+      const from = f === 0 ? 0 : p.ends[f - 1];
+      text.set(p.bytes.subarray(from, p.ends[f]), at);
+      at += p.ends[f] - from;
+    }
+    return piece(text);
   });
 }
 

@@ -146,7 +146,13 @@ Deno.test("GET /metrics: per-job series under kron_job, at 0 from the definition
     rig.kron.status("flaky").consecutiveFailures === 1 && rig.kron.status("flaky").running === 0 &&
     rig.kron.status("fresh").running === 0
   );
-  const m = parseExposition(await (await rig.sock("/metrics")).text());
+  // The metrics count events as they are committed, a moment after the status shows them.
+  let m = parseExposition(await (await rig.sock("/metrics")).text());
+  await until(async () => {
+    m = parseExposition(await (await rig.sock("/metrics")).text());
+    return valueOf(m, "kron_dead_occurrences_total", { kron_job: "flaky" }) === 1 &&
+      valueOf(m, "kron_runs_total", { kron_job: "fresh", outcome: "succeeded" }) === 1;
+  });
   // Two attempts of flaky (first + retry), each once; the dead occurrence is its own counter.
   assertEquals(valueOf(m, "kron_runs_total", { kron_job: "flaky", outcome: "failed" }), 2);
   assertEquals(valueOf(m, "kron_dead_occurrences_total", { kron_job: "flaky" }), 1);
