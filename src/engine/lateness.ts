@@ -90,6 +90,11 @@ export class LatenessWatcher {
   readonly #host: LatenessHost;
   readonly #heap = new MinHeap<Entry>((e) => e.at);
   readonly #entries = new Map<string, Entry>();
+  /**
+   * Each watched job's last assessment: its times depend only on facts whose changes reach
+   * #check (an event or the timer), so status reads (10k jobs listed) need not redo it.
+   */
+  readonly #assessed = new Map<string, LatenessAssessment>();
   #timer: number | null = null;
   #timerAt = Infinity;
   #running = false;
@@ -121,6 +126,7 @@ export class LatenessWatcher {
     this.#timer = null;
     this.#timerAt = Infinity;
     this.#entries.clear();
+    this.#assessed.clear();
     this.#heap.filter(() => false);
   }
 
@@ -152,18 +158,21 @@ export class LatenessWatcher {
     const st = this.#host.state().jobs.get(job);
     const schedule = this.#host.schedule(job);
     if (!st?.lateness || schedule === null) return null;
-    const a = assessOf(st, schedule, this.#host.clock.now());
-    return this.#running ? { ...a, health: st.lateness.health } : a;
+    if (!this.#running) return assessOf(st, schedule, this.#host.clock.now());
+    const a = this.#assessed.get(job) ?? assessOf(st, schedule, this.#host.clock.now());
+    return a.health === st.lateness.health ? a : { ...a, health: st.lateness.health };
   }
 
   #check(name: string, now: number, cause: JobRecoveredEvent["reason"]): void {
     const old = this.#entries.get(name);
     if (old) old.live = false;
     this.#entries.delete(name);
+    this.#assessed.delete(name);
     const st = this.#host.state().jobs.get(name);
     const schedule = this.#host.schedule(name);
     if (!st?.lateness || schedule === null) return;
     const a = assessOf(st, schedule, now);
+    this.#assessed.set(name, a);
     const folded = st.lateness;
     if (a.health !== folded.health) {
       const lastSuccessAt = folded.lastSuccessAt === null ? null : iso(folded.lastSuccessAt);
