@@ -131,84 +131,47 @@ export const STATES: readonly string[] = [
   "idle",
 ];
 
-/** What the API may say about when the next run is expected (fields of the late/down work). */
-interface Expectation {
-  expectedAt?: Date | string | null;
-  grace?: number | string | null;
-  graceMs?: number | null;
-  downAfter?: string | null;
-  lateSince?: Date | string | null;
-}
-
-function dateOf(v: Date | string | null | undefined): Date | null {
-  if (v === undefined || v === null) return null;
-  const d = v instanceof Date ? v : new Date(v);
-  return isNaN(d.getTime()) ? null : d;
-}
-
 /**
- * When a late or down job went late, or null.
+ * What a job's page and row say about when a run is expected (the late/down fields of its status).
  *
  * @example
  * ```ts
- * import { lateSince } from "./_format.ts";
- * lateSince({ lateSince: "2026-01-01T00:10:00Z" })?.toISOString(); // "2026-01-01T00:10:00.000Z"
+ * import type { Expectation } from "./_format.ts";
+ * const e: Expectation = { nextRunAt: null, expectedAt: null, grace: null, downAfter: null };
  * ```
  */
-export function lateSince(s: object): Date | null {
-  return dateOf((s as Expectation).lateSince);
-}
+export type Expectation = Pick<JobStatus, "nextRunAt" | "expectedAt" | "grace" | "downAfter">;
 
 /**
- * The grace period of a job in words, or null when it has none. Read defensively: a duration
- * string as written (`"10m"`) or milliseconds.
- *
- * @example
- * ```ts
- * import { graceText } from "./_format.ts";
- * graceText({ grace: "10m" }); // "10m"
- * graceText({ graceMs: 90_000 }); // "1m 30s"
- * graceText({}); // null
- * ```
- */
-export function graceText(s: object): string | null {
-  const e = s as Expectation;
-  const g = e.grace ?? e.graceMs ?? null;
-  if (g === null || g === undefined || g === "" || g === 0) return null;
-  return typeof g === "number" ? fmtDuration(g) : String(g);
-}
-
-/**
- * When the job's current occurrence was (or its next one is) due: the API's `expectedAt` when it
- * gives one (a late job's missed occurrence), else the next run time.
+ * When the job's current occurrence was (or its next one is) due: `expectedAt` for a job with a
+ * grace (a late job's missed occurrence), else the next run time.
  *
  * @example
  * ```ts
  * import { expectedAt } from "./_format.ts";
- * const late = { nextRunAt: null, expectedAt: "2026-01-01T00:00:00Z" };
- * expectedAt(late)?.toISOString();
- * // "2026-01-01T00:00:00.000Z"
+ * const late = { nextRunAt: null, expectedAt: new Date(0), grace: "1m", downAfter: null };
+ * expectedAt(late)?.getTime(); // 0
  * ```
  */
-export function expectedAt(s: { nextRunAt: Date | null }): Date | null {
-  return dateOf((s as Expectation).expectedAt) ?? s.nextRunAt;
+export function expectedAt(s: Expectation): Date | null {
+  return s.expectedAt ?? s.nextRunAt;
 }
 
 /**
- * "expected <time> (grace 10m)", or "—" when nothing is due.
+ * "expected <time> (grace 10m, down after 1h)", or "—" when nothing is due.
  *
  * @example
  * ```ts
  * import { expectation } from "./_format.ts";
- * expectation({ nextRunAt: null }).value; // "—"
+ * expectation({ nextRunAt: null, expectedAt: null, grace: null, downAfter: null }).value; // "—"
  * ```
  */
-export function expectation(s: { nextRunAt: Date | null }): Html {
+export function expectation(s: Expectation): Html {
   const at = expectedAt(s);
   if (at === null) return html`—`;
-  const grace = graceText(s);
-  const down = (s as Expectation).downAfter;
-  const note = grace ? `(grace ${grace}${down ? `, down after ${down}` : ""})` : "";
+  const note = s.grace
+    ? `(grace ${s.grace}${s.downAfter ? `, down after ${s.downAfter}` : ""})`
+    : "";
   return html`<span class="expected">expected ${time(at)}${
     note
       ? html`

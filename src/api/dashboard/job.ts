@@ -14,15 +14,7 @@
 import type { JobStatus, RunRecord } from "../../engine/mod.ts";
 import { scheduleText } from "../views.ts";
 import { type Html, html } from "./_html.ts";
-import {
-  expectation,
-  fmtDuration,
-  lateSince,
-  outcomeOf,
-  rawSchedule,
-  time,
-  words,
-} from "./_format.ts";
+import { expectation, fmtDuration, outcomeOf, rawSchedule, time, words } from "./_format.ts";
 import { durationChart } from "./chart.ts";
 import { layout } from "./layout.ts";
 import { actions, type PageContext } from "./list.ts";
@@ -57,17 +49,17 @@ function historyRow(r: RunRecord): Html {
  */
 export function jobDetailSection(s: JobStatus, history: RunRecord[], now: number): Html {
   const back = `/jobs/${encodeURIComponent(s.name)}`;
-  const late = lateSince(s);
+  const late = s.health === "ok" ? null : s.lateSince;
   return html`<section id="detail" data-state="${s.state}">
 <h1>${s.name} <span class="badge s-${s.state}">${words(s.state)}</span></h1>
 <div class="toolbar actions">${actions(s, back)}</div>
 <dl class="facts">
 <dt>Schedule</dt><dd>${scheduleText(s.schedule)} <small>(${rawSchedule(s.schedule)})</small></dd>
-<dt>Next run</dt><dd id="expected">${expectation(s)}</dd>
+<dt>${late ? "Expected" : "Next run"}</dt><dd id="expected">${expectation(s)}</dd>
 ${
     late
       ? html`
-        <dt>Late since</dt>
+        <dt>${s.health === "down" ? "Down" : "Late"} since</dt>
         <dd id="late-since">${time(late)}</dd>
       `
       : ""

@@ -18,7 +18,6 @@ import {
   enc,
   expectedAt,
   fmtDuration,
-  graceText,
   outcomeOf,
   rawSchedule,
   STATES,
@@ -189,7 +188,7 @@ function nextCell(s: JobStatus): Html {
     return html`<span class="lbl">next</span>resumes ${time(s.pausedUntil)}`;
   }
   const at = expectedAt(s);
-  const grace = graceText(s);
+  const grace = s.grace;
   const late = ATTENTION.includes(s.state);
   return html`${late ? "expected " : html`<span class="lbl">next</span>`}${time(at)}${
     grace
