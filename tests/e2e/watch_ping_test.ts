@@ -160,18 +160,46 @@ on_late = "http://127.0.0.1:${port}/hook"
   }
 });
 
-Deno.test("kron ping: a job that is not watched is refused (exit 1); no runtime: exit 1", async () => {
+Deno.test("kron ping: --server with the token over TCP; refused for a job kron runs (exit 1), without a runtime (exit 1), with bad flags (exit 2)", async () => {
   const p = project();
-  p.write("jobs.toml", `[[job]]\nname = "own"\nevery = "1h"\ncommand = "true"\n`);
+  p.write(
+    "jobs.toml",
+    `[[job]]\nname = "own"\nevery = "1h"\ncommand = "true"\n\n` +
+      `[[job]]\nname = "ext"\ncron = "0 2 * * *"\nwatch = true\n`,
+  );
+  const token = "0123456789abcdef".repeat(4);
   const opts = { cwd: p.dir, dataDir: p.dataDir };
-  const none = await kron(["ping", "own"], opts);
+  const none = await kron(["ping", "ext"], opts);
   assertEquals(none.code, 1, none.stderr);
-  const rt = await startRun(["jobs.toml", "--allow-run=true"], opts);
+  const rt = await startRun(["jobs.toml", "--allow-run=true", "--http", "127.0.0.1:0"], {
+    ...opts,
+    env: { KRON_TOKEN: token },
+  });
   try {
+    const port = (await rt.waitFor(/admin API on http:\/\/127\.0\.0\.1:(\d+)/))[1];
+    const server = `http://127.0.0.1:${port}`;
+    // From "another host": no data dir, only the URL and the token.
+    const elsewhere = { cwd: p.dir };
+    const ok = await kron(
+      ["ping", "ext", "--server", server, "--token", token, "--json"],
+      elsewhere,
+    );
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals(JSON.parse(ok.stdout).job, "ext");
+    const fail = await kron(["ping", "ext", "--exit-code", "3"], {
+      ...elsewhere,
+      env: { KRON_SERVER: server, KRON_TOKEN: token },
+    });
+    assertEquals(fail.code, 0, fail.stderr);
+    const runs = JSON.parse((await kron(["history", "ext", "--json"], opts)).stdout);
+    assertEquals(runs.map((r: { outcome: string }) => r.outcome), ["failed", "succeeded"]);
+    assertEquals(runs[0].exitCode, 3);
+    const noToken = await kron(["ping", "ext", "--server", server, "--token", "nope"], elsewhere);
+    assertEquals(noToken.code, 1);
     const r = await kron(["ping", "own"], opts);
     assertEquals(r.code, 1);
     assertMatch(r.stderr, /not watched/);
-    const bad = await kron(["ping", "own", "--start", "--fail"], opts);
+    const bad = await kron(["ping", "ext", "--start", "--fail"], opts);
     assertEquals(bad.code, 2);
   } finally {
     await rt.stop();
