@@ -1,13 +1,24 @@
 /**
- * Cluster bench: runs claimed and completed per second through 3 `kron server` nodes and 8
- * worker processes on no-op tasks (batched claims: each worker asks for up to 64 runs), the
- * due→claim latency of scheduled runs (p50/p99), and on the same PostgreSQL for the same work
- * pg-boss, per-job (`work()` with batchSize 1) and batched (batchSize 64), and graphile-worker
- * with the settings of docs/benchmarks.md's durable-throughput scenario (concurrency 24,
- * localQueue 500).
+ * Cluster bench: runs claimed and completed per second through 3 `kron server` nodes and 4
+ * worker processes on no-op tasks (each worker knows the three nodes and runs 256 at once:
+ * batched claims shared among the nodes, outcomes batched), the due→claim latency of
+ * scheduled runs (p50/p99), and on the same PostgreSQL for the same work pg-boss, per-job
+ * (`work()` with batchSize 1) and batched (batchSize 64), and graphile-worker with the settings
+ * of docs/benchmarks.md's durable-throughput scenario (concurrency 24, localQueue 500, its
+ * per-job log lines off). Rates are on the database's clock: first claim to last completion
+ * (graphile-worker's from statement-level triggers stamping its claim and completion
+ * statements; pg-boss's from its started_on/completed_on, which include its inserts).
  *
- * PostgreSQL is a throwaway local cluster with fsync and synchronous_commit off (the same for
- * every system), or on with `BENCH_DURABILITY=on`, as users deploy.
+ * Each durability setting gets its own throwaway PostgreSQL, `off` (fsync and
+ * synchronous_commit off, the same for every system) then `on` (fsync, synchronous_commit and
+ * full_page_writes on, as users deploy); one `cluster: durability=…` summary line each, the
+ * `on` line last. The CPU each process group used per kron run is printed (PostgreSQL, the
+ * nodes, the workers), and the load average: the machine may be shared, so only ratios of one
+ * run mean anything.
+ *
+ * Environment: BENCH_DURABILITY=off|on (one setting only), BENCH_WORKERS (4),
+ * BENCH_CONCURRENCY (256), BENCH_KRON_ONLY=1 (skip the peers), BENCH_PG_STATS=1 (top
+ * statements by database time, pg_stat_statements), BENCH_DEBUG=1 (the processes' last lines).
  *
  * Run: `deno run -A scripts/bench/cluster.ts [runs=20000]`
  *
@@ -305,6 +316,9 @@ async function benchOne(durable: boolean): Promise<Result> {
     }
     await boss.stop({ graceful: false }).catch(() => {});
     // -------------------------------------------------------------- graphile-worker
+    // graphile-worker runs in this process: its CPU is this process's and PostgreSQL's.
+    const gPids = [postmasterPid(pg.dir), Deno.pid];
+    const gCpu0 = cpuSeconds(gPids);
     const graphile = await graphileThroughput({
       url: pg.url,
       runs: N,
@@ -312,8 +326,10 @@ async function benchOne(durable: boolean): Promise<Result> {
       localQueue: 500,
       dbClock: true,
     });
+    const gCpu = (cpuSeconds(gPids) - gCpu0) * 1e6 / N;
     console.log(
-      `[${label}] graphile-worker: ${N} jobs = ${graphile.runsPerS} jobs/s (${graphile.settings})`,
+      `[${label}] graphile-worker: ${N} jobs = ${graphile.runsPerS} jobs/s (${graphile.settings}); ` +
+        `CPU per job (enqueue included) PostgreSQL + its process ${gCpu.toFixed(0)} µs`,
     );
     console.log(
       `[${label}] kron / pg-boss per-job: ${(kronRate / rates["pgboss-job"]).toFixed(2)}x; ` +

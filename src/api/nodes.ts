@@ -1,14 +1,17 @@
 /**
  * `NodeSet`: the nodes of a kron cluster as a client sees them. Requests are spread round-robin
- * over the nodes that answer; a node that refuses or resets a connection, answers 5xx or does
- * not answer in time is marked lost (one WARN line) and gets no requests while another node is
- * live; it is probed with `GET /healthz` (after 250 ms, doubling to 5 s) and used again once
- * that answers 200 (one WARN line). A request that fails on one node moves on to the next at once, so a client
- * of a cluster with a live node never waits for a dead one.
+ * over the nodes that answer, preferring the quick ones (a node answering slower than
+ * max(250 ms, 4 × the quickest) is passed over for 10 s while another is live); a node that
+ * refuses or resets a connection, answers 5xx or does not answer in time is marked lost (one
+ * WARN line) and gets no requests while another node is live; it is probed with
+ * `GET /healthz` (after 250 ms, doubling to 5 s) and used again once that answers 200 (one WARN
+ * line). A request that fails on one node moves on to the next at once, so a client of a
+ * cluster with a live node never waits for a dead one.
  *
- * A call that is not idempotent (`trigger`, a job's `PUT`) moves on only when the request never
- * reached a node (the connection was refused or could not be made): a reset or a 5xx may come
- * after the node acted, and a retry elsewhere could start a second run.
+ * A call that is not idempotent by nature (`trigger`, a job's `PUT`) moves on only when the
+ * request never reached a node (the connection was refused or could not be made) — unless it
+ * carries an `Idempotency-Key`, which cluster nodes honour (the clients send one, and mark the
+ * call idempotent): a reset or a 5xx may come after the node acted.
  *
  * @example
  * ```ts

@@ -321,10 +321,15 @@ export class KronWorker {
         free = this.#free() - this.#reserved();
         if (free <= 0 || this.#stopping.signal.aborted) continue;
       }
-      // The free slots are shared among the live nodes: each gets a long-poll of its own, so
-      // a node that is slow to answer holds its share only, never the whole worker.
+      // While runs wait (the last claim came back full), one claim at a time takes every free
+      // slot: batches stay large. Otherwise the free slots are shared among the live nodes,
+      // each with a long-poll of its own, so a node slow to answer holds its share only.
+      if (full && this.#claiming.size > 0) {
+        await this.#waitSlot();
+        continue;
+      }
       const share = Math.ceil(this.#free() / Math.max(1, this.#nodes.live));
-      const max = Math.max(1, Math.min(free, share));
+      const max = full ? free : Math.max(1, Math.min(free, share));
       this.#claiming.set(url, max);
       const claim = this.#claimFrom(url, tasks, max).then((runs) => {
         if (runs === null) return;
