@@ -110,3 +110,16 @@ Deno.test("the run page: header, back link, escaped output; the tail from a byte
   assertEquals(tail.headers.get("x-log-next"), "0");
   assertEquals((await rig.sock(`/ui/runs/${runId}/log?from=-1`)).status, 400);
 });
+
+Deno.test("a watched job has no Run now button; its page says how it is told of runs", async () => {
+  await using rig = await startRig({ a: { options: { every: "1h" } } });
+  rig.kron.watch("backup", { cron: "0 2 * * *", grace: "30m" });
+  const row = await (await rig.sock("/ui/jobs/backup/row")).text();
+  assert(!row.includes("/trigger"), "no trigger form");
+  assertMatch(row, /watched/);
+  assertMatch(row, /grace 30m/);
+  assertMatch(await (await rig.sock("/ui/jobs/a/row")).text(), /\/ui\/jobs\/a\/trigger/);
+  const page = (await (await rig.sock("/jobs/backup")).text()).replace(/\s+/g, " ");
+  assertMatch(page, /<code>kron ping backup<\/code>/);
+  assertMatch(page, /\(grace 30m\)/);
+});

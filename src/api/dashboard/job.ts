@@ -72,7 +72,13 @@ ${
       `
       : ""
   }
-<dt>Kind</dt><dd>${s.kind}</dd>
+<dt>Kind</dt><dd>${s.kind}${
+    s.kind === "watch"
+      ? html`
+        <small>(runs elsewhere; <code>kron ping ${s.name}</code>)</small>
+      `
+      : ""
+  }</dd>
 ${
     s.description
       ? html`

@@ -148,11 +148,14 @@ export function actions(s: JobStatus, back: string): Html {
   if (s.state === "orphaned") return html`<span class="badge">not defined here</span>`;
   const n = enc(s.name);
   const hidden = html`<input type="hidden" name="back" value="${back}">`;
-  const trigger = html`
-    <form method="post" action="/ui/jobs/${n}/trigger" data-ajax
-      data-job="${s
-        .name}">${hidden}<button class="primary" type="submit" title="Start a run now">Run now</button></form>
-  `;
+  // kron does not run a watched job: it is told of its runs by pings.
+  const trigger = s.kind === "watch"
+    ? html`<span class="hint" title="told of its runs by kron ping ${s.name}">watched</span>`
+    : html`
+      <form method="post" action="/ui/jobs/${n}/trigger" data-ajax
+        data-job="${s
+          .name}">${hidden}<button class="primary" type="submit" title="Start a run now">Run now</button></form>
+    `;
   const toggle = s.state === "paused" || s.state === "stopped"
     ? html`
       <form method="post" action="/ui/jobs/${n}/resume" data-ajax

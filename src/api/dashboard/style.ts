@@ -56,7 +56,7 @@ h2{font-size:1.05rem;margin:1.4rem 0 .6rem}
 .jobs-head{padding:0 calc(.8rem + 1px);color:var(--muted);font-size:.78rem;text-transform:uppercase;letter-spacing:.04em}
 .name{display:flex;align-items:center;flex-wrap:wrap;gap:.2rem .45rem;min-width:0}.name a{font-weight:600;overflow-wrap:anywhere}
 .sched{min-width:0}.sched small{display:block;color:var(--muted);font-family:ui-monospace,monospace;font-size:.75rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.grace{color:var(--muted);white-space:nowrap}
+.grace{color:var(--muted);white-space:nowrap}.hint{color:var(--muted);font-size:.85rem;align-self:center}
 .lbl{display:none;color:var(--muted);font-size:.75rem;margin-right:.3rem}
 .badge{font-size:.72rem;font-weight:600;padding:.08rem .45rem;border-radius:99px;background:var(--line);color:var(--fg);white-space:nowrap}
 .s-running{background:#1864ab;color:#fff}.s-failing{background:#c92a2a;color:#fff}.s-stopped{background:#862e2e;color:#fff}
