@@ -72,7 +72,9 @@ function piece(text: Uint8Array): Piece {
 
 function compressed(p: Piece): Uint8Array {
   if (p.z === null) {
-    p.z = deflateRawSync(p.text, { level: 3, finishFlush: constants.Z_SYNC_FLUSH });
+    // Level 1: half the CPU of level 3 for 8:1 instead of 12:1 on this text; the worker shares
+    // the process's CPU (one scheduling group) with the scheduler's thread.
+    p.z = deflateRawSync(p.text, { level: 1, finishFlush: constants.Z_SYNC_FLUSH });
     p.crc = crc32(p.text) >>> 0;
   }
   return p.z;
