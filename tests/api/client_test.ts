@@ -105,29 +105,60 @@ Deno.test("AdminClient.http: bearer token over TCP; a wrong one is a KronError '
   assertEquals(await bad.health(), { status: "ok" });
 });
 
-Deno.test("`kron status` over the socket answers in ≤ 100 ms wall, Deno start-up included", async () => {
+// What makes `kron status` quick is what it loads: Deno start-up plus the client's few modules
+// (its speed is measured by scripts/bench/cli.ts, not asserted here). So the test checks the
+// modules that really run (static value imports; `import type` is erased) and that the read
+// works end to end in a fresh process.
+Deno.test("`kron status`'s client runs 5 small modules (no engine, Hono or npm) and lists every job over the socket", async () => {
+  const script = new URL("./fixtures/status.ts", import.meta.url).pathname;
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", script] })
+    .output();
+  assertEquals(info.code, 0, new TextDecoder().decode(info.stderr));
+  type Info = {
+    roots: string[];
+    modules: {
+      specifier: string;
+      dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+    }[];
+  };
+  const graph: Info = JSON.parse(new TextDecoder().decode(info.stdout));
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const todo = [...graph.roots];
+  while (todo.length > 0) {
+    const s = todo.pop()!;
+    if (loaded.has(s)) continue;
+    loaded.add(s);
+    for (const d of bySpecifier.get(s)?.dependencies ?? []) {
+      if (d.code && !d.isDynamic) todo.push(d.code.specifier);
+    }
+  }
+  const src = new URL("../../src/", import.meta.url).href;
+  const names = [...loaded].filter((s) => s !== graph.roots[0])
+    .map((s) => s.startsWith(src) ? s.slice(src.length) : s).sort();
+  assertEquals(names, [
+    "api/_unix_http.ts",
+    "api/client.ts",
+    "api/nodes.ts",
+    "api/sse_parser.ts",
+    "errors.ts",
+  ]);
+
   const jobs: Record<string, { options: { every: string } }> = {};
   for (let i = 0; i < 50; i++) jobs[`job-${i}`] = { options: { every: "1h" } };
   await using rig = await startRig(jobs);
-  const script = new URL("./fixtures/status.ts", import.meta.url).pathname;
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--allow-read=${rig.dataDir}`,
-        `--allow-write=${rig.dataDir}`,
-        `--allow-net=unix:${rig.dataDir}/kron.sock,localhost`,
-        script,
-        rig.dataDir,
-      ],
-    }).output();
-    times.push(performance.now() - t0);
-    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-    assertEquals(new TextDecoder().decode(out.stdout).trim().split("\n").length, 50);
-  }
-  // The first run may compile and cache; the best of the rest is what users see.
-  const best = Math.min(...times.slice(1));
-  assert(best <= 100, `best ${best.toFixed(1)} ms of ${times.map((t) => t.toFixed(0)).join(", ")}`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${rig.dataDir}`,
+      `--allow-write=${rig.dataDir}`,
+      `--allow-net=unix:${rig.dataDir}/kron.sock,localhost`,
+      script,
+      rig.dataDir,
+    ],
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assertEquals(lines.length, 50);
+  assertEquals(lines[0], "job-0 idle");
 });
