@@ -22,7 +22,7 @@ import {
   type PauseOptions,
 } from "../engine/mod.ts";
 import { ulid } from "../ulid.ts";
-import { parseDuration } from "../schedule/duration.ts";
+import { pauseUntil } from "../policy/mod.ts";
 import { anchorFor, type CompiledSchedule, compileSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, JobKind, KronEvent } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
@@ -326,14 +326,7 @@ export async function pauseJob(
 ): Promise<void> {
   await sql.begin(async (tx) => {
     const now = await dbNow(tx);
-    let until: number | null = null;
-    if (options.for !== undefined) until = now + parseDuration(options.for, "for");
-    if (options.until !== undefined) {
-      until = new Date(options.until).getTime();
-      if (Number.isNaN(until)) {
-        throw new KronError("invalid_option", `until: ${String(options.until)} is not a date`);
-      }
-    }
+    const until = pauseUntil(options, now);
     const rows = await tx.unsafe(
       `UPDATE ${t.jobs} SET paused = true, paused_until = $2::timestamptz, updated_at = now()
        WHERE name = $1 RETURNING name`,

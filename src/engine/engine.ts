@@ -46,7 +46,8 @@ import {
   type Registered,
   unknownJob,
 } from "./_handles.ts";
-import { mustBeRegistered, pauseUntil, pingable, requireRunning, triggerable } from "./guards.ts";
+import { mustBeRegistered, pingable, requireRunning, triggerable } from "./guards.ts";
+import { pauseUntil } from "../policy/mod.ts";
 import { toJobGauges, toJobStatus, toRunRecord } from "./views.ts";
 import { LatenessWatcher } from "./lateness.ts";
 import { type Ping, pingEvents } from "./ping.ts";

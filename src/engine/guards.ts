@@ -1,20 +1,19 @@
 /**
  * What the `Engine`'s verbs check before they act: that it is running, that a job is defined
- * here (not unknown, not orphaned), why a trigger or a ping is refused, when a pause ends.
+ * here (not unknown, not orphaned), why a trigger or a ping is refused. (When a pause ends is
+ * a rule the cluster shares: `pauseUntil` in src/policy/pause.ts.)
  * Every refusal is a typed {@link KronError} with a message that says what to do.
  *
  * @example
  * ```ts
- * import { pauseUntil } from "./guards.ts";
- * pauseUntil({ for: "10m" }, 0); // 600_000
+ * import { requireRunning } from "./guards.ts";
+ * requireRunning("running"); // ok; "new" throws not_started, "stopped" shut_down
  * ```
  * @module
  */
 import { KronError, TriggerRefusedError } from "../errors.ts";
-import { parseDuration } from "../schedule/duration.ts";
 import { decideOverlap } from "../policy/mod.ts";
 import type { Journal } from "./journal.ts";
-import type { PauseOptions } from "./types.ts";
 import { busy, type Core, type Phase, type Registered, unknownJob } from "./_handles.ts";
 
 /** Throws unless the engine is running (`not_started` before, `shut_down` after). */
@@ -75,25 +74,4 @@ export function pingable(journal: Journal, job: Registered): void {
     );
   }
   if (journal.ioError !== null) throw journal.refusal("record a ping");
-}
-
-/**
- * When a pause ends (epoch ms), or null for a pause until resumed.
- *
- * @example
- * ```ts
- * import { pauseUntil } from "./guards.ts";
- * pauseUntil({ until: "2026-03-01T00:00:00Z" }, Date.now()); // 1772323200000
- * ```
- */
-export function pauseUntil(options: PauseOptions, now: number): number | null {
-  let until: number | null = null;
-  if (options.for !== undefined) until = now + parseDuration(options.for, "for");
-  if (options.until !== undefined) {
-    until = new Date(options.until).getTime();
-    if (Number.isNaN(until)) {
-      throw new KronError("invalid_option", `until: ${String(options.until)} is not a date`);
-    }
-  }
-  return until;
 }

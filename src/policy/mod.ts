@@ -20,6 +20,7 @@ export { afterFailedAttempt, isLastAttempt, retryDelay, type RetryPolicy } from 
 export { afterLastFailure, backoffDue, type BackoffInput, type OnErrorPolicy } from "./on_error.ts";
 export { decideMisfire, isMissed, type MisfireDecision, type MisfirePolicy } from "./misfire.ts";
 export { decideOverlap, type OverlapPolicy } from "./overlap.ts";
+export { type PauseSpan, pauseUntil } from "./pause.ts";
 export {
   DEFAULT_POLICY,
   type DurationField,
