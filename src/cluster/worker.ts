@@ -391,6 +391,12 @@ export class KronWorker {
         return null;
       }
       this.#claimFailures++;
+      // A node that answered "not now" (429) stays live: hold its claim slot for a while, so
+      // the loop does not ask it again at once.
+      const status = (e as { status?: number }).status;
+      if (status !== undefined && status < 500) {
+        await sleep(backoff(this.#claimFailures - 1), this.#claimsAbort.signal);
+      }
       if (this.#nodes.live === 0 && !this.#allLostWarned) {
         this.#allLostWarned = true;
         log.warn("claim failed on every node ({error}); retrying with backoff", {
