@@ -33,8 +33,8 @@ import {
 } from "./engine/mod.ts";
 import type { JobKind, KronEvent } from "./events/mod.ts";
 import { type Durability, FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
-import type { Store } from "./store/types.ts";
-import type { RunEntry } from "./store/state.ts";
+import type { Store } from "./store/mod.ts";
+import type { RunEntry } from "./store/mod.ts";
 import { killLeftoverGroup, killMarkedLeftovers } from "./jobs/process_tree.ts";
 import type { KronReplica } from "./cluster/replica.ts";
 import type { AdminServer, ServeAdminOptions } from "./api/serve.ts";

@@ -15,7 +15,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { anchorFor, type CompiledSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../events/mod.ts";
-import { emptyState, type JobState, type KronState } from "../store/state.ts";
+import { emptyState, type JobState, type KronState } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
 import type { Executor, RunContext, RunLogger } from "./types.ts";
 

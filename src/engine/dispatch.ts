@@ -12,7 +12,7 @@
  * // Folder-private: the Engine makes one Dispatch and hands it the timer queue's wake-ups.
  * import { Engine } from "./engine.ts";
  * import { FakeClock } from "./clock.ts";
- * import { MemoryStore } from "../store/memory_store.ts";
+ * import { MemoryStore } from "../store/mod.ts";
  * const clock = new FakeClock("2026-01-01T00:00:00Z");
  * const engine = new Engine({ store: new MemoryStore(), clock });
  * engine.define("tick", { every: "1s" }, () => Promise.resolve());
@@ -24,7 +24,7 @@
  */
 import { jitterDelay } from "../schedule/mod.ts";
 import type { RunTrigger } from "../events/mod.ts";
-import type { JobState } from "../store/state.ts";
+import type { JobState } from "../store/mod.ts";
 import { decideMisfire, decideOverlap, isMissed, runSkipped } from "../policy/mod.ts";
 import { ulid } from "../ulid.ts";
 import type { Journal, StartedEvent } from "./journal.ts";

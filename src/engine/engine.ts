@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { Engine } from "./engine.ts";
- * import { MemoryStore } from "../store/memory_store.ts";
+ * import { MemoryStore } from "../store/mod.ts";
  * const engine = new Engine({ store: new MemoryStore() });
  * engine.define("tick", { every: "1s" }, () => Promise.resolve());
  * await engine.start();
@@ -21,8 +21,8 @@ import { KronError } from "../errors.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { anchorFor, compileSchedule } from "../schedule/mod.ts";
 import type { JobKind, KronEvent } from "../events/mod.ts";
-import { type JobState, type KronState, newJobState } from "../store/state.ts";
-import type { Store } from "../store/types.ts";
+import { type JobState, type KronState, newJobState } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { buildDefinition, type DefinitionExtras } from "./definition.ts";
 import { Spreader } from "./spread.ts";
@@ -70,7 +70,7 @@ const DEFAULT_LEAD_MS = 50;
  * ```ts
  * import { Engine } from "./engine.ts";
  * import { FakeClock } from "./clock.ts";
- * import { MemoryStore } from "../store/memory_store.ts";
+ * import { MemoryStore } from "../store/mod.ts";
  * const clock = new FakeClock("2026-01-01T00:00:00Z");
  * const engine = new Engine({ store: new MemoryStore(), clock });
  * let runs = 0;

@@ -13,8 +13,8 @@
  * ```ts
  * import { Journal } from "./journal.ts";
  * import { systemClock } from "./clock.ts";
- * import { MemoryStore } from "../store/memory_store.ts";
- * import { emptyState } from "../store/state.ts";
+ * import { MemoryStore } from "../store/mod.ts";
+ * import { emptyState } from "../store/mod.ts";
  * import { getLogger } from "@logtape/logtape";
  * const core = {
  *   clock: systemClock, random: Math.random, log: getLogger(["kron"]), leadMs: 0,
@@ -30,8 +30,8 @@
  */
 import { KronError } from "../errors.ts";
 import type { KronEvent } from "../events/mod.ts";
-import { apply, renumbered } from "../store/reducer.ts";
-import type { Store } from "../store/types.ts";
+import { apply, renumbered } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import { type Batch, type Core, iso } from "./_handles.ts";
 
 /** A RUN_STARTED event. */

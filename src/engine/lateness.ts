@@ -12,7 +12,7 @@
  * ```ts
  * import { LatenessWatcher } from "./lateness.ts";
  * import { FakeClock } from "./clock.ts";
- * import { emptyState } from "../store/state.ts";
+ * import { emptyState } from "../store/mod.ts";
  * const state = emptyState();
  * const watcher = new LatenessWatcher({
  *   clock: new FakeClock(0), state: () => state, schedule: () => null, emit: () => {},
@@ -22,10 +22,10 @@
  * ```
  * @module
  */
-import type { CompiledSchedule } from "../schedule/types.ts";
+import type { CompiledSchedule } from "../schedule/mod.ts";
 import type { JobRecoveredEvent, KronEvent } from "../events/mod.ts";
 import { assessLateness, type LatenessAssessment } from "../policy/mod.ts";
-import type { JobState, KronState } from "../store/state.ts";
+import type { JobState, KronState } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
 import { MinHeap } from "./heap.ts";
 
@@ -36,7 +36,7 @@ import { MinHeap } from "./heap.ts";
  * ```ts
  * import type { LatenessHost } from "./lateness.ts";
  * import { systemClock } from "./clock.ts";
- * import { emptyState } from "../store/state.ts";
+ * import { emptyState } from "../store/mod.ts";
  * const host: LatenessHost = {
  *   clock: systemClock, state: () => emptyState(), schedule: () => null, emit: () => {},
  * };
@@ -79,7 +79,7 @@ const CAUSES: Partial<Record<KronEvent["type"], JobRecoveredEvent["reason"]>> = 
  * ```ts
  * import { LatenessWatcher } from "./lateness.ts";
  * import { systemClock } from "./clock.ts";
- * import { emptyState } from "../store/state.ts";
+ * import { emptyState } from "../store/mod.ts";
  * const w = new LatenessWatcher({
  *   clock: systemClock, state: emptyState, schedule: () => null, emit: () => {},
  * });

@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * import { pingEvents } from "./ping.ts";
- * import { newJobState } from "../store/state.ts";
+ * import { newJobState } from "../store/mod.ts";
  * import { compileSchedule } from "../schedule/mod.ts";
  * import { DEFAULT_POLICY } from "./definition.ts";
  * const def = {
@@ -29,8 +29,8 @@
  * @module
  */
 import type { KronEvent } from "../events/mod.ts";
-import type { CompiledSchedule } from "../schedule/types.ts";
-import type { JobState } from "../store/state.ts";
+import type { CompiledSchedule } from "../schedule/mod.ts";
+import type { JobState } from "../store/mod.ts";
 import { ulid } from "../ulid.ts";
 
 /**

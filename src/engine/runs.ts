@@ -13,7 +13,7 @@
  * ```ts
  * // Folder-private: the Engine makes one Runs next to its journal and timer queue.
  * import { Engine } from "./engine.ts";
- * import { MemoryStore } from "../store/memory_store.ts";
+ * import { MemoryStore } from "../store/mod.ts";
  * const engine = new Engine({ store: new MemoryStore() });
  * engine.define("once", { every: "1h" }, () => Promise.resolve());
  * await engine.start();
@@ -23,7 +23,7 @@
  * @module
  */
 import type { RunCancelledEvent, RunSucceededEvent, RunTrigger } from "../events/mod.ts";
-import type { JobState } from "../store/state.ts";
+import type { JobState } from "../store/mod.ts";
 import { afterFailedAttempt, runDead, runFailure, runRetrying } from "../policy/mod.ts";
 import type { ExecutionResult } from "./types.ts";
 import { isRunInterrupted, type RunInterruptedError } from "./interrupted.ts";

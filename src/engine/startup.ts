@@ -9,7 +9,7 @@
  * ```ts
  * // Folder-private: Engine.start calls findAbandoned, recordDefinition and queueAtStart.
  * import { Engine } from "./engine.ts";
- * import { MemoryStore } from "../store/memory_store.ts";
+ * import { MemoryStore } from "../store/mod.ts";
  * const engine = new Engine({ store: new MemoryStore() });
  * engine.define("tick", { every: "1s" }, () => Promise.resolve());
  * await engine.start(); // JOB_DEFINED recorded, the job queued
@@ -18,7 +18,7 @@
  * @module
  */
 import type { JobKind } from "../events/mod.ts";
-import type { RunEntry } from "../store/state.ts";
+import type { RunEntry } from "../store/mod.ts";
 import type { Journal } from "./journal.ts";
 import type { Runs } from "./runs.ts";
 import type { Spreader } from "./spread.ts";

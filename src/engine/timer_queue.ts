@@ -12,7 +12,7 @@
  * ```ts
  * import { TimerQueue } from "./timer_queue.ts";
  * import { FakeClock } from "./clock.ts";
- * import { emptyState } from "../store/state.ts";
+ * import { emptyState } from "../store/mod.ts";
  * import { getLogger } from "@logtape/logtape";
  * const core = {
  *   clock: new FakeClock(0), random: Math.random, log: getLogger(["kron"]), leadMs: 0,
@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import type { JobState } from "../store/state.ts";
+import type { JobState } from "../store/mod.ts";
 import { backoffDue } from "../policy/mod.ts";
 import { MinHeap } from "./heap.ts";
 import type { AheadGroup, Core, EntryType, Registered, RunHandle, TimerEntry } from "./_handles.ts";

@@ -9,11 +9,11 @@
  * @module
  */
 import type { Duration } from "../schedule/duration.ts";
-import type { ScheduleInput } from "../schedule/spec.ts";
+import type { ScheduleInput } from "../schedule/mod.ts";
 import type { JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { StateName } from "../policy/mod.ts";
-import type { RunEntry } from "../store/state.ts";
-import type { Store } from "../store/types.ts";
+import type { RunEntry } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
 
 /** Exactly one of `cron`, `every`, `after`, `at` (and `timezone`/`startAt` with them). */

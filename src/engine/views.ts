@@ -10,7 +10,7 @@
  */
 import { type Health, jobStateOf, type LatenessAssessment } from "../policy/mod.ts";
 import { compileSchedule, formatDuration } from "../schedule/mod.ts";
-import { isDone, type JobState, type RunEntry } from "../store/state.ts";
+import { isDone, type JobState, type RunEntry } from "../store/mod.ts";
 import { assessOf } from "./lateness.ts";
 import type { JobGauges, JobStateName, JobStatus, RunRecord } from "./types.ts";
 

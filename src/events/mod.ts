@@ -43,7 +43,7 @@ export const EVENT_TYPES = [
 /** One of {@link EVENT_TYPES}. */
 export type EventType = typeof EVENT_TYPES[number];
 
-import type { ScheduleRecord } from "../schedule/types.ts";
+import type { ScheduleRecord } from "../schedule/mod.ts";
 
 export type { ScheduleRecord };
 
