@@ -272,10 +272,11 @@ export class KronMetrics {
     let reply: RenderReply;
     try {
       reply = await this.#rendererFor().render(req);
-    } catch {
-      // No worker here (or it died): render on this thread from now on, from scratch.
+    } catch (e) {
+      // Closed under this scrape (the runtime stopped): a new one. No worker can start here (or
+      // it died): render on this thread from now on. Either way from scratch.
       this.#closeRenderer();
-      this.#local = true;
+      if (!(e instanceof RendererClosed)) this.#local = true;
       reply = await this.#rendererFor().render(this.#collect(gzip));
     }
     if (!this.#kron.engine.running) this.#closeRenderer(); // no worker outlives the runtime
@@ -474,6 +475,13 @@ export class KronMetrics {
   }
 }
 
+/** A request's worker was closed before it answered. */
+class RendererClosed extends Error {
+  constructor() {
+    super("metrics worker closed");
+  }
+}
+
 /** The render worker, answering requests in order. */
 function workerRenderer(): Renderer {
   const worker = new Worker(new URL("./_metrics_worker.ts", import.meta.url), {
@@ -502,7 +510,7 @@ function workerRenderer(): Renderer {
       }),
     close: () => {
       worker.terminate();
-      fail(new Error("metrics worker closed"));
+      fail(new RendererClosed());
     },
   };
 }
