@@ -39,7 +39,7 @@ export { functionExecutor, Kron, VERSION } from "./src/kron.ts";
 export { defineJobs, type JobSpec, type JobSpecs, type KronSettings } from "./define.ts";
 export type { KronAdminOptions, KronOptions } from "./src/kron.ts";
 export type { AdminServer, ServeAdminOptions } from "./src/api/serve.ts";
-export type { ReloadJson } from "./src/api/types.ts";
+export type { ReloadJson } from "./src/http/types.ts";
 export { Engine, FakeClock, systemClock } from "./src/engine/mod.ts";
 export type {
   Clock,

@@ -123,6 +123,15 @@ export const DOORS: Record<string, string[]> = {
   // The read models: the CLI's offline `kron status` loads them without the engine.
   engine: ["src/engine/views.ts"],
   events: [],
+  // Process groups without the job runtime: src/kron.ts's clean-up of a crash's leftover
+  // command groups (jobs/mod.ts would import kron.ts back through the runtime).
+  jobs: ["src/jobs/process_tree.ts"],
+  // The admin client without Hono: the CLI's read commands.
+  api: ["src/api/client.ts"],
+  cluster: [],
+  // Clients without Hono (src/api/client.ts, the cluster's SDK), and the job views the CLI's
+  // offline reads load.
+  http: ["src/http/client.ts", "src/http/job_views.ts"],
   policy: [],
   // Durations without the cron engine (croner): job-file checks, the CLI's flags.
   schedule: ["src/schedule/duration.ts"],

@@ -36,8 +36,8 @@ import { type Durability, FileStore, MemoryStore, resolveDataDir } from "./store
 import type { Store } from "./store/mod.ts";
 import type { RunEntry } from "./store/mod.ts";
 import { killLeftoverGroup, killMarkedLeftovers } from "./jobs/process_tree.ts";
-import type { KronReplica } from "./cluster/replica.ts";
-import type { AdminServer, ServeAdminOptions } from "./api/serve.ts";
+import type { KronReplica } from "./cluster/mod.ts";
+import type { AdminServer, ServeAdminOptions } from "./api/mod.ts";
 import { parseDuration } from "./schedule/duration.ts";
 import { VERSION } from "./version.ts";
 
@@ -293,7 +293,7 @@ export class Kron implements AsyncDisposable {
       return this.#serveAdmin();
     }
     if (this.#replica) return this.#replica.start();
-    const { KronReplica } = await import("./cluster/replica.ts");
+    const { KronReplica } = await import("./cluster/mod.ts");
     const replica = new KronReplica(this.#replicaOptions);
     for (const [name, options, fn] of this.#replicaJobs) replica.schedule(name, options, fn);
     this.#replica = replica;
@@ -309,7 +309,7 @@ export class Kron implements AsyncDisposable {
     const options = this.#adminOptions;
     if (options === false || (this.#dataDir === null && options.http === undefined)) return;
     // Imported here: an app that serves nothing never loads Hono.
-    const { serveAdmin } = await import("./api/serve.ts");
+    const { serveAdmin } = await import("./api/mod.ts");
     try {
       this.#admin = await serveAdmin(this, {
         ...options,

@@ -4,7 +4,7 @@
 import nodeAssert from "node:assert/strict";
 import { assertEquals } from "./api/_assert.ts";
 import { absolute, splitHostPort } from "../src/paths.ts";
-import { parseHostPort as parseHttpFlag } from "../src/api/serve.ts";
+import { parseHostPort as parseHttpFlag } from "../src/http/host_port.ts";
 import { parseHostPort as parseSetting } from "../src/jobs/settings.ts";
 
 Deno.test("absolute resolves . and .. textually against the cwd", () => {

@@ -11,10 +11,9 @@
  * @module
  */
 import type { AdminHost } from "./host.ts";
-import type { AuthVariables } from "./auth.ts";
+import type { AuthVariables, ReloadJson } from "../http/mod.ts";
 import type { EventHub } from "./hub.ts";
 import type { KronMetrics } from "./metrics.ts";
-import type { ReloadJson } from "./types.ts";
 
 /**
  * Options of `createAdminApp`.

@@ -21,12 +21,10 @@ import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import type { AdminHost } from "./host.ts";
 import type { AdminAppOptions, AdminDeps, AdminEnv } from "./_deps.ts";
-import { requireAuth } from "./auth.ts";
-import { csrfGuard } from "./csrf.ts";
-import { limitBody } from "./_body.ts";
+import { csrfGuard, describeError, errorBody, limitBody, requireAuth } from "../http/mod.ts";
 import { htmlResponse } from "./dashboard/_html.ts";
+import { loginPage } from "./dashboard/login.ts";
 import { errorPage, wantsHtml } from "./dashboard/message.ts";
-import { describeError, errorBody } from "./errors.ts";
 import { hubFor } from "./hub.ts";
 import { metricsFor } from "./metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -111,7 +109,12 @@ export function createAdminApp(kron: AdminHost, options: AdminAppOptions): Hono<
 
   if (options.tcp) {
     const token = options.token!;
-    app.use("*", requireAuth(() => token, options.version));
+    const login = (next: string) =>
+      htmlResponse(
+        (nonce) => loginPage({ next, error: null, nonce, version: options.version }),
+        401,
+      );
+    app.use("*", requireAuth(() => token, login));
   } else {
     app.use("*", async (c, next) => {
       c.set("auth", "socket");

@@ -18,10 +18,10 @@
  * ```
  * @module
  */
-import { KronError, type KronErrorCode } from "../errors.ts";
 import { SseParser } from "./sse_parser.ts";
 import { type Answer, unixRequest } from "./_unix_http.ts";
-import { NodeSet } from "./nodes.ts";
+import { AdminApiError, NodeSet } from "../http/client.ts";
+export { AdminApiError };
 import type {
   CompactJson,
   ForgetJson,
@@ -34,30 +34,8 @@ import type {
   RunListJson,
   ServerEvent,
   TriggerJson,
-} from "./types.ts";
+} from "../http/client.ts";
 import type { KronEvent } from "../events/mod.ts";
-
-/**
- * An error answered by the admin API. `code` is the server's (`unknown_job`, `conflict`,
- * `unauthorized`, …; some are API-level codes outside {@link KronErrorCode}).
- *
- * @example
- * ```ts
- * import { AdminApiError } from "./client.ts";
- * const e = new AdminApiError(404, "unknown_job", 'no job named "x"');
- * e.status; // 404
- * ```
- */
-export class AdminApiError extends KronError {
-  /** HTTP status. */
-  readonly status: number;
-  /** Creates the error from a server answer. */
-  constructor(status: number, code: string, message: string) {
-    super(code as KronErrorCode, message);
-    this.status = status;
-    this.name = "AdminApiError";
-  }
-}
 
 /**
  * A client of one kron runtime's admin API.

@@ -25,16 +25,22 @@ export {
   type AdminServer,
   isLoopback,
   MAX_SOCKET_PATH_BYTES,
-  parseHostPort,
   serveAdmin,
   type ServeAdminOptions,
   SOCKET_FILE,
   socketPathFor,
 } from "./serve.ts";
 export { AdminApiError, AdminClient } from "./client.ts";
-export { generateToken, resolveToken, TOKEN_FILE, tokenPath } from "./token.ts";
-export { ApiError, statusForCode } from "./errors.ts";
+export {
+  ApiError,
+  generateToken,
+  parseHostPort,
+  resolveToken,
+  statusForCode,
+  TOKEN_FILE,
+  tokenPath,
+} from "../http/mod.ts";
 export { KronMetrics } from "./metrics.ts";
 export { type SseMessage, SseParser } from "./sse_parser.ts";
-export type * from "./types.ts";
+export type * from "../http/client.ts";
 export type { AdminHost } from "./host.ts";

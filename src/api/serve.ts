@@ -17,12 +17,12 @@
  */
 import { getConfig, getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import { absolute, splitHostPort } from "../paths.ts";
+import { absolute } from "../paths.ts";
 import { VERSION } from "../version.ts";
 import type { AdminHost } from "./host.ts";
 import { createAdminApp } from "./app.ts";
-import { envToken, readTokenFile, resolveToken } from "./token.ts";
-import type { ReloadJson } from "./types.ts";
+import { envToken, parseHostPort, readTokenFile, resolveToken } from "../http/mod.ts";
+import type { ReloadJson } from "../http/mod.ts";
 
 /**
  * File name of the socket inside the data dir.
@@ -127,27 +127,6 @@ export function socketPathFor(dataDir: string): string {
     );
   }
   return path;
-}
-
-/**
- * Parses `host:port` (`[v6]:port` for IPv6; an empty host means 127.0.0.1).
- *
- * @example
- * ```ts
- * import { parseHostPort } from "./serve.ts";
- * parseHostPort("0.0.0.0:8080"); // { hostname: "0.0.0.0", port: 8080 }
- * parseHostPort("[::1]:0"); // { hostname: "::1", port: 0 }
- * ```
- */
-export function parseHostPort(value: string): { hostname: string; port: number } {
-  const split = splitHostPort(value.trim());
-  if (split === null) {
-    throw new KronError(
-      "invalid_option",
-      `--http ${JSON.stringify(value)}: expected host:port, e.g. 127.0.0.1:8080`,
-    );
-  }
-  return { hostname: split.host || "127.0.0.1", port: split.port };
 }
 
 /**

@@ -12,7 +12,7 @@
  * @module
  */
 import { AdminClient } from "../api/client.ts";
-import type { ReloadJson } from "../api/types.ts";
+import type { ReloadJson } from "../http/client.ts";
 import type { JobDetailView, JobView, RunView } from "./views.ts";
 
 /**

@@ -46,7 +46,7 @@ export const LAZY_MODULES = [
   // The offline reader of read commands (src/cli/source.ts).
   "src/store/mod.ts",
   "src/engine/views.ts",
-  "src/api/views.ts",
+  "src/http/job_views.ts",
 ] as const;
 
 /**

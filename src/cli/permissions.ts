@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { emptyPermissions, type Grant, type Permissions } from "../jobs/runtime.ts";
+import { emptyPermissions, type Grant, type Permissions } from "../jobs/mod.ts";
 import { usage } from "./errors.ts";
 
 export type { Grant, Permissions };

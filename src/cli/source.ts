@@ -173,8 +173,8 @@ async function offlineSource(dataDir: string): Promise<Source> {
   >(
     "src/engine/views.ts",
   );
-  const { jobDetail, jobSummary } = await lazyImport<typeof import("../api/views.ts")>(
-    "src/api/views.ts",
+  const { jobDetail, jobSummary } = await lazyImport<typeof import("../http/job_views.ts")>(
+    "src/http/job_views.ts",
   );
   const view = await readDataDir(dataDir);
   const state = view.state;

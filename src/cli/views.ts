@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { JobDetailJson, JobSummaryJson, RunJson } from "../api/types.ts";
+import type { JobDetailJson, JobSummaryJson, RunJson } from "../http/client.ts";
 
 /**
  * One job in a list.

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { ApiError } from "../api/http.ts";
+import { ApiError } from "../http/mod.ts";
 
 /** `body[key]` as an integer from `min` to `max` (`fallback` when absent, else required). */
 export function int(

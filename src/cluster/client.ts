@@ -20,10 +20,10 @@
  * ```
  * @module
  */
-import { AdminApiError } from "../api/client.ts";
+import { AdminApiError } from "../http/client.ts";
 import type { PauseOptions, RunRecord } from "../engine/mod.ts";
 import type { ClusterJobOptions, ClusterJobStatus } from "./jobs.ts";
-import { NodeSet } from "../api/nodes.ts";
+import { NodeSet } from "../http/client.ts";
 import { getLogger } from "@logtape/logtape";
 
 const log = getLogger(["kron", "cluster", "client"]);

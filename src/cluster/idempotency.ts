@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { ApiError } from "../api/http.ts";
+import { ApiError } from "../http/mod.ts";
 import type { Db, Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
 

@@ -70,7 +70,7 @@ import {
   requireAuth,
   runIdParam,
   seqParam,
-} from "../api/http.ts";
+} from "../http/mod.ts";
 import { isTransient, type Sql } from "./_sql.ts";
 import { idempotencyKeyOf, withIdempotencyKey } from "./idempotency.ts";
 import { type ClaimedRun, completeRun, completeRuns, failRun, heartbeatRun } from "./claims.ts";
@@ -190,7 +190,7 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
   app.notFound((c) =>
     c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404)
   );
-  app.use("*", requireAuth(() => options.token, VERSION));
+  app.use("*", requireAuth(() => options.token));
   app.use("*", csrfGuard());
   app.use(
     "*",

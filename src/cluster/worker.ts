@@ -35,7 +35,7 @@ import { KronError } from "../errors.ts";
 import { ulid } from "../ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
 import { errorFrom, tokenFromEnv } from "./client.ts";
-import { NodeSet } from "../api/nodes.ts";
+import { NodeSet } from "../http/client.ts";
 import { backoff, Outbox, retriable, sleep } from "./_outbox.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch, assertNotMatch, assertRejects } from
 import { postJson, startRig, tempDir } from "./_helpers.ts";
 import { Kron } from "../../src/kron.ts";
 import { serveAdmin } from "../../src/api/mod.ts";
-import { createSession, SESSION_TTL_MS } from "../../src/api/auth.ts";
+import { createSession, SESSION_TTL_MS } from "../../src/http/auth.ts";
 
 const UNAUTHORIZED = { error: { code: "unauthorized", message: "authentication required" } };
 

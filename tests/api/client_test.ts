@@ -139,9 +139,11 @@ Deno.test("`kron status`'s client runs 5 small modules (no engine, Hono or npm) 
   assertEquals(names, [
     "api/_unix_http.ts",
     "api/client.ts",
-    "api/nodes.ts",
     "api/sse_parser.ts",
     "errors.ts",
+    "http/client.ts",
+    "http/errors.ts",
+    "http/nodes.ts",
   ]);
 
   const jobs: Record<string, { options: { every: string } }> = {};

@@ -2,7 +2,7 @@
 // skipped with one WARN line (and one when it answers again), and a non-idempotent request
 // sent on only when it never reached a node.
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { neverReached, NodeSet, parseNodeUrls } from "../../src/api/nodes.ts";
+import { neverReached, NodeSet, parseNodeUrls } from "../../src/http/nodes.ts";
 
 function server(status = 200) {
   let hits = 0;

@@ -54,9 +54,15 @@ Deno.test("kron status loads the client, not the engine, the store, the loaders,
     m.startsWith("npm:") || m.startsWith("jsr:") ||
     /^src\/(engine|store|jobs|schedule|cluster|policy|events)\//.test(m) ||
     m === "src/kron.ts" ||
-    (m.startsWith("src/api/") &&
-      !["src/api/client.ts", "src/api/sse_parser.ts", "src/api/_unix_http.ts", "src/api/nodes.ts"]
-        .includes(m))
+    (/^src\/(api|http)\//.test(m) &&
+      ![
+        "src/api/client.ts",
+        "src/api/sse_parser.ts",
+        "src/api/_unix_http.ts",
+        "src/http/client.ts",
+        "src/http/errors.ts",
+        "src/http/nodes.ts",
+      ].includes(m))
   );
   assert.deepEqual(heavy, [], `kron status would load: ${heavy.join(", ")}`);
   // And the dispatcher itself stays small: every command is outside main.ts's graph.

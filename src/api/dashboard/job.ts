@@ -12,7 +12,7 @@
  * @module
  */
 import type { JobStatus, RunRecord } from "../../engine/mod.ts";
-import { scheduleText } from "../views.ts";
+import { scheduleText } from "../../http/mod.ts";
 import { type Html, html } from "./_html.ts";
 import { expectation, fmtDuration, outcomeOf, rawSchedule, time, words } from "./_format.ts";
 import { durationChart } from "./chart.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 import type { JobStatus, RunRecord } from "../../engine/mod.ts";
-import { scheduleText } from "../views.ts";
+import { scheduleText } from "../../http/mod.ts";
 import { type Html, html } from "./_html.ts";
 import {
   ATTENTION,

@@ -18,9 +18,8 @@
 import { Hono } from "hono";
 import type { AdminHost } from "../host.ts";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
-import { jsonBody, onlyKeys } from "../_body.ts";
-import { ApiError } from "../errors.ts";
-import type { HealthJson } from "../types.ts";
+import { ApiError, jsonBody, onlyKeys } from "../../http/mod.ts";
+import type { HealthJson } from "../../http/mod.ts";
 
 /**
  * Health: ok while the engine runs and its log is writable; otherwise why not.

@@ -23,7 +23,7 @@ import { getLogger } from "@logtape/logtape";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { readEventsAfter } from "../../store/mod.ts";
 import { type FramedEvent, frameEvent } from "../hub.ts";
-import { seqParam } from "../validate.ts";
+import { seqParam } from "../../http/mod.ts";
 import type { KronEvent } from "../../store/mod.ts";
 
 /**

@@ -21,14 +21,20 @@
  * @module
  */
 import { Hono } from "hono";
-import type { PauseOptions } from "../../engine/mod.ts";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
-import { jsonBody, onlyKeys } from "../_body.ts";
+import {
+  ApiError,
+  JOB_NAME_RE,
+  jobDetail,
+  jobNameParam,
+  jobSummary,
+  jsonBody,
+  limitParam,
+  onlyKeys,
+  pauseOptions,
+} from "../../http/mod.ts";
 import { jobNamesFor } from "../_job_names.ts";
-import { ApiError } from "../errors.ts";
-import type { JobListJson, JobSummaryJson } from "../types.ts";
-import { JOB_NAME_RE, jobNameParam, limitParam } from "../validate.ts";
-import { jobDetail, jobSummary } from "../views.ts";
+import type { JobListJson, JobSummaryJson } from "../../http/mod.ts";
 import { KronError } from "../../errors.ts";
 import type { AdminHost } from "../host.ts";
 import type { Ping } from "../../engine/mod.ts";
@@ -57,44 +63,6 @@ export const RUNS_PAGE = { default: 20, max: 1000 } as const;
 /** A history cursor (`<runId>~<from>~<pending>`, base 36) or a run id. */
 const HISTORY_CURSOR_RE =
   /^[0-9A-Za-z_-]{1,64}(~(-1|[0-9a-z]{1,11})~([0-9a-z]{1,11}(,[0-9a-z]{1,11})*)?)?$/;
-
-/**
- * Parses the body of `POST /v1/jobs/:name/pause`.
- *
- * @example
- * ```ts
- * import { pauseOptions } from "./jobs.ts";
- * pauseOptions({ for: "24h" }); // { for: "24h" }
- * pauseOptions({}); // {}
- * ```
- */
-export function pauseOptions(body: Record<string, unknown>): PauseOptions {
-  onlyKeys(body, ["for", "until"]);
-  if (body.for !== undefined && body.until !== undefined) {
-    throw new ApiError(400, "bad_request", 'give either "for" or "until", not both');
-  }
-  const out: PauseOptions = {};
-  if (body.for !== undefined && body.for !== null) {
-    if (typeof body.for !== "string" && typeof body.for !== "number") {
-      throw new ApiError(400, "bad_request", '"for" must be a duration such as "24h"');
-    }
-    out.for = body.for;
-  }
-  if (body.until !== undefined && body.until !== null) {
-    if (typeof body.until !== "string" && typeof body.until !== "number") {
-      throw new ApiError(400, "bad_request", '"until" must be an ISO date-time');
-    }
-    if (Number.isNaN(new Date(body.until).getTime())) {
-      throw new ApiError(
-        400,
-        "bad_request",
-        `"until": ${JSON.stringify(body.until)} is not a date-time`,
-      );
-    }
-    out.until = body.until;
-  }
-  return out;
-}
 
 /**
  * One page of job summaries.

@@ -18,8 +18,7 @@
  */
 import { Hono } from "hono";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
-import { ApiError } from "../errors.ts";
-import { JOB_NAME_RE, runIdParam } from "../validate.ts";
+import { ApiError, JOB_NAME_RE, runIdParam } from "../../http/mod.ts";
 
 /**
  * The absolute path of a run's log inside `dataDir`, or null when there is none (or it would

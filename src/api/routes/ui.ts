@@ -27,7 +27,14 @@
 import { type Context, Hono } from "hono";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { jobNamesFor } from "../_job_names.ts";
-import { constantTimeEqual, createSession, isHttps, sessionCookie } from "../auth.ts";
+import {
+  constantTimeEqual,
+  createSession,
+  describeError,
+  isHttps,
+  jobNameParam,
+  sessionCookie,
+} from "../../http/mod.ts";
 import { htmlResponse } from "../dashboard/_html.ts";
 import { loginPage, safeNext } from "../dashboard/login.ts";
 import { jobDetailSection, jobPage } from "../dashboard/job.ts";
@@ -43,8 +50,6 @@ import {
 } from "../dashboard/list.ts";
 import { messagePage } from "../dashboard/message.ts";
 import type { AdminHost } from "../host.ts";
-import { describeError } from "../errors.ts";
-import { jobNameParam } from "../validate.ts";
 import type { JobStatus } from "../../engine/mod.ts";
 import { KronError } from "../../errors.ts";
 

@@ -23,8 +23,7 @@ import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { htmlResponse } from "../dashboard/_html.ts";
 import type { PageContext } from "../dashboard/list.ts";
 import { type LogView, runHeader, runPage } from "../dashboard/run.ts";
-import { runIdParam } from "../validate.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, runIdParam } from "../../http/mod.ts";
 import { runLogFile } from "./runs.ts";
 import { fragment } from "./ui.ts";
 

@@ -15,7 +15,7 @@ import { findDefaultJobFile } from "../context.ts";
 import { usage } from "../errors.ts";
 import { extractPermissions } from "../permissions.ts";
 import { formatZoned, type Io, paint, toJson } from "../output.ts";
-import type { Permissions } from "../../jobs/runtime.ts";
+import type { Permissions } from "../../jobs/mod.ts";
 
 /**
  * The text of `kron check --help`.

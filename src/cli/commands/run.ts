@@ -29,7 +29,7 @@ import { configureLogging, isLogFormat } from "../logging.ts";
 import type { Io } from "../output.ts";
 import { extractPermissions } from "../permissions.ts";
 import { signalGate } from "../signals.ts";
-import type { ApplyResult, Permissions } from "../../jobs/runtime.ts";
+import type { ApplyResult, Permissions } from "../../jobs/mod.ts";
 
 /**
  * The text of `kron run --help`.

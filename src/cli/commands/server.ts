@@ -87,7 +87,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const format = stringFlag(flags, "log-format");
   await configureLogging(isLogFormat(format) ? format : "text");
-  const { startServer } = await import("../../cluster/server.ts");
+  const { startServer } = await import("../../cluster/mod.ts");
   const server = await startServer({
     store,
     http: stringFlag(flags, "http"),

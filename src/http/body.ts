@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { jsonBody } from "./_body.ts";
+ * import { jsonBody } from "./body.ts";
  * const req = new Request("http://x/", { method: "POST", body: '{"for":"1h"}', headers: { "content-type": "application/json" } });
  * await jsonBody(req); // { for: "1h" }
  * ```
@@ -26,7 +26,7 @@ import { ApiError } from "./errors.ts";
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { limitBody } from "./_body.ts";
+ * import { limitBody } from "./body.ts";
  * const app = new Hono();
  * app.use("*", limitBody(16, (c) => c.text("too large", 413)));
  * app.post("/", async (c) => c.text(await c.req.text()));
@@ -68,7 +68,7 @@ export function limitBody(
  *
  * @example
  * ```ts
- * import { jsonBody } from "./_body.ts";
+ * import { jsonBody } from "./body.ts";
  * await jsonBody(new Request("http://x/", { method: "POST" })); // {}
  * ```
  */
@@ -101,7 +101,7 @@ export async function jsonBody(req: Request): Promise<Record<string, unknown>> {
  *
  * @example
  * ```ts
- * import { onlyKeys } from "./_body.ts";
+ * import { onlyKeys } from "./body.ts";
  * onlyKeys({ for: "1h" }, ["for", "until"]); // ok
  * ```
  */

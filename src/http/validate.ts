@@ -10,6 +10,8 @@
  * ```
  * @module
  */
+import type { PauseOptions } from "../engine/mod.ts";
+import { onlyKeys } from "./body.ts";
 import { ApiError } from "./errors.ts";
 
 /**
@@ -122,4 +124,42 @@ export function seqParam(raw: string | null | undefined): number | null {
 /** Echoes at most 80 characters of bad input back: enough to recognise it, not a reflection channel. */
 function clip(s: string): string {
   return s.length > 80 ? s.slice(0, 80) + "…" : s;
+}
+
+/**
+ * Parses the body of `POST /v1/jobs/:name/pause`.
+ *
+ * @example
+ * ```ts
+ * import { pauseOptions } from "./validate.ts";
+ * pauseOptions({ for: "24h" }); // { for: "24h" }
+ * pauseOptions({}); // {}
+ * ```
+ */
+export function pauseOptions(body: Record<string, unknown>): PauseOptions {
+  onlyKeys(body, ["for", "until"]);
+  if (body.for !== undefined && body.until !== undefined) {
+    throw new ApiError(400, "bad_request", 'give either "for" or "until", not both');
+  }
+  const out: PauseOptions = {};
+  if (body.for !== undefined && body.for !== null) {
+    if (typeof body.for !== "string" && typeof body.for !== "number") {
+      throw new ApiError(400, "bad_request", '"for" must be a duration such as "24h"');
+    }
+    out.for = body.for;
+  }
+  if (body.until !== undefined && body.until !== null) {
+    if (typeof body.until !== "string" && typeof body.until !== "number") {
+      throw new ApiError(400, "bad_request", '"until" must be an ISO date-time');
+    }
+    if (Number.isNaN(new Date(body.until).getTime())) {
+      throw new ApiError(
+        400,
+        "bad_request",
+        `"until": ${JSON.stringify(body.until)} is not a date-time`,
+      );
+    }
+    out.until = body.until;
+  }
+  return out;
 }

@@ -19,8 +19,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { errorBody } from "./errors.ts";
-import { htmlResponse } from "./dashboard/_html.ts";
-import { loginPage } from "./dashboard/login.ts";
 
 /**
  * Name of the session cookie.
@@ -189,21 +187,35 @@ export function isHttps(req: Request): boolean {
 const OPEN_PATHS = new Set(["/healthz", "/login"]);
 
 /**
+ * The page a browser navigation gets with status 401, given where to go after logging in
+ * (`next`, path and query). The admin API passes its dashboard's login form; the layer below
+ * the dashboard only calls it.
+ *
+ * @example
+ * ```ts
+ * import type { LoginPage } from "./auth.ts";
+ * const page: LoginPage = (next) => new Response(`log in, then ${next}`, { status: 401 });
+ * ```
+ */
+export type LoginPage = (next: string) => Response;
+
+/**
  * Middleware for the TCP app: lets in a right bearer token or session cookie, else answers
- * 401 revealing nothing (not even whether the route exists). A browser navigation gets the
- * login form with status 401; everything else the JSON error and `WWW-Authenticate`.
+ * 401 revealing nothing (not even whether the route exists). A browser navigation gets
+ * `loginPage` when one is given; everything else (and every browser without one) the JSON
+ * error and `WWW-Authenticate`.
  *
  * @example
  * ```ts
  * import { Hono } from "hono";
  * import { requireAuth } from "./auth.ts";
  * const app = new Hono();
- * app.use("*", requireAuth(() => "0".repeat(64), "0.1.0"));
+ * app.use("*", requireAuth(() => "0".repeat(64)));
  * ```
  */
 export function requireAuth(
   getToken: () => string,
-  version: string,
+  loginPage?: LoginPage,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     if (OPEN_PATHS.has(c.req.path)) {
@@ -219,26 +231,24 @@ export function requireAuth(
         c.set("auth", "bearer");
         return next();
       }
-      return unauthorized(c, version);
+      return unauthorized(c, loginPage);
     }
     const session = getCookie(c, SESSION_COOKIE);
     if (session !== undefined && await verifySession(token, session, Date.now())) {
       c.set("auth", "cookie");
       return next();
     }
-    return unauthorized(c, version);
+    return unauthorized(c, loginPage);
   };
 }
 
-function unauthorized(c: Context, version: string): Response {
-  const wantsHtml = (c.req.method === "GET" || c.req.method === "HEAD") &&
+function unauthorized(c: Context, loginPage: LoginPage | undefined): Response {
+  const wantsHtml = loginPage !== undefined &&
+    (c.req.method === "GET" || c.req.method === "HEAD") &&
     (c.req.header("accept") ?? "").includes("text/html") && !c.req.path.startsWith("/v1/");
   if (wantsHtml) {
     const url = new URL(c.req.url);
-    return htmlResponse(
-      (nonce) => loginPage({ next: url.pathname + url.search, error: null, nonce, version }),
-      401,
-    );
+    return loginPage(url.pathname + url.search);
   }
   return new Response(JSON.stringify(errorBody("unauthorized", "authentication required")), {
     status: 401,

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { KronError } from "../errors.ts";
+import { KronError, type KronErrorCode } from "../errors.ts";
 
 /**
  * Codes the API adds to {@link KronError}'s (transport-level failures).
@@ -110,7 +110,7 @@ export function errorBody(
  * @example
  * ```ts
  * import { describeError } from "./errors.ts";
- * import { KronError } from "../errors.ts";
+ * import { KronError, type KronErrorCode } from "../errors.ts";
  * describeError(new KronError("unknown_job", 'no job named "x"')).status; // 404
  * ```
  */
@@ -146,4 +146,26 @@ export function errorResponse(e: unknown, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set("content-type", "application/json; charset=utf-8");
   return new Response(JSON.stringify(errorBody(code, message)), { status, headers: h });
+}
+
+/**
+ * An error answered by the admin API. `code` is the server's (`unknown_job`, `conflict`,
+ * `unauthorized`, …; some are API-level codes outside {@link KronErrorCode}).
+ *
+ * @example
+ * ```ts
+ * import { AdminApiError } from "./errors.ts";
+ * const e = new AdminApiError(404, "unknown_job", 'no job named "x"');
+ * e.status; // 404
+ * ```
+ */
+export class AdminApiError extends KronError {
+  /** HTTP status. */
+  readonly status: number;
+  /** Creates the error from a server answer. */
+  constructor(status: number, code: string, message: string) {
+    super(code as KronErrorCode, message);
+    this.status = status;
+    this.name = "AdminApiError";
+  }
 }

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { scheduleText } from "./views.ts";
+ * import { scheduleText } from "./job_views.ts";
  * scheduleText({ cron: "0 8 * * *", timezone: "Europe/Rome" }); // "At 08:00 (Europe/Rome)"
  * scheduleText({ every: "30m", startAt: null }); // "every 30 minutes"
  * ```
@@ -24,7 +24,7 @@ const CACHE_MAX = 10_000;
  *
  * @example
  * ```ts
- * import { scheduleText } from "./views.ts";
+ * import { scheduleText } from "./job_views.ts";
  * scheduleText({ after: "10s" }); // "once, 10s after registration"
  * ```
  */
@@ -63,7 +63,7 @@ function describe(s: Record<string, string | number | null>): string {
  *
  * @example
  * ```ts
- * import { jobSummary } from "./views.ts";
+ * import { jobSummary } from "./job_views.ts";
  * // jobSummary(kron.status("digest")).scheduleText
  * ```
  */
@@ -95,7 +95,7 @@ export function jobSummary(status: JobStatus): JobSummaryJson {
  *
  * @example
  * ```ts
- * import { jobDetail } from "./views.ts";
+ * import { jobDetail } from "./job_views.ts";
  * // JSON.stringify(jobDetail(kron.status("digest")))
  * ```
  */
