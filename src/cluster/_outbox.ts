@@ -15,6 +15,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
+import { sleep } from "../sleep.ts";
 import type { ClaimedRun } from "./claims.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
@@ -38,26 +39,6 @@ export interface Outcome {
   resolve: () => void;
   giveUpAt: number;
 }
-
-/**
- * Sleeps `ms`, or less when `signal` aborts.
- *
- * @example
- * ```ts
- * import { sleep } from "./_outbox.ts";
- * await sleep(1);
- * ```
- */
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Backoff with jitter: 100 ms doubling to 5 s.

@@ -261,28 +261,6 @@ export function isTransient(e: unknown): boolean {
 }
 
 /**
- * Sleeps `ms`, or less when `signal` aborts.
- *
- * @example
- * ```ts
- * import { sleep } from "./_sql.ts";
- * await sleep(10);
- * ```
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-/**
  * Exponential backoff with jitter for reconnect loops: 100 ms doubling to `capMs`.
  *
  * @example

@@ -18,7 +18,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { backoffMs, sleep, type Sql } from "./_sql.ts";
+import { backoffMs, type Sql } from "./_sql.ts";
+import { sleep } from "../sleep.ts";
 
 const log = getLogger(["kron", "cluster", "notify"]);
 

@@ -36,7 +36,8 @@ import { ulid } from "../ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
 import { errorFrom, tokenFromEnv } from "./client.ts";
 import { NodeSet } from "../http/client.ts";
-import { backoff, Outbox, retriable, sleep } from "./_outbox.ts";
+import { backoff, Outbox, retriable } from "./_outbox.ts";
+import { sleep } from "../sleep.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
 

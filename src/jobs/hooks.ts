@@ -20,6 +20,7 @@
 import { splitCommand } from "./argv.ts";
 import { defaultBaseEnv } from "./command.ts";
 import type { OnFailure } from "./job_types.ts";
+import { sleep } from "../sleep.ts";
 
 /**
  * What a hook is told: the JSON body of a URL hook, the environment of a command hook.
@@ -139,17 +140,4 @@ async function runHookCommand(
   } finally {
     clearTimeout(timer);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -32,6 +32,7 @@ import {
   readProcess,
   sameStartTime,
 } from "./process_table.ts";
+import { sleep } from "../sleep.ts";
 
 export {
   CLOCK_TICKS_PER_SECOND,
@@ -366,10 +367,6 @@ function trySignal(pid: number, signal: Deno.Signal): void {
   } catch {
     // Already gone (ESRCH) or not ours (EPERM): nothing more to do for this pid.
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Resolves to the promise's value, or `false` once `deadline` (epoch ms) passes. */

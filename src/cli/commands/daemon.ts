@@ -28,6 +28,7 @@ import { extractPermissions, permissionFlags } from "../permissions.ts";
 import { connectAdmin } from "../admin.ts";
 import { selfCommand } from "../self.ts";
 import { checkSocketPath, resolveJobFile, run as runForeground } from "./run.ts";
+import { sleep } from "../../sleep.ts";
 
 /**
  * The text of `kron daemon --help`.
@@ -320,8 +321,4 @@ async function logTail(path: string, from: number): Promise<string> {
   } catch {
     return "";
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

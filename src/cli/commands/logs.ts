@@ -17,6 +17,7 @@ import { failure } from "../errors.ts";
 import { type Io, paint } from "../output.ts";
 import { openSource, type Source } from "../source.ts";
 import type { RunView } from "../views.ts";
+import { sleep } from "../../sleep.ts";
 
 /**
  * The text of `kron logs --help`.
@@ -174,8 +175,4 @@ async function follow(
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
