@@ -75,6 +75,20 @@ export const DASHBOARD_PAGE = 500;
 export const JOB_PAGE_RUNS = 50;
 
 /**
+ * What every dashboard page's frame needs from the request: the CSP nonce, the version, and
+ * whether to offer log-out (a cookie session).
+ *
+ * @example
+ * ```ts
+ * import { pageContext } from "./ui.ts";
+ * // htmlResponse((nonce) => jobPage(status, history, pageContext(c, nonce, "0.1.0"), Date.now()));
+ * ```
+ */
+export function pageContext(c: Context<AdminEnv>, nonce: string, version: string): PageContext {
+  return { nonce, version, logout: c.get("auth") === "cookie" };
+}
+
+/**
  * The dashboard routes.
  *
  * @example
@@ -86,11 +100,7 @@ export const JOB_PAGE_RUNS = 50;
 export function uiRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const { kron, options } = deps;
   const app = new Hono<AdminEnv>();
-  const ctx = (c: Context<AdminEnv>, nonce: string): PageContext => ({
-    nonce,
-    version: options.version,
-    logout: c.get("auth") === "cookie",
-  });
+  const ctx = (c: Context<AdminEnv>, nonce: string) => pageContext(c, nonce, options.version);
 
   app.get("/", (c) => {
     const after = c.req.query("after");

@@ -21,11 +21,10 @@
 import { type Context, Hono } from "hono";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { htmlResponse } from "../dashboard/_html.ts";
-import type { PageContext } from "../dashboard/list.ts";
 import { type LogView, runHeader, runPage } from "../dashboard/run.ts";
 import { ApiError, runIdParam } from "../../http/mod.ts";
 import { runLogFile } from "./runs.ts";
-import { fragment } from "./ui.ts";
+import { fragment, pageContext } from "./ui.ts";
 
 /**
  * Most bytes of output one page or one tail request carries.
@@ -115,11 +114,7 @@ async function tailStart(path: string): Promise<number> {
 export function uiRunRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const { kron, options } = deps;
   const app = new Hono<AdminEnv>();
-  const ctx = (c: Context<AdminEnv>, nonce: string): PageContext => ({
-    nonce,
-    version: options.version,
-    logout: c.get("auth") === "cookie",
-  });
+  const ctx = (c: Context<AdminEnv>, nonce: string) => pageContext(c, nonce, options.version);
   const kindOf = (job: string) => kron.engine.state.jobs.get(job)?.def?.kind ?? null;
   const logPath = (job: string, id: string) =>
     options.dataDir === null ? Promise.resolve(null) : runLogFile(options.dataDir, job, id);
