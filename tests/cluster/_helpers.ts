@@ -1,6 +1,9 @@
 // Processes for the cluster tests: kron server nodes (the real CLI), worker and replica
 // fixtures. Output lines are collected so tests can wait for and inspect them.
 
+import postgres from "postgres";
+import { type Pg, startPg } from "./_pg.ts";
+
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const TOKEN = "cluster-test-token-0123456789abcdef";
 
@@ -147,3 +150,36 @@ export async function api(
 type Json = any;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What {@link clusterTest} gives a test: its own PostgreSQL, a connection, and its processes. */
+export interface ClusterRig {
+  pg: Pg;
+  sql: postgres.Sql;
+  /** Processes the test starts: killed (SIGKILL) when it ends, before PostgreSQL goes. */
+  procs: Proc[];
+}
+
+/**
+ * A cluster test with its own throwaway PostgreSQL: `fn` runs with a connection and a list for
+ * the processes it starts; afterwards the connection closes, the processes are killed and the
+ * database is destroyed, whatever `fn` did.
+ */
+export function clusterTest(name: string, fn: (rig: ClusterRig) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const pg = await startPg();
+      const sql = postgres(pg.url, { onnotice: () => {} });
+      const procs: Proc[] = [];
+      try {
+        await fn({ pg, sql, procs });
+      } finally {
+        await sql.end();
+        await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+        await pg.destroy();
+      }
+    },
+  });
+}

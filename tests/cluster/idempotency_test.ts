@@ -5,9 +5,7 @@
 // sends it again to another node without starting a second run (the control without a key,
 // through the same delayed link, starts two).
 import { assert, assertEquals } from "../api/_assert.ts";
-import postgres from "postgres";
-import { startPg } from "./_pg.ts";
-import { sleep, startNode, TOKEN } from "./_helpers.ts";
+import { clusterTest, sleep, startNode, TOKEN } from "./_helpers.ts";
 import { TcpProxy } from "../_util/tcp_proxy.ts";
 import { KronClient } from "../../src/cluster/mod.ts";
 
@@ -28,14 +26,9 @@ async function post(url: string, path: string, key?: string, body?: unknown) {
   };
 }
 
-Deno.test({
-  name: "cluster: an idempotency key makes trigger and PUT act once across nodes",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const pg = await startPg();
-    const sql = postgres(pg.url, { onnotice: () => {} });
-    const procs = [];
+clusterTest(
+  "cluster: an idempotency key makes trigger and PUT act once across nodes",
+  async ({ pg, sql, procs }) => {
     let proxy: TcpProxy | null = null;
     try {
       const nodes = [
@@ -121,9 +114,6 @@ Deno.test({
       assertEquals(slow, [runId], "a retried trigger with a key started a second run");
     } finally {
       await proxy?.close();
-      await sql.end();
-      await Promise.all(procs.map((p) => p.kill("SIGKILL")));
-      await pg.destroy();
     }
   },
-});
+);
