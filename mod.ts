@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import { Kron } from "./src/kron.ts";
+import { Kron } from "./src/kron/mod.ts";
 import type {
   JobFunction,
   JobOptions,
@@ -35,9 +35,9 @@ import type {
   ShutdownOptions,
 } from "./src/engine/mod.ts";
 
-export { functionExecutor, Kron, VERSION } from "./src/kron.ts";
+export { functionExecutor, Kron, VERSION } from "./src/kron/mod.ts";
 export { defineJobs, type JobSpec, type JobSpecs, type KronSettings } from "./define.ts";
-export type { KronAdminOptions, KronOptions } from "./src/kron.ts";
+export type { KronAdminOptions, KronOptions } from "./src/kron/mod.ts";
 export type { AdminServer, ServeAdminOptions } from "./src/api/serve.ts";
 export type { ReloadJson } from "./src/http/types.ts";
 export { Engine, FakeClock, systemClock } from "./src/engine/mod.ts";

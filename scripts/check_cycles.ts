@@ -6,7 +6,9 @@
 // component) with one path through it, so the fix starts from a name.
 //
 // It also checks the doors of the folders in DOORS: a module outside such a folder imports it
-// only through its mod.ts or one of the light second entries listed (docs/architecture.md).
+// only through its mod.ts or one of the light second entries listed (docs/architecture.md);
+// and the layers of LAYERS: a folder imports only folders below it, the modules directly under
+// src/ import no folder.
 //
 //   deno run --allow-read --allow-write --allow-run scripts/check_cycles.ts
 
@@ -123,12 +125,13 @@ export const DOORS: Record<string, string[]> = {
   // The read models: the CLI's offline `kron status` loads them without the engine.
   engine: ["src/engine/views.ts"],
   events: [],
-  // Process groups without the job runtime: src/kron.ts's clean-up of a crash's leftover
-  // command groups (jobs/mod.ts would import kron.ts back through the runtime).
+  // Process groups without the job runtime: src/kron/'s clean-up of a crash's leftover command
+  // groups (a library app that loads no job file does not load the loaders and the sandbox).
   jobs: ["src/jobs/process_tree.ts"],
   // The admin client without Hono: the CLI's read commands.
   api: ["src/api/client.ts"],
   cluster: [],
+  kron: [],
   // Clients without Hono (src/api/client.ts, the cluster's SDK), and the job views the CLI's
   // offline reads load.
   http: ["src/http/client.ts", "src/http/job_views.ts"],
@@ -151,6 +154,52 @@ export function doorViolations(graph: Map<string, string[]>): string[] {
       if (!to.startsWith("src/") || light === undefined || folderOf(from) === folder) continue;
       if (to === `src/${folder}/mod.ts` || light.includes(to)) continue;
       out.push(`${from} -> ${to}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The layers under src/, bottom to top: a folder imports only folders of a lower layer (folders
+ * of one layer not each other). The modules directly under src/ (errors.ts, paths.ts, ulid.ts,
+ * sleep.ts, version.ts) are the floor: every folder may import them, and they import no folder.
+ */
+export const LAYERS: string[][] = [
+  ["schedule"],
+  ["events"],
+  ["policy"],
+  ["store"],
+  ["engine"],
+  ["jobs"],
+  ["http"],
+  ["api", "cluster"],
+  ["kron"],
+  ["cli"],
+];
+
+/** Imports that go up or across the layers: `from -> to (folder a above/beside b)` lines. */
+export function layerViolations(graph: Map<string, string[]>): string[] {
+  const rank = new Map<string, number>();
+  LAYERS.forEach((layer, i) => layer.forEach((folder) => rank.set(folder, i)));
+  // A module directly under src/ is on the floor (-1); a folder not in LAYERS is reported.
+  const layerOf = (m: string) => {
+    const parts = m.split("/");
+    return parts.length === 2 ? -1 : rank.get(parts[1]) ?? NaN;
+  };
+  const folderOf = (m: string) => m.split("/").length > 2 ? m.split("/")[1] : m;
+  const out: string[] = [];
+  for (const [from, deps] of graph) {
+    if (!from.startsWith("src/")) continue;
+    for (const to of deps) {
+      if (!to.startsWith("src/") || folderOf(from) === folderOf(to)) continue;
+      const a = layerOf(from), b = layerOf(to);
+      if (b < a || (a === -1 && b === -1)) continue;
+      const why = Number.isNaN(a) || Number.isNaN(b)
+        ? "a folder missing from LAYERS"
+        : b === a
+        ? `${folderOf(from)} and ${folderOf(to)} are one layer`
+        : `${folderOf(to)} is above ${folderOf(from)}`;
+      out.push(`${from} -> ${to} (${why})`);
     }
   }
   return out;
@@ -182,6 +231,16 @@ if (import.meta.main) {
     console.error(
       `${bypass.length} import(s) around a folder's mod.ts (enter through mod.ts or a light ` +
         `entry listed in scripts/check_cycles.ts DOORS; docs/architecture.md)`,
+    );
+    Deno.exit(1);
+  }
+  const upward = layerViolations(graph);
+  for (const line of upward) console.error(`import against the layers: ${line}`);
+  if (upward.length > 0) {
+    console.error(
+      `${upward.length} import(s) against the layers ${
+        LAYERS.map((l) => l.join(" / ")).join(" ← ")
+      } (scripts/check_cycles.ts LAYERS; docs/architecture.md)`,
     );
     Deno.exit(1);
   }

@@ -1,7 +1,7 @@
 /**
  * kron's version, in a module of its own at the bottom of `src/`: `kron version` and `kron -V`
- * print it without loading the engine, and the API and the cluster name it without importing
- * `kron.ts` (which imports them). Recorded in `RUNTIME_STARTED`, shown by the dashboard and
+ * print it without loading the engine, and every layer names it (src/kron/, above the API and
+ * the cluster, passes it down to neither). Recorded in `RUNTIME_STARTED`, shown by the dashboard and
  * `kron_build_info`.
  *
  * @example

@@ -3,7 +3,7 @@
 // threshold), and a failure is one line, never an error object with its stack (a raw multi-line
 // block in a JSON log).
 import assert from "node:assert/strict";
-import { Kron } from "../src/kron.ts";
+import { Kron } from "../src/kron/mod.ts";
 import { sleep, until } from "./_util/poll.ts";
 
 // ~540 bytes of JOB_DEFINED each: 130k definitions pass the store's 64 MiB threshold.

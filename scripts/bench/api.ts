@@ -10,7 +10,7 @@
  * does not compete with the server's event loop. Each connection runs requests back to back
  * on its own keep-alive HTTP/1.1 connection.
  */
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 
 function arg(name: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${name}`);

@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { metricsFor } from "../../src/api/metrics.ts";
 import type { RunOptions, ScenarioResult } from "./_scenarios.ts";
 import { mdTable } from "./_report.ts";

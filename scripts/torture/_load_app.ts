@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 
 const [dataDir, count] = [Deno.args[0], Number(Deno.args[1] ?? 10_000)];
 const kron = new Kron({ dataDir });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { AdminClient, createAdminApp } from "../../src/api/mod.ts";
 import {
   type CaseContext,

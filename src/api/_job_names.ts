@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { JobNames } from "./_job_names.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * kron.schedule("b", { every: "1h" }, () => {}).schedule("a", { every: "1h" }, () => {});
  * new JobNames(kron).page(null, 10); // { names: ["a", "b"], next: null }
@@ -22,7 +22,7 @@ import type { AdminHost } from "./host.ts";
  * @example
  * ```ts
  * import { JobNames } from "./_job_names.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const names = new JobNames(new Kron({ store: "memory" }));
  * names.page("backup", 100); // the 100 names after "backup"
  * ```
@@ -86,7 +86,7 @@ const cache = new WeakMap<AdminHost, JobNames>();
  * @example
  * ```ts
  * import { jobNamesFor } from "./_job_names.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * jobNamesFor(kron) === jobNamesFor(kron); // true
  * ```

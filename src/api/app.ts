@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { createAdminApp } from "./app.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * kron.schedule("tick", { every: "1m" }, () => {});
  * await kron.start();
@@ -57,7 +57,7 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
  * @example
  * ```ts
  * import { createAdminApp } from "./app.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * const app = createAdminApp(kron, { tcp: true, token: "f".repeat(64), dataDir: null, version: "0.1.0" });
  * (await app.request("/v1/jobs")).status; // 401

@@ -1,7 +1,7 @@
 /**
  * What the admin API needs of the scheduler it serves. `Kron` has this shape; the API names
- * this interface rather than the class, so `kron.ts` can serve the API itself (its `admin`
- * option) without an import cycle between the two.
+ * this interface rather than the class: src/kron/ sits above src/api/ and serves the API itself
+ * (its `admin` option), so the API never imports it.
  *
  * @example
  * ```ts
@@ -19,7 +19,7 @@ import type { KronEvent } from "../events/mod.ts";
  * @example
  * ```ts
  * import type { AdminHost } from "./host.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const host: AdminHost = new Kron({ store: "memory" });
  * ```
  */

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { hubFor } from "./hub.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * const hub = hubFor(kron);
  * const stop = hub.subscribe((e) => console.log(e.seq, e.event.type));
@@ -68,7 +68,7 @@ export function frameEvent(event: KronEvent): string {
  * @example
  * ```ts
  * import { EventHub } from "./hub.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const hub = new EventHub(new Kron({ store: "memory" }), 100);
  * hub.since(0).events.length; // 0
  * ```
@@ -153,7 +153,7 @@ const hubs = new WeakMap<AdminHost, EventHub>();
  * @example
  * ```ts
  * import { hubFor } from "./hub.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * hubFor(kron) === hubFor(kron); // true
  * ```

@@ -21,7 +21,7 @@
  * @example
  * ```ts
  * import { KronMetrics } from "./metrics.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const metrics = new KronMetrics(new Kron({ store: "memory" }), { dataDir: null, version: "0.1.0" });
  * const text = await metrics.render(); // "# HELP kron_runs_total …"
  * ```
@@ -141,7 +141,7 @@ interface Renderer {
  * @example
  * ```ts
  * import { KronMetrics } from "./metrics.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const m = new KronMetrics(new Kron({ store: "memory" }), { dataDir: null, version: "dev" });
  * m.contentType; // "text/plain; version=0.0.4; charset=utf-8"
  * ```
@@ -236,7 +236,7 @@ export class KronMetrics {
    * @example
    * ```ts
    * import { KronMetrics } from "./metrics.ts";
-   * import { Kron } from "../kron.ts";
+   * import { Kron } from "../kron/mod.ts";
    * const m = new KronMetrics(new Kron({ store: "memory" }), { dataDir: null, version: "dev" });
    * (await m.render()).includes("kron_up 0"); // true: not started
    * ```
@@ -559,7 +559,7 @@ const metricsByKron = new WeakMap<AdminHost, KronMetrics>();
  * @example
  * ```ts
  * import { metricsFor } from "./metrics.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * metricsFor(kron, { dataDir: null, version: "dev" }) === metricsFor(kron, { dataDir: null, version: "dev" }); // true
  * ```

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { AdminClient, serveAdmin } from "./mod.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ dataDir: Deno.makeTempDirSync() });
  * kron.schedule("tick", { every: "1m" }, () => {});
  * await kron.start();

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { serveAdmin } from "./serve.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ dataDir: "/tmp/kron-demo" });
  * await kron.start();
  * const admin = await serveAdmin(kron, { dataDir: kron.dataDir, http: "127.0.0.1:8080" });
@@ -225,7 +225,7 @@ async function ensurePrivateDir(dir: string): Promise<void> {
  * @example
  * ```ts
  * import { serveAdmin } from "./serve.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ dataDir: Deno.makeTempDirSync() });
  * await kron.start();
  * const admin = await serveAdmin(kron, { dataDir: kron.dataDir });

@@ -66,4 +66,5 @@ export type {
   Grant,
   JobRuntimeOptions,
   Permissions,
+  RuntimeHost,
 } from "./runtime.ts";

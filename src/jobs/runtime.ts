@@ -1,5 +1,5 @@
 /**
- * Turns a loaded {@link JobFile} into jobs of a running {@link Kron}: builds each job's
+ * Turns a loaded {@link JobFile} into jobs of a running `Kron` (src/kron/): builds each job's
  * executor (command jobs through the command executor, function jobs from `jobs.ts`), checks
  * command jobs against the `--allow-run` grant, applies a file (first load and reload) as a
  * diff, records `RUN_SPAWNED` and fires
@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * import { loadJobFile } from "./job_file.ts";
  * import { JobRuntime, emptyPermissions } from "./runtime.ts";
  * const kron = new Kron({ dataDir: "/tmp/kron-demo" });
@@ -28,8 +28,13 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { DEFAULT_POLICY, type Executor, functionExecutor, type RunContext } from "../engine/mod.ts";
-import type { Kron } from "../kron.ts";
+import {
+  DEFAULT_POLICY,
+  type Engine,
+  type Executor,
+  functionExecutor,
+  type RunContext,
+} from "../engine/mod.ts";
 import type { JobKind, KronEvent } from "../events/mod.ts";
 import { isLastAttempt } from "../policy/mod.ts";
 import { createCommandExecutor, type SpawnInfo } from "./command.ts";
@@ -137,18 +142,35 @@ interface Prepared {
 }
 
 /**
- * Applies job files to a {@link Kron} and runs the hooks around them. One per runtime.
+ * What a {@link JobRuntime} drives: a `Kron` (src/kron/) or anything else holding an engine. An
+ * interface rather than the class, so that src/jobs/ stays below src/kron/ (which imports it).
  *
  * @example
  * ```ts
- * import { Kron } from "../kron.ts";
+ * import { Engine, MemoryStore } from "../../mod.ts";
+ * import type { RuntimeHost } from "./runtime.ts";
+ * const host: RuntimeHost = { engine: new Engine({ store: new MemoryStore() }) };
+ * ```
+ */
+export interface RuntimeHost {
+  /** The engine the runtime defines jobs on and listens to. */
+  readonly engine: Engine;
+}
+
+/**
+ * Applies job files to a `Kron` (any {@link RuntimeHost}) and runs the hooks around them. One
+ * per runtime.
+ *
+ * @example
+ * ```ts
+ * import { Kron } from "../kron/mod.ts";
  * import { JobRuntime, emptyPermissions } from "./runtime.ts";
  * const kron = new Kron({ dataDir: "/tmp/kron-demo" });
  * const runtime = new JobRuntime(kron, { dataDir: "/tmp/kron-demo", permissions: emptyPermissions() });
  * ```
  */
 export class JobRuntime {
-  readonly #kron: Kron;
+  readonly #kron: RuntimeHost;
   readonly #opts: JobRuntimeOptions;
   readonly #log = getLogger(["kron", "runtime"]);
   /** The jobs this runtime defined, by name (their current definitions). */
@@ -167,10 +189,10 @@ export class JobRuntime {
   readonly #closing = new AbortController();
 
   /** Creates the runtime and subscribes to the engine's events (hooks, leftovers). */
-  constructor(kron: Kron, options: JobRuntimeOptions) {
+  constructor(kron: RuntimeHost, options: JobRuntimeOptions) {
     this.#kron = kron;
     this.#opts = options;
-    this.#unsubscribe = kron.onEvent((e) => this.#onEvent(e));
+    this.#unsubscribe = kron.engine.onEvent((e) => this.#onEvent(e));
   }
 
   /** The sandbox pools of the file applied last (a sandboxed TS file), or null. */

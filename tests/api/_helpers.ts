@@ -1,6 +1,6 @@
 // Shared fixtures for API tests: a started Kron in a short temp data dir, served for real on its
 // Unix socket (and TCP when asked), and fetch over that socket.
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { type AdminServer, serveAdmin, type ServeAdminOptions } from "../../src/api/mod.ts";
 import type { JobOptions, RunContext } from "../../src/engine/types.ts";
 

@@ -1,7 +1,7 @@
 // TCP authentication: bearer token, login form + session cookie, CSRF guard, token file.
 import { assert, assertEquals, assertMatch, assertNotMatch, assertRejects } from "./_assert.ts";
 import { postJson, startRig, tempDir } from "./_helpers.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { serveAdmin } from "../../src/api/mod.ts";
 import { createSession, SESSION_TTL_MS } from "../../src/http/auth.ts";
 

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
 import { deferred, startRig, tempDir, until } from "./_helpers.ts";
 import { type AdminApiError, AdminClient } from "../../src/api/mod.ts";
 import { KronError } from "../../src/errors.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 
 function code(expected: string, status?: number) {
   return (e: unknown) => {

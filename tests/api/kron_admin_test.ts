@@ -3,7 +3,7 @@
 // missing permission or an over-long socket path is one warning line, never a prompt or a stop.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { tempDir } from "./_helpers.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { AdminClient } from "../../src/api/mod.ts";
 
 const deno = Deno.execPath();

@@ -3,7 +3,7 @@
 // bad bodies are 400; going late shows in the job's JSON, on the SSE stream and in /metrics.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { postJson } from "./_helpers.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { FakeClock } from "../../src/engine/mod.ts";
 import { serveAdmin, SseParser } from "../../src/api/mod.ts";
 

@@ -1,7 +1,7 @@
 // Every route of DESIGN §6 over the real Unix socket, and each error status.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { deferred, postJson, startRig, tempDir, until } from "./_helpers.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { createAdminApp } from "../../src/api/mod.ts";
 
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {

@@ -1,7 +1,7 @@
 // Serving on the Unix socket: file modes, stale and live sockets, path limit, no permission.
 import { assert, assertEquals, assertMatch, assertRejects } from "./_assert.ts";
 import { startRig, tempDir } from "./_helpers.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { AdminClient, serveAdmin, socketPathFor } from "../../src/api/mod.ts";
 import { KronError } from "../../src/errors.ts";
 

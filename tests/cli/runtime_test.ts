@@ -1,6 +1,6 @@
 // src/jobs/runtime.ts: the permission check, applying a file as a diff, on_failure URL hooks.
 import assert from "node:assert/strict";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import type { JobDefinition, JobFile } from "../../src/jobs/job_file.ts";
 import {
   checkRunPermission,

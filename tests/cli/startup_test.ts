@@ -52,8 +52,7 @@ Deno.test("kron status loads the client, not the engine, the store, the loaders,
   assert.ok(graph.has("src/api/client.ts"), [...graph].join(", "));
   const heavy = [...graph].filter((m) =>
     m.startsWith("npm:") || m.startsWith("jsr:") ||
-    /^src\/(engine|store|jobs|schedule|cluster|policy|events)\//.test(m) ||
-    m === "src/kron.ts" ||
+    /^src\/(engine|store|jobs|schedule|cluster|policy|events|kron)\//.test(m) ||
     (/^src\/(api|http)\//.test(m) &&
       ![
         "src/api/client.ts",

@@ -1,6 +1,6 @@
 // The engine over the real FileStore: what survives a restart, and compaction round trips.
 import assert from "node:assert/strict";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { FakeClock } from "../../src/engine/clock.ts";
 import type { KronError } from "../../src/errors.ts";
 

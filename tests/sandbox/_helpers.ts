@@ -1,7 +1,7 @@
 // Shared helpers of the sandbox tests: a Kron with an in-memory store driving a JobRuntime
 // that loads a jobs.ts the way `kron run` does (sandboxed), plus polling.
 import { until as poll } from "../_util/poll.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { loadJobFile } from "../../src/jobs/job_file.ts";
 import { emptyPermissions, JobRuntime, type Permissions } from "../../src/jobs/runtime.ts";
 import type { RunRecord } from "../../src/engine/types.ts";

@@ -2,7 +2,7 @@
 // type-only or lazy edge as well as a direct one, ignores modules outside src/, and the
 // repository as it stands has none.
 import { assertEquals } from "../api/_assert.ts";
-import { cycles, doorViolations } from "../../scripts/check_cycles.ts";
+import { cycles, doorViolations, layerViolations } from "../../scripts/check_cycles.ts";
 
 const underSrc = (m: string) => m.startsWith("src/");
 
@@ -28,14 +28,35 @@ Deno.test("check_cycles: another folder enters a folder only through mod.ts or a
     ["src/api/a.ts", ["src/engine/mod.ts", "src/engine/views.ts", "src/store/state.ts"]],
     ["src/jobs/c.ts", ["src/store/durability.ts", "src/schedule/duration.ts", "src/cli/x.ts"]],
     ["src/engine/engine.ts", ["src/engine/runs.ts"]],
-    ["src/kron.ts", ["src/engine/engine.ts"]],
+    ["src/kron/mod.ts", ["src/engine/engine.ts"]],
     ["src/cluster/b.ts", ["src/engine/types.ts"]],
     ["tests/t.ts", ["src/engine/engine.ts"]],
   ]);
   assertEquals(doorViolations(graph), [
     "src/api/a.ts -> src/store/state.ts",
-    "src/kron.ts -> src/engine/engine.ts",
+    "src/kron/mod.ts -> src/engine/engine.ts",
     "src/cluster/b.ts -> src/engine/types.ts",
+  ]);
+});
+
+Deno.test("check_cycles: a folder imports only folders below it; the floor imports no folder", () => {
+  const graph = new Map<string, string[]>([
+    // Allowed: down the layers, into the floor, within a folder, floor to floor.
+    ["src/engine/engine.ts", ["src/store/mod.ts", "src/errors.ts", "src/engine/runs.ts"]],
+    ["src/kron/kron.ts", ["src/api/mod.ts", "src/cluster/mod.ts", "src/jobs/mod.ts"]],
+    ["src/paths.ts", ["src/errors.ts"]],
+    // Not allowed: up, across one layer, the floor into a folder, an unknown folder.
+    ["src/jobs/runtime.ts", ["src/kron/mod.ts"]],
+    ["src/cluster/server.ts", ["src/api/mod.ts"]],
+    ["src/errors.ts", ["src/engine/mod.ts"]],
+    ["src/misc/x.ts", ["src/schedule/mod.ts"]],
+    ["tests/t.ts", ["src/cli/main.ts"]],
+  ]);
+  assertEquals(layerViolations(graph), [
+    "src/jobs/runtime.ts -> src/kron/mod.ts (kron is above jobs)",
+    "src/cluster/server.ts -> src/api/mod.ts (cluster and api are one layer)",
+    "src/errors.ts -> src/engine/mod.ts (engine is above src/errors.ts)",
+    "src/misc/x.ts -> src/schedule/mod.ts (a folder missing from LAYERS)",
   ]);
 });
 

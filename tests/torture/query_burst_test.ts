@@ -5,7 +5,7 @@
 // concurrent /metrics scrapes share one render.
 import assert from "node:assert/strict";
 import { FileStore } from "../../src/store/file_store.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { metricsFor } from "../../src/api/metrics.ts";
 
 Deno.test("a burst of history queries reads at most 4 at a time, and all answer", async () => {

@@ -27,7 +27,7 @@ import type { HealthJson } from "../../http/mod.ts";
  * @example
  * ```ts
  * import { health } from "./admin.ts";
- * import { Kron } from "../../kron.ts";
+ * import { Kron } from "../../kron/mod.ts";
  * health(new Kron({ store: "memory" })); // { status: "error", reason: "kron is not running" }
  * ```
  */

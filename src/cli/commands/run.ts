@@ -210,7 +210,7 @@ async function runFile(
   const log = getLogger(["kron", "cli"]);
   const dataDir = dataDirForFile(stringFlag(flags, "data-dir"), file, settings.dataDir);
   checkSocketPath(dataDir);
-  const { Kron, VERSION } = await import("../../kron.ts");
+  const { Kron, VERSION } = await import("../../kron/mod.ts");
   const { parseHostPort } = await import("../../api/mod.ts");
   const http = stringFlag(flags, "http") ?? settings.http ?? undefined;
   // Checked now: a bad address must not cost a start of the data dir.

@@ -14,10 +14,8 @@
  * ```
  * @module
  */
-import { getConfig, getLogger } from "@logtape/logtape";
-import { KronError } from "./errors.ts";
+import { KronError } from "../errors.ts";
 import {
-  type Clock,
   type DefinitionExtras,
   Engine,
   type Executor,
@@ -30,83 +28,19 @@ import {
   type Ping,
   type RunRecord,
   type ShutdownOptions,
-} from "./engine/mod.ts";
-import type { JobKind, KronEvent } from "./events/mod.ts";
-import { type Durability, FileStore, MemoryStore, resolveDataDir } from "./store/mod.ts";
-import type { Store } from "./store/mod.ts";
-import type { RunEntry } from "./store/mod.ts";
-import { killLeftoverGroup, killMarkedLeftovers } from "./jobs/process_tree.ts";
-import type { KronReplica } from "./cluster/mod.ts";
-import type { AdminServer, ServeAdminOptions } from "./api/mod.ts";
-import { parseDuration } from "./schedule/duration.ts";
-import { VERSION } from "./version.ts";
+} from "../engine/mod.ts";
+import type { JobKind, KronEvent } from "../events/mod.ts";
+import { FileStore, MemoryStore, resolveDataDir, type Store } from "../store/mod.ts";
+import type { KronReplica } from "../cluster/mod.ts";
+import type { AdminServer } from "../api/mod.ts";
+import { reportCompactionFailure, stopLeftoverProcess } from "./cleanup.ts";
+import type { KronAdminOptions, KronOptions } from "./options.ts";
+import { parseDuration } from "../schedule/duration.ts";
+import { VERSION } from "../version.ts";
 
 type Replica = KronReplica;
 
 export { VERSION };
-
-/**
- * The admin API options of {@link Kron}: those of `serveAdmin` (src/api/serve.ts), the data dir
- * being the Kron's own.
- *
- * @example
- * ```ts
- * import type { KronAdminOptions } from "./kron.ts";
- * const admin: KronAdminOptions = { http: "127.0.0.1:8080" };
- * ```
- */
-export type KronAdminOptions = Omit<ServeAdminOptions, "dataDir">;
-
-/** Options of {@link Kron}. */
-export interface KronOptions {
-  /** Data directory (default `KRON_DATA_DIR`, else `.kron` in the working directory). */
-  dataDir?: string;
-  /**
-   * `"fsync"` (default): every event durable before it is acknowledged. `"batch"`: fsync at
-   * most every few ms (a crash may lose the last few ms of events). `"none"`: no fsync (a
-   * power loss may lose anything the OS had not written yet).
-   */
-  durability?: Durability;
-  /**
-   * A store of your own, `"memory"` for an ephemeral scheduler that persists nothing, or a
-   * `postgres://` URL: embedded replicas, several processes sharing one database (cluster mode).
-   */
-  store?: Store | "memory" | `postgres://${string}` | `postgresql://${string}`;
-  /** Default IANA time zone for cron jobs without their own. */
-  timezone?: string;
-  /** Time source (tests use a FakeClock). */
-  clock?: Clock;
-  /** Randomness for jitter and retry backoff. */
-  random?: () => number;
-  /**
-   * Called for each run found unfinished after a crash, with its job's kind. The default stops
-   * a command run's leftover process tree (guarded against pid reuse by the process start time;
-   * a run that died before its `RUN_SPAWNED` is found by its `KRON_RUN_ID` marker).
-   */
-  onAbandoned?: (run: RunEntry, kind: JobKind) => void | Promise<void>;
-  /**
-   * How long before its due time a scheduled occurrence is recorded (`RUN_DUE`), so that its run
-   * starts on the dot rather than after an fsync. Default 50 ms on a data dir, 0 (off) with a
-   * memory store; 0 turns it off (each run then waits for its `RUN_STARTED` fsync).
-   */
-  leadMs?: number;
-  /**
-   * Cluster mode (`store: "postgres://…"`): schema (default `KRON_PG_SCHEMA`, else `kron`),
-   * this process's node id, the lease of claimed runs and the polling fallback, in ms.
-   */
-  cluster?: { schema?: string; nodeId?: string; leaseMs?: number; pollMs?: number };
-  /**
-   * The admin API (docs/api.md), served by {@link Kron.start} until shutdown. By default on
-   * `<dataDir>/kron.sock`, so `kron status --data-dir`, `trigger`, `pause` and the dashboard
-   * reach this app as they reach `kron run`; `{ http: "127.0.0.1:8080" }` adds TCP (bearer
-   * token), `reload` answers `POST /v1/reload`; `false` serves nothing. Without a data dir
-   * (memory or custom store) there is no socket: only an explicit `http` is served. Without net
-   * permission for the socket (`--allow-net=unix:<dataDir>/kron.sock`), or with a socket path
-   * over the Unix limit, the app gets a one-line warning on stderr and runs on. Not in cluster
-   * mode (`kron server` serves a cluster).
-   */
-  admin?: false | KronAdminOptions;
-}
 
 /**
  * A scheduler: define jobs, start it, observe and steer it.
@@ -293,7 +227,7 @@ export class Kron implements AsyncDisposable {
       return this.#serveAdmin();
     }
     if (this.#replica) return this.#replica.start();
-    const { KronReplica } = await import("./cluster/mod.ts");
+    const { KronReplica } = await import("../cluster/mod.ts");
     const replica = new KronReplica(this.#replicaOptions);
     for (const [name, options, fn] of this.#replicaJobs) replica.schedule(name, options, fn);
     this.#replica = replica;
@@ -309,7 +243,7 @@ export class Kron implements AsyncDisposable {
     const options = this.#adminOptions;
     if (options === false || (this.#dataDir === null && options.http === undefined)) return;
     // Imported here: an app that serves nothing never loads Hono.
-    const { serveAdmin } = await import("./api/mod.ts");
+    const { serveAdmin } = await import("../api/mod.ts");
     try {
       this.#admin = await serveAdmin(this, {
         ...options,
@@ -439,31 +373,3 @@ export class Kron implements AsyncDisposable {
 }
 
 export { functionExecutor };
-
-/**
- * One line for a failed automatic compaction: a record of the configured log (JSON under
- * `log_format = "json"`), or stderr for an app that never configured logging (LogTape would
- * drop the record). The log keeps growing meanwhile; the next threshold tries again.
- */
-function reportCompactionFailure(e: unknown): void {
-  const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-  if (getConfig() === null) console.error(`kron: compaction failed: ${error}`);
-  else getLogger(["kron", "store"]).error("compaction failed: {error}", { error });
-}
-
-/** Stops what a crashed runtime's command run left behind (no-op for function runs). */
-async function stopLeftoverProcess(run: RunEntry, kind: JobKind): Promise<void> {
-  if (kind !== "command") return;
-  if (run.pid === null || run.pgid === null) {
-    // kron died before it recorded the group (RUN_SPAWNED comes ~50 ms after the spawn, with
-    // the start time one `ps` reads for every spawn of that moment): the run-id marker finds it.
-    await killMarkedLeftovers(run.id);
-    return;
-  }
-  await killLeftoverGroup({
-    pid: run.pid,
-    pgid: run.pgid,
-    startTime: run.procStartTime,
-    runId: run.id,
-  });
-}
