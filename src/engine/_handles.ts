@@ -1,23 +1,22 @@
 /**
  * The engine's own records of a job and a run (folder-private): a registered job with its
  * timer entries, a run handle from its start to its end event, the {@link Core} the engine's
- * modules share, and the small helpers they use (the run's context, signal and abort,
- * RUN_STARTED's shape, whether a job is busy, one-line errors, the memoised ISO time).
+ * modules share, RUN_STARTED's shape, whether a job is busy and the memoised ISO time. How a
+ * run's job is called and aborted is in _call.ts.
  *
  * @example
  * ```ts
- * import { fmtMs } from "./_handles.ts";
- * fmtMs(1500); // "1500ms"
+ * import { iso } from "./_handles.ts";
+ * iso(0); // "1970-01-01T00:00:00.000Z"
  * ```
  * @module
  */
 import { getLogger, type Logger } from "@logtape/logtape";
-import { KronError } from "../errors.ts";
-import { anchorFor, type CompiledSchedule } from "../schedule/mod.ts";
+import type { CompiledSchedule } from "../schedule/mod.ts";
 import type { JobDefinitionRecord, KronEvent, RunTrigger } from "../events/mod.ts";
 import { emptyState, type JobState, type KronState } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
-import type { Executor, RunContext, RunLogger } from "./types.ts";
+import type { Executor, RunContext } from "./types.ts";
 
 /** Where the engine is in its life (see {@link Core.phase}). */
 export type Phase = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -210,123 +209,9 @@ export function startedEvent(run: RunHandle, jitterMs: number): KronEvent {
   };
 }
 
-/** What `Runs` gives for a run it did not call (already done). */
-export const NOT_CALLED = Symbol("not called");
-
-/** A job that threw synchronously (kept apart from a job that returned an Error). */
-export class Thrown {
-  constructor(readonly error: unknown) {}
-}
-
-/**
- * Calls the job of each run, in order; returns what each returned or threw (wrapped in
- * {@link Thrown}), or {@link NOT_CALLED} for a run already done.
- */
-export function callAll(runs: RunHandle[]): unknown[] {
-  const results: unknown[] = new Array(runs.length);
-  let flushes: Set<() => void> | null = null;
-  for (let i = 0; i < runs.length; i++) {
-    const run = runs[i];
-    if (run.done) {
-      results[i] = NOT_CALLED;
-      continue;
-    }
-    const executor = run.job.executor;
-    try {
-      results[i] = executor(run.ctx ?? runContext(run));
-    } catch (e) {
-      results[i] = new Thrown(e);
-    }
-    if (executor.flush !== undefined) (flushes ??= new Set()).add(executor.flush);
-  }
-  if (flushes !== null) {
-    for (const flush of flushes) {
-      try {
-        flush();
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
-  }
-  return results;
-}
-
-export function anchorOf(job: Registered, now: number): number {
-  return anchorFor(job.def.schedule, now);
-}
-
-export function signalOf(run: RunHandle): AbortSignal {
-  if (!run.controller) {
-    run.controller = new AbortController();
-    if (run.abortReason !== undefined) run.controller.abort(run.abortReason);
-  }
-  return run.controller.signal;
-}
-
-export function abortRun(run: RunHandle, reason: unknown): void {
-  if (run.controller) run.controller.abort(reason);
-  else run.abortReason = reason;
-  run.job.executor.abort?.(run.runId, reason);
-}
-
+/** Whether a job has a run, a retry or an undecided occurrence in flight. */
 export function busy(st: JobState): boolean {
   // An occurrence recorded ahead is not decided yet: it does not make the job busy.
   return st.inFlight.length > 0 || st.pendingRetry !== null ||
     (st.pendingDue !== null && !st.pendingDue.ahead);
-}
-
-export function unknownJob(name: string): KronError {
-  return new KronError("unknown_job", `no job named "${name}"`);
-}
-
-export function errorLine(e: unknown): string {
-  const text = e instanceof Error ? (e.message || e.name) : String(e);
-  const line = text.split("\n")[0];
-  return line.length > 500 ? line.slice(0, 500) + "…" : line;
-}
-
-export function fmtMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-/** The host name when the app may read it; asked, never requested (a request prompts at a TTY). */
-export function hostname(): string {
-  try {
-    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
-      return "unknown";
-    }
-    return Deno.hostname();
-  } catch {
-    return "unknown";
-  }
-}
-
-/** The context a job is called with (its signal and logger made on first use). */
-export function runContext(run: RunHandle): RunContext {
-  let log: RunLogger | undefined;
-  const name = run.job.name;
-  return {
-    job: name,
-    runId: run.runId,
-    attempt: run.attempt,
-    scheduledAt: new Date(run.scheduledAt),
-    idempotencyKey: run.idempotencyKey,
-    get signal(): AbortSignal {
-      return signalOf(run);
-    },
-    get log(): RunLogger {
-      return log ??= runLogger(name, run.runId, run.attempt);
-    },
-  };
-}
-
-function runLogger(job: string, runId: string, attempt: number): RunLogger {
-  const logger = getLogger(["kron", "job", job]).with({ job, runId, attempt });
-  return {
-    info: (message, fields) => logger.info(message, fields ?? {}),
-    warn: (message, fields) => logger.warn(message, fields ?? {}),
-    error: (message, fields) => logger.error(message, fields ?? {}),
-  };
 }

@@ -31,17 +31,15 @@ import type { Journal, StartedEvent } from "./journal.ts";
 import type { TimerQueue, WakeHandler } from "./timer_queue.ts";
 import type { Runs } from "./runs.ts";
 import {
-  abortRun,
   type AheadGroup,
   busy,
   type Core,
-  fmtMs,
   iso,
   newRun,
   type Registered,
-  runContext,
   type TimerEntry,
 } from "./_handles.ts";
+import { abortRun, runContext } from "./_call.ts";
 
 /** The engine's dispatch of due entries (see the module docs). */
 export class Dispatch implements WakeHandler {
@@ -338,4 +336,9 @@ export class Dispatch implements WakeHandler {
     this.#stalled.clear();
     this.#timers.setTimer();
   }
+}
+
+/** A delay as a message shows it: whole seconds as "5s", anything else in ms. */
+function fmtMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

@@ -37,16 +37,8 @@ import type {
   RunRecord,
   ShutdownOptions,
 } from "./types.ts";
-import {
-  type Core,
-  hostname,
-  iso,
-  newCore,
-  newRegistered,
-  type Registered,
-  unknownJob,
-} from "./_handles.ts";
-import { mustBeRegistered, pingable, requireRunning, triggerable } from "./guards.ts";
+import { type Core, iso, newCore, newRegistered, type Registered } from "./_handles.ts";
+import { mustBeRegistered, pingable, requireRunning, triggerable, unknownJob } from "./guards.ts";
 import { pauseUntil } from "../policy/mod.ts";
 import { toJobGauges, toJobStatus, toRunRecord } from "./views.ts";
 import { LatenessWatcher } from "./lateness.ts";
@@ -487,5 +479,17 @@ export class Engine {
   #provisional(job: Registered): JobState {
     const anchorAt = anchorFor(job.def.schedule, this.#core.clock.now());
     return newJobState(job.name, job.def, job.defHash, anchorAt, job.paused);
+  }
+}
+
+/** The host name when the app may read it; asked, never requested (a request prompts at a TTY). */
+function hostname(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
+      return "unknown";
+    }
+    return Deno.hostname();
+  } catch {
+    return "unknown";
   }
 }

@@ -14,7 +14,7 @@
 import { KronError, TriggerRefusedError } from "../errors.ts";
 import { decideOverlap } from "../policy/mod.ts";
 import type { Journal } from "./journal.ts";
-import { busy, type Core, type Phase, type Registered, unknownJob } from "./_handles.ts";
+import { busy, type Core, type Phase, type Registered } from "./_handles.ts";
 
 /** Throws unless the engine is running (`not_started` before, `shut_down` after). */
 export function requireRunning(phase: Phase): void {
@@ -74,4 +74,9 @@ export function pingable(journal: Journal, job: Registered): void {
     );
   }
   if (journal.ioError !== null) throw journal.refusal("record a ping");
+}
+
+/** The error of a verb naming a job that is neither defined nor in the state. */
+export function unknownJob(name: string): KronError {
+  return new KronError("unknown_job", `no job named "${name}"`);
 }

@@ -31,20 +31,16 @@ import { ulid } from "../ulid.ts";
 import type { Journal } from "./journal.ts";
 import type { TimerQueue } from "./timer_queue.ts";
 import {
-  abortRun,
-  callAll,
   type Core,
   dropRun,
-  errorLine,
   iso,
   newRun,
-  NOT_CALLED,
   type Registered,
   type RunHandle,
   startedEvent,
-  Thrown,
   type TimerEntry,
 } from "./_handles.ts";
+import { abortRun, callAll, errorLine, NOT_CALLED, Thrown } from "./_call.ts";
 
 /** How an attempt ended, short of a cancel. */
 export type Outcome = "succeeded" | "failed" | "timed_out";

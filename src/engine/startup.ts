@@ -18,12 +18,13 @@
  * @module
  */
 import type { JobKind } from "../events/mod.ts";
+import { anchorFor } from "../schedule/mod.ts";
 import type { RunEntry } from "../store/mod.ts";
 import type { Journal } from "./journal.ts";
 import type { Runs } from "./runs.ts";
 import type { Spreader } from "./spread.ts";
 import type { TimerQueue } from "./timer_queue.ts";
-import { anchorOf, type Core, iso, type Registered } from "./_handles.ts";
+import { type Core, iso, type Registered } from "./_handles.ts";
 
 /** What a start found a crash left behind. */
 export interface Abandoned {
@@ -91,7 +92,7 @@ export function recordDefinition(core: Core, journal: Journal, job: Registered):
     job: job.name,
     def: job.def,
     defHash: job.defHash,
-    anchorAt: iso(scheduleChanged ? anchorOf(job, now) : st!.anchorAt),
+    anchorAt: iso(scheduleChanged ? anchorFor(job.def.schedule, now) : st!.anchorAt),
     paused: job.paused,
   });
 }

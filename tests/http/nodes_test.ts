@@ -1,7 +1,7 @@
 // NodeSet against real local servers: round-robin over live nodes, a refused or 5xx node
 // skipped with one WARN line (and one when it answers again), and a non-idempotent request
 // sent on only when it never reached a node.
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "../api/_assert.ts";
 import { neverReached, NodeSet, parseNodeUrls } from "../../src/http/nodes.ts";
 
 function server(status = 200) {
