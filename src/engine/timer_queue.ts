@@ -298,8 +298,16 @@ export class TimerQueue {
     });
   }
 
-  /** When the job runs next, as queued (before start: as its state says). */
+  /**
+   * When the job runs next, as queued (before start: as its state says). A watched job is never
+   * queued: its next run is the next occurrence its pings are expected for, after now.
+   */
   nextRunAt(job: Registered, st: JobState): number | null {
+    if (job.def.kind === "watch") {
+      if (st.paused) return null;
+      const now = this.#core.clock.now();
+      return job.schedule.next(Math.max(st.cursorAt ?? now, now), st.anchorAt);
+    }
     if (this.#core.phase === "new") {
       return st.paused ? null : this.nextDue(job, st);
     }

@@ -237,6 +237,8 @@ Deno.test("watched jobs: kron never runs them; a ping counts for the latest occu
     () => r.engine.ping("own", { kind: "success" }),
     (e) => assertMatch(String(e), /not watched/),
   );
+  // Never queued, yet its next run is the next occurrence a ping is expected for.
+  assertEquals(r.engine.status("ext").nextRunAt?.getTime(), T0 + HOUR);
   await r.clock.advance(2 * MIN);
   const started = await r.engine.ping("ext", { kind: "start" });
   assertEquals(r.engine.status("ext").state, "running");
@@ -250,6 +252,7 @@ Deno.test("watched jobs: kron never runs them; a ping counts for the latest occu
   assertEquals(r.of("RUN_STARTED").filter((e) => e.job === "ext").length, 1, "kron ran nothing");
   await r.clock.advance(HOUR + 10 * MIN); // 01:00 not pinged: late at 01:10
   assertEquals(transitions(r.events), ["JOB_LATE@70"]);
+  assertEquals(r.engine.status("ext").nextRunAt?.getTime(), T0 + 2 * HOUR);
   await r.engine.ping("ext", { kind: "fail", exitCode: 3 }); // at 01:15
   const failed = (await r.engine.history("ext", { limit: 1 }))[0];
   assertEquals([failed.outcome, failed.exitCode, failed.durationMs], ["failed", 3, null]);
