@@ -119,7 +119,7 @@ export class AdminClient {
       },
       body === undefined ? undefined : JSON.stringify(body),
     );
-    if (res.status >= 400) throw await toError(res);
+    if (res.status >= 400) throw await AdminApiError.from(res);
     return res;
   }
 
@@ -291,23 +291,4 @@ function fetchSend(base: string): Send {
       },
     };
   };
-}
-
-async function toError(res: Answer): Promise<AdminApiError> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (
-      body.error && typeof body.error.code === "string" && typeof body.error.message === "string"
-    ) {
-      return new AdminApiError(res.status, body.error.code, body.error.message);
-    }
-  } catch {
-    // Not our JSON (a proxy's error page): fall through.
-  }
-  return new AdminApiError(
-    res.status,
-    res.status === 401 ? "unauthorized" : "io",
-    `HTTP ${res.status}: ${text.slice(0, 200)}`,
-  );
 }

@@ -63,32 +63,6 @@ export function tokenFromEnv(): string | undefined {
   }
 }
 
-/**
- * Turns an error answer into an {@link AdminApiError} carrying the server's code.
- *
- * @example
- * ```ts
- * import { errorFrom } from "./client.ts";
- * // throw await errorFrom(res);
- * ```
- */
-export async function errorFrom(res: Response): Promise<AdminApiError> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.code === "string" && typeof body.error.message === "string") {
-      return new AdminApiError(res.status, body.error.code, body.error.message);
-    }
-  } catch {
-    // not ours
-  }
-  return new AdminApiError(
-    res.status,
-    res.status === 401 ? "unauthorized" : "io",
-    `HTTP ${res.status}: ${text.slice(0, 200)}`,
-  );
-}
-
 const date = (v: unknown): Date | null => typeof v === "string" ? new Date(v) : null;
 
 /**
@@ -167,7 +141,7 @@ export class KronClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     }, { idempotent: true, timeoutMs: this.#timeoutMs });
-    if (!res.ok) throw await errorFrom(res);
+    if (!res.ok) throw await AdminApiError.from(res);
     return await res.json() as T;
   }
 

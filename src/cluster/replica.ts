@@ -37,7 +37,7 @@ import {
   type JobStatus,
   type PauseOptions,
   type RunContext,
-  type RunLogger,
+  runLogger,
   type RunRecord,
 } from "../engine/mod.ts";
 import { backoffMs, isTransient } from "./_sql.ts";
@@ -344,13 +344,4 @@ export class KronReplica implements AsyncDisposable {
       this.#queueRefresh();
     })();
   }
-}
-
-function runLogger(job: string, runId: string, attempt: number): RunLogger {
-  const logger = getLogger(["kron", "job", job]).with({ job, runId, attempt });
-  return {
-    info: (message, fields) => logger.info(message, fields ?? {}),
-    warn: (message, fields) => logger.warn(message, fields ?? {}),
-    error: (message, fields) => logger.error(message, fields ?? {}),
-  };
 }

@@ -34,8 +34,8 @@ import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { ulid } from "../ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
-import { errorFrom, tokenFromEnv } from "./client.ts";
-import { NodeSet } from "../http/client.ts";
+import { tokenFromEnv } from "./client.ts";
+import { AdminApiError, NodeSet } from "../http/client.ts";
 import { backoff, Outbox, retriable } from "./_outbox.ts";
 import { sleep } from "../sleep.ts";
 
@@ -276,7 +276,7 @@ export class KronWorker {
       body: JSON.stringify(body),
       signal,
     }, { idempotent: true, timeoutMs });
-    if (!res.ok) throw await errorFrom(res);
+    if (!res.ok) throw await AdminApiError.from(res);
     return res;
   }
 
@@ -379,7 +379,7 @@ export class KronWorker {
         }),
         signal: this.#claimsAbort.signal,
       }, this.#waitMs + CLAIM_GRACE_MS);
-      if (!res.ok) throw await errorFrom(res);
+      if (!res.ok) throw await AdminApiError.from(res);
       const runs = await res.json() as ClaimedRun[];
       this.#claimFailures = 0;
       this.#allLostWarned = false;

@@ -10,8 +10,8 @@
  * ```
  * @module
  */
-import { getLogger } from "@logtape/logtape";
 import type { RunHandle } from "./_handles.ts";
+import { runLogger } from "./run_logger.ts";
 import type { RunContext, RunLogger } from "./types.ts";
 
 /** What `Runs` gives for a run it did not call (already done). */
@@ -96,14 +96,5 @@ export function runContext(run: RunHandle): RunContext {
     get log(): RunLogger {
       return log ??= runLogger(name, run.runId, run.attempt);
     },
-  };
-}
-
-function runLogger(job: string, runId: string, attempt: number): RunLogger {
-  const logger = getLogger(["kron", "job", job]).with({ job, runId, attempt });
-  return {
-    info: (message, fields) => logger.info(message, fields ?? {}),
-    warn: (message, fields) => logger.warn(message, fields ?? {}),
-    error: (message, fields) => logger.error(message, fields ?? {}),
   };
 }

@@ -21,6 +21,7 @@
  */
 export { Engine } from "./engine.ts";
 export { functionExecutor } from "./function_executor.ts";
+export { runLogger } from "./run_logger.ts";
 export { type Clock, FakeClock, settle, systemClock } from "./clock.ts";
 export {
   buildDefinition,

@@ -168,4 +168,36 @@ export class AdminApiError extends KronError {
     this.status = status;
     this.name = "AdminApiError";
   }
+
+  /**
+   * The error of an error answer: the server's code and message from its JSON error body, or,
+   * for a body that is not ours (a proxy's error page), `unauthorized` for a 401 and `io` with
+   * the status and the body's first 200 characters otherwise.
+   *
+   * @example
+   * ```ts
+   * import { AdminApiError } from "./errors.ts";
+   * const body = '{"error":{"code":"unknown_job","message":"no job named \\"x\\""}}';
+   * const e = await AdminApiError.from(new Response(body, { status: 404 }));
+   * e.code; // "unknown_job"
+   * ```
+   */
+  static async from(
+    answer: { status: number; text(): Promise<string> },
+  ): Promise<AdminApiError> {
+    const text = await answer.text();
+    try {
+      const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+      if (typeof body.error?.code === "string" && typeof body.error.message === "string") {
+        return new AdminApiError(answer.status, body.error.code, body.error.message);
+      }
+    } catch {
+      // Not our JSON (a proxy's error page): fall through.
+    }
+    return new AdminApiError(
+      answer.status,
+      answer.status === 401 ? "unauthorized" : "io",
+      `HTTP ${answer.status}: ${text.slice(0, 200)}`,
+    );
+  }
 }
