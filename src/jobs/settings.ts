@@ -77,15 +77,7 @@ export function parseHostPort(text: string): { host: string; port: number } | nu
  * ```
  */
 export function checkSettings(c: EntryChecker): RuntimeSettings {
-  const out: RuntimeSettings = {
-    dataDir: null,
-    timezone: null,
-    http: null,
-    logFormat: null,
-    durability: null,
-    shutdownTimeout: null,
-    sandboxWorkers: null,
-  };
+  const out = emptySettings();
   const data = c.entry.data as Record<string, unknown>;
   // Written order, like jobs: the first problem reported is the first one in the file.
   for (const [key, value] of Object.entries(data)) {
@@ -130,4 +122,25 @@ export function checkSettings(c: EntryChecker): RuntimeSettings {
     }
   }
   return out;
+}
+
+/**
+ * Settings with nothing set: the CLI's flags and defaults decide everything.
+ *
+ * @example
+ * ```ts
+ * import { emptySettings } from "./settings.ts";
+ * emptySettings().timezone; // null
+ * ```
+ */
+export function emptySettings(): RuntimeSettings {
+  return {
+    dataDir: null,
+    timezone: null,
+    http: null,
+    logFormat: null,
+    durability: null,
+    shutdownTimeout: null,
+    sandboxWorkers: null,
+  };
 }

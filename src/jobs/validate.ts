@@ -30,7 +30,7 @@ import type {
   RuntimeSettings,
   ValidJobFile as JobFile,
 } from "./job_types.ts";
-import { checkSettings, SETTINGS_FIELDS } from "./settings.ts";
+import { checkSettings, emptySettings, SETTINGS_FIELDS } from "./settings.ts";
 import { isPolicyField } from "../policy/mod.ts";
 import { JobFileError } from "./job_errors.ts";
 import {
@@ -146,18 +146,6 @@ export function validateJobFile(raw: RawJobFile): JobFile {
     return checkJob(c, name, entry.data as Record<string, unknown>, settings);
   });
   return { path: raw.file, kind: raw.kind, settings, jobs };
-}
-
-function emptySettings(): RuntimeSettings {
-  return {
-    dataDir: null,
-    timezone: null,
-    http: null,
-    logFormat: null,
-    durability: null,
-    shutdownTimeout: null,
-    sandboxWorkers: null,
-  };
 }
 
 function settingsChecker(raw: RawJobFile, entry: RawEntry): EntryChecker {

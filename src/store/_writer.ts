@@ -211,6 +211,28 @@ function newBatch(firstSeq: number): Batch {
 }
 
 /**
+ * Writer counters at zero (a writer's at open, a store's before it opens).
+ *
+ * @example
+ * ```ts
+ * import { emptyWriterStats } from "./_writer.ts";
+ * emptyWriterStats().syncs; // 0
+ * ```
+ */
+export function emptyWriterStats(): WriterStats {
+  return {
+    writes: 0,
+    syncs: 0,
+    batches: 0,
+    events: 0,
+    bytes: 0,
+    maxBatch: 0,
+    rolls: 0,
+    failures: 0,
+  };
+}
+
+/**
  * Appends records to the segments of one data dir. Single writer: the caller holds the lock.
  *
  * @example
@@ -222,16 +244,7 @@ function newBatch(firstSeq: number): Batch {
  */
 export class LogWriter {
   /** Counters since open. */
-  readonly stats: WriterStats = {
-    writes: 0,
-    syncs: 0,
-    batches: 0,
-    events: 0,
-    bytes: 0,
-    maxBatch: 0,
-    rolls: 0,
-    failures: 0,
-  };
+  readonly stats: WriterStats = emptyWriterStats();
   /** All live segments, oldest first; the last is the one being written. Shared with the store. */
   readonly segments: SegmentInfo[];
   readonly #opts:

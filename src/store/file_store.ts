@@ -29,7 +29,13 @@ import {
   type SnapshotView,
   writeSnapshot,
 } from "./_snapshot.ts";
-import { type Durability, type LogFile, LogWriter, type WriterStats } from "./_writer.ts";
+import {
+  type Durability,
+  emptyWriterStats,
+  type LogFile,
+  LogWriter,
+  type WriterStats,
+} from "./_writer.ts";
 import { isRunEvent, RunIndex } from "./_runs.ts";
 import { RunPositions } from "./_run_positions.ts";
 import { historyPage } from "./_history_page.ts";
@@ -215,16 +221,7 @@ export class FileStore implements Store {
 
   /** Writer counters (writes, fsyncs, batches…); zeros before open. */
   get stats(): WriterStats {
-    return this.#writer?.stats ?? {
-      writes: 0,
-      syncs: 0,
-      batches: 0,
-      events: 0,
-      bytes: 0,
-      maxBatch: 0,
-      rolls: 0,
-      failures: 0,
-    };
+    return this.#writer?.stats ?? emptyWriterStats();
   }
 
   /** Seq of the last appended event. */
