@@ -1,7 +1,7 @@
 /**
  * The one sleep of kron's own code: waits `ms`, or less when `signal` aborts (at once when it
  * has already aborted). Retry loops, hooks and the CLI's polls share it so none of them waits out
- * a shutdown.
+ * a shutdown; the reconnect and retry loops share one backoff, {@link backoffMs}.
  *
  * @example
  * ```ts
@@ -34,4 +34,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * Exponential backoff with jitter for reconnect and retry loops: 100 ms doubling up to `capMs`,
+ * each delay drawn from its upper half so that many clients do not retry in step.
+ *
+ * @example
+ * ```ts
+ * import { backoffMs } from "./sleep.ts";
+ * backoffMs(0); // 50..100
+ * backoffMs(10, 1000); // 500..1000
+ * ```
+ */
+export function backoffMs(failures: number, capMs = 5_000): number {
+  const exp = Math.min(capMs, 100 * 2 ** Math.min(failures, 16));
+  return Math.round(exp / 2 + Math.random() * exp / 2);
 }

@@ -15,7 +15,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
-import { sleep } from "../sleep.ts";
+import { backoffMs, sleep } from "../sleep.ts";
 import type { ClaimedRun } from "./claims.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
@@ -39,20 +39,6 @@ export interface Outcome {
   resolve: () => void;
   giveUpAt: number;
 }
-
-/**
- * Backoff with jitter: 100 ms doubling to 5 s.
- *
- * @example
- * ```ts
- * import { backoff } from "./_outbox.ts";
- * backoff(0); // 50..100
- * ```
- */
-export const backoff = (failures: number): number => {
-  const exp = Math.min(5000, 100 * 2 ** Math.min(failures, 16));
-  return Math.round(exp / 2 + Math.random() * exp / 2);
-};
 
 /**
  * Errors worth retrying: no answer at all, or the cluster said "not now" (5xx, 429).
@@ -177,7 +163,7 @@ export class Outbox {
               o.resolve();
             } else this.#queue.push(o);
           }
-          await sleep(backoff(failures++));
+          await sleep(backoffMs(failures++));
         } else failures = 0;
       }
     } finally {

@@ -259,17 +259,3 @@ export function isTransient(e: unknown): boolean {
     code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
     code === "ETIMEDOUT" || code === "ENOTFOUND";
 }
-
-/**
- * Exponential backoff with jitter for reconnect loops: 100 ms doubling to `capMs`.
- *
- * @example
- * ```ts
- * import { backoffMs } from "./_sql.ts";
- * backoffMs(0); // 50..100
- * ```
- */
-export function backoffMs(failures: number, capMs = 5_000): number {
-  const exp = Math.min(capMs, 100 * 2 ** Math.min(failures, 16));
-  return Math.round(exp / 2 + Math.random() * exp / 2);
-}

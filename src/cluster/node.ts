@@ -20,8 +20,8 @@ import { VERSION } from "../version.ts";
 import { KronError } from "../errors.ts";
 import { ulid } from "../ulid.ts";
 import { insertEvents, iso } from "./_events.ts";
-import { backoffMs, connect, isTransient, type Sql, tables } from "./_sql.ts";
-import { sleep } from "../sleep.ts";
+import { connect, isTransient, type Sql, tables } from "./_sql.ts";
+import { backoffMs, sleep } from "../sleep.ts";
 import {
   type ClaimedRun,
   claimRuns,

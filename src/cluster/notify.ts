@@ -18,8 +18,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { backoffMs, type Sql } from "./_sql.ts";
-import { sleep } from "../sleep.ts";
+import type { Sql } from "./_sql.ts";
+import { backoffMs, sleep } from "../sleep.ts";
 
 const log = getLogger(["kron", "cluster", "notify"]);
 

@@ -40,8 +40,8 @@ import {
   runLogger,
   type RunRecord,
 } from "../engine/mod.ts";
-import { backoffMs, isTransient } from "./_sql.ts";
-import { sleep } from "../sleep.ts";
+import { isTransient } from "./_sql.ts";
+import { backoffMs, sleep } from "../sleep.ts";
 import { type ClaimedRun, completeRun, failRun, heartbeatRun } from "./claims.ts";
 import { type ClusterJobStatus, defineJob, pauseJob, resumeJob, triggerJob } from "./jobs.ts";
 import { jobHistory, jobStatuses } from "./views.ts";

@@ -36,8 +36,8 @@ import { ulid } from "../ulid.ts";
 import type { ClaimedRun } from "./claims.ts";
 import { tokenFromEnv } from "./client.ts";
 import { AdminApiError, NodeSet } from "../http/client.ts";
-import { backoff, Outbox, retriable } from "./_outbox.ts";
-import { sleep } from "../sleep.ts";
+import { Outbox, retriable } from "./_outbox.ts";
+import { backoffMs, sleep } from "../sleep.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
 
@@ -345,7 +345,7 @@ export class KronWorker {
       // All nodes failing: back off before the next claim (the failed ones are lost and
       // probed meanwhile).
       if (this.#claimFailures > 0 && this.#nodes.live === 0) {
-        await sleep(backoff(this.#claimFailures - 1), this.#stopping.signal);
+        await sleep(backoffMs(this.#claimFailures - 1), this.#stopping.signal);
       }
     }
     this.#claimsAbort.abort();
@@ -396,7 +396,7 @@ export class KronWorker {
       // the loop does not ask it again at once.
       const status = (e as { status?: number }).status;
       if (status !== undefined && status < 500) {
-        await sleep(backoff(this.#claimFailures - 1), this.#claimsAbort.signal);
+        await sleep(backoffMs(this.#claimFailures - 1), this.#claimsAbort.signal);
       }
       if (this.#nodes.live === 0 && !this.#allLostWarned) {
         this.#allLostWarned = true;
