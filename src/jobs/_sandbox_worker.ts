@@ -28,6 +28,7 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { isPlainObject, typeName } from "./_value_kind.ts";
 import type {
   AbortMessage,
   DefsMessage,
@@ -297,20 +298,6 @@ function toData(value: unknown, depth = 0): unknown {
   } catch {
     return { __kronValue: `an instance of ${proto?.constructor?.name ?? "a class"}` };
   }
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "a class"}`;
-  return `a ${typeof value}`;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 /** Log fields as plain data (a value that cannot be cloned is shown as text). */

@@ -17,6 +17,9 @@ import { parseDuration } from "../schedule/duration.ts";
 import { validateTimezone } from "../schedule/mod.ts";
 import { suggestionSuffix } from "./did_you_mean.ts";
 import { JobFileError } from "./job_errors.ts";
+import { isPlainObject } from "./_value_kind.ts";
+
+export { isPlainObject };
 
 /**
  * A TOML date-time kept as written, so that a local date-time (no offset) can later be read in
@@ -84,22 +87,6 @@ export interface RawJobFile {
  */
 export function snakeCase(camel: string): string {
   return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * Whether `value` is a plain table/object (not an array, date, function or class instance).
- *
- * @example
- * ```ts
- * import { isPlainObject } from "./entry_checker.ts";
- * isPlainObject({ a: 1 }); // true
- * isPlainObject([1]); // false
- * ```
- */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /**

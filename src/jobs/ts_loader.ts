@@ -20,7 +20,8 @@
  * @module
  */
 import { firstLine, ioError, JobFileError } from "./job_errors.ts";
-import { isPlainObject, type RawJobFile } from "./entry_checker.ts";
+import type { RawJobFile } from "./entry_checker.ts";
+import { isPlainObject, typeName } from "./_value_kind.ts";
 
 /**
  * The absolute `file://` URL of a path (relative paths are taken from the current directory).
@@ -95,14 +96,6 @@ export async function importTsJobFile(path: string): Promise<RawJobFile> {
       fieldLine: () => null,
     })),
   };
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "a class"}`;
-  return `a ${typeof value}`;
 }
 
 /** An ANSI colour sequence (ESC [ … m). */
