@@ -193,7 +193,7 @@ async function benchOne(durable: boolean): Promise<Result> {
       ["B" + "2000".padStart(25, "0")],
     ))[0];
     const events = (await sql.unsafe(
-      `SELECT count(*)::int AS n FROM bench.events WHERE type = 'RUN_SUCCEEDED'`,
+      `SELECT count(*)::int AS n FROM bench.event_log WHERE type = 'RUN_SUCCEEDED'`,
     ))[0].n;
     const kronRate = N / k.s;
     if (PG_STATS) await printPgStats();

@@ -1,6 +1,7 @@
 /**
  * Writing events to the cluster's `events` table: the same types and JSON shapes as the
- * embedded log (src/store/events.ts), one row each, appended in the caller's transaction.
+ * embedded log (src/store/events.ts), one row each, appended in the caller's transaction; and
+ * reading the event stream, those rows and the run events derived from `runs` together.
  *
  * @example
  * ```ts
@@ -57,4 +58,76 @@ export async function insertEvents(
  */
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * One event of the stream: its position, type and JSON (the shape of the embedded log).
+ *
+ * @example
+ * ```ts
+ * import type { StreamEvent } from "./_events.ts";
+ * const id = (e: StreamEvent) => `${e.seq}`;
+ * ```
+ */
+export interface StreamEvent {
+  seq: number;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The events after position `after`, in order: rows of `events` and the run events derived
+ * from `runs` (`event_log`). Reads the positions `first .. first + limit - 1`, `first` being
+ * the first position taken after `after`, so each part is read through its own index and a run
+ * started inside the window is found whatever its later changes (an empty answer: nothing
+ * after `after`).
+ *
+ * @example
+ * ```ts
+ * import { eventsAfter } from "./_events.ts";
+ * // for (const e of await eventsAfter(sql, t, lastSeq)) console.log(e.seq, e.type);
+ * ```
+ */
+export async function eventsAfter(
+  db: Db,
+  t: { events: string; runs: string; eventLog: string },
+  after: number,
+  limit = 1000,
+): Promise<StreamEvent[]> {
+  const rows = await db.unsafe(
+    `SELECT seq, type, data FROM ${t.eventLog}
+     WHERE seq BETWEEN (SELECT least(
+         (SELECT min(seq) FROM ${t.events} WHERE seq > $1),
+         (SELECT min(started_seq) FROM ${t.runs} WHERE started_seq > $1),
+         (SELECT min(done_seq) FROM ${t.runs} WHERE done_seq > $1)))
+       AND (SELECT least(
+         (SELECT min(seq) FROM ${t.events} WHERE seq > $1),
+         (SELECT min(started_seq) FROM ${t.runs} WHERE started_seq > $1),
+         (SELECT min(done_seq) FROM ${t.runs} WHERE done_seq > $1))) + $2 - 1
+     ORDER BY seq`,
+    [after, limit],
+  );
+  return rows.map((r) => ({
+    seq: r.seq as number,
+    type: r.type as string,
+    data: r.data as Record<string, unknown>,
+  }));
+}
+
+/**
+ * The last position of the event stream (0 when empty): where a new subscriber starts.
+ *
+ * @example
+ * ```ts
+ * import { lastEventSeq } from "./_events.ts";
+ * // const from = await lastEventSeq(sql, t);
+ * ```
+ */
+export async function lastEventSeq(db: Db, t: { events: string; runs: string }): Promise<number> {
+  const rows = await db.unsafe(
+    `SELECT coalesce(greatest((SELECT max(seq) FROM ${t.events}),
+       (SELECT max(started_seq) FROM ${t.runs}), (SELECT max(done_seq) FROM ${t.runs})), 0)
+       AS seq`,
+  );
+  return rows[0].seq as number;
 }

@@ -108,6 +108,8 @@ export function tables(schema: string): {
   jobs: string;
   runs: string;
   events: string;
+  eventLog: string;
+  eventSeq: string;
   migrations: string;
   tokens: string;
   idempotency: string;
@@ -119,6 +121,10 @@ export function tables(schema: string): {
     jobs: `${schema}.jobs`,
     runs: `${schema}.runs`,
     events: `${schema}.events`,
+    // The events table and the run events derived from `runs` (migration 5), in one view.
+    eventLog: `${schema}.event_log`,
+    // The events' sequence (bigserial), which derived run events draw their positions from.
+    eventSeq: `${schema}.events_seq_seq`,
     migrations: `${schema}.schema_migrations`,
     tokens: `${schema}.fencing_tokens`,
     idempotency: `${schema}.idempotency_keys`,

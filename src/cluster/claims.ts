@@ -11,7 +11,9 @@
  * in single-node recovery), and that attempt's claim draws a new token.
  *
  * Every statement of the hot path (claim, complete) is one SQL statement with data-modifying
- * CTEs: the state change and its event commit together, in one round trip.
+ * CTEs, in one round trip. Their events (`RUN_STARTED`, `RUN_SUCCEEDED`) are not extra rows:
+ * the run's row takes their positions in the event stream (`started_seq`, `done_seq`) in the
+ * same update, and `event_log` derives them (schema.ts, migration 5).
  *
  * @example
  * ```ts
@@ -22,7 +24,7 @@
  * @module
  */
 import { KronError } from "../errors.ts";
-import type { KronEvent, RunTrigger } from "../events/mod.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
@@ -88,7 +90,7 @@ const plannerSettings = new WeakSet<Sql>();
 
 /**
  * Claims up to `max` due runs of `tasks` (oldest due first), in one statement (one round
- * trip). Records `RUN_STARTED` for each. What depends on the state at due time is decided
+ * trip). Each claimed run's `RUN_STARTED` is its row's `started_seq` (see `event_log`). What depends on the state at due time is decided
  * here, since runs are materialised ahead of it (ticker.ts):
  * - runs of paused or stopped jobs wait; a job's scheduled runs also wait while its next slot
  *   is overdue (the ticker has yet to collapse missed slots after an outage);
@@ -161,7 +163,8 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
      ), claimed AS (
        UPDATE ${t.runs} r SET status = 'running', started_at = clock_timestamp(),
          lease_until = clock_timestamp() + $3::int * interval '1 millisecond',
-         fencing_token = nextval('${t.tokens}'), worker = $4
+         fencing_token = nextval('${t.tokens}'), worker = $4,
+         started_seq = nextval('${t.eventSeq}')
        FROM judged c WHERE r.id = c.id AND c.verdict = 'claim'
        RETURNING r.id, r.job, r.task, r.payload, r.attempt, r.scheduled_at, r.idempotency_key,
          r.fencing_token, r.lease_until, r.timeout_ms, r.run_at, r.started_at, r.trigger,
@@ -189,42 +192,26 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
   // claim travel together (pipelined) in the claim's transaction.
   // A Postgres-compatible database without the setting refuses it once; claims then go plain.
   //
-  // The claimed runs' RUN_STARTED events are built here and inserted in the same transaction
-  // (one statement for the batch): building their JSON in the claim (jsonb_build_object and
-  // to_char per row) took the database longer than the claim's update (auto_explain, 250 runs:
-  // 10 of 33 ms). Claims were a transaction already (SET LOCAL); this adds a round trip.
-  const claimAndRecord = async (tx: Db, tuned: boolean) => {
+  // A claimed run's RUN_STARTED is not written: the row's `started_seq` places it in the
+  // event stream (`event_log`, migration 5). Writing it as an event row took the database more
+  // than the claim's update (a heap tuple, two index entries and its JSON per run).
+  const claimOnly = async (tx: Db, tuned: boolean) => {
     const [, out] = await Promise.all([
       tuned ? tx.unsafe(`SET LOCAL enable_bitmapscan = off`) : null,
       claim(tx),
     ]);
-    await insertEvents(
-      tx,
-      t,
-      out.map((r) => ({
-        type: "RUN_STARTED" as const,
-        time: (r.started_at as Date).toISOString(),
-        job: r.job as string,
-        runId: r.id as string,
-        attempt: r.attempt as number,
-        scheduledAt: (r.scheduled_at as Date).toISOString(),
-        idempotencyKey: r.idempotency_key as string,
-        trigger: r.trigger as RunTrigger,
-        jitterMs: r.jitter_ms as number,
-      })),
-    );
     return out;
   };
   let rows;
   if (plannerSettings.has(sql)) {
-    rows = await sql.begin((tx) => claimAndRecord(tx, false));
+    rows = await sql.begin((tx) => claimOnly(tx, false));
   } else {
     try {
-      rows = await sql.begin((tx) => claimAndRecord(tx, true));
+      rows = await sql.begin((tx) => claimOnly(tx, true));
     } catch (e) {
       if ((e as { code?: string })?.code !== "42704") throw e;
       plannerSettings.add(sql);
-      rows = await sql.begin((tx) => claimAndRecord(tx, false));
+      rows = await sql.begin((tx) => claimOnly(tx, false));
     }
   }
   return rows.map((r) => ({
@@ -341,6 +328,7 @@ export interface Completion {
 
 /**
  * Marks attempts succeeded, each only with its current token (one statement for the batch).
+ * A run's `RUN_SUCCEEDED` is its row's `done_seq` (see `event_log`).
  * Resolves to the run ids that were accepted; the others had a stale token or no run.
  *
  * @example
@@ -359,21 +347,20 @@ export async function completeRuns(
   // One statement, so one round trip (its own transaction): a completion holds the run's row
   // locked until it commits, and over a slow database link every round trip counts (the
   // job's next occurrences wait on it under overlap "skip").
+  // A claimed attempt holds its token until it finishes, and every end of an attempt sets
+  // `finished_at`: "not finished" is "running" here. Said with `status = 'running'`, the
+  // planner (its estimate of the running rows stale in a busy queue) read every running row
+  // through `runs_leased` into a hash join (auto_explain: 27 ms for 256 runs, 9,147 index
+  // entries); this way each run is one primary-key look-up.
   const rows = await sql.unsafe(
     `WITH u AS (
        SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(id, token)
      ), done AS (
        UPDATE ${t.runs} r SET status = 'succeeded', finished_at = clock_timestamp(),
-         lease_until = NULL,
+         lease_until = NULL, done_seq = nextval('${t.eventSeq}'),
          duration_ms = (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int
-       FROM u WHERE r.id = u.id AND r.fencing_token = u.token AND r.status = 'running'
-       RETURNING r.id, r.job, r.attempt, r.finished_at, r.duration_ms
-     ), ev AS (
-       INSERT INTO ${t.events} (time, type, job, run_id, data)
-       SELECT d.finished_at, 'RUN_SUCCEEDED', d.job, d.id, jsonb_build_object(
-         'type', 'RUN_SUCCEEDED', 'time', ${isoSql("d.finished_at")}, 'job', d.job,
-         'runId', d.id, 'attempt', d.attempt, 'durationMs', d.duration_ms, 'exitCode', null)
-       FROM done d
+       FROM u WHERE r.id = u.id AND r.fencing_token = u.token AND r.finished_at IS NULL
+       RETURNING r.id, r.job
      ), jobs AS (
        UPDATE ${t.jobs} j SET consecutive_failures = 0, last_finished_at = now(),
          next_due_at = least(j.next_due_at, j.backoff_from), backoff_from = NULL

@@ -11,7 +11,9 @@
  * - `runs`: one row per run attempt. Unique on (`idempotency_key`, `attempt`): a scheduled
  *   occurrence's key is `job:<nominal time>`, so no ticker can create one occurrence twice.
  *   A claimed attempt holds a lease and the fencing token it was claimed with.
- * - `events`: the event history, with the event types and JSON shapes of the embedded log.
+ * - `events`: the event history, with the event types and JSON shapes of the embedded log;
+ *   a run's `RUN_STARTED` and `RUN_SUCCEEDED` are derived from its `runs` row instead (view
+ *   `event_log`: both, in stream order).
  * - `fencing_tokens`: the sequence fencing tokens come from (monotonic across the cluster).
  *
  * The SQL stays within what Postgres-compatible distributed databases accept: no extensions,
@@ -27,7 +29,7 @@
  * ```
  * @module
  */
-import { type Sql, tables } from "./_sql.ts";
+import { isoSql, type Sql, tables } from "./_sql.ts";
 
 /**
  * One schema version: SQL run once, in order, with `{s}` standing for the schema name.
@@ -162,6 +164,33 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at timestamptz NOT NULL
       )`,
       `CREATE INDEX idempotency_keys_expiry ON {s}.idempotency_keys (expires_at)`,
+    ],
+  },
+  {
+    // A run's RUN_STARTED and RUN_SUCCEEDED are facts its `runs` row already holds: instead of
+    // two more rows in `events` per run (with their JSON and index entries), the row keeps the
+    // positions those events take in the event stream (drawn from the events' sequence when
+    // the run is claimed and when it succeeds), and `event_log` shows the events table and the
+    // derived events as one. Runs recorded before this version keep their event rows and no
+    // positions, so nothing shows twice; a node of an older version keeps writing rows.
+    version: 5,
+    sql: [
+      `ALTER TABLE {s}.runs ADD COLUMN started_seq bigint, ADD COLUMN done_seq bigint`,
+      `CREATE INDEX runs_started_seq ON {s}.runs (started_seq) WHERE started_seq IS NOT NULL`,
+      `CREATE INDEX runs_done_seq ON {s}.runs (done_seq) WHERE done_seq IS NOT NULL`,
+      `CREATE VIEW {s}.event_log AS
+         SELECT e.seq, e.time, e.type, e.job, e.run_id, e.data FROM {s}.events e
+         UNION ALL
+         SELECT r.started_seq, r.started_at, 'RUN_STARTED', r.job, r.id, jsonb_build_object(
+           'type', 'RUN_STARTED', 'time', ${isoSql("r.started_at")}, 'job', r.job,
+           'runId', r.id, 'attempt', r.attempt, 'scheduledAt', ${isoSql("r.scheduled_at")},
+           'idempotencyKey', r.idempotency_key, 'trigger', r.trigger, 'jitterMs', r.jitter_ms)
+         FROM {s}.runs r WHERE r.started_seq IS NOT NULL
+         UNION ALL
+         SELECT r.done_seq, r.finished_at, 'RUN_SUCCEEDED', r.job, r.id, jsonb_build_object(
+           'type', 'RUN_SUCCEEDED', 'time', ${isoSql("r.finished_at")}, 'job', r.job,
+           'runId', r.id, 'attempt', r.attempt, 'durationMs', r.duration_ms, 'exitCode', NULL)
+         FROM {s}.runs r WHERE r.done_seq IS NOT NULL`,
     ],
   },
 ];

@@ -13,7 +13,7 @@
  * POST   /v1/jobs/:name/pause         200 status          body {} | {"for":"24h"} | {"until":…}
  * POST   /v1/jobs/:name/resume        200 status
  * GET    /v1/runs/:id                 200 run record
- * GET    /v1/events                   SSE: the events table, live (Last-Event-ID resumes)
+ * GET    /v1/events                   SSE: the event log, live (Last-Event-ID resumes)
  * POST   /v1/claim                    200 [runs]  body {"tasks":[…],"max":N,"waitMs":ms,"leaseMs":ms}
  * POST   /v1/runs/:id/heartbeat       200 { leaseUntil }  409 stale token
  * POST   /v1/runs/:id/complete        200 { runId }       409 stale token
@@ -72,6 +72,7 @@ import {
   seqParam,
 } from "../http/mod.ts";
 import { isTransient, type Sql } from "./_sql.ts";
+import { eventsAfter, lastEventSeq, type StreamEvent } from "./_events.ts";
 import { idempotencyKeyOf, withIdempotencyKey } from "./idempotency.ts";
 import { type ClaimedRun, completeRun, completeRuns, failRun, heartbeatRun } from "./claims.ts";
 import {
@@ -429,30 +430,25 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
         let wake: (() => void) | null = null;
         const off = node.onNotify(() => wake?.());
         try {
-          if (after === null) {
-            const rows = await sql.unsafe(`SELECT coalesce(max(seq), 0) AS seq FROM ${t.events}`);
-            after = rows[0].seq as number;
-          }
+          if (after === null) after = await lastEventSeq(sql, t);
           controller.enqueue(encoder.encode(": connected\n\n"));
           let idle = 0;
           while (!abort.signal.aborted) {
-            let rows: Record<string, unknown>[] = [];
+            let rows: StreamEvent[] = [];
             try {
-              rows = await sql.unsafe(
-                `SELECT seq, type, data FROM ${t.events} WHERE seq > $1 ORDER BY seq LIMIT 1000`,
-                [after],
-              );
+              rows = await eventsAfter(sql, t, after);
             } catch {
               // The database is away: keep the stream, try again.
             }
             for (const r of rows) {
-              const data = { ...(r.data as Record<string, unknown>), seq: r.seq };
+              const data = { ...r.data, seq: r.seq };
               controller.enqueue(
                 encoder.encode(`id: ${r.seq}\nevent: ${r.type}\ndata: ${JSON.stringify(data)}\n\n`),
               );
-              after = r.seq as number;
+              after = r.seq;
             }
-            if (rows.length === 1000) continue;
+            // A window of 1000 positions well filled: there may be more now, read on at once.
+            if (rows.length >= 500) continue;
             if (++idle % 30 === 0) controller.enqueue(encoder.encode(": ping\n\n"));
             await new Promise<void>((resolve) => {
               const timer = setTimeout(done, pollMs);

@@ -83,7 +83,7 @@ Deno.test({
       assertEquals(history.json.runs.length, 3);
       assertEquals(history.json.runs[0].outcome, "succeeded");
       const events = await sql.unsafe(
-        `SELECT type, count(*)::int AS n FROM ${schema}.events WHERE job = 'tick' GROUP BY type`,
+        `SELECT type, count(*)::int AS n FROM ${schema}.event_log WHERE job = 'tick' GROUP BY type`,
       );
       const count = Object.fromEntries(events.map((e) => [e.type, e.n]));
       assertEquals(count.RUN_STARTED, slots.length);

@@ -55,12 +55,12 @@ Deno.test({
       const status = await jobStatus(sql, t, "kept");
       assertEquals(status.totalRuns, 6);
       const eventsOfGone = await sql.unsafe(
-        `SELECT count(*)::int AS n FROM ${t.events} WHERE run_id = ANY($1::text[])`,
+        `SELECT count(*)::int AS n FROM ${t.eventLog} WHERE run_id = ANY($1::text[])`,
         [ids.slice(0, 2)],
       );
       assertEquals(eventsOfGone[0].n, 0);
       const eventsKept = await sql.unsafe(
-        `SELECT count(*)::int AS n FROM ${t.events} WHERE run_id = ANY($1::text[])`,
+        `SELECT count(*)::int AS n FROM ${t.eventLog} WHERE run_id = ANY($1::text[])`,
         [ids.slice(2)],
       );
       assertEquals(eventsKept[0].n, 6); // RUN_STARTED + RUN_SUCCEEDED of each

@@ -72,9 +72,11 @@ Deno.test({
             [[2, "succeeded"], [1, "abandoned"]],
           );
           const types =
-            (await sql.unsafe(`SELECT type FROM l1.events WHERE job = 'once' ORDER BY seq`)).map((
-              r,
-            ) => r.type);
+            (await sql.unsafe(`SELECT type FROM l1.event_log WHERE job = 'once' ORDER BY seq`)).map(
+              (
+                r,
+              ) => r.type,
+            );
           assertEquals(types, [
             "JOB_DEFINED",
             "RUN_STARTED",

@@ -25,7 +25,7 @@ async function pending(sql: Sql, t: Tables, job: string) {
 
 async function events(sql: Sql, t: Tables, job: string, type: string) {
   return (await sql.unsafe(
-    `SELECT data FROM ${t.events} WHERE job = $1 AND type = $2 ORDER BY seq`,
+    `SELECT data FROM ${t.eventLog} WHERE job = $1 AND type = $2 ORDER BY seq`,
     [job, type],
   )).map((r) => r.data);
 }

@@ -131,7 +131,7 @@ Deno.test({
         }
       }
       const [ev] = await sql.unsafe(
-        `SELECT count(*)::int AS n, count(DISTINCT run_id)::int AS runs FROM rc.events
+        `SELECT count(*)::int AS n, count(DISTINCT run_id)::int AS runs FROM rc.event_log
          WHERE type = 'RUN_SUCCEEDED' AND job = 'backlog'`,
       );
       assertEquals([ev.n, ev.runs], [BACKLOG, BACKLOG], "a run's success recorded twice");
