@@ -77,7 +77,7 @@ async function onCluster(sql: Sql, t: Tables, c: Case): Promise<Seen> {
     }
   }
   const events = (await sql.unsafe(
-    `SELECT data FROM ${t.events} WHERE job = 'job' ORDER BY seq`,
+    `SELECT data FROM ${t.eventLog} WHERE job = 'job' ORDER BY seq`,
   )).map((r) => r.data as Record<string, unknown>);
   const status = await jobStatus(sql, t, "job");
   return {
