@@ -44,12 +44,12 @@ export class JobNames {
   /** Every job name (defined and orphaned), sorted. */
   all(): string[] {
     const engine = this.#kron.engine;
-    const defined = engine.definedJobs();
     const state = engine.state.jobs;
-    // Definitions made before start() emit no event: the counts catch those.
-    const key = `${this.#epoch}:${defined.length}:${state.size}`;
+    // Definitions made before start() emit no event: the engine's definition epoch catches
+    // those (not a copy of every defined name per page: 10,000 names at each request).
+    const key = `${this.#epoch}:${engine.definitionEpoch}:${state.size}`;
     if (key !== this.#key) {
-      const names = new Set(defined);
+      const names = new Set(engine.definedJobs());
       for (const name of state.keys()) names.add(name);
       this.#sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       this.#key = key;

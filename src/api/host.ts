@@ -10,7 +10,14 @@
  * ```
  * @module
  */
-import type { Engine, JobStatus, PauseOptions, Ping, RunRecord } from "../engine/mod.ts";
+import type {
+  Engine,
+  JobStatus,
+  JobSummary,
+  PauseOptions,
+  Ping,
+  RunRecord,
+} from "../engine/mod.ts";
 import type { KronEvent } from "../events/mod.ts";
 
 /**
@@ -30,6 +37,8 @@ export interface AdminHost {
   readonly engine: Engine;
   /** Status of one job. */
   status(name: string): JobStatus;
+  /** Status of one job without its recent runs (what lists show). */
+  summary(name: string): JobSummary;
   /** Status of every job, orphans included. */
   list(): JobStatus[];
   /** Past attempts of a job, most recent first. */

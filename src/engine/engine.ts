@@ -33,6 +33,7 @@ import type {
   JobGauges,
   JobOptions,
   JobStatus,
+  JobSummary,
   PauseOptions,
   RunRecord,
   ShutdownOptions,
@@ -40,7 +41,7 @@ import type {
 import { type Core, iso, newCore, newRegistered, type Registered } from "./_handles.ts";
 import { mustBeRegistered, pingable, requireRunning, triggerable, unknownJob } from "./guards.ts";
 import { pauseUntil } from "../policy/mod.ts";
-import { toJobGauges, toJobStatus, toRunRecord } from "./views.ts";
+import { toJobGauges, toJobStatus, toJobSummary, toRunRecord } from "./views.ts";
 import { LatenessWatcher } from "./lateness.ts";
 import { type Ping, pingEvents } from "./ping.ts";
 import { TimerQueue } from "./timer_queue.ts";
@@ -72,6 +73,8 @@ const DEFAULT_LEAD_MS = 50;
  * await engine.shutdown();
  * ```
  */
+type Assessed = Parameters<typeof toJobSummary>[3];
+
 export class Engine {
   readonly #store: Store;
   readonly #core: Core;
@@ -143,11 +146,15 @@ export class Engine {
 
   /**
    * Bumped by every `define` and `undefine`. A job that stops being defined turns `orphaned`
-   * without an event (it is still in the log), so a cache of job views keys on this beside
-   * `state.seq`.
+   * without an event (it is still in the log): caches of job views key on this too.
    */
   get definitionEpoch(): number {
     return this.#definitionEpoch;
+  }
+
+  /** Events of `name` folded so far: moves at once with its state (onEvent waits for fsync). */
+  folds(name: string): number {
+    return this.#journal.folds(name);
   }
 
   /** The folded state (read-only by convention: only events change it). */
@@ -334,16 +341,21 @@ export class Engine {
 
   /** Status of one job (synchronous read of the in-memory state). */
   status(name: string): JobStatus {
+    return this.#view(name, toJobStatus);
+  }
+
+  /** {@link Engine.status} without `recentRuns` (lists read thousands of jobs). */
+  summary(name: string): JobSummary {
+    return this.#view(name, toJobSummary);
+  }
+
+  #view<T>(name: string, view: (st: JobState, o: boolean, n: number | null, a: Assessed) => T): T {
     const job = this.#core.jobs.get(name);
     const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
     if (!st) throw unknownJob(name);
     const orphan = !job && this.#core.phase !== "new";
-    return toJobStatus(
-      st,
-      orphan,
-      job ? this.#timers.nextRunAt(job, st) : null,
-      job ? this.#lateness.assess(name) : null,
-    );
+    const next = job ? this.#timers.nextRunAt(job, st) : null;
+    return view(st, orphan, next, job ? this.#lateness.assess(name) : null);
   }
 
   /**
@@ -351,13 +363,10 @@ export class Engine {
    * {@link Engine.status}'s cost: a scrape reads thousands). Null for an unknown job.
    */
   gauges(name: string): JobGauges | null {
-    const job = this.#core.jobs.get(name);
-    const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
-    if (!st) return null;
-    const health = (job ? this.#lateness.assess(name)?.health : null) ?? st.lateness?.health ??
-      "ok";
-    const orphan = !job && this.#core.phase !== "new";
-    return toJobGauges(st, orphan, health, job ? this.#timers.nextRunAt(job, st) : null);
+    if (!this.#core.jobs.has(name) && !this.#core.state.jobs.has(name)) return null;
+    const gauges = (st: JobState, orphan: boolean, next: number | null, a: Assessed) =>
+      toJobGauges(st, orphan, a?.health ?? st.lateness?.health ?? "ok", next);
+    return this.#view(name, gauges);
   }
 
   /** Status of every job: defined ones first (in definition order), then orphans. */

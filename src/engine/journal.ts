@@ -61,6 +61,8 @@ export class Journal {
   onWritable: (lost: StartedEvent[]) => void = () => {};
   /** Called with each event right after it is folded (the late/down watcher, lateness.ts). */
   onFolded: (event: KronEvent) => void = () => {};
+  /** Events folded per job: a change marker for views readers keep (Engine.folds). */
+  readonly #folds = new Map<string, number>();
 
   constructor(core: Core, store: Store) {
     this.#core = core;
@@ -99,13 +101,23 @@ export class Journal {
       // The log cannot be written: fold now, write later in this same order (probe).
       apply(this.#core.state, event);
       this.#held.push(event);
-      this.onFolded(event);
+      this.#folded(event);
       return this.#heldRefusal!;
     }
     const durable = this.#append(event);
     apply(this.#core.state, event);
-    this.onFolded(event);
+    this.#folded(event);
     return durable;
+  }
+
+  /** Events of `job` folded so far. */
+  folds(job: string): number {
+    return this.#folds.get(job) ?? 0;
+  }
+
+  #folded(event: KronEvent): void {
+    if ("job" in event) this.#folds.set(event.job, (this.#folds.get(event.job) ?? 0) + 1);
+    this.onFolded(event);
   }
 
   /** Hands an event to the store and tracks its batch until it is durable. */

@@ -33,7 +33,7 @@ export {
   validateJobName,
 } from "./definition.ts";
 export { type InterruptReason, isRunInterrupted, RunInterruptedError } from "./interrupted.ts";
-export { jobStateName, offlineLateness, toJobStatus, toRunRecord } from "./views.ts";
+export { jobStateName, offlineLateness, toJobStatus, toJobSummary, toRunRecord } from "./views.ts";
 export { LatenessWatcher } from "./lateness.ts";
 export { type Ping, pingEvents } from "./ping.ts";
 export type {
@@ -47,6 +47,7 @@ export type {
   JobOptions,
   JobStateName,
   JobStatus,
+  JobSummary,
   PauseOptions,
   PolicyOptions,
   RunContext,

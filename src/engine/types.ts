@@ -253,6 +253,9 @@ export interface JobStatus {
   totalRuns: number;
 }
 
+/** A job's status without its recent runs: what a list of jobs shows. */
+export type JobSummary = Omit<JobStatus, "recentRuns">;
+
 /** Options of an `Engine`. */
 export interface EngineOptions {
   /** Where events go (a MemoryStore or the durable FileStore). */

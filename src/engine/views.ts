@@ -12,7 +12,7 @@ import { type Health, jobStateOf, type LatenessAssessment } from "../policy/mod.
 import { compileSchedule, formatDuration } from "../schedule/mod.ts";
 import { isDone, type JobState, type RunEntry } from "../store/mod.ts";
 import { assessOf } from "./lateness.ts";
-import type { JobGauges, JobStateName, JobStatus, RunRecord } from "./types.ts";
+import type { JobGauges, JobStateName, JobStatus, JobSummary, RunRecord } from "./types.ts";
 
 const date = (ms: number | null): Date | null => ms === null ? null : new Date(ms);
 
@@ -143,9 +143,43 @@ export function toJobStatus(
   nextRunAt: number | null,
   lateness: LatenessAssessment | null = null,
 ): JobStatus {
-  const recent = job.recent.map(toRunRecord);
+  return statusOf(job, orphaned, nextRunAt, lateness, job.recent.map(toRunRecord)) as JobStatus;
+}
+
+/**
+ * {@link toJobStatus} without `recentRuns`: what a list shows, at a fraction of the cost (one
+ * run record instead of up to six; a page of 1,000 jobs built thousands of unused ones).
+ *
+ * @example
+ * ```ts
+ * import { toJobSummary } from "./views.ts";
+ * // toJobSummary(job, false, nextDueMs).lastRun?.outcome
+ * ```
+ */
+export function toJobSummary(
+  job: JobState,
+  orphaned: boolean,
+  nextRunAt: number | null,
+  lateness: LatenessAssessment | null = null,
+): JobSummary {
+  return statusOf(job, orphaned, nextRunAt, lateness, null);
+}
+
+/** The status, with `recentRuns` when `recent` is given (same fields, same order). */
+function statusOf(
+  job: JobState,
+  orphaned: boolean,
+  nextRunAt: number | null,
+  lateness: LatenessAssessment | null,
+  recent: RunRecord[] | null,
+): JobSummary & { recentRuns?: RunRecord[] } {
   const policy = job.def.policy;
   const health = lateness?.health ?? job.lateness?.health ?? "ok";
+  const lastFinished = recent
+    ? recent[recent.length - 1] ?? null
+    : job.recent.length > 0
+    ? toRunRecord(job.recent[job.recent.length - 1])
+    : null;
   const running = job.inFlight.length > 0
     ? toRunRecord(job.inFlight[job.inFlight.length - 1])
     : null;
@@ -159,8 +193,8 @@ export function toJobStatus(
     pausedUntil: date(job.pausedUntil),
     running: job.inFlight.length,
     consecutiveFailures: job.consecutiveFailures,
-    lastRun: running ?? recent[recent.length - 1] ?? null,
-    recentRuns: recent,
+    lastRun: running ?? lastFinished,
+    ...(recent ? { recentRuns: recent } : {}),
     totalRuns: job.totalRuns,
     health,
     grace: policy.graceMs === undefined ? null : formatDuration(policy.graceMs),

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { JobStatus } from "../engine/mod.ts";
+import type { JobStatus, JobSummary } from "../engine/mod.ts";
 import { parseDuration } from "../schedule/mod.ts";
 import { describeAfter, describeAt, describeCron, describeEvery } from "../schedule/mod.ts";
 import type { JobDetailJson, JobSummaryJson } from "./types.ts";
@@ -64,10 +64,10 @@ function describe(s: Record<string, string | number | null>): string {
  * @example
  * ```ts
  * import { jobSummary } from "./job_views.ts";
- * // jobSummary(kron.status("digest")).scheduleText
+ * // jobSummary(kron.summary("digest")).scheduleText
  * ```
  */
-export function jobSummary(status: JobStatus): JobSummaryJson {
+export function jobSummary(status: JobSummary): JobSummaryJson {
   const last = status.lastRun;
   return {
     name: status.name,
@@ -101,4 +101,18 @@ export function jobSummary(status: JobStatus): JobSummaryJson {
  */
 export function jobDetail(status: JobStatus): JobDetailJson {
   return JSON.parse(JSON.stringify({ ...status, scheduleText: scheduleText(status.schedule) }));
+}
+
+/**
+ * {@link jobDetail} as JSON text, in one stringify (the route's answer: no parse and stringify
+ * again).
+ *
+ * @example
+ * ```ts
+ * import { jobDetailText } from "./job_views.ts";
+ * // new Response(jobDetailText(kron.status("digest")))
+ * ```
+ */
+export function jobDetailText(status: JobStatus): string {
+  return JSON.stringify({ ...status, scheduleText: scheduleText(status.schedule) });
 }

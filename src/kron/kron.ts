@@ -24,6 +24,7 @@ import {
   type JobFunction,
   type JobOptions,
   type JobStatus,
+  type JobSummary,
   type PauseOptions,
   type Ping,
   type RunRecord,
@@ -279,6 +280,21 @@ export class Kron implements AsyncDisposable {
   /** Status of one job (synchronous). */
   status(name: string): JobStatus {
     return this.#replica ? this.#replica.status(name) : this.#core.status(name);
+  }
+
+  /**
+   * {@link Kron.status} without `recentRuns`: what lists show (cheaper for thousands of jobs).
+   *
+   * @example
+   * ```ts
+   * import { Kron } from "./kron.ts";
+   * const kron = new Kron({ store: "memory" }).schedule("tick", { every: "1m" }, () => {});
+   * kron.summary("tick").lastRun; // null: never ran
+   * ```
+   */
+  summary(name: string): JobSummary {
+    // A replica's status is a summary plus its recent runs.
+    return this.#replica ? this.#replica.status(name) : this.#core.summary(name);
   }
 
   /** Status of every job, orphans included (synchronous). */

@@ -25,7 +25,7 @@ import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import {
   ApiError,
   JOB_NAME_RE,
-  jobDetail,
+  jobDetailText,
   jobNameParam,
   jobSummary,
   jsonBody,
@@ -34,6 +34,7 @@ import {
   pauseOptions,
 } from "../../http/mod.ts";
 import { jobNamesFor } from "../_job_names.ts";
+import { summariesFor } from "../_summary_cache.ts";
 import type { JobListJson, JobSummaryJson } from "../../http/mod.ts";
 import { KronError } from "../../errors.ts";
 import type { AdminHost } from "../host.ts";
@@ -82,7 +83,7 @@ export function listJobs(
   const jobs: JobSummaryJson[] = [];
   for (const name of names) {
     try {
-      jobs.push(jobSummary(deps.kron.status(name)));
+      jobs.push(jobSummary(deps.kron.summary(name)));
     } catch (e) {
       // Forgotten between listing and reading: leave it out of this page.
       if (!(e instanceof KronError && e.code === "unknown_job")) throw e;
@@ -92,17 +93,12 @@ export function listJobs(
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
-const PAGE_CACHE_MAX = 64;
-const pageCaches = new WeakMap<AdminHost, { version: string; pages: Map<string, string> }>();
 
 /**
- * `listJobs` as JSON text, cached per state version. A page is a pure function of the folded
- * state and the set of defined jobs; every change of the state is an event that bumps
- * `state.seq` synchronously, and every change of the definitions bumps the engine's
- * `definitionEpoch` (a job removed by reload turns orphaned without an event), so a cached
- * page is exact until the next of either: polling dashboards and `kron status` loops
- * cost a map lookup instead of a status read per job. Not cached before `start()`, where
- * provisional next-run times move with the clock.
+ * `listJobs` as JSON text, the same bytes, from each job's summary kept as text until that job
+ * changes (see `_summary_cache.ts`): a page of 1,000 jobs costs 1,000 lookups while they stand
+ * still, not 1,000 summaries. Not kept before `start()`, where provisional next-run times move
+ * with the clock.
  *
  * @example
  * ```ts
@@ -112,20 +108,15 @@ const pageCaches = new WeakMap<AdminHost, { version: string; pages: Map<string, 
  */
 export function listJobsJson(kron: AdminHost, cursor: string | null, limit: number): string {
   if (!kron.engine.running) return JSON.stringify(listJobs({ kron }, cursor, limit));
-  const version = `${kron.engine.state.seq}:${kron.engine.definitionEpoch}`;
-  let cache = pageCaches.get(kron);
-  if (!cache || cache.version !== version) {
-    cache = { version, pages: new Map() };
-    pageCaches.set(kron, cache);
+  const { names, next } = jobNamesFor(kron).page(cursor, limit);
+  const summaries = summariesFor(kron);
+  const now = Date.now();
+  const jobs: string[] = [];
+  for (const name of names) {
+    const json = summaries.json(name, now);
+    if (json !== null) jobs.push(json);
   }
-  const key = `${limit}:${cursor ?? ""}`;
-  let json = cache.pages.get(key);
-  if (json === undefined) {
-    json = JSON.stringify(listJobs({ kron }, cursor, limit));
-    if (cache.pages.size >= PAGE_CACHE_MAX) cache.pages.clear();
-    cache.pages.set(key, json);
-  }
-  return json;
+  return `{"jobs":[${jobs.join(",")}],"nextCursor":${JSON.stringify(next)}}`;
 }
 
 /**
@@ -152,7 +143,10 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.get(
     "/v1/jobs/:name",
-    (c) => c.json(jobDetail(kron.status(jobNameParam(c.req.param("name"))))),
+    (c) =>
+      new Response(jobDetailText(kron.status(jobNameParam(c.req.param("name")))), {
+        headers: JSON_HEADERS,
+      }),
   );
 
   app.get("/v1/jobs/:name/runs", async (c) => {
@@ -191,14 +185,14 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const name = jobNameParam(c.req.param("name"));
     const options = pauseOptions(await jsonBody(c.req.raw));
     kron.pause(name, options);
-    return c.json(jobDetail(kron.status(name)));
+    return new Response(jobDetailText(kron.status(name)), { headers: JSON_HEADERS });
   });
 
   app.post("/v1/jobs/:name/resume", async (c) => {
     const name = jobNameParam(c.req.param("name"));
     onlyKeys(await jsonBody(c.req.raw), []);
     kron.resume(name);
-    return c.json(jobDetail(kron.status(name)));
+    return new Response(jobDetailText(kron.status(name)), { headers: JSON_HEADERS });
   });
 
   app.delete("/v1/jobs/:name", (c) => {
