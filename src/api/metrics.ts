@@ -42,6 +42,14 @@ import {
 } from "./_metrics_text.ts";
 import { DURATION_BUCKETS, OUTCOMES, R, ROW } from "./_metrics_render.ts";
 import type { RenderReply, RenderRequest } from "./_metrics_worker.ts";
+import {
+  dirBytes,
+  localRenderer,
+  mtimeSeconds,
+  type Renderer,
+  RendererClosed,
+  workerRenderer,
+} from "./_metrics_renderers.ts";
 
 const STATES: readonly JobStateName[] = [
   "idle",
@@ -90,6 +98,38 @@ export const SERIES_PER_JOB = OUTCOMES.length + 8;
  */
 export const HISTOGRAM_SERIES_PER_JOB = DURATION_BUCKETS.length + 3;
 
+/**
+ * Changed jobs from which a render counts as large: a scrape then waits for it only
+ * {@link RENDER_WAIT_MS} before it is answered with the last body (see {@link KronMetrics.body}).
+ *
+ * @example
+ * ```ts
+ * import { LARGE_RENDER } from "./metrics.ts";
+ * LARGE_RENDER; // 1000
+ * ```
+ */
+export const LARGE_RENDER = 1_000;
+/**
+ * How long a scrape waits for a large render before it takes the last body.
+ *
+ * @example
+ * ```ts
+ * import { RENDER_WAIT_MS } from "./metrics.ts";
+ * RENDER_WAIT_MS; // 50
+ * ```
+ */
+export const RENDER_WAIT_MS = 50;
+/**
+ * The oldest last body a scrape is answered with (milliseconds since it was collected).
+ *
+ * @example
+ * ```ts
+ * import { STALE_MAX_MS } from "./metrics.ts";
+ * STALE_MAX_MS; // 60000
+ * ```
+ */
+export const STALE_MAX_MS = 60_000;
+
 /** Jobs whose status a scrape re-reads besides the changed ones (catches silent changes). */
 const RECHECK_PER_SCRAPE = 256;
 
@@ -127,12 +167,10 @@ export interface MetricsOptions {
    * gauges stay) for large installations. Default true.
    */
   jobHistograms?: boolean;
-}
-
-/** What renders a request: the worker, or (where no worker can start) this thread. */
-interface Renderer {
-  render(req: RenderRequest): Promise<RenderReply>;
-  close(): void;
+  /** {@link RENDER_WAIT_MS} (tests). */
+  renderWaitMs?: number;
+  /** {@link STALE_MAX_MS} (tests). */
+  staleMaxMs?: number;
 }
 
 /**
@@ -163,14 +201,20 @@ export class KronMetrics {
   #reset = true;
   #recheckAt = 0;
   readonly #lateness = newHistogram(LATENESS_BUCKETS);
-  readonly #rendering = new Map<boolean, Promise<Uint8Array<ArrayBuffer>>>();
+  readonly #rendering = new Map<
+    boolean,
+    { body: Promise<Uint8Array<ArrayBuffer>>; large: boolean }
+  >();
+  #staleAnswers = 0;
+  readonly #renderWaitMs: number;
+  readonly #staleMaxMs: number;
   #renders = 0;
   #renderer: Renderer | null = null;
   /** Bumped whenever the renderer is sent a change; the last body of each encoding, kept. */
   #generation = 0;
   readonly #last = new Map<
     boolean,
-    { generation: number; tail: string; body: Uint8Array<ArrayBuffer> }
+    { generation: number; tail: string; body: Uint8Array<ArrayBuffer>; at: number }
   >();
   #local = false;
   #ids = 0;
@@ -181,6 +225,8 @@ export class KronMetrics {
     this.#kron = kron;
     this.#dataDir = options.dataDir;
     this.#jobHistograms = options.jobHistograms ?? true;
+    this.#renderWaitMs = options.renderWaitMs ?? RENDER_WAIT_MS;
+    this.#staleMaxMs = options.staleMaxMs ?? STALE_MAX_MS;
     this.#buildInfo = header("kron_build_info", "gauge", "The running kron's version.") +
       `kron_build_info{version="${labelValue(options.version)}"} 1\n`;
     kron.onEvent((e) => this.observe(e));
@@ -242,31 +288,81 @@ export class KronMetrics {
    * ```
    */
   async render(): Promise<string> {
-    return new TextDecoder().decode(await this.body());
+    return new TextDecoder().decode(await this.#flight(false).body); // always fresh
   }
 
   /**
    * The exposition as one buffer, gzipped when `gzip` (then sent with `Content-Encoding:
    * gzip`). One write, not a stream of pieces: each piece of a stream waits its turn in the
    * event loop, which a busy API fills (8 MB in 130 pieces took 17 s under the load torture).
+   *
+   * A render of {@link LARGE_RENDER} or more changed jobs (every job ran since the last scrape)
+   * takes the worker hundreds of milliseconds: the scrape waits {@link RENDER_WAIT_MS} for it,
+   * then is answered with the last body when that was collected less than
+   * {@link STALE_MAX_MS} ago; the render goes on and answers the next scrape. Smaller renders
+   * are always waited for.
    */
   body(gzip = false): Promise<Uint8Array<ArrayBuffer>> {
-    let p = this.#rendering.get(gzip);
-    if (!p) {
-      p = this.#render(gzip).finally(() => this.#rendering.delete(gzip));
-      this.#rendering.set(gzip, p);
-    }
-    return p;
+    const flight = this.#flight(gzip);
+    const last = this.#last.get(gzip);
+    if (!flight.large || !last || Date.now() - last.at > this.#staleMaxMs) return flight.body;
+    const fresh = flight.body;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#staleAnswers++;
+        resolve(last.body);
+      }, this.#renderWaitMs);
+      fresh.then((b) => {
+        clearTimeout(timer);
+        resolve(b);
+      }, (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
   }
 
-  async #render(gzip: boolean): Promise<Uint8Array<ArrayBuffer>> {
+  /** The render in flight for `gzip`, or a new one (concurrent scrapes share it). */
+  #flight(gzip: boolean): { body: Promise<Uint8Array<ArrayBuffer>>; large: boolean } {
+    let flight = this.#rendering.get(gzip);
+    if (!flight) {
+      const started = this.#render(gzip);
+      flight = {
+        body: started.body.finally(() => this.#rendering.delete(gzip)),
+        large: started.large,
+      };
+      this.#rendering.set(gzip, flight);
+    }
+    return flight;
+  }
+
+  /** Scrapes answered with the last body while a large render went on. */
+  get staleAnswers(): number {
+    return this.#staleAnswers;
+  }
+
+  /** Starts a render: collected now (synchronously), rendered by the worker. */
+  #render(gzip: boolean): { body: Promise<Uint8Array<ArrayBuffer>>; large: boolean } {
     this.#renders++;
+    const at = Date.now();
     const req = this.#collect(gzip);
+    const large = req.rows.length / ROW >= LARGE_RENDER;
+    return { body: this.#finish(gzip, req, at), large };
+  }
+
+  async #finish(
+    gzip: boolean,
+    req: RenderRequest,
+    at: number,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const unchanged = !req.reset && req.rows.length === 0 && req.labels.length === 0;
     if (unchanged) {
       // Nothing the renderer keeps changed: the last body of this encoding is still right.
       const last = this.#last.get(gzip);
-      if (last && last.generation === this.#generation && last.tail === req.tail) return last.body;
+      if (last && last.generation === this.#generation && last.tail === req.tail) {
+        last.at = at;
+        return last.body;
+      }
     } else this.#generation++;
     const generation = this.#generation;
     let reply: RenderReply;
@@ -280,7 +376,11 @@ export class KronMetrics {
       reply = await this.#rendererFor().render(this.#collect(gzip));
     }
     if (!this.#kron.engine.running) this.#closeRenderer(); // no worker outlives the runtime
-    this.#last.set(gzip, { generation, tail: req.tail, body: reply.body });
+    const last = this.#last.get(gzip);
+    // Keep the body of the latest collection (renders of the two encodings may overlap).
+    if (!last || last.at <= at) {
+      this.#last.set(gzip, { generation, tail: req.tail, body: reply.body, at });
+    }
     return reply.body;
   }
 
@@ -472,82 +572,6 @@ export class KronMetrics {
       ) + `kron_last_compaction_timestamp_seconds ${num(compactedAt)}\n` +
       header("kron_up", "gauge", "1 while the scheduler runs and its log is writable, else 0.") +
       `kron_up ${up}\n` + this.#buildInfo;
-  }
-}
-
-/** A request's worker was closed before it answered. */
-class RendererClosed extends Error {
-  constructor() {
-    super("metrics worker closed");
-  }
-}
-
-/** The render worker, answering requests in order. */
-function workerRenderer(): Renderer {
-  const worker = new Worker(new URL("./_metrics_worker.ts", import.meta.url), {
-    type: "module",
-    name: "kron-metrics",
-  });
-  const pending = new Map<number, [(r: RenderReply) => void, (e: unknown) => void]>();
-  const fail = (e: unknown) => {
-    for (const [, reject] of pending.values()) reject(e);
-    pending.clear();
-  };
-  worker.onmessage = (e: MessageEvent<RenderReply>) => {
-    const p = pending.get(e.data.id);
-    pending.delete(e.data.id);
-    p?.[0](e.data);
-  };
-  worker.onerror = (e) => {
-    e.preventDefault();
-    fail(new Error(`metrics worker: ${e.message}`));
-  };
-  return {
-    render: (req) =>
-      new Promise((resolve, reject) => {
-        pending.set(req.id, [resolve, reject]);
-        worker.postMessage(req, [req.rows.buffer as ArrayBuffer]);
-      }),
-    close: () => {
-      worker.terminate();
-      fail(new RendererClosed());
-    },
-  };
-}
-
-/** Renders on this thread (where a worker cannot start): the same code, loaded on demand. */
-function localRenderer(): Renderer {
-  const mod = import("./_metrics_worker.ts");
-  return {
-    render: async (req) => (await mod).handle(req),
-    close: () => {},
-  };
-}
-
-// Synchronous on purpose: a few stat calls of a small directory cost microseconds, while each
-// await of an async call waits a turn of an event loop that a busy API keeps full.
-function dirBytes(dir: string): number {
-  let total = 0;
-  try {
-    for (const e of Deno.readDirSync(dir)) {
-      if (!e.isFile) continue;
-      try {
-        total += Deno.statSync(`${dir}/${e.name}`).size;
-      } catch {
-        // Deleted by a compaction between readDir and stat.
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return total;
-}
-
-function mtimeSeconds(path: string): number {
-  try {
-    return (Deno.statSync(path).mtime?.getTime() ?? 0) / 1000;
-  } catch {
-    return 0;
   }
 }
 

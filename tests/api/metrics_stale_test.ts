@@ -1,0 +1,78 @@
+// GET /metrics while a large render goes on: the last body (bounded in age), never a partial one.
+import { assert, assertEquals } from "./_assert.ts";
+import { until } from "./_helpers.ts";
+import { parseExposition, valueOf } from "./_prom.ts";
+import { Kron } from "../../src/kron.ts";
+import { KronMetrics, LARGE_RENDER } from "../../src/api/metrics.ts";
+
+const JOBS = LARGE_RENDER + 200;
+const names = Array.from({ length: JOBS }, (_, i) => `j${String(i).padStart(5, "0")}`);
+
+async function started(): Promise<Kron> {
+  const kron = new Kron({ store: "memory", admin: false });
+  for (const name of names) kron.schedule(name, { every: "1h" }, () => {});
+  await kron.start();
+  return kron;
+}
+
+/** Triggers every job (or `only`) and waits until each has `runs` successes. */
+async function runAll(kron: Kron, runs: number, only = names): Promise<void> {
+  for (const name of only) await kron.trigger(name);
+  await until(() =>
+    only.every((n) => kron.status(n).totalRuns === runs && !kron.status(n).running)
+  );
+}
+
+const succeeded = (body: Uint8Array, job: string) =>
+  valueOf(
+    parseExposition(new TextDecoder().decode(body)),
+    "kron_runs_total",
+    { kron_job: job, outcome: "succeeded" },
+  );
+
+Deno.test("GET /metrics: a large render answers a scrape late with the last body; small ones, fresh", async () => {
+  const kron = await started();
+  try {
+    const m = new KronMetrics(kron, { dataDir: null, version: "t", renderWaitMs: 0 });
+    const first = await m.body();
+    assertEquals(succeeded(first, "j00000"), 0);
+    // Every job changed: the scrape does not wait for the render, it gets the last body.
+    await runAll(kron, 1);
+    const stale = await m.body();
+    assertEquals(m.staleAnswers, 1);
+    assert(stale === first, "the last body itself");
+    // The render went on; the text API always waits for it: every job's new count.
+    const fresh = new TextEncoder().encode(await m.render());
+    assertEquals(succeeded(fresh, "j00000"), 1);
+    assertEquals(succeeded(fresh, names[JOBS - 1]), 1);
+    // A few changed jobs: always waited for, however short the wait.
+    await runAll(kron, 2, names.slice(0, 3));
+    const small = await m.body();
+    assertEquals(m.staleAnswers, 1);
+    assertEquals(succeeded(small, "j00002"), 2);
+    assertEquals(succeeded(small, "j00003"), 1);
+  } finally {
+    await kron.shutdown();
+  }
+});
+
+Deno.test("GET /metrics: a last body older than the bound is not served: the scrape waits", async () => {
+  const kron = await started();
+  try {
+    const m = new KronMetrics(kron, {
+      dataDir: null,
+      version: "t",
+      renderWaitMs: 0,
+      staleMaxMs: 0,
+    });
+    await m.body();
+    await new Promise((r) => setTimeout(r, 5));
+    await runAll(kron, 1);
+    const body = await m.body();
+    assertEquals(m.staleAnswers, 0);
+    assertEquals(succeeded(body, "j00000"), 1);
+    assertEquals(succeeded(body, names[JOBS - 1]), 1);
+  } finally {
+    await kron.shutdown();
+  }
+});
