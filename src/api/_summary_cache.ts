@@ -14,7 +14,7 @@
  * @example
  * ```ts
  * import { summariesFor } from "./_summary_cache.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" }).schedule("tick", { every: "1m" }, () => {});
  * summariesFor(kron).json("tick", Date.now()); // '{"name":"tick",…}'
  * ```
@@ -37,7 +37,7 @@ interface Entry {
  * @example
  * ```ts
  * import { SummaryCache } from "./_summary_cache.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const cache = new SummaryCache(new Kron({ store: "memory" }));
  * cache.json("nope", Date.now()); // null: no such job
  * ```
@@ -86,7 +86,7 @@ const caches = new WeakMap<AdminHost, SummaryCache>();
  * @example
  * ```ts
  * import { summariesFor } from "./_summary_cache.ts";
- * import { Kron } from "../kron.ts";
+ * import { Kron } from "../kron/mod.ts";
  * const kron = new Kron({ store: "memory" });
  * summariesFor(kron) === summariesFor(kron); // true
  * ```

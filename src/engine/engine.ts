@@ -48,7 +48,7 @@ import { TimerQueue } from "./timer_queue.ts";
 import { Journal } from "./journal.ts";
 import { Runs } from "./runs.ts";
 import { Dispatch } from "./dispatch.ts";
-import { findAbandoned, queueAtStart, recordDefinition } from "./startup.ts";
+import { findAbandoned, hostname, queueAtStart, recordDefinition } from "./startup.ts";
 
 export type { EngineOptions, PauseOptions, ShutdownOptions };
 
@@ -73,8 +73,6 @@ const DEFAULT_LEAD_MS = 50;
  * await engine.shutdown();
  * ```
  */
-type Assessed = Parameters<typeof toJobSummary>[3];
-
 export class Engine {
   readonly #store: Store;
   readonly #core: Core;
@@ -349,7 +347,7 @@ export class Engine {
     return this.#view(name, toJobSummary);
   }
 
-  #view<T>(name: string, view: (st: JobState, o: boolean, n: number | null, a: Assessed) => T): T {
+  #view<T>(name: string, view: (...args: Parameters<typeof toJobSummary>) => T): T {
     const job = this.#core.jobs.get(name);
     const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
     if (!st) throw unknownJob(name);
@@ -363,10 +361,13 @@ export class Engine {
    * {@link Engine.status}'s cost: a scrape reads thousands). Null for an unknown job.
    */
   gauges(name: string): JobGauges | null {
-    if (!this.#core.jobs.has(name) && !this.#core.state.jobs.has(name)) return null;
-    const gauges = (st: JobState, orphan: boolean, next: number | null, a: Assessed) =>
-      toJobGauges(st, orphan, a?.health ?? st.lateness?.health ?? "ok", next);
-    return this.#view(name, gauges);
+    const job = this.#core.jobs.get(name);
+    const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
+    if (!st) return null;
+    const health = (job ? this.#lateness.assess(name)?.health : null) ?? st.lateness?.health ??
+      "ok";
+    const orphan = !job && this.#core.phase !== "new";
+    return toJobGauges(st, orphan, health, job ? this.#timers.nextRunAt(job, st) : null);
   }
 
   /** Status of every job: defined ones first (in definition order), then orphans. */
@@ -488,17 +489,5 @@ export class Engine {
   #provisional(job: Registered): JobState {
     const anchorAt = anchorFor(job.def.schedule, this.#core.clock.now());
     return newJobState(job.name, job.def, job.defHash, anchorAt, job.paused);
-  }
-}
-
-/** The host name when the app may read it; asked, never requested (a request prompts at a TTY). */
-function hostname(): string {
-  try {
-    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
-      return "unknown";
-    }
-    return Deno.hostname();
-  } catch {
-    return "unknown";
   }
 }

@@ -154,3 +154,23 @@ export function queueAtStart(
   spread.drain();
   timers.setTimer();
 }
+
+/**
+ * The host name when the app may read it; asked, never requested (a request prompts at a TTY).
+ *
+ * @example
+ * ```ts
+ * import { hostname } from "./startup.ts";
+ * hostname().length > 0; // true ("unknown" without the permission)
+ * ```
+ */
+export function hostname(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
+      return "unknown";
+    }
+    return Deno.hostname();
+  } catch {
+    return "unknown";
+  }
+}

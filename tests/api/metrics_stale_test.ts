@@ -2,7 +2,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { until } from "./_helpers.ts";
 import { parseExposition, valueOf } from "./_prom.ts";
-import { Kron } from "../../src/kron.ts";
+import { Kron } from "../../src/kron/mod.ts";
 import { KronMetrics, LARGE_RENDER } from "../../src/api/metrics.ts";
 
 const JOBS = LARGE_RENDER + 200;
