@@ -99,8 +99,8 @@ export const SERIES_PER_JOB = OUTCOMES.length + 8;
 export const HISTOGRAM_SERIES_PER_JOB = DURATION_BUCKETS.length + 3;
 
 /**
- * Changed jobs from which a render counts as large: a scrape then waits for it only
- * {@link RENDER_WAIT_MS} before it is answered with the last body (see {@link KronMetrics.body}).
+ * Changed jobs from which a render counts as large: a scrape is then answered with the last
+ * body, if recent enough, while it goes on (see {@link KronMetrics.body}).
  *
  * @example
  * ```ts
@@ -109,16 +109,6 @@ export const HISTOGRAM_SERIES_PER_JOB = DURATION_BUCKETS.length + 3;
  * ```
  */
 export const LARGE_RENDER = 1_000;
-/**
- * How long a scrape waits for a large render before it takes the last body.
- *
- * @example
- * ```ts
- * import { RENDER_WAIT_MS } from "./metrics.ts";
- * RENDER_WAIT_MS; // 50
- * ```
- */
-export const RENDER_WAIT_MS = 50;
 /**
  * The oldest last body a scrape is answered with (milliseconds since it was collected).
  *
@@ -129,6 +119,9 @@ export const RENDER_WAIT_MS = 50;
  * ```
  */
 export const STALE_MAX_MS = 60_000;
+
+/** How long after a scrape answered with the last body its render starts. */
+const RENDER_AFTER_MS = 200;
 
 /** Jobs whose status a scrape re-reads besides the changed ones (catches silent changes). */
 const RECHECK_PER_SCRAPE = 256;
@@ -167,8 +160,6 @@ export interface MetricsOptions {
    * gauges stay) for large installations. Default true.
    */
   jobHistograms?: boolean;
-  /** {@link RENDER_WAIT_MS} (tests). */
-  renderWaitMs?: number;
   /** {@link STALE_MAX_MS} (tests). */
   staleMaxMs?: number;
 }
@@ -206,7 +197,8 @@ export class KronMetrics {
     { body: Promise<Uint8Array<ArrayBuffer>>; large: boolean }
   >();
   #staleAnswers = 0;
-  readonly #renderWaitMs: number;
+  /** Renders to start shortly (after an answer with the last body), per encoding. */
+  readonly #soon = new Map<boolean, ReturnType<typeof setTimeout>>();
   readonly #staleMaxMs: number;
   #renders = 0;
   #renderer: Renderer | null = null;
@@ -225,7 +217,6 @@ export class KronMetrics {
     this.#kron = kron;
     this.#dataDir = options.dataDir;
     this.#jobHistograms = options.jobHistograms ?? true;
-    this.#renderWaitMs = options.renderWaitMs ?? RENDER_WAIT_MS;
     this.#staleMaxMs = options.staleMaxMs ?? STALE_MAX_MS;
     this.#buildInfo = header("kron_build_info", "gauge", "The running kron's version.") +
       `kron_build_info{version="${labelValue(options.version)}"} 1\n`;
@@ -297,35 +288,39 @@ export class KronMetrics {
    * event loop, which a busy API fills (8 MB in 130 pieces took 17 s under the load torture).
    *
    * A render of {@link LARGE_RENDER} or more changed jobs (every job ran since the last scrape)
-   * takes the worker hundreds of milliseconds: the scrape waits {@link RENDER_WAIT_MS} for it,
-   * then is answered with the last body when that was collected less than
-   * {@link STALE_MAX_MS} ago; the render goes on and answers the next scrape. Smaller renders
-   * are always waited for.
+   * takes the worker hundreds of milliseconds. Such a scrape is answered at once with the last
+   * body when that was collected less than {@link STALE_MAX_MS} ago, and the render goes on (or
+   * starts 200 ms after this answer) for the next scrape. Smaller renders are always waited for.
    */
   body(gzip = false): Promise<Uint8Array<ArrayBuffer>> {
-    const flight = this.#flight(gzip);
     const last = this.#last.get(gzip);
-    if (!flight.large || !last || Date.now() - last.at > this.#staleMaxMs) return flight.body;
-    const fresh = flight.body;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#staleAnswers++;
-        resolve(last.body);
-      }, this.#renderWaitMs);
-      fresh.then((b) => {
-        clearTimeout(timer);
-        resolve(b);
-      }, (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+    const recent = last !== undefined && Date.now() - last.at <= this.#staleMaxMs;
+    const flight = this.#rendering.get(gzip);
+    // The changed jobs are known before they are re-read: the collection need not delay this.
+    if (recent && (flight ? flight.large : this.#dirty.size >= LARGE_RENDER)) {
+      // Started a moment later: re-reading thousands of jobs on this thread would otherwise hold
+      // up the sending of this very answer (the sockets are served by this thread too).
+      if (!flight && !this.#soon.has(gzip)) {
+        this.#soon.set(
+          gzip,
+          setTimeout(() => {
+            this.#soon.delete(gzip);
+            if (this.#kron.engine.running) this.#flight(gzip).body.catch(() => {});
+          }, RENDER_AFTER_MS),
+        );
+      }
+      this.#staleAnswers++;
+      return Promise.resolve(last.body);
+    }
+    return this.#flight(gzip).body;
   }
 
   /** The render in flight for `gzip`, or a new one (concurrent scrapes share it). */
   #flight(gzip: boolean): { body: Promise<Uint8Array<ArrayBuffer>>; large: boolean } {
     let flight = this.#rendering.get(gzip);
     if (!flight) {
+      clearTimeout(this.#soon.get(gzip));
+      this.#soon.delete(gzip);
       const started = this.#render(gzip);
       flight = {
         body: started.body.finally(() => this.#rendering.delete(gzip)),
@@ -457,6 +452,8 @@ export class KronMetrics {
 
   /** Stops the worker; the next scrape starts one and sends it every job. */
   #closeRenderer(): void {
+    for (const timer of this.#soon.values()) clearTimeout(timer);
+    this.#soon.clear();
     this.#renderer?.close();
     this.#renderer = null;
     this.#reset = true;
