@@ -164,7 +164,7 @@ async function benchOne(durable: boolean): Promise<Result> {
     };
     // Waiting for the runs left (two small partial indexes), not counting the successes (the
     // whole history): the bench's own polling must not eat the database's time.
-    const left = `SELECT count(*)::int AS n FROM bench.runs WHERE status IN ('pending', 'running')`;
+    const left = `SELECT count(*)::int AS n FROM bench.runs WHERE finished_at IS NULL`;
     const drained = (n: number) => n === 0;
     await backlog(2000, 0); // warm-up
     await waitCount(left, 0, 120_000, drained);

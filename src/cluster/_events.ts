@@ -11,7 +11,7 @@
  * @module
  */
 import type { KronEvent } from "../events/mod.ts";
-import type { Db } from "./_sql.ts";
+import { type Db, isoSql } from "./_sql.ts";
 
 /**
  * Appends events (in order) inside the caller's transaction.
@@ -75,12 +75,26 @@ export interface StreamEvent {
   data: Record<string, unknown>;
 }
 
+/** SQL of a run's RUN_STARTED JSON (`r`: a `runs` row), as the embedded log writes it. */
+const RUN_STARTED_JSON = `jsonb_build_object('type', 'RUN_STARTED', 'time', ${
+  isoSql("r.started_at")
+}, 'job', r.job, 'runId', r.id, 'attempt', r.attempt, 'scheduledAt', ${
+  isoSql("r.scheduled_at")
+}, 'idempotencyKey', r.idempotency_key, 'trigger', r.trigger, 'jitterMs', r.jitter_ms)`;
+
+/** SQL of a run's RUN_SUCCEEDED JSON (`r`: a `runs` row). */
+const RUN_SUCCEEDED_JSON = `jsonb_build_object('type', 'RUN_SUCCEEDED', 'time', ${
+  isoSql("r.finished_at")
+}, 'job', r.job, 'runId', r.id, 'attempt', r.attempt, 'durationMs', r.duration_ms,
+  'exitCode', NULL)`;
+
 /**
  * The events after position `after`, in order: rows of `events` and the run events derived
- * from `runs` (`event_log`). Reads the positions `first .. first + limit - 1`, `first` being
- * the first position taken after `after`, so each part is read through its own index and a run
- * started inside the window is found whatever its later changes (an empty answer: nothing
- * after `after`).
+ * from `runs` (what the view `event_log` shows). Reads the positions `first .. first + limit -
+ * 1`, `first` being the first position taken after `after`, each kind through its own index
+ * (a finished run's RUN_STARTED by `started_pos`; a running one's among the open runs), so a
+ * run started inside the window is found whatever happened to it since (an empty answer:
+ * nothing after `after`).
  *
  * @example
  * ```ts
@@ -90,21 +104,30 @@ export interface StreamEvent {
  */
 export async function eventsAfter(
   db: Db,
-  t: { events: string; runs: string; eventLog: string },
+  t: { events: string; runs: string },
   after: number,
   limit = 1000,
 ): Promise<StreamEvent[]> {
   const rows = await db.unsafe(
-    `SELECT seq, type, data FROM ${t.eventLog}
-     WHERE seq BETWEEN (SELECT least(
+    `WITH w AS (
+       SELECT lo, lo + $2 - 1 AS hi FROM (SELECT least(
          (SELECT min(seq) FROM ${t.events} WHERE seq > $1),
-         (SELECT min(started_seq) FROM ${t.runs} WHERE started_seq > $1),
-         (SELECT min(done_seq) FROM ${t.runs} WHERE done_seq > $1)))
-       AND (SELECT least(
-         (SELECT min(seq) FROM ${t.events} WHERE seq > $1),
-         (SELECT min(started_seq) FROM ${t.runs} WHERE started_seq > $1),
-         (SELECT min(done_seq) FROM ${t.runs} WHERE done_seq > $1))) + $2 - 1
-     ORDER BY seq`,
+         (SELECT min(started_pos) FROM ${t.runs} WHERE started_pos > $1),
+         (SELECT min(started_seq) FROM ${t.runs} WHERE finished_at IS NULL AND started_seq > $1),
+         (SELECT min(done_seq) FROM ${t.runs} WHERE done_seq > $1)) AS lo) f
+       WHERE lo IS NOT NULL
+     )
+     SELECT e.seq, e.type, e.data FROM w, ${t.events} e WHERE e.seq BETWEEN w.lo AND w.hi
+     UNION ALL
+     SELECT r.started_seq, 'RUN_STARTED', ${RUN_STARTED_JSON}
+     FROM w, ${t.runs} r WHERE r.started_pos BETWEEN w.lo AND w.hi
+     UNION ALL
+     SELECT r.started_seq, 'RUN_STARTED', ${RUN_STARTED_JSON}
+     FROM w, ${t.runs} r WHERE r.finished_at IS NULL AND r.started_seq BETWEEN w.lo AND w.hi
+     UNION ALL
+     SELECT r.done_seq, 'RUN_SUCCEEDED', ${RUN_SUCCEEDED_JSON}
+     FROM w, ${t.runs} r WHERE r.done_seq BETWEEN w.lo AND w.hi
+     ORDER BY 1`,
     [after, limit],
   );
   return rows.map((r) => ({
@@ -126,8 +149,8 @@ export async function eventsAfter(
 export async function lastEventSeq(db: Db, t: { events: string; runs: string }): Promise<number> {
   const rows = await db.unsafe(
     `SELECT coalesce(greatest((SELECT max(seq) FROM ${t.events}),
-       (SELECT max(started_seq) FROM ${t.runs}), (SELECT max(done_seq) FROM ${t.runs})), 0)
-       AS seq`,
+       (SELECT max(started_pos) FROM ${t.runs}), (SELECT max(done_seq) FROM ${t.runs}),
+       (SELECT max(started_seq) FROM ${t.runs} WHERE finished_at IS NULL)), 0) AS seq`,
   );
   return rows[0].seq as number;
 }

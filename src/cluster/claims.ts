@@ -115,7 +115,7 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
        SELECT r.id, r.job, r.scheduled_at, r.trigger, r.attempt,
          coalesce(j.def->'policy'->>'overlap', 'allow') AS overlap
        FROM ${t.runs} r LEFT JOIN ${t.jobs} j ON j.name = r.job
-       WHERE r.status = 'pending' AND r.run_at <= clock_timestamp()
+       WHERE r.finished_at IS NULL AND r.status = 'pending' AND r.run_at <= clock_timestamp()
          AND r.task = ANY($1::text[])
          AND (j.name IS NULL OR (NOT j.paused AND NOT j.stopped
            AND (r.trigger <> 'schedule' OR j.next_due_at IS NULL
@@ -126,7 +126,7 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
      ), judged AS (
        SELECT c.*, CASE
          WHEN c.overlap = 'skip' AND ${slot} AND EXISTS (SELECT 1 FROM ${t.runs} x
-           WHERE x.job = c.job AND x.status IN ('pending', 'running') AND x.id <> c.id
+           WHERE x.job = c.job AND x.finished_at IS NULL AND x.id <> c.id
              AND (x.status = 'running' OR (x.scheduled_at, x.id) < (c.scheduled_at, c.id)))
            THEN 'skip'
          WHEN c.overlap = 'replace' AND ${slot} AND EXISTS (SELECT 1 FROM cand y
@@ -146,11 +146,11 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          SELECT id FROM judged WHERE verdict = 'superseded'
          UNION
          SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
-         WHERE x.status IN ('pending', 'running') AND x.status = 'running'
+         WHERE x.finished_at IS NULL AND x.status = 'running'
          UNION
          SELECT q.id FROM (
            SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
-           WHERE x.status IN ('pending', 'running') AND x.status = 'pending'
+           WHERE x.finished_at IS NULL AND x.status = 'pending'
              AND x.id NOT IN (SELECT id FROM cand)
              AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id)
            FOR UPDATE OF x SKIP LOCKED) q
@@ -241,7 +241,7 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
 export async function nextPendingAt(sql: Sql, t: Tables, tasks: string[]): Promise<number | null> {
   const rows = await sql.unsafe(
     `SELECT (extract(epoch FROM min(run_at) - clock_timestamp()) * 1000)::float8 AS wait
-     FROM ${t.runs} WHERE status = 'pending' AND task = ANY($1::text[])`,
+     FROM ${t.runs} WHERE finished_at IS NULL AND status = 'pending' AND task = ANY($1::text[])`,
     [tasks],
   );
   const wait = rows[0].wait as number | null;
@@ -480,7 +480,8 @@ export async function reapExpired(
          lease_until = NULL, error = 'lease expired (worker lost)',
          duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
        WHERE id IN (
-         SELECT id FROM ${t.runs} WHERE status = 'running' AND lease_until < clock_timestamp()
+         SELECT id FROM ${t.runs}
+         WHERE finished_at IS NULL AND status = 'running' AND lease_until < clock_timestamp()
          ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING *, clock_timestamp() AS now`,
       [limit],

@@ -136,7 +136,8 @@ const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export async function unmaterialise(tx: Db, t: Tables, name: string): Promise<number> {
   const rows = await tx.unsafe(
     `WITH gone AS (
-       DELETE FROM ${t.runs} WHERE job = $1 AND status = 'pending' AND attempt = 1
+       DELETE FROM ${t.runs} WHERE job = $1 AND finished_at IS NULL AND status = 'pending'
+         AND attempt = 1
          AND trigger = 'schedule' AND scheduled_at > clock_timestamp()
        RETURNING scheduled_at
      ), first AS (SELECT min(scheduled_at) AS at, count(*)::int AS n FROM gone)
@@ -302,7 +303,10 @@ export async function removeJob(sql: Sql, t: Tables, name: string): Promise<void
     const now = await dbNow(tx);
     const rows = await tx.unsafe(`DELETE FROM ${t.jobs} WHERE name = $1 RETURNING name`, [name]);
     if (rows.length === 0) throw unknownJob(name);
-    await tx.unsafe(`DELETE FROM ${t.runs} WHERE job = $1 AND status = 'pending'`, [name]);
+    await tx.unsafe(
+      `DELETE FROM ${t.runs} WHERE job = $1 AND finished_at IS NULL AND status = 'pending'`,
+      [name],
+    );
     await insertEvents(tx, t, [{ type: "JOB_REMOVED", time: iso(now), job: name }]);
     await notify(tx, t, "jobs");
   });
@@ -407,7 +411,7 @@ export async function resumeLocked(
   // Pending retries that waited out the pause may start now.
   await tx.unsafe(
     `UPDATE ${t.runs} SET run_at = greatest(run_at, $2::timestamptz)
-     WHERE job = $1 AND status = 'pending'`,
+     WHERE job = $1 AND finished_at IS NULL AND status = 'pending'`,
     [name, iso(now)],
   );
   await insertEvents(tx, t, events);
@@ -434,7 +438,8 @@ export async function triggerJob(sql: Sql, t: Tables, name: string): Promise<str
     if (def.policy.overlap === "skip") {
       const busy = await tx.unsafe(
         // Slots materialised ahead of their due time do not make the job busy.
-        `SELECT 1 FROM ${t.runs} WHERE job = $1 AND (status = 'running' OR (status = 'pending'
+        `SELECT 1 FROM ${t.runs} WHERE job = $1 AND finished_at IS NULL
+           AND (status = 'running' OR (status = 'pending'
            AND (trigger <> 'schedule' OR scheduled_at <= clock_timestamp()))) LIMIT 1`,
         [name],
       );

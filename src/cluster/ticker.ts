@@ -142,7 +142,8 @@ export async function tick(
     const stale = new Map<string, number[]>();
     if (late.length > 0) {
       const gone = await tx.unsafe(
-        `DELETE FROM ${t.runs} WHERE job = ANY($1::text[]) AND status = 'pending'
+        `DELETE FROM ${t.runs} WHERE job = ANY($1::text[]) AND finished_at IS NULL
+           AND status = 'pending'
            AND attempt = 1 AND trigger = 'schedule'
          RETURNING job, scheduled_at`,
         [late],

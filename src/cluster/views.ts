@@ -17,7 +17,8 @@ import type { JobDefinitionRecord, JobKind, Outcome, RunTrigger } from "../event
 import type { Sql } from "./_sql.ts";
 import { type ClusterJobStatus, type Tables, unknownJob } from "./jobs.ts";
 
-const ACTIVE = `status IN ('pending', 'running')`;
+// Pending or running: not finished (the partial indexes of open runs say it so).
+const ACTIVE = `finished_at IS NULL`;
 
 /** Row of the status query. */
 interface StatusRow {

@@ -1,13 +1,13 @@
 // A run's RUN_STARTED and RUN_SUCCEEDED are derived from its `runs` row (migration 5), not
 // written as event rows: the event stream (eventsAfter, GET /v1/events) still carries each once,
 // in order, with the embedded log's JSON; a database upgraded from version 4 keeps its event
-// rows and shows nothing twice.
+// rows and shows nothing twice. A claim writes no index entry (migration 6).
 import { assert, assertEquals } from "../api/_assert.ts";
 import { startPg } from "./_pg.ts";
 import { api, clusterTest, startNode, TOKEN } from "./_helpers.ts";
 import { connect, tables } from "../../src/cluster/_sql.ts";
 import { migrate, MIGRATIONS } from "../../src/cluster/schema.ts";
-import { claimRuns, completeRun, failRun } from "../../src/cluster/claims.ts";
+import { claimRuns, completeRun, failRun, heartbeatRun } from "../../src/cluster/claims.ts";
 import { defineJob, triggerJob } from "../../src/cluster/jobs.ts";
 import { eventsAfter, lastEventSeq } from "../../src/cluster/_events.ts";
 
@@ -52,6 +52,12 @@ Deno.test({
         worker: "w",
       });
       await failRun(sql, t, failing.runId, failing.fencingToken, { error: "boom" });
+      // While it runs, its RUN_STARTED is read among the open runs.
+      const open = await eventsAfter(sql, t, 0, 100_000);
+      assertEquals(
+        open.filter((e) => e.data.runId === long.runId).map((e) => e.type),
+        ["RUN_STARTED"],
+      );
       await completeRun(sql, t, long.runId, long.fencingToken);
 
       const all = await eventsAfter(sql, t, 0, 100_000);
@@ -63,6 +69,11 @@ Deno.test({
       for (const id of short) assertEquals(runEvents(id), ["RUN_STARTED", "RUN_SUCCEEDED"]);
       assertEquals(runEvents(failing.runId), ["RUN_STARTED", "RUN_FAILED"]);
       assertEquals(all.at(-1)!.data.runId, long.runId);
+      // Nothing moved: the RUN_STARTED read while it ran is the one read after.
+      assertEquals(
+        all.find((e) => e.type === "RUN_STARTED" && e.data.runId === long.runId)!.seq,
+        open.find((e) => e.type === "RUN_STARTED" && e.data.runId === long.runId)!.seq,
+      );
       assertEquals(await lastEventSeq(sql, t), all.at(-1)!.seq);
       // The JSON of the embedded log's events.
       const started = all.find((e) => e.type === "RUN_STARTED" && e.data.runId === long.runId)!;
@@ -210,4 +221,49 @@ clusterTest("cluster: GET /v1/events streams the derived run events", async ({ p
     abort.abort();
     await sql.end();
   }
+});
+
+Deno.test({
+  name: "cluster: a claim and a heartbeat update the run's row in place (HOT: no index entries)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const pg = await startPg();
+    const sql = connect(pg.url);
+    try {
+      const t = tables("evhot");
+      await migrate(sql, t.schema);
+      await defineJob(sql, t, "a", { every: "1h", task: "work", overlap: "allow" });
+      for (let i = 0; i < 10; i++) await triggerJob(sql, t, "a");
+      const stats = async () => {
+        await sql.unsafe(`SELECT pg_stat_force_next_flush()`).catch(() => {});
+        const rows = await sql.unsafe(
+          `SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables
+           WHERE schemaname = $1 AND relname = 'runs'`,
+          [t.schema],
+        );
+        return { upd: rows[0].upd as number, hot: rows[0].hot as number };
+      };
+      const before = await stats();
+      const runs = await claimRuns(sql, t, {
+        tasks: ["work"],
+        max: 10,
+        leaseMs: 30_000,
+        worker: "w",
+      });
+      assertEquals(runs.length, 10);
+      await heartbeatRun(sql, t, runs[0].runId, runs[0].fencingToken, 30_000);
+      // Statistics reach the view within a second or so of each transaction.
+      let after = await stats();
+      for (let i = 0; i < 50 && after.upd - before.upd < 11; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = await stats();
+      }
+      assertEquals(after.upd - before.upd, 11);
+      assertEquals(after.hot - before.hot, 11);
+    } finally {
+      await sql.end();
+      await pg.destroy();
+    }
+  },
 });
