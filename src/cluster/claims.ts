@@ -167,8 +167,7 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          started_seq = nextval('${t.eventSeq}')
        FROM judged c WHERE r.id = c.id AND c.verdict = 'claim'
        RETURNING r.id, r.job, r.task, r.payload, r.attempt, r.scheduled_at, r.idempotency_key,
-         r.fencing_token, r.lease_until, r.timeout_ms, r.run_at, r.started_at, r.trigger,
-         r.jitter_ms
+         r.fencing_token, r.lease_until, r.timeout_ms, r.run_at
      ), ev AS (
        INSERT INTO ${t.events} (time, type, job, run_id, data)
        SELECT s.time, 'RUN_SKIPPED', s.job, NULL, jsonb_build_object(
