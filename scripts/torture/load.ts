@@ -87,6 +87,15 @@ function skips(dataDir: string, job: string, iso: string): string[] {
   return out;
 }
 
+/** The 1-minute load average (the figures are read beside it). */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
 /** One client: random read (and a few write) requests until `until`. */
 async function client(
   path: string,
@@ -188,6 +197,8 @@ export const load: TortureCase = {
     const seconds = ctx.quick ? 15 : 90;
     // The baseline first, in the same run (full run only: the CI slice keeps its time).
     const quiet = ctx.quick ? NaN : await quietLateness(ctx, jobs, seconds);
+    // The machine is shared: the ratio means little when its load moved between the two phases.
+    const quietLoad = loadAverage();
     const dataDir = `${ctx.tmp}/.kron`;
     const app = new Deno.Command(Deno.execPath(), {
       args: ["run", ...kronFlags(), APP, dataDir, String(jobs)],
@@ -264,6 +275,7 @@ export const load: TortureCase = {
     );
     await scraper;
     const stopAt = Date.now();
+    const clientsLoad = loadAverage();
     // Let the backlog drain without API load: every occurrence due while the API was hammered
     // must then have run (a shutdown never starts what is overdue: that would be the next
     // start's catch-up).
@@ -362,6 +374,10 @@ export const load: TortureCase = {
     result.figure("run lateness p99 ms", Math.round(quantile(late, 0.99)));
     if (!ctx.quick) {
       result.figure("run lateness p99 ms, no API clients", Math.round(quiet));
+      result.figure(
+        "load average after the phase without / with clients",
+        `${quietLoad} / ${clientsLoad}`,
+      );
       result.figure(
         "lateness ratio (clients / none)",
         (quantile(late, 0.99) / Math.max(quiet, 1)).toFixed(2),
