@@ -151,6 +151,8 @@ export class ClusterNode {
   readonly #notifier: Notifier;
   readonly #stopping = new AbortController();
   readonly #waiters = new Set<() => void>();
+  /** Counts wake-ups, so a claim that was running through one does not wait it out. */
+  #wakes = 0;
   readonly #listeners = new Set<(payload: string) => void>();
   #tickerWake: (() => void) | null = null;
   #tickerKick = false;
@@ -248,6 +250,7 @@ export class ClusterNode {
 
   /** Wakes waiting claims and the ticker now (after a local change). */
   wake(): void {
+    this.#wakes++;
     for (const w of [...this.#waiters]) w();
   }
 
@@ -272,6 +275,7 @@ export class ClusterNode {
         );
       }
       const started = performance.now();
+      const wakes = this.#wakes;
       const runs = await this.#guard(() =>
         claimRuns(this.sql, this.t, {
           tasks: o.tasks,
@@ -285,6 +289,9 @@ export class ClusterNode {
       });
       const left = deadline - Date.now();
       if (runs.length > 0 || left <= 0 || !this.running || o.signal?.aborted) return runs;
+      // Woken while the claim ran (a due time passed, a NOTIFY came): its runs may have been
+      // committed after the claim looked, so look again instead of waiting for the next wake.
+      if (this.#wakes !== wakes) continue;
       // Runs materialised but not due yet: wake when the first is. The ticker and NOTIFY
       // usually told this node already (a timer is armed); otherwise ask the database.
       if (this.#runTimer === null) {
