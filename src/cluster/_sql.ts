@@ -113,6 +113,7 @@ export function tables(schema: string): {
   migrations: string;
   tokens: string;
   idempotency: string;
+  reaper: string;
   channel: string;
 } {
   validateSchema(schema);
@@ -128,6 +129,7 @@ export function tables(schema: string): {
     migrations: `${schema}.schema_migrations`,
     tokens: `${schema}.fencing_tokens`,
     idempotency: `${schema}.idempotency_keys`,
+    reaper: `${schema}.reaper`,
     // One LISTEN channel per schema: clusters sharing a database do not wake each other.
     channel: `kron_${schema}`,
   };

@@ -30,6 +30,7 @@ import {
   reapExpired,
 } from "./claims.ts";
 import type { Tables } from "./jobs.ts";
+import { lookedAt, recordLook } from "./_reap_turn.ts";
 import { pruneHistory } from "./history.ts";
 import { pruneIdempotencyKeys } from "./idempotency.ts";
 import { Notifier } from "./notify.ts";
@@ -445,6 +446,7 @@ export class ClusterNode {
     let failures = 0;
     const every = Math.max(100, Math.min(1000, this.leaseMs / 4));
     let prunedAt = 0;
+    let again = false;
     while (!this.#stopping.signal.aborted) {
       let delay = every;
       try {
@@ -455,7 +457,18 @@ export class ClusterNode {
           await this.#guard(() => pruneIdempotencyKeys(this.sql, this.t));
           prunedAt = Date.now();
         }
-        const n = await this.#guard(() => reapExpired(this.sql, this.t, 100, this.#random));
+        // The nodes take turns (a look reads every open run); after a look that found runs to
+        // reclaim, this node looks again at once for the rest.
+        // (Times on the database's clock: a node's own clock may be off.)
+        const at: Date | null = again
+          ? null
+          : await this.#guard(() => lookedAt(this.sql, this.t, every * 0.8));
+        let n = 0;
+        if (again || at !== null) {
+          n = await this.#guard(() => reapExpired(this.sql, this.t, 100, this.#random));
+          if (at !== null) await this.#guard(() => recordLook(this.sql, this.t, at));
+        }
+        again = n > 0;
         failures = 0;
         if (n > 0) {
           log.warn("reclaimed {count} run(s) whose lease expired", { count: n });

@@ -216,6 +216,16 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
     optional: [`ALTER TABLE {s}.runs SET (fillfactor = 50)`],
   },
+  {
+    // Finding leases that ran out now reads every open run (no index of running runs: it
+    // would make claims write index entries again, see version 6), so the nodes take turns:
+    // one row holds when the cluster last looked (_reap_turn.ts).
+    version: 7,
+    sql: [
+      `CREATE TABLE {s}.reaper (id integer PRIMARY KEY, reaped_at timestamptz NOT NULL)`,
+      `INSERT INTO {s}.reaper (id, reaped_at) VALUES (1, '-infinity')`,
+    ],
+  },
 ];
 
 /**
