@@ -2,8 +2,11 @@
  * Load: 10,000 function jobs firing (half `every = "10s"`, all due in one burst each period;
  * half `*\/15 * * * * *`) in a kron started with the binary's flags, while ≥ 200 concurrent
  * clients hammer the admin API over the Unix socket (bounded: each client loops until the time
- * is up). Checked from the data dir afterwards: every occurrence of every job ran exactly once
- * (none missed, none twice). Reported: API latency p50/p99/max, requests, run lateness p99.
+ * is up) and a scraper reads `/metrics` every 5 s. The full run alternates 15 s windows without
+ * and with the clients (6 of each, {@link Phases}): run lateness p99 of the occurrences due in
+ * either, and their ratio. Checked from the data dir afterwards: every occurrence of every job
+ * ran exactly once (none missed, none twice). Reported: API latency p50/p99/max, requests,
+ * `/metrics` latency, run lateness p99 with and without clients.
  *
  * @module
  */
@@ -96,12 +99,12 @@ function loadAverage(): string {
   }
 }
 
-/** One client: random read (and a few write) requests until `until`. */
+/** One client: random read (and a few write) requests in the windows that have clients on. */
 async function client(
   path: string,
   rng: Rng,
   jobs: number,
-  until: number,
+  phases: Phases,
   lat: number[],
   errors: Map<string, number>,
   byRoute: Map<string, number[]>,
@@ -110,7 +113,13 @@ async function client(
   let n = 0;
   const name = () => `load-${String(rng.int(0, jobs - 1)).padStart(5, "0")}`;
   try {
-    while (Date.now() < until) {
+    for (;;) {
+      const wait = phases.waitForOn(Date.now());
+      if (wait === Infinity) break;
+      if (wait > 0) {
+        await sleep(wait);
+        continue;
+      }
       const r = rng.next();
       const [method, url] = r < 0.35
         ? ["GET", `/v1/jobs?limit=100&cursor=${name()}`]
@@ -154,37 +163,58 @@ async function client(
   return n;
 }
 
+/** How long after a switch an occurrence is not counted for either side (requests in flight). */
+const SETTLE_MS = 1_000;
+
 /**
- * The same app and jobs with no API client at all, for `seconds`: run lateness p99 (ms) of the
- * scheduled first attempts in that window, the baseline the loaded run is compared with.
+ * The run's windows, one after the other, the API clients (and the scraper) on in every other
+ * one: with and without clients in the same process and the same minutes, so that the shared
+ * machine's load weighs on both sides alike (a baseline run before the loaded one measured the
+ * machine as much as kron: ratios of 0.97× to 4.57× as its load moved).
+ *
+ * @example
+ * ```ts
+ * import { Phases } from "./load.ts";
+ * const p = new Phases(0, 15_000, 4, false); // off, on, off, on
+ * p.waitForOn(1_000); // 14000
+ * p.side(16_000); // "on"
+ * p.side(15_500); // null: settling after the switch
+ * ```
  */
-async function quietLateness(ctx: CaseContext, jobs: number, seconds: number): Promise<number> {
-  const dataDir = `${ctx.tmp}/quiet/.kron`;
-  await Deno.mkdir(`${ctx.tmp}/quiet`, { recursive: true });
-  const app = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...kronFlags(), APP, dataDir, String(jobs)],
-    stdout: "piped",
-    stderr: "null",
-    env: { NO_COLOR: "1", KRON_LOG_LEVEL: "warning" },
-  }).spawn();
-  const lines = app.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("ready")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("the quiet load app did not start");
-    out += value;
+export class Phases {
+  /** `count` windows of `windowMs` from `start`; the first is on when `firstOn`. */
+  constructor(
+    readonly start: number,
+    readonly windowMs: number,
+    readonly count: number,
+    readonly firstOn: boolean,
+  ) {}
+
+  /** When the last window ends. */
+  get end(): number {
+    return this.start + this.windowMs * this.count;
   }
-  const from = Date.now();
-  await sleep(seconds * 1000);
-  const to = Date.now();
-  app.kill("SIGTERM");
-  while (!(await lines.read()).done) { /* drain until it exits */ }
-  await app.status;
-  const late = allRuns(dataDir)
-    .filter((r) => r.attempt === 1 && r.trigger === "schedule")
-    .filter((r) => r.scheduledAt >= from && r.scheduledAt <= to)
-    .map((r) => r.startedAt - r.scheduledAt);
-  return quantile(late, 0.99);
+
+  /** Whether window `i` has the clients on. */
+  isOn(i: number): boolean {
+    return (i % 2 === 0) === this.firstOn;
+  }
+
+  /** Milliseconds until clients may run (0: now; Infinity: no on window is left). */
+  waitForOn(t: number): number {
+    for (let i = Math.max(0, Math.floor((t - this.start) / this.windowMs)); i < this.count; i++) {
+      if (this.isOn(i)) return Math.max(0, this.start + i * this.windowMs - t);
+    }
+    return Infinity;
+  }
+
+  /** Which side an occurrence due at `at` counts for, or null (settling, or outside). */
+  side(at: number): "on" | "off" | null {
+    const i = Math.floor((at - this.start) / this.windowMs);
+    if (i < 0 || i >= this.count) return null;
+    if (at - (this.start + i * this.windowMs) < SETTLE_MS) return null;
+    return this.isOn(i) ? "on" : "off";
+  }
 }
 
 /** The case. */
@@ -194,11 +224,10 @@ export const load: TortureCase = {
   async run(ctx: CaseContext, result: Result): Promise<void> {
     const jobs = ctx.quick ? 2_000 : 10_000;
     const clients = ctx.quick ? 100 : 200;
+    // Seconds with clients: the full run alternates 15 s windows without and with them (6 of
+    // each); the CI slice has one window with them and no baseline.
     const seconds = ctx.quick ? 15 : 90;
-    // The baseline first, in the same run (full run only: the CI slice keeps its time).
-    const quiet = ctx.quick ? NaN : await quietLateness(ctx, jobs, seconds);
-    // The machine is shared: the ratio means little when its load moved between the two phases.
-    const quietLoad = loadAverage();
+    const windows = ctx.quick ? 1 : 12;
     const dataDir = `${ctx.tmp}/.kron`;
     const app = new Deno.Command(Deno.execPath(), {
       args: ["run", ...kronFlags(), APP, dataDir, String(jobs)],
@@ -227,8 +256,12 @@ export const load: TortureCase = {
       return;
     }
     const startedAt = Date.now();
-    ctx.log(`${jobs} jobs up in ${startedAt - t0} ms; ${clients} clients for ${seconds} s`);
-    const until = Date.now() + seconds * 1000;
+    const phases = new Phases(startedAt, 15_000, windows, ctx.quick);
+    ctx.log(
+      `${jobs} jobs up in ${startedAt - t0} ms; ${clients} clients for ${seconds} s` +
+        (ctx.quick ? "" : ", in 15 s windows every other 15 s"),
+    );
+    const loadAt = [loadAverage()];
     const lat: number[] = [];
     const errors = new Map<string, number>();
     const byRoute = new Map<string, number[]>();
@@ -241,7 +274,13 @@ export const load: TortureCase = {
       const http = Deno.createHttpClient({
         proxy: { transport: "unix", path: `${dataDir}/kron.sock` },
       });
-      while (Date.now() < until) {
+      for (;;) {
+        const wait = phases.waitForOn(Date.now());
+        if (wait === Infinity) break;
+        if (wait > 0) {
+          await sleep(wait);
+          continue;
+        }
         const t = performance.now();
         try {
           const res = await fetch("http://localhost/metrics", {
@@ -270,12 +309,13 @@ export const load: TortureCase = {
     const counts = await Promise.all(
       Array.from(
         { length: clients },
-        () => client(`${dataDir}/kron.sock`, ctx.rng.fork(), jobs, until, lat, errors, byRoute),
+        () => client(`${dataDir}/kron.sock`, ctx.rng.fork(), jobs, phases, lat, errors, byRoute),
       ),
     );
     await scraper;
+    await sleep(Math.max(0, phases.end - Date.now())); // a last window without clients
     const stopAt = Date.now();
-    const clientsLoad = loadAverage();
+    loadAt.push(loadAverage());
     // Let the backlog drain without API load: every occurrence due while the API was hammered
     // must then have run (a shutdown never starts what is overdue: that would be the next
     // start's catch-up).
@@ -307,7 +347,9 @@ export const load: TortureCase = {
     for (const r of runs) (byJob.get(r.job) ?? byJob.set(r.job, []).get(r.job)!).push(r);
     const checkUntil = stopAt;
     let expectedTotal = 0, missed = 0, twice = 0, extra = 0, overlapSkips = 0;
+    // Lateness of the occurrences due in windows with clients on, and in those without.
     const late: number[] = [];
+    const quietLate: number[] = [];
     for (const [name, st] of view.state.jobs) {
       result.count();
       const sched = compileSchedule(st.def.schedule);
@@ -315,7 +357,8 @@ export const load: TortureCase = {
       for (const r of byJob.get(name) ?? []) {
         if (r.attempt !== 1) continue;
         got.set(r.scheduledAt, (got.get(r.scheduledAt) ?? 0) + 1);
-        late.push(r.startedAt - r.scheduledAt);
+        const side = phases.side(r.scheduledAt);
+        if (side !== null) (side === "on" ? late : quietLate).push(r.startedAt - r.scheduledAt);
       }
       const want = new Set<number>();
       for (
@@ -362,7 +405,7 @@ export const load: TortureCase = {
     result.figure("twice", twice);
     result.figure("skipped: manual run in flight", overlapSkips);
     result.figure("requests", requests);
-    result.figure("req/s", Math.round(requests / ((stopAt - startedAt) / 1000)));
+    result.figure("req/s", Math.round(requests / seconds));
     result.figure("API p50 ms", quantile(lat, 0.5).toFixed(1));
     result.figure("API p99 ms", quantile(lat, 0.99).toFixed(1));
     result.figure("API max ms", Math.round(lat.reduce((a, b) => Math.max(a, b), 0)));
@@ -373,16 +416,14 @@ export const load: TortureCase = {
     result.figure("p99 other routes ms", Math.round(quantile(rest, 0.99)));
     result.figure("run lateness p99 ms", Math.round(quantile(late, 0.99)));
     if (!ctx.quick) {
+      const quiet = quantile(quietLate, 0.99);
       result.figure("run lateness p99 ms, no API clients", Math.round(quiet));
-      result.figure(
-        "load average after the phase without / with clients",
-        `${quietLoad} / ${clientsLoad}`,
-      );
       result.figure(
         "lateness ratio (clients / none)",
         (quantile(late, 0.99) / Math.max(quiet, 1)).toFixed(2),
       );
     }
+    result.figure("load average at start / end", loadAt.join(" / "));
     result.figure("/metrics p50 ms", Math.round(quantile(scrapes, 0.5)));
     result.figure("/metrics p99 ms", Math.round(quantile(scrapes, 0.99)));
     // The first scrape finds no body to reuse: it waits for the whole first render.
