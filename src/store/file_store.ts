@@ -534,17 +534,21 @@ export class FileStore implements Store {
     const snapshotBytes = await writeSnapshot(root, seq, chunks, history);
     const view = await readSnapshot(root, { state: false });
     const dropped: string[] = [];
-    await this.#exclusive(async () => {
+    const covered = closed.filter((seg) => seg.lastSeq <= seq);
+    // Readers see the new snapshot and no covered segment from here on; removing the files (and
+    // the directory fsync, slow on a busy disk) happens after: history queries arriving meanwhile
+    // do not wait for it (they waited up to a second under the load torture).
+    await this.#exclusive(() => {
       this.#snapshot = view;
-      for (const seg of closed) {
-        if (seg.lastSeq > seq) continue;
-        await Deno.remove(seg.path);
-        dropped.push(seg.name);
-        writer.segments.splice(writer.segments.indexOf(seg), 1);
-      }
-      if (dropped.length) await fsyncDir(join(root, "log"));
+      for (const seg of covered) writer.segments.splice(writer.segments.indexOf(seg), 1);
       this.#positions.dropSegmentsBefore(writer.segments[0].n);
+      return Promise.resolve();
     });
+    for (const seg of covered) {
+      await Deno.remove(seg.path);
+      dropped.push(seg.name);
+    }
+    if (dropped.length) await fsyncDir(join(root, "log"));
     this.#bytesSinceCompact = writer.segments.reduce((sum, s) => sum + s.size, 0);
     this.#nextCompactAt = this.#bytesSinceCompact +
       (this.#opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
