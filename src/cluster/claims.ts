@@ -29,6 +29,7 @@ import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
 import { afterFailure } from "./_after_failure.ts";
+import { settleReplaced } from "./_replace.ts";
 import { runFailure } from "../policy/mod.ts";
 
 /**
@@ -97,8 +98,10 @@ const plannerSettings = new WeakSet<Sql>();
  * - `overlap: "skip"`: a scheduled run is skipped (deleted, `RUN_SKIPPED` overlap) while the
  *   job has a run in flight or an earlier occurrence pending; the earliest one wins, so
  *   concurrent claimers agree without locking the job;
- * - `overlap: "replace"`: claiming a scheduled run cancels the job's earlier pending runs and
- *   its running ones (their next heartbeat fails, which aborts the worker's signal).
+ * - `overlap: "replace"`: the newest occurrence wins. Claiming a scheduled run cancels the job's
+ *   earlier pending runs and its running ones (their next heartbeat fails, which aborts the
+ *   worker's signal); an occurrence older than one already running is cancelled unclaimed; two
+ *   claimers racing on one job are settled once their claims commit (_replace.ts).
  *
  * @example
  * ```ts
@@ -129,8 +132,12 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
            WHERE x.job = c.job AND x.finished_at IS NULL AND x.id <> c.id
              AND (x.status = 'running' OR (x.scheduled_at, x.id) < (c.scheduled_at, c.id)))
            THEN 'skip'
-         WHEN c.overlap = 'replace' AND ${slot} AND EXISTS (SELECT 1 FROM cand y
+         WHEN c.overlap = 'replace' AND ${slot} AND (EXISTS (SELECT 1 FROM cand y
            WHERE y.job = c.job AND (y.scheduled_at, y.id) > (c.scheduled_at, c.id))
+           OR EXISTS (SELECT 1 FROM ${t.runs} x
+           WHERE x.job = c.job AND x.finished_at IS NULL AND x.status = 'running'
+             AND x.trigger IN ('schedule', 'catchup') AND x.attempt = 1
+             AND (x.scheduled_at, x.id) > (c.scheduled_at, c.id)))
            THEN 'superseded'
          ELSE 'claim' END AS verdict
        FROM cand c
@@ -147,6 +154,7 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          UNION
          SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
          WHERE x.finished_at IS NULL AND x.status = 'running'
+           AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id)
          UNION
          SELECT q.id FROM (
            SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
@@ -167,7 +175,8 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          started_seq = nextval('${t.eventSeq}')
        FROM judged c WHERE r.id = c.id AND c.verdict = 'claim'
        RETURNING r.id, r.job, r.task, r.payload, r.attempt, r.scheduled_at, r.idempotency_key,
-         r.fencing_token, r.lease_until, r.timeout_ms, r.run_at
+         r.fencing_token, r.lease_until, r.timeout_ms, r.run_at,
+         (c.overlap = 'replace' AND ${slot}) AS replaces
      ), ev AS (
        INSERT INTO ${t.events} (time, type, job, run_id, data)
        SELECT s.time, 'RUN_SKIPPED', s.job, NULL, jsonb_build_object(
@@ -213,7 +222,11 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
       rows = await sql.begin((tx) => claimOnly(tx, false));
     }
   }
-  return rows.map((r) => ({
+  // Another claimer may have started a newer occurrence of a replacing job meanwhile: settle
+  // once committed, and hand out none of the runs that lost (_replace.ts).
+  const replacing = [...new Set(rows.filter((r) => r.replaces).map((r) => r.job as string))];
+  const lost = new Set(await settleReplaced(sql, t, replacing));
+  return rows.filter((r) => !lost.has(r.id as string)).map((r) => ({
     job: r.job as string,
     runId: r.id as string,
     task: r.task as string,

@@ -1,7 +1,8 @@
 // Slots materialised ahead of their due time (ticker lookahead), driven step by step with the
 // library functions (no node loops): a pre-materialised run is not claimable before it is due;
 // pausing or redefining a job un-materialises it; a paused job's due run is not claimed;
-// overlap "skip" is judged at claim time; after an outage only the latest missed slot runs.
+// overlap "skip" is judged at claim time; after an outage only the latest missed slot runs;
+// overlap "replace" keeps the newest occurrence when claimers race.
 import { assert, assertEquals } from "../api/_assert.ts";
 import postgres from "postgres";
 import { startPg } from "./_pg.ts";
@@ -10,6 +11,7 @@ import { type Sql, tables } from "../../src/cluster/_sql.ts";
 import { migrate } from "../../src/cluster/schema.ts";
 import { tick } from "../../src/cluster/ticker.ts";
 import { claimRuns } from "../../src/cluster/claims.ts";
+import { settleReplaced } from "../../src/cluster/_replace.ts";
 import { defineJob, pauseJob, resumeJob, type Tables } from "../../src/cluster/jobs.ts";
 
 const claim = (sql: Sql, t: Tables) =>
@@ -180,6 +182,82 @@ Deno.test({
         assert(skipped.length >= 2, JSON.stringify(skipped));
         assert(skipped.every((e) => e.reason === "misfire"));
       });
+
+      // Two due slots of a `replace` job, the older one held by another claimer (its row
+      // locked, as by a claim in flight): the newest occurrence must win whichever claim
+      // commits first.
+      const replaceJob = async () => {
+        const s = await schema();
+        const at = Date.now() + 300;
+        await defineJob(sql, s, "r", {
+          every: "1s",
+          task: "work",
+          overlap: "replace",
+          startAt: new Date(at).toISOString(),
+        });
+        await tick(sql, s);
+        await sleep(at + 1000 - Date.now() + 20);
+        const [older, newer] = (await sql.unsafe(
+          `SELECT id FROM ${s.runs} WHERE job = 'r' AND status = 'pending' AND run_at <= now()
+           ORDER BY scheduled_at`,
+        )).map((r) => r.id as string);
+        assert(older && newer, "two due slots");
+        return { s, older, newer };
+      };
+      const statusOf = async (s: Tables, id: string) =>
+        (await sql.unsafe(`SELECT status FROM ${s.runs} WHERE id = $1`, [id]))[0].status;
+
+      await t.step(
+        "overlap replace: an older slot claimed after a newer one runs is cancelled unclaimed",
+        async () => {
+          const { s, older, newer } = await replaceJob();
+          const other = await sql.reserve();
+          try {
+            await other.unsafe(`BEGIN`);
+            await other.unsafe(`SELECT id FROM ${s.runs} WHERE id = $1 FOR UPDATE`, [older]);
+            const first = await claim(sql, s); // skips the locked older slot
+            assertEquals(first.map((r) => r.runId), [newer]);
+            await other.unsafe(`ROLLBACK`);
+          } finally {
+            other.release();
+          }
+          assertEquals(await claim(sql, s), []); // the older slot lost: not handed out
+          assertEquals(await statusOf(s, older), "cancelled");
+          assertEquals(await statusOf(s, newer), "running");
+        },
+      );
+
+      await t.step(
+        "overlap replace: claims racing on one job are settled once committed",
+        async () => {
+          const { s, older, newer } = await replaceJob();
+          // Another claimer's claim of the older slot, not committed while this one claims.
+          const other = await sql.reserve();
+          try {
+            await other.unsafe(`BEGIN`);
+            await other.unsafe(
+              `UPDATE ${s.runs} SET status = 'running', started_at = clock_timestamp(),
+               lease_until = clock_timestamp() + interval '30 seconds',
+               fencing_token = nextval('${s.tokens}'), worker = 'other',
+               started_seq = nextval('${s.eventSeq}')
+             WHERE id = $1`,
+              [older],
+            );
+            const mine = await claim(sql, s);
+            assertEquals(mine.map((r) => r.runId), [newer]);
+            await other.unsafe(`COMMIT`);
+          } finally {
+            other.release();
+          }
+          // Both run until the other claimer's look after its commit: it cancels its own run.
+          assertEquals(await statusOf(s, older), "running");
+          assertEquals(await settleReplaced(sql, s, ["r"]), [older]);
+          assertEquals(await statusOf(s, older), "cancelled");
+          assertEquals(await statusOf(s, newer), "running");
+          const cancelled = await events(sql, s, "r", "RUN_CANCELLED");
+          assertEquals(cancelled.map((e) => [e.runId, e.reason]), [[older, "replace"]]);
+        },
+      );
     } finally {
       await sql.end();
       await pg.destroy();

@@ -1,0 +1,61 @@
+/**
+ * `overlap: "replace"` across claimers: the job's newest occurrence wins. A claim cancels the
+ * earlier runs it can see, but two claimers racing on one job cannot see each other's
+ * uncommitted claims (and skip each other's locked rows), so both may start a run. Each claimer
+ * that claimed a replacing run therefore looks again once its claim has committed: whichever
+ * look comes last sees both claims and cancels every running run of the job older than its
+ * newest scheduled one, its own included. A run cancelled this way fails its next heartbeat,
+ * which aborts its worker's signal, as any replaced run.
+ *
+ * @example
+ * ```ts
+ * import { settleReplaced } from "./_replace.ts";
+ * // const cancelled = await settleReplaced(sql, t, ["report"]); // ids of runs cancelled
+ * ```
+ * @module
+ */
+import { isoSql, type Sql } from "./_sql.ts";
+import type { Tables } from "./jobs.ts";
+
+/** A scheduled occurrence's first attempt (what `replace` compares). */
+const SLOT = `trigger IN ('schedule', 'catchup') AND attempt = 1`;
+
+/**
+ * Cancels, for each of `jobs`, every running run older than the job's newest running scheduled
+ * occurrence, with its `RUN_CANCELLED` (reason `replace`); resolves to the ids cancelled.
+ *
+ * @example
+ * ```ts
+ * import { settleReplaced } from "./_replace.ts";
+ * // if ((await settleReplaced(sql, t, ["j"])).includes(runId)) { … superseded … }
+ * ```
+ */
+export async function settleReplaced(sql: Sql, t: Tables, jobs: string[]): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const rows = await sql.unsafe(
+    `WITH newest AS (
+       SELECT DISTINCT ON (job) job, scheduled_at, id FROM ${t.runs}
+       WHERE job = ANY($1::text[]) AND finished_at IS NULL AND status = 'running' AND ${SLOT}
+       ORDER BY job, scheduled_at DESC, id DESC
+     ), cancelled AS (
+       UPDATE ${t.runs} r SET status = 'cancelled', finished_at = clock_timestamp(),
+         error = 'cancelled (replace)', lease_until = NULL,
+         duration_ms = CASE WHEN r.started_at IS NULL THEN NULL
+           ELSE (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int END
+       FROM newest n
+       WHERE r.job = n.job AND r.finished_at IS NULL AND r.status = 'running'
+         AND (r.scheduled_at, r.id) < (n.scheduled_at, n.id)
+       RETURNING r.id, r.job, r.attempt, r.duration_ms, r.finished_at
+     ), ev AS (
+       INSERT INTO ${t.events} (time, type, job, run_id, data)
+       SELECT x.finished_at, 'RUN_CANCELLED', x.job, x.id, jsonb_build_object(
+         'type', 'RUN_CANCELLED', 'time', ${isoSql("x.finished_at")}, 'job', x.job,
+         'runId', x.id, 'attempt', x.attempt, 'durationMs', x.duration_ms, 'exitCode', NULL,
+         'reason', 'replace')
+       FROM cancelled x
+     )
+     SELECT id FROM cancelled`,
+    [jobs],
+  );
+  return rows.map((r) => r.id as string);
+}
