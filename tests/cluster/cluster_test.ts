@@ -89,6 +89,10 @@ Deno.test({
       assertEquals(count.RUN_STARTED, slots.length);
       assertEquals(count.RUN_SUCCEEDED, slots.length);
       assertEquals(count.JOB_DEFINED, 1);
+      // The nodes served long-polls (claims wait on the request's signal) and printed no raw
+      // runtime warning among their log lines (deno.json opts into the new abort behaviour).
+      const raw = nodes.flatMap((n) => n.lines).filter((l) => l.includes("legacy behavior"));
+      assertEquals(raw, []);
     } finally {
       await Promise.all(procs.map((p) => p.kill("SIGKILL")));
       await sql.end();
