@@ -177,7 +177,7 @@ export interface ConnectOptions {
  * ```
  */
 export function connect(url: string, options: ConnectOptions = {}): Sql {
-  guardClosedSocketWrite();
+  guardDroppedConnections();
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new KronError(
       "invalid_option",
@@ -210,13 +210,15 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 let guarded = false;
 
 /**
- * postgres.js (3.4.9) may write a buffered chunk from a timer after its socket closed, when
+ * Two postgres.js (3.4.9) errors that PostgreSQL going away raises outside any query of ours.
+ *
+ * postgres.js may write a buffered chunk from a timer after its socket closed, when
  * PostgreSQL goes away abruptly (a crash, `pg_ctl stop -m immediate`): a TypeError thrown from
  * the timer, which ended the whole node process (found by tests/cluster/pg_restart_claim_test).
  * The connection's queries have already failed with CONNECTION_CLOSED and the pool reconnects,
  * so that one error is dropped (with a WARN line) instead of ending the process.
  */
-function guardClosedSocketWrite(): void {
+function guardDroppedConnections(): void {
   if (guarded) return;
   guarded = true;
   let warned = false;
@@ -234,7 +236,32 @@ function guardClosedSocketWrite(): void {
       );
     }
   });
+  // postgres.js fetches the array types on each new connection with a promise nobody awaits
+  // (connection.js fetchArrayTypes); PostgreSQL resetting that connection (a restart while the
+  // pool reconnects) rejects it with the raw socket error, which ended the node ("Uncaught (in
+  // promise) Error: read ECONNRESET", tests/cluster/restart_test). kron awaits every query of
+  // its own, and postgres.js is the only user of node:net sockets in a kron process, so such a
+  // socket error unhandled is that one: dropped with a WARN; the next connection fetches again.
+  let warnedReset = false;
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    const err: unknown = e.reason;
+    if (
+      !(err instanceof Error) || !SOCKET_ERRORS.has(String((err as { code?: unknown }).code)) ||
+      !/TCPWrap|stream_base_commons/.test(String(err.stack))
+    ) return;
+    e.preventDefault();
+    if (!warnedReset) {
+      warnedReset = true;
+      getLogger(["kron", "cluster"]).warn(
+        "a PostgreSQL connection was reset under postgres.js ({error}); ignored (it reconnects)",
+        { error: err.message },
+      );
+    }
+  });
 }
+
+/** Socket errors of a connection PostgreSQL dropped. */
+const SOCKET_ERRORS = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNREFUSED"]);
 
 /**
  * A connection URL with its password hidden, for messages and logs.
