@@ -75,11 +75,14 @@ Deno.test({
           `${new Date(slot).toISOString()}: ${statuses}`,
         );
       }
-      // Work was shared, and runs happened on more than one replica.
+      // Which replica runs an occurrence is whichever claims first (not promised to rotate: one
+      // replica took all 14 ticks in one CI run); what is promised is checked above: every
+      // occurrence once across them, and a killed replica's run moving to another. Every tick
+      // that ran was run by a live replica and counted once.
       const ran = replicas.map((r) =>
         r.events().filter((e) => e.ev === "run" && e.job === "tick").length
       );
-      assert(ran.filter((n) => n > 0).length >= 2, `runs per replica: ${ran}`);
+      assert(ran.reduce((a, b) => a + b, 0) >= slots.length, `runs per replica: ${ran}`);
     } finally {
       await Promise.all(replicas.map((r) => r.kill("SIGKILL")));
       await sql.end();
