@@ -113,13 +113,7 @@ async function client(
   let n = 0;
   const name = () => `load-${String(rng.int(0, jobs - 1)).padStart(5, "0")}`;
   try {
-    for (;;) {
-      const wait = phases.waitForOn(Date.now());
-      if (wait === Infinity) break;
-      if (wait > 0) {
-        await sleep(wait);
-        continue;
-      }
+    while (await phases.untilOn()) {
       const r = rng.next();
       const [method, url] = r < 0.35
         ? ["GET", `/v1/jobs?limit=100&cursor=${name()}`]
@@ -208,6 +202,15 @@ export class Phases {
     return Infinity;
   }
 
+  /** Sleeps until clients may run; false once no on window is left. */
+  async untilOn(): Promise<boolean> {
+    for (let wait = this.waitForOn(Date.now()); wait > 0; wait = this.waitForOn(Date.now())) {
+      if (wait === Infinity) return false;
+      await sleep(wait);
+    }
+    return true;
+  }
+
   /** Which side an occurrence due at `at` counts for, or null (settling, or outside). */
   side(at: number): "on" | "off" | null {
     const i = Math.floor((at - this.start) / this.windowMs);
@@ -274,13 +277,7 @@ export const load: TortureCase = {
       const http = Deno.createHttpClient({
         proxy: { transport: "unix", path: `${dataDir}/kron.sock` },
       });
-      for (;;) {
-        const wait = phases.waitForOn(Date.now());
-        if (wait === Infinity) break;
-        if (wait > 0) {
-          await sleep(wait);
-          continue;
-        }
+      while (await phases.untilOn()) {
         const t = performance.now();
         try {
           const res = await fetch("http://localhost/metrics", {

@@ -15,6 +15,7 @@
  * @module
  */
 import type { AdminHost } from "./host.ts";
+import { perHost } from "./_per_host.ts";
 
 /**
  * Sorted job names of one Kron, with cursor paging.
@@ -78,8 +79,6 @@ export class JobNames {
   }
 }
 
-const cache = new WeakMap<AdminHost, JobNames>();
-
 /**
  * The shared {@link JobNames} of a Kron.
  *
@@ -91,11 +90,4 @@ const cache = new WeakMap<AdminHost, JobNames>();
  * jobNamesFor(kron) === jobNamesFor(kron); // true
  * ```
  */
-export function jobNamesFor(kron: AdminHost): JobNames {
-  let n = cache.get(kron);
-  if (!n) {
-    n = new JobNames(kron);
-    cache.set(kron, n);
-  }
-  return n;
-}
+export const jobNamesFor: (kron: AdminHost) => JobNames = perHost((kron) => new JobNames(kron));

@@ -23,6 +23,7 @@
 import { KronError } from "../errors.ts";
 import { jobSummary } from "../http/mod.ts";
 import type { AdminHost } from "./host.ts";
+import { perHost } from "./_per_host.ts";
 
 interface Entry {
   version: number;
@@ -78,8 +79,6 @@ export class SummaryCache {
   }
 }
 
-const caches = new WeakMap<AdminHost, SummaryCache>();
-
 /**
  * The shared {@link SummaryCache} of a Kron.
  *
@@ -91,11 +90,6 @@ const caches = new WeakMap<AdminHost, SummaryCache>();
  * summariesFor(kron) === summariesFor(kron); // true
  * ```
  */
-export function summariesFor(kron: AdminHost): SummaryCache {
-  let c = caches.get(kron);
-  if (!c) {
-    c = new SummaryCache(kron);
-    caches.set(kron, c);
-  }
-  return c;
-}
+export const summariesFor: (kron: AdminHost) => SummaryCache = perHost((kron) =>
+  new SummaryCache(kron)
+);

@@ -16,6 +16,7 @@
  */
 import type { AdminHost } from "./host.ts";
 import type { KronEvent } from "../store/mod.ts";
+import { perHost } from "./_per_host.ts";
 
 /**
  * A committed event with its SSE frame.
@@ -145,8 +146,6 @@ class LazyFrame implements FramedEvent {
   }
 }
 
-const hubs = new WeakMap<AdminHost, EventHub>();
-
 /**
  * The hub of a Kron, created (and subscribed) on first use; `ringSize` applies only then.
  *
@@ -158,11 +157,7 @@ const hubs = new WeakMap<AdminHost, EventHub>();
  * hubFor(kron) === hubFor(kron); // true
  * ```
  */
-export function hubFor(kron: AdminHost, ringSize?: number): EventHub {
-  let hub = hubs.get(kron);
-  if (!hub) {
-    hub = new EventHub(kron, ringSize);
-    hubs.set(kron, hub);
-  }
-  return hub;
-}
+export const hubFor: (kron: AdminHost, ringSize?: number) => EventHub = perHost((
+  kron,
+  ringSize?: number,
+) => new EventHub(kron, ringSize));

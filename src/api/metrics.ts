@@ -50,6 +50,7 @@ import {
   RendererClosed,
   workerRenderer,
 } from "./_metrics_renderers.ts";
+import { perHost } from "./_per_host.ts";
 
 const STATES: readonly JobStateName[] = [
   "idle",
@@ -572,8 +573,6 @@ export class KronMetrics {
   }
 }
 
-const metricsByKron = new WeakMap<AdminHost, KronMetrics>();
-
 /**
  * The metrics of a Kron, created on first use (shared by its socket and TCP apps).
  *
@@ -585,11 +584,7 @@ const metricsByKron = new WeakMap<AdminHost, KronMetrics>();
  * metricsFor(kron, { dataDir: null, version: "dev" }) === metricsFor(kron, { dataDir: null, version: "dev" }); // true
  * ```
  */
-export function metricsFor(kron: AdminHost, options: MetricsOptions): KronMetrics {
-  let m = metricsByKron.get(kron);
-  if (!m) {
-    m = new KronMetrics(kron, options);
-    metricsByKron.set(kron, m);
-  }
-  return m;
-}
+export const metricsFor: (kron: AdminHost, options: MetricsOptions) => KronMetrics = perHost((
+  kron,
+  options: MetricsOptions,
+) => new KronMetrics(kron, options));
