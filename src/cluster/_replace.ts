@@ -17,8 +17,20 @@
 import { isoSql, type Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
 
-/** A scheduled occurrence's first attempt (what `replace` compares). */
-const SLOT = `trigger IN ('schedule', 'catchup') AND attempt = 1`;
+/**
+ * SQL: the row `alias` (a runs row, `""` for the bare table) is a scheduled occurrence's first
+ * attempt, what `replace` and `skip` compare.
+ *
+ * @example
+ * ```ts
+ * import { isSlot } from "./_replace.ts";
+ * isSlot("r"); // "r.trigger IN ('schedule', 'catchup') AND r.attempt = 1"
+ * ```
+ */
+export function isSlot(alias: string): string {
+  const p = alias === "" ? "" : `${alias}.`;
+  return `${p}trigger IN ('schedule', 'catchup') AND ${p}attempt = 1`;
+}
 
 /**
  * Cancels, for each of `jobs`, every running run older than the job's newest running scheduled
@@ -35,7 +47,7 @@ export async function settleReplaced(sql: Sql, t: Tables, jobs: string[]): Promi
   const rows = await sql.unsafe(
     `WITH newest AS (
        SELECT DISTINCT ON (job) job, scheduled_at, id FROM ${t.runs}
-       WHERE job = ANY($1::text[]) AND finished_at IS NULL AND status = 'running' AND ${SLOT}
+       WHERE job = ANY($1::text[]) AND finished_at IS NULL AND status = 'running' AND ${isSlot("")}
        ORDER BY job, scheduled_at DESC, id DESC
      ), cancelled AS (
        UPDATE ${t.runs} r SET status = 'cancelled', finished_at = clock_timestamp(),

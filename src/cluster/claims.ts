@@ -29,7 +29,7 @@ import { insertEvents, iso } from "./_events.ts";
 import { type Db, isoSql, type Sql } from "./_sql.ts";
 import type { Tables } from "./jobs.ts";
 import { afterFailure } from "./_after_failure.ts";
-import { settleReplaced } from "./_replace.ts";
+import { isSlot, settleReplaced } from "./_replace.ts";
 import { runFailure } from "../policy/mod.ts";
 
 /**
@@ -111,7 +111,7 @@ const plannerSettings = new WeakSet<Sql>();
  */
 export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<ClaimedRun[]> {
   if (o.tasks.length === 0 || o.max < 1) return [];
-  const slot = `c.trigger IN ('schedule', 'catchup') AND c.attempt = 1`;
+  const slot = isSlot("c");
   const claim = (db: Db) =>
     db.unsafe(
       `WITH cand AS (
@@ -136,7 +136,7 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
            WHERE y.job = c.job AND (y.scheduled_at, y.id) > (c.scheduled_at, c.id))
            OR EXISTS (SELECT 1 FROM ${t.runs} x
            WHERE x.job = c.job AND x.finished_at IS NULL AND x.status = 'running'
-             AND x.trigger IN ('schedule', 'catchup') AND x.attempt = 1
+             AND ${isSlot("x")}
              AND (x.scheduled_at, x.id) > (c.scheduled_at, c.id)))
            THEN 'superseded'
          ELSE 'claim' END AS verdict
