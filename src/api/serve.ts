@@ -21,6 +21,7 @@ import { absolute } from "../paths.ts";
 import { VERSION } from "../version.ts";
 import type { AdminHost } from "./host.ts";
 import { createAdminApp } from "./app.ts";
+import { gated } from "./_gate.ts";
 import { envToken, parseHostPort, readTokenFile, resolveToken } from "../http/mod.ts";
 import type { ReloadJson } from "../http/mod.ts";
 
@@ -279,6 +280,9 @@ export async function serveAdmin(
     metricsJobHistograms: options.metricsJobHistograms ?? envJobHistograms(),
   };
 
+  // Requests step aside just before occurrences are due (_gate.ts).
+  const dueIn = () => kron.engine.nextAheadAt - kron.engine.clock.now();
+
   let path: string | null = null;
   if (dir !== null) {
     try {
@@ -300,7 +304,7 @@ export async function serveAdmin(
       await ensurePrivateDir(dir!);
       await clearStaleSocket(path);
       const app = createAdminApp(kron, { ...common, tcp: false });
-      const server = Deno.serve({ path, onListen: () => {} }, app.fetch);
+      const server = Deno.serve({ path, onListen: () => {} }, gated(app.fetch, dueIn));
       servers.push(server);
       await Deno.chmod(path, 0o600);
       socketPath = path;
@@ -321,7 +325,7 @@ export async function serveAdmin(
       const app = createAdminApp(kron, { ...common, tcp: true, token: tcp.token });
       const server = Deno.serve(
         { hostname: tcp.hostname, port: tcp.port, onListen: () => {} },
-        app.fetch,
+        gated(app.fetch, dueIn),
       );
       servers.push(server);
       const addr = server.addr as Deno.NetAddr;

@@ -150,6 +150,11 @@ export class Engine {
     return this.#definitionEpoch;
   }
 
+  /** When the next occurrences recorded ahead are due (Infinity: none); api/_gate.ts. */
+  get nextAheadAt(): number {
+    return this.#timers.nextAheadAt;
+  }
+
   /** Events of `name` folded so far: moves at once with its state (onEvent waits for fsync). */
   folds(name: string): number {
     return this.#journal.folds(name);

@@ -26,6 +26,7 @@
 import type { JobState } from "../store/mod.ts";
 import { backoffDue } from "../policy/mod.ts";
 import { MinHeap } from "./heap.ts";
+import { CROWD_SLICE, Crowds } from "./crowds.ts";
 import type { AheadGroup, Core, EntryType, Registered, RunHandle, TimerEntry } from "./_handles.ts";
 
 /** Killed entries stay in the heap until this many (and half of it) are dead. */
@@ -50,6 +51,8 @@ export interface WakeHandler {
 export class TimerQueue {
   readonly #core: Core;
   readonly #heap = new MinHeap<TimerEntry>((e) => e.at);
+  /** Live "due" entries per time: crowded times are recorded early (crowds.ts). */
+  readonly #crowds = new Crowds();
   /** Occurrences recorded ahead, grouped by due time (ascending): out of the heap. */
   #ahead: AheadGroup[] = [];
   /** Set by the engine before start: who gets what falls due. */
@@ -66,6 +69,11 @@ export class TimerQueue {
 
   constructor(core: Core) {
     this.#core = core;
+  }
+
+  /** When the first group of occurrences recorded ahead is due (Infinity: none). */
+  get nextAheadAt(): number {
+    return this.#ahead.length > 0 ? this.#ahead[0].at : Infinity;
   }
 
   /** Queues an entry; a "due" one reuses {@link TimerQueue.spare} when it is the job's. */
@@ -88,6 +96,7 @@ export class TimerQueue {
       entry = { at, type, job, live: true, scheduledAt, run };
     }
     this.#heap.push(entry);
+    if (type === "due") this.#crowds.add(at);
     // While waking, the timer is set once at the end instead of once per push.
     if (!this.#waking && at < this.#timerAt) this.setTimer();
     return entry;
@@ -98,6 +107,7 @@ export class TimerQueue {
     if (entry && entry.live) {
       entry.live = false;
       if (entry.type === "ahead") return null; // in #ahead, not in the heap
+      if (entry.type === "due") this.#crowds.remove(entry.at);
       if (++this.#dead > GC_DEAD_ENTRIES && this.#dead > this.#heap.size / 2) {
         this.#heap.filter((e) => e.live);
         this.#dead = 0;
@@ -126,6 +136,7 @@ export class TimerQueue {
   stop(): void {
     this.#clearTimer();
     this.#ahead = [];
+    this.#crowds.clear();
   }
 
   #clearTimer(): void {
@@ -144,7 +155,8 @@ export class TimerQueue {
       top = this.#heap.peek();
     }
     const aheadAt = this.#ahead.length > 0 ? this.#ahead[0].at : Infinity;
-    const at = top && top.at < aheadAt ? top.at : aheadAt;
+    const next = top && top.at < aheadAt ? top.at : aheadAt;
+    const at = Math.min(next, this.#crowds.wakeAt());
     if (at === Infinity) {
       this.#clearTimer();
       return;
@@ -228,9 +240,39 @@ export class TimerQueue {
         continue;
       }
       top.live = false;
+      if (top.type === "due") this.#crowds.remove(top.at);
       this.fireSafely(top, now);
     }
+    const horizon = this.#crowds.horizon(now);
+    if (horizon > now) this.#drainCrowd(horizon, now);
     this.setTimer();
+  }
+
+  /**
+   * Fires the "due" entries up to `horizon`, a crowded time whose early recording has come
+   * (crowds.ts), {@link CROWD_SLICE} at a time: the timer is set again at once for the rest.
+   * Other entries on the way are due later: they go back into the heap.
+   */
+  #drainCrowd(horizon: number, now: number): void {
+    const later: TimerEntry[] = [];
+    for (let fired = 0; fired < CROWD_SLICE;) {
+      const top = this.#heap.peek();
+      if (!top || top.at > horizon) break;
+      this.#heap.pop();
+      if (!top.live) {
+        this.#dead = Math.max(0, this.#dead - 1);
+        continue;
+      }
+      if (top.type !== "due") {
+        later.push(top);
+        continue;
+      }
+      top.live = false;
+      this.#crowds.remove(top.at);
+      fired++;
+      this.fireSafely(top, now);
+    }
+    for (const entry of later) this.#heap.push(entry);
   }
 
   /** Hands `entry` to the handler; a throw is logged, never strands the rest of the wake-up. */
