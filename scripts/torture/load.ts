@@ -6,7 +6,12 @@
  * and with the clients (6 of each, {@link Phases}): run lateness p99 of the occurrences due in
  * either, and their ratio. Checked from the data dir afterwards: every occurrence of every job
  * ran exactly once (none missed, none twice). Reported: API latency p50/p99/max, requests,
- * `/metrics` latency, run lateness p99 with and without clients.
+ * `/metrics` latency (scraped by a process of its own, _load_scraper.ts), run lateness p99 with
+ * and without clients.
+ *
+ * For diagnosis: `KRON_LOAD_FLAGS` adds deno flags to the app's (e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof`); `KRON_LOAD_BURSTS=1` logs the lateness of every instant at which
+ * 100 or more occurrences were due (side, count, mean, max).
  *
  * @module
  */
@@ -23,6 +28,27 @@ import {
 } from "./_common.ts";
 
 const APP = new URL("./_load_app.ts", import.meta.url).pathname;
+const SCRAPER = new URL("./_load_scraper.ts", import.meta.url).pathname;
+
+interface Scrape {
+  first: boolean;
+  headersMs: number;
+  bodyMs: number;
+}
+
+/** The scraper's lines (_load_scraper.ts); its failures are counted in `errors`. */
+function scrapes(out: string, errors: Map<string, number>): Scrape[] {
+  const got: Scrape[] = [];
+  for (const line of out.split("\n").filter(Boolean)) {
+    const x = JSON.parse(line);
+    const failure = x.error ?? (x.status !== 200 ? `status ${x.status}` : null);
+    if (failure !== null) {
+      const k = `GET /metrics ${failure}`;
+      errors.set(k, (errors.get(k) ?? 0) + 1);
+    } else got.push({ first: x.first, headersMs: x.headersMs, bodyMs: x.bodyMs });
+  }
+  return got;
+}
 
 interface RunRow {
   id: string;
@@ -233,7 +259,14 @@ export const load: TortureCase = {
     const windows = ctx.quick ? 1 : 12;
     const dataDir = `${ctx.tmp}/.kron`;
     const app = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...kronFlags(), APP, dataDir, String(jobs)],
+      args: [
+        "run",
+        ...kronFlags(),
+        ...(Deno.env.get("KRON_LOAD_FLAGS")?.split(" ").filter(Boolean) ?? []),
+        APP,
+        dataDir,
+        String(jobs),
+      ],
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1", KRON_LOG_LEVEL: "warning" },
@@ -268,48 +301,32 @@ export const load: TortureCase = {
     const lat: number[] = [];
     const errors = new Map<string, number>();
     const byRoute = new Map<string, number[]>();
-    // Prometheus' part: one scrape of /metrics every 5 s (it renders every job's series). Timed
-    // to its answer's headers (kron's part) and to the end of its body (the client's part too:
-    // fetch inflates ~2.6 MB of gzip into ~25 MB of text in this busy process).
-    const scrapes: number[] = [];
-    const answers: number[] = [];
-    const scraper = (async () => {
-      const http = Deno.createHttpClient({
-        proxy: { transport: "unix", path: `${dataDir}/kron.sock` },
-      });
-      while (await phases.untilOn()) {
-        const t = performance.now();
-        try {
-          const res = await fetch("http://localhost/metrics", {
-            client: http,
-            signal: AbortSignal.timeout(60_000),
-          });
-          answers.push(performance.now() - t);
-          await res.arrayBuffer();
-          if (res.status !== 200) {
-            errors.set(
-              `GET /metrics ${res.status}`,
-              (errors.get(`GET /metrics ${res.status}`) ?? 0) + 1,
-            );
-          }
-        } catch (e) {
-          errors.set(
-            `GET /metrics ${(e as Error).name}`,
-            (errors.get(`GET /metrics ${(e as Error).name}`) ?? 0) + 1,
-          );
-        }
-        scrapes.push(performance.now() - t);
-        await sleep(5000);
-      }
-      http.close();
-    })();
+    // Prometheus' part, in a process of its own as Prometheus is (_load_scraper.ts): one scrape
+    // at once (the first render, reported apart), then one every 5 s while the clients are on.
+    // Timed to its answer's headers (kron's part) and to the end of its body.
+    const scraper = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        SCRAPER,
+        `${dataDir}/kron.sock`,
+        String(phases.start),
+        String(phases.windowMs),
+        String(phases.count),
+        String(phases.firstOn),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
     const counts = await Promise.all(
       Array.from(
         { length: clients },
         () => client(`${dataDir}/kron.sock`, ctx.rng.fork(), jobs, phases, lat, errors, byRoute),
       ),
     );
-    await scraper;
+    const scraped = scrapes(new TextDecoder().decode((await scraper).stdout), errors);
     await sleep(Math.max(0, phases.end - Date.now())); // a last window without clients
     const stopAt = Date.now();
     loadAt.push(loadAverage());
@@ -346,6 +363,7 @@ export const load: TortureCase = {
     let expectedTotal = 0, missed = 0, twice = 0, extra = 0, overlapSkips = 0;
     // Lateness of the occurrences due in windows with clients on, and in those without.
     const late: number[] = [];
+    const bursts = new Map<number, { side: string; n: number; max: number; sum: number }>();
     const quietLate: number[] = [];
     for (const [name, st] of view.state.jobs) {
       result.count();
@@ -356,6 +374,13 @@ export const load: TortureCase = {
         got.set(r.scheduledAt, (got.get(r.scheduledAt) ?? 0) + 1);
         const side = phases.side(r.scheduledAt);
         if (side !== null) (side === "on" ? late : quietLate).push(r.startedAt - r.scheduledAt);
+        if (side !== null && Deno.env.get("KRON_LOAD_BURSTS")) {
+          const b = bursts.get(r.scheduledAt) ?? { side, n: 0, max: 0, sum: 0 };
+          b.n++;
+          b.max = Math.max(b.max, r.startedAt - r.scheduledAt);
+          b.sum += r.startedAt - r.scheduledAt;
+          bursts.set(r.scheduledAt, b);
+        }
       }
       const want = new Set<number>();
       for (
@@ -391,6 +416,14 @@ export const load: TortureCase = {
       }
       for (const [t, n] of got) if (!want.has(t) && t <= checkUntil && n > 0) extra++;
     }
+    for (const [at, b] of [...bursts].sort((a, b) => a[0] - b[0])) {
+      if (b.n < 100) continue;
+      ctx.log(
+        `burst +${((at - startedAt) / 1000).toFixed(1)}s ${b.side} n=${b.n} mean ${
+          Math.round(b.sum / b.n)
+        } max ${b.max}`,
+      );
+    }
     result.check(missed === 0, `${missed} occurrences missed (of ${expectedTotal})`);
     result.check(twice === 0, `${twice} occurrences ran more than once`);
     result.check(extra === 0, `${extra} runs at times that are not occurrences`);
@@ -421,13 +454,15 @@ export const load: TortureCase = {
       );
     }
     result.figure("load average at start / end", loadAt.join(" / "));
-    result.figure("/metrics p50 ms", Math.round(quantile(scrapes, 0.5)));
-    result.figure("/metrics p99 ms", Math.round(quantile(scrapes, 0.99)));
     // The first scrape finds no body to reuse: it waits for the whole first render.
-    result.figure("/metrics first scrape ms", Math.round(scrapes[0] ?? NaN));
-    result.figure("/metrics p99 ms after the first", Math.round(quantile(scrapes.slice(1), 0.99)));
-    result.figure("/metrics answer (headers) p50 ms", Math.round(quantile(answers, 0.5)));
-    result.figure("/metrics answer (headers) p99 ms", Math.round(quantile(answers, 0.99)));
+    const [first, inWindows] = [scraped.filter((x) => x.first), scraped.filter((x) => !x.first)];
+    result.figure("/metrics scrapes", inWindows.length);
+    result.figure("/metrics first scrape ms", Math.round(first[0]?.bodyMs ?? NaN));
+    result.figure("/metrics p50 ms", Math.round(quantile(inWindows.map((x) => x.bodyMs), 0.5)));
+    result.figure("/metrics p99 ms", Math.round(quantile(inWindows.map((x) => x.bodyMs), 0.99)));
+    const headers = inWindows.map((x) => x.headersMs);
+    result.figure("/metrics answer (headers) p50 ms", Math.round(quantile(headers, 0.5)));
+    result.figure("/metrics answer (headers) p99 ms", Math.round(quantile(headers, 0.99)));
     result.figure(
       "max event-loop lag ms",
       Number(/max event-loop lag (\d+)/.exec(out)?.[1] ?? NaN),
