@@ -17,7 +17,7 @@
  * run mean anything.
  *
  * Environment: BENCH_DURABILITY=off|on (one setting only), BENCH_WORKERS (4),
- * BENCH_CONCURRENCY (256), BENCH_KRON_ONLY=1 (skip the peers), BENCH_PG_STATS=1 (top
+ * BENCH_CONCURRENCY (256), BENCH_KRON_ONLY=1 (skip the peers), BENCH_NO_PGBOSS=1 (skip pg-boss), BENCH_PG_STATS=1 (top
  * statements by database time, pg_stat_statements), BENCH_DEBUG=1 (the processes' last lines).
  *
  * Run: `deno run -A scripts/bench/cluster.ts [runs=20000]`
@@ -113,16 +113,51 @@ async function benchOne(durable: boolean): Promise<Result> {
     }
   }
 
-  async function printPgStats(): Promise<void> {
+  // Per statement: database time, calls, rows, WAL records / full-page images / bytes; then the
+  // whole server's WAL and commits since the last reset, per `per` runs.
+  async function printPgStats(per = 0): Promise<void> {
     const rows = await sql.unsafe(
       `SELECT calls, round(total_exec_time)::int AS ms, round(mean_exec_time::numeric, 3) AS mean,
-       rows, regexp_replace(left(query, 110), '\\s+', ' ', 'g') AS q
+       rows, wal_records, wal_fpi, wal_bytes::bigint AS wal_bytes,
+       round(jit_generation_time + jit_inlining_time + jit_optimization_time
+         + jit_emission_time)::int AS jit_ms,
+       regexp_replace(left(query, 110), '\\s+', ' ', 'g') AS q
      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
     );
     for (const r of rows) {
-      console.log(`  ${r.ms} ms  ${r.calls} calls  ${r.mean} ms/call  ${r.rows} rows  ${r.q}`);
+      console.log(
+        `  ${r.ms} ms  ${r.calls} calls  ${r.mean} ms/call  ${r.rows} rows  WAL ${r.wal_records} rec ${r.wal_fpi} fpi ${r.wal_bytes} B  JIT ${r.jit_ms} ms  ${r.q}`,
+      );
     }
+    const w = (await sql.unsafe(
+      `SELECT w.wal_records, w.wal_fpi, w.wal_bytes::bigint AS wal_bytes,
+         (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::bigint
+           - $1::bigint AS commits,
+         (SELECT sum(calls)::bigint FROM pg_stat_statements) AS statements
+       FROM pg_stat_wal w`,
+      [commits0],
+    ))[0];
+    if (per > 0) {
+      const f = (x: unknown) => (Number(x) / per).toFixed(2);
+      console.log(
+        `  per run: ${f(w.statements)} statements, ${f(w.commits)} commits, WAL ${
+          f(w.wal_records)
+        } records, ${f(w.wal_fpi)} full pages, ${f(w.wal_bytes)} bytes`,
+      );
+    }
+    await resetPgStats();
+  }
+
+  let commits0 = 0;
+  async function resetPgStats(): Promise<void> {
     await sql.unsafe(`SELECT pg_stat_statements_reset()`);
+    await sql.unsafe(`SELECT pg_stat_reset_shared('wal')`);
+    commits0 = Number(
+      (await sql.unsafe(
+        `SELECT pg_stat_clear_snapshot(), (SELECT xact_commit FROM pg_stat_database
+         WHERE datname = current_database()) AS n`,
+      ))[0].n,
+    );
   }
 
   try {
@@ -168,7 +203,7 @@ async function benchOne(durable: boolean): Promise<Result> {
     const drained = (n: number) => n === 0;
     await backlog(2000, 0); // warm-up
     await waitCount(left, 0, 120_000, drained);
-    if (PG_STATS) await sql.unsafe(`SELECT pg_stat_statements_reset()`);
+    if (PG_STATS) await resetPgStats();
     // Where the CPU goes while the timed runs are processed: PostgreSQL's processes, the
     // nodes (HTTP, JSON, SQL client) and the workers.
     const pgPid = postmasterPid(pg.dir);
@@ -196,7 +231,7 @@ async function benchOne(durable: boolean): Promise<Result> {
       `SELECT count(*)::int AS n FROM bench.event_log WHERE type = 'RUN_SUCCEEDED'`,
     ))[0].n;
     const kronRate = N / k.s;
-    if (PG_STATS) await printPgStats();
+    if (PG_STATS) await printPgStats(N);
     if (Deno.env.get("BENCH_DEBUG")) {
       for (const w of [...workers, ...nodes]) console.log(w.lines.slice(-20).join("\n"));
     }
@@ -281,7 +316,9 @@ async function benchOne(durable: boolean): Promise<Result> {
         load: loadavg(),
       };
     }
-    for (const mode of ["pgboss-job", "pgboss-batch"]) {
+    // BENCH_NO_PGBOSS=1 leaves pg-boss out (kron against graphile-worker only, ~40 s shorter).
+    const bossModes = Deno.env.get("BENCH_NO_PGBOSS") ? [] : ["pgboss-job", "pgboss-batch"];
+    for (const mode of bossModes) {
       // The per-job path is an order of magnitude slower: a smaller batch keeps the bench short.
       const n = mode === "pgboss-job" ? Math.min(N, 2000) : N;
       const ws = Array.from(
@@ -318,6 +355,7 @@ async function benchOne(durable: boolean): Promise<Result> {
     // -------------------------------------------------------------- graphile-worker
     // graphile-worker runs in this process: its CPU is this process's and PostgreSQL's.
     const gPids = [postmasterPid(pg.dir), Deno.pid];
+    if (PG_STATS) await resetPgStats();
     const gCpu0 = cpuSeconds(gPids);
     const graphile = await graphileThroughput({
       url: pg.url,
@@ -327,6 +365,7 @@ async function benchOne(durable: boolean): Promise<Result> {
       dbClock: true,
     });
     const gCpu = (cpuSeconds(gPids) - gCpu0) * 1e6 / N;
+    if (PG_STATS) await printPgStats(N);
     console.log(
       `[${label}] graphile-worker: ${N} jobs = ${graphile.runsPerS} jobs/s (${graphile.settings}); ` +
         `CPU per job (enqueue included) PostgreSQL + its process ${gCpu.toFixed(0)} µs`,
@@ -340,7 +379,7 @@ async function benchOne(durable: boolean): Promise<Result> {
       durable,
       kron: kronRate,
       graphile: graphile.runsPerS,
-      pgboss: rates["pgboss-batch"],
+      pgboss: rates["pgboss-batch"] ?? NaN,
       p99: Number(lat.p99),
       load: loadavg(),
     };

@@ -86,7 +86,7 @@ export interface ClaimOptions {
   worker: string;
 }
 
-/** Pools whose database refused `enable_bitmapscan` (unknown setting). */
+/** Pools whose database refused `enable_bitmapscan` or `jit` (unknown setting). */
 const plannerSettings = new WeakSet<Sql>();
 
 /**
@@ -112,6 +112,11 @@ const plannerSettings = new WeakSet<Sql>();
 export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<ClaimedRun[]> {
   if (o.tasks.length === 0 || o.max < 1) return [];
   const slot = isSlot("c");
+  // Evaluated once per statement (an uncorrelated EXISTS is a one-time filter): with no
+  // replacing run claimed, the joins below are not run at all. Their plan depends on the
+  // statistics of a queue that churns: after an analyze that saw every run pending, the
+  // planner expects one running run and reads the whole table for them, on every claim.
+  const anyReplacing = `EXISTS (SELECT 1 FROM replacing)`;
   const claim = (db: Db) =>
     db.unsafe(
       `WITH cand AS (
@@ -154,13 +159,13 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          UNION
          SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
          WHERE x.finished_at IS NULL AND x.status = 'running'
-           AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id)
+           AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id) AND ${anyReplacing}
          UNION
          SELECT q.id FROM (
            SELECT x.id FROM ${t.runs} x JOIN replacing p ON x.job = p.job
            WHERE x.finished_at IS NULL AND x.status = 'pending'
              AND x.id NOT IN (SELECT id FROM cand)
-             AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id)
+             AND (x.scheduled_at, x.id) < (p.scheduled_at, p.id) AND ${anyReplacing}
            FOR UPDATE OF x SKIP LOCKED) q
        ) z
        WHERE r.id = z.id
@@ -198,14 +203,22 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
   // which visits every dead index entry on every claim (tens of ms under load). An ordered
   // index scan stops after `max` rows and skips dead entries once marked. The SET and the
   // claim travel together (pipelined) in the claim's transaction.
-  // A Postgres-compatible database without the setting refuses it once; claims then go plain.
+  // JIT is off for the claim too: the planner's cost of the overlap checks (never run for
+  // `overlap: "allow"`) may pass jit_above_cost with such statistics, and compiling the
+  // statement then took ~110 ms per claim (measured after an analyze of a 20,000-run backlog).
+  // A Postgres-compatible database without the settings refuses them once; claims then go
+  // plain.
   //
   // A claimed run's RUN_STARTED is not written: the row's `started_seq` places it in the
   // event stream (`event_log`, migration 5). Writing it as an event row took the database more
   // than the claim's update (a heap tuple, two index entries and its JSON per run).
   const claimOnly = async (tx: Db, tuned: boolean) => {
     const [, out] = await Promise.all([
-      tuned ? tx.unsafe(`SET LOCAL enable_bitmapscan = off`) : null,
+      tuned
+        ? tx.unsafe(
+          `SELECT set_config('enable_bitmapscan', 'off', true), set_config('jit', 'off', true)`,
+        )
+        : null,
       claim(tx),
     ]);
     return out;
@@ -359,17 +372,25 @@ export async function completeRuns(
   // One statement, so one round trip (its own transaction): a completion holds the run's row
   // locked until it commits, and over a slow database link every round trip counts (the
   // job's next occurrences wait on it under overlap "skip").
-  // Each run is found by its primary key (`id = ANY`, its token picked from the list): joined
-  // with the list instead, the planner, its estimate of the running rows stale in a busy queue,
-  // read them all (a bitmap scan of the running runs' index into a hash join: 27 ms for 256
-  // runs under load; with no such index, a sequential scan: 26 ms against 9 ms).
+  // One JSON object, run id → token, is the whole batch (its ids and their tokens). Each run is
+  // found by its primary key (`id = ANY` of the object's keys): joined with a list instead, the
+  // planner, its estimate of the running rows stale in a busy queue, read them all (a bitmap
+  // scan of the running runs' index into a hash join: 27 ms for 256 runs under load; with no
+  // such index, a sequential scan: 26 ms against 9 ms). Its token is looked up in the object (a
+  // binary search of its sorted keys): picked from a list by position (array_position), each
+  // run's id was compared with half the batch, ~3 µs a run of the statement's ~25 µs at 250
+  // runs; and the node sent the ids twice. The first token given for a run is the one checked.
+  const tokens: Record<string, number> = Object.create(null);
+  for (const c of completions) {
+    if (!Object.hasOwn(tokens, c.runId)) tokens[c.runId] = c.fencingToken;
+  }
   const rows = await sql.unsafe(
     `WITH done AS (
        UPDATE ${t.runs} r SET status = 'succeeded', finished_at = clock_timestamp(),
          lease_until = NULL, done_seq = nextval('${t.eventSeq}'),
          duration_ms = (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int
-       WHERE r.id = ANY($1::text[]) AND r.status = 'running'
-         AND r.fencing_token = ($2::bigint[])[array_position($1::text[], r.id)]
+       WHERE r.id = ANY(ARRAY(SELECT jsonb_object_keys($1::text::jsonb)))
+         AND r.status = 'running' AND r.fencing_token = ($1::text::jsonb ->> r.id)::bigint
        RETURNING r.id, r.job
      ), jobs AS (
        UPDATE ${t.jobs} j SET consecutive_failures = 0, last_finished_at = now(),
@@ -378,7 +399,7 @@ export async function completeRuns(
        WHERE j.name = d.job AND j.consecutive_failures <> 0
      )
      SELECT id FROM done`,
-    [completions.map((c) => c.runId), completions.map((c) => c.fencingToken)],
+    [JSON.stringify(tokens)],
   );
   return new Set(rows.map((r) => r.id as string));
 }
