@@ -165,6 +165,20 @@ export interface ConnectOptions {
 }
 
 /**
+ * How long (ms) PostgreSQL lets one of kron's sessions sit idle inside a transaction before it
+ * ends the session. kron's transactions (a tick, a claim, a completion, a job change) send
+ * their statements back to back, milliseconds apart; a gap of seconds means the node's link to
+ * the database stalled or was cut, or the node froze. Meanwhile the transaction holds row
+ * locks the other nodes skip (`FOR UPDATE SKIP LOCKED`): without this limit a node behind a
+ * link delayed 1.5 s held the runs of its claim through several round trips of seconds each,
+ * then committed the claim for a worker that had given up on it (the job's next slots skipped
+ * under overlap `skip` until the lease ran out); behind a cut link it held them until the
+ * server's TCP keepalive noticed (hours). With it the locks return within this limit and
+ * another node carries on; the stalled transaction rolls back and its node retries it.
+ */
+const TX_IDLE_LIMIT_MS = 2_000;
+
+/**
  * Opens a pool. Connections are made lazily and re-made after PostgreSQL restarts: a query
  * that fails while the server is down rejects, and the next one reconnects (callers retry
  * with backoff).
@@ -194,7 +208,10 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
     // Notices (e.g. "schema already exists") are not news.
     onnotice: () => {},
-    connection: { application_name: options.application ?? "kron" },
+    connection: {
+      application_name: options.application ?? "kron",
+      idle_in_transaction_session_timeout: TX_IDLE_LIMIT_MS,
+    },
     // int8 (fencing tokens, event seqs) as numbers: they stay far below 2^53.
     types: {
       bigint: {
@@ -278,7 +295,8 @@ export function redact(url: string): string {
 
 /**
  * True for errors that mean "the database is not reachable right now" (connection refused
- * or closed, server shutting down or starting up): worth a retry with backoff.
+ * or closed, server shutting down or starting up, a session ended for idling in a transaction
+ * longer than 2 s): worth a retry with backoff.
  *
  * @example
  * ```ts
@@ -290,6 +308,7 @@ export function isTransient(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   if (typeof code !== "string") return false;
   return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" ||
+    code === "25P03" ||
     code === "53300" || code.startsWith("CONNECT") || code.startsWith("CONNECTION") ||
     code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
     code === "ETIMEDOUT" || code === "ENOTFOUND";

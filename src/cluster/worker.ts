@@ -111,7 +111,11 @@ const GATHER_MS = 5;
  * as lost until it answers its health probe.
  */
 const CLAIM_GRACE_MS = 2_000;
-/** A node that has not answered an outcome after this long (ms) is passed over for another. */
+/**
+ * A node that has not answered an outcome after this long (ms) is passed over for another;
+ * with a lease shorter than 9 s, after a third of the lease (at least 1 s), as a heartbeat is:
+ * the run stays `running` meanwhile, and overlap skips the job's slots falling due.
+ */
 const OUTCOME_TIMEOUT_MS = 3_000;
 
 interface InFlight {
@@ -183,8 +187,11 @@ export class KronWorker {
     this.#waitMs = options.waitMs ?? 20_000;
     // An outcome is fenced, so it may go to another node at once: a node slow to answer (its
     // database link) would hold the run `running`, and the job's next slots with it.
+    const outcomeTimeoutMs = options.leaseMs === undefined
+      ? OUTCOME_TIMEOUT_MS
+      : Math.min(OUTCOME_TIMEOUT_MS, Math.max(1000, Math.floor(options.leaseMs / 3)));
     this.#outbox = new Outbox(
-      (path, body) => this.#post(path, body, undefined, OUTCOME_TIMEOUT_MS),
+      (path, body) => this.#post(path, body, undefined, outcomeTimeoutMs),
       Math.max(0, options.completeBatchMs ?? 2),
     );
     this.workerId = options.workerId ?? `${hostname()}:${Deno.pid}:${ulid(Date.now()).slice(-6)}`;
