@@ -140,9 +140,11 @@ async function benchOne(durable: boolean): Promise<Result> {
     if (per > 0) {
       const f = (x: unknown) => (Number(x) / per).toFixed(2);
       console.log(
-        `  per run: ${f(w.statements)} statements, ${f(w.commits)} commits, WAL ${
-          f(w.wal_records)
-        } records, ${f(w.wal_fpi)} full pages, ${f(w.wal_bytes)} bytes`,
+        `  per run: WAL ${f(w.wal_records)} records, ${f(w.wal_fpi)} full pages, ${
+          f(w.wal_bytes)
+        } bytes; ${w.statements} statements and ${w.commits} commits in all (${
+          (per / Number(w.commits)).toFixed(0)
+        } runs a commit)`,
       );
     }
     await resetPgStats();
