@@ -37,6 +37,7 @@ import type { ClaimedRun } from "./claims.ts";
 import { tokenFromEnv } from "./client.ts";
 import { AdminApiError, NodeSet } from "../http/client.ts";
 import { Outbox, retriable } from "./_outbox.ts";
+import { Beats } from "./_beats.ts";
 import { backoffMs, sleep } from "../sleep.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
@@ -157,6 +158,8 @@ export class KronWorker {
   readonly #waitMs: number;
   readonly #tasks = new Map<string, TaskHandler>();
   readonly #inFlight = new Map<string, InFlight>();
+  /** The heartbeats of the runs in flight, on one timer. */
+  readonly #beats = new Beats();
   readonly #outbox: Outbox;
   readonly #stopping = new AbortController();
   /** The node each outstanding claim went to, and the slots it may fill. */
@@ -428,7 +431,7 @@ export class KronWorker {
     this.#executing++;
     const leaseMs = Math.max(100, f.leaseUntil - Date.now());
     const every = this.#heartbeatMs ?? Math.max(50, Math.floor((this.#leaseMs ?? leaseMs) / 3));
-    const heartbeat = setInterval(() => this.#heartbeat(f, Math.max(1000, every)), every);
+    this.#beats.add(run.runId, every, () => this.#heartbeat(f, Math.max(1000, every)));
     const timeout = run.timeoutMs === null ? undefined : setTimeout(
       () =>
         controller.abort(new DOMException(`timed out after ${run.timeoutMs}ms`, "TimeoutError")),
@@ -472,7 +475,7 @@ export class KronWorker {
       }
       // Heartbeats go on until the outcome is delivered: a slow delivery (a node that hangs)
       // must not cost the run its lease.
-      clearInterval(heartbeat);
+      this.#beats.delete(run.runId);
       this.#completed++;
       this.#inFlight.delete(run.runId);
       this.#slotFree?.();
