@@ -3,7 +3,8 @@
 //   heartbeats and the completion go through the other node; the run runs once, same token;
 // - worker ↔ node blackholed past the lease: the worker aborts its run, the cluster reclaims it
 //   once (a greater token), and the cut-off worker's late completion is refused with 409;
-// - node ↔ PostgreSQL delayed by 1.5 s: every occurrence still succeeds exactly once.
+// - node ↔ PostgreSQL delayed by 1.5 s: every occurrence still succeeds exactly once, and the
+//   job keeps running through the quick node.
 // Each case checks: no occurrence accepted twice, tokens increasing per run, nothing stuck
 // `running` past its lease, and the cluster serving again within 2 × lease after the heal.
 import { assert, assertEquals } from "../api/_assert.ts";
@@ -160,11 +161,15 @@ Deno.test({
         await w.waitFor((l) => l.includes('"ev":"run"'));
         db.delay(1500);
         const before = w.events().filter((e) => e.ev === "run").length;
-        await sleep(5000);
+        await sleep(8000);
         const during = w.events().filter((e) => e.ev === "run").length - before;
         db.pass();
-        // Progress, not speed: one claim loop per worker waits on the slow node's long-poll.
-        assert(during >= 1, `no run in 5 s of a slow database link`);
+        // Progress, not speed. What the slow node can hold up is bounded: a claim it started
+        // holds its rows until PostgreSQL ends the stalled transaction (2 s), an outcome sent to
+        // it moves on after a third of the lease (1 s), and overlap `skip` skips the slots due
+        // meanwhile. The other slots run through the quick node (4 of 8 in each of four runs
+        // on a quiet machine).
+        assert(during >= 2, `${during} run(s) in 8 s of a 1 s job with one slow database link`);
         const took = await resumes(n1.url, "steady", 2 * LEASE_MS);
         await api(n2.url, "POST", "/v1/jobs/steady/pause", {});
         await settled(sql, "p3");
@@ -172,7 +177,7 @@ Deno.test({
         const keys = w.events().filter((e) => e.ev === "run").map((e) => e.key);
         assertEquals(keys.length, new Set(keys).size, "an occurrence executed twice");
         results.push(
-          `db link +1.5 s: ${during} runs in 5 s, none twice; n1 served ${took} ms after heal`,
+          `db link +1.5 s: ${during} runs in 8 s, none twice; n1 served ${took} ms after heal`,
         );
       });
       console.log(results.join("\n"));
