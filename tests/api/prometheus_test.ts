@@ -4,6 +4,7 @@
 // checks the live exposition, the example config and the example alert rules.
 import { assert, assertEquals } from "./_assert.ts";
 import { startRig, tempDir, until } from "./_helpers.ts";
+import { freePort } from "../_util/ports.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 
@@ -33,13 +34,6 @@ async function exampleConfig(dir: string, target: string, tokenFile: string, int
   await Deno.writeTextFile(`${dir}/prometheus.yml`, config);
   await Deno.copyFile(`${EXAMPLES}/kron_alerts.yml`, `${dir}/kron_alerts.yml`);
   return `${dir}/prometheus.yml`;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 interface VectorSample {

@@ -3,6 +3,7 @@
 
 import postgres from "postgres";
 import { type Pg, startPg } from "./_pg.ts";
+import { freePort } from "../_util/ports.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const TOKEN = "cluster-test-token-0123456789abcdef";
@@ -76,12 +77,7 @@ export function spawn(args: string[], env: Record<string, string> = {}): Proc {
   };
 }
 
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+export { freePort };
 
 export interface Node extends Proc {
   url: string;

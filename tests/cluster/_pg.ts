@@ -2,6 +2,8 @@
 // started with pg_ctl (as the postgres user when running as root, on a directory it owns).
 // Missing binaries FAIL the suite with a message naming .ci/deps: never a silent skip.
 
+import { freePort } from "../_util/ports.ts";
+
 export interface Pg {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
@@ -43,13 +45,6 @@ function findBin(): string {
     "PostgreSQL server binaries (initdb, pg_ctl) not found: run `bash .ci/deps` " +
       "(installs Debian's postgresql) before the cluster tests",
   );
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 const isRoot = Deno.uid() === 0;

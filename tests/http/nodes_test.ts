@@ -3,6 +3,7 @@
 // sent on only when it never reached a node.
 import { assert, assertEquals, assertRejects } from "../api/_assert.ts";
 import { neverReached, NodeSet, parseNodeUrls } from "../../src/http/nodes.ts";
+import { freePort } from "../_util/ports.ts";
 
 function server(status = 200) {
   let hits = 0;
@@ -19,11 +20,9 @@ function server(status = 200) {
   };
 }
 
+/** A port nothing listens on now; the test listens on it again later (a revived node). */
 function closedPort(): string {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${freePort()}`;
 }
 
 /** Accepts connections, reads a little, and closes them unanswered (a node dying mid-request). */
