@@ -154,7 +154,7 @@ export class TimerQueue {
       this.#dead = Math.max(0, this.#dead - 1);
       top = this.#heap.peek();
     }
-    const aheadAt = this.#ahead.length > 0 ? this.#ahead[0].at : Infinity;
+    const aheadAt = this.nextAheadAt;
     const next = top && top.at < aheadAt ? top.at : aheadAt;
     const at = Math.min(next, this.#crowds.wakeAt());
     if (at === Infinity) {
@@ -190,7 +190,7 @@ export class TimerQueue {
     this.#timerAt = Infinity;
     let now = this.#core.clock.now();
     const top = this.#heap.peek();
-    const aheadAt = this.#ahead.length > 0 ? this.#ahead[0].at : Infinity;
+    const aheadAt = this.nextAheadAt;
     const at = top && top.at < aheadAt ? top.at : aheadAt;
     if (at > now && at - now <= WAKE_EARLY_MS && this.#precise(at)) now = this.#waitFor(at, now);
     this.#waking = true;
@@ -230,18 +230,9 @@ export class TimerQueue {
     while (this.#ahead.length > 0 && this.#ahead[0].at <= now) {
       handler.fireAhead(this.#ahead.shift()!, now);
     }
-    for (;;) {
-      const top = this.#heap.peek();
-      // Timers may fire early (~1 ms): re-check the clock and set the timer rather than fire.
-      if (!top || top.at > now) break;
-      this.#heap.pop();
-      if (!top.live) {
-        this.#dead = Math.max(0, this.#dead - 1);
-        continue;
-      }
-      top.live = false;
-      if (top.type === "due") this.#crowds.remove(top.at);
-      this.fireSafely(top, now);
+    // Timers may fire early (~1 ms): what is not due by `now` waits for the timer set below.
+    for (let top = this.#popLive(now); top !== null; top = this.#popLive(now)) {
+      this.#fireEntry(top, now);
     }
     const horizon = this.#crowds.horizon(now);
     if (horizon > now) this.#drainCrowd(horizon, now);
@@ -256,23 +247,34 @@ export class TimerQueue {
   #drainCrowd(horizon: number, now: number): void {
     const later: TimerEntry[] = [];
     for (let fired = 0; fired < CROWD_SLICE;) {
-      const top = this.#heap.peek();
-      if (!top || top.at > horizon) break;
-      this.#heap.pop();
-      if (!top.live) {
-        this.#dead = Math.max(0, this.#dead - 1);
-        continue;
-      }
+      const top = this.#popLive(horizon);
+      if (top === null) break;
       if (top.type !== "due") {
         later.push(top);
         continue;
       }
-      top.live = false;
-      this.#crowds.remove(top.at);
       fired++;
-      this.fireSafely(top, now);
+      this.#fireEntry(top, now);
     }
     for (const entry of later) this.#heap.push(entry);
+  }
+
+  /** Takes the heap's next live entry due by `limit`, dropping dead ones on the way; or null. */
+  #popLive(limit: number): TimerEntry | null {
+    for (;;) {
+      const top = this.#heap.peek();
+      if (!top || top.at > limit) return null;
+      this.#heap.pop();
+      if (top.live) return top;
+      this.#dead = Math.max(0, this.#dead - 1);
+    }
+  }
+
+  /** Fires a live entry taken from the heap. */
+  #fireEntry(entry: TimerEntry, now: number): void {
+    entry.live = false;
+    if (entry.type === "due") this.#crowds.remove(entry.at);
+    this.fireSafely(entry, now);
   }
 
   /** Hands `entry` to the handler; a throw is logged, never strands the rest of the wake-up. */
