@@ -190,8 +190,8 @@ async function benchOne(durable: boolean): Promise<Result> {
     });
     const backlog = async (n: number, offset: number) => {
       await sql.unsafe(
-        `INSERT INTO bench.runs (id, job, task, scheduled_at, idempotency_key, attempt, trigger,
-         status, run_at)
+        `INSERT INTO bench.run_queue (id, job, task, scheduled_at, idempotency_key, attempt,
+         trigger, status, run_at)
        SELECT 'B' || lpad(g::text, 25, '0'), 'noop', 'noop', now(), 'noop:manual:' || g, 1,
          'manual', 'pending', now()
        FROM generate_series($1::int, $2::int) g`,
@@ -199,9 +199,9 @@ async function benchOne(durable: boolean): Promise<Result> {
       );
       await sql.unsafe(`SELECT pg_notify('kron_bench', 'runs:0')`);
     };
-    // Waiting for the runs left (two small partial indexes), not counting the successes (the
-    // whole history): the bench's own polling must not eat the database's time.
-    const left = `SELECT count(*)::int AS n FROM bench.runs WHERE finished_at IS NULL`;
+    // Waiting for the runs left (the queue), not counting the successes (the whole history):
+    // the bench's own polling must not eat the database's time.
+    const left = `SELECT count(*)::int AS n FROM bench.run_queue`;
     const drained = (n: number) => n === 0;
     await backlog(2000, 0); // warm-up
     await waitCount(left, 0, 120_000, drained);

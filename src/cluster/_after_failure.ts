@@ -59,7 +59,7 @@ export async function afterFailure(
     const retryAt = now + next.retry.delayMs;
     const nextId = ulid(now);
     await tx.unsafe(
-      `INSERT INTO ${t.runs} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
+      `INSERT INTO ${t.queue} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
          trigger, status, run_at, timeout_ms)
        VALUES ($1, $2, $3, $4::text::jsonb, $5::timestamptz, $6, $7, $8, 'pending',
          $9::timestamptz, $10)

@@ -1,7 +1,7 @@
 /**
  * Writing events to the cluster's `events` table: the same types and JSON shapes as the
  * embedded log (src/store/events.ts), one row each, appended in the caller's transaction; and
- * reading the event stream, those rows and the run events derived from `runs` together.
+ * reading the event stream, those rows and the run events derived from the runs together.
  *
  * @example
  * ```ts
@@ -75,14 +75,14 @@ export interface StreamEvent {
   data: Record<string, unknown>;
 }
 
-/** SQL of a run's RUN_STARTED JSON (`r`: a `runs` row), as the embedded log writes it. */
+/** SQL of a run's RUN_STARTED JSON (`r`: a run's row), as the embedded log writes it. */
 const RUN_STARTED_JSON = `jsonb_build_object('type', 'RUN_STARTED', 'time', ${
   isoSql("r.started_at")
 }, 'job', r.job, 'runId', r.id, 'attempt', r.attempt, 'scheduledAt', ${
   isoSql("r.scheduled_at")
 }, 'idempotencyKey', r.idempotency_key, 'trigger', r.trigger, 'jitterMs', r.jitter_ms)`;
 
-/** SQL of a run's RUN_SUCCEEDED JSON (`r`: a `runs` row). */
+/** SQL of a run's RUN_SUCCEEDED JSON (`r`: a finished run's row). */
 const RUN_SUCCEEDED_JSON = `jsonb_build_object('type', 'RUN_SUCCEEDED', 'time', ${
   isoSql("r.finished_at")
 }, 'job', r.job, 'runId', r.id, 'attempt', r.attempt, 'durationMs', r.duration_ms,
@@ -90,7 +90,7 @@ const RUN_SUCCEEDED_JSON = `jsonb_build_object('type', 'RUN_SUCCEEDED', 'time', 
 
 /**
  * The events after position `after`, in order: rows of `events` and the run events derived
- * from `runs` (what the view `event_log` shows). Reads the positions `first .. first + limit -
+ * from the runs (what the view `event_log` shows). Reads the positions `first .. first + limit -
  * 1`, `first` being the first position taken after `after`, each kind through its own index
  * (a finished run's RUN_STARTED by `started_pos`; a running one's among the open runs), so a
  * run started inside the window is found whatever happened to it since (an empty answer:
@@ -104,7 +104,7 @@ const RUN_SUCCEEDED_JSON = `jsonb_build_object('type', 'RUN_SUCCEEDED', 'time', 
  */
 export async function eventsAfter(
   db: Db,
-  t: { events: string; runs: string },
+  t: { events: string; queue: string; history: string },
   after: number,
   limit = 1000,
 ): Promise<StreamEvent[]> {
@@ -112,21 +112,21 @@ export async function eventsAfter(
     `WITH w AS (
        SELECT lo, lo + $2 - 1 AS hi FROM (SELECT least(
          (SELECT min(seq) FROM ${t.events} WHERE seq > $1),
-         (SELECT min(started_pos) FROM ${t.runs} WHERE started_pos > $1),
-         (SELECT min(started_seq) FROM ${t.runs} WHERE finished_at IS NULL AND started_seq > $1),
-         (SELECT min(done_seq) FROM ${t.runs} WHERE done_seq > $1)) AS lo) f
+         (SELECT min(started_pos) FROM ${t.history} WHERE started_pos > $1),
+         (SELECT min(started_seq) FROM ${t.queue} WHERE started_seq > $1),
+         (SELECT min(done_seq) FROM ${t.history} WHERE done_seq > $1)) AS lo) f
        WHERE lo IS NOT NULL
      )
      SELECT e.seq, e.type, e.data FROM w, ${t.events} e WHERE e.seq BETWEEN w.lo AND w.hi
      UNION ALL
      SELECT r.started_seq, 'RUN_STARTED', ${RUN_STARTED_JSON}
-     FROM w, ${t.runs} r WHERE r.started_pos BETWEEN w.lo AND w.hi
+     FROM w, ${t.history} r WHERE r.started_pos BETWEEN w.lo AND w.hi
      UNION ALL
      SELECT r.started_seq, 'RUN_STARTED', ${RUN_STARTED_JSON}
-     FROM w, ${t.runs} r WHERE r.finished_at IS NULL AND r.started_seq BETWEEN w.lo AND w.hi
+     FROM w, ${t.queue} r WHERE r.started_seq BETWEEN w.lo AND w.hi
      UNION ALL
      SELECT r.done_seq, 'RUN_SUCCEEDED', ${RUN_SUCCEEDED_JSON}
-     FROM w, ${t.runs} r WHERE r.done_seq BETWEEN w.lo AND w.hi
+     FROM w, ${t.history} r WHERE r.done_seq BETWEEN w.lo AND w.hi
      ORDER BY 1`,
     [after, limit],
   );
@@ -146,11 +146,14 @@ export async function eventsAfter(
  * // const from = await lastEventSeq(sql, t);
  * ```
  */
-export async function lastEventSeq(db: Db, t: { events: string; runs: string }): Promise<number> {
+export async function lastEventSeq(
+  db: Db,
+  t: { events: string; queue: string; history: string },
+): Promise<number> {
   const rows = await db.unsafe(
     `SELECT coalesce(greatest((SELECT max(seq) FROM ${t.events}),
-       (SELECT max(started_pos) FROM ${t.runs}), (SELECT max(done_seq) FROM ${t.runs}),
-       (SELECT max(started_seq) FROM ${t.runs} WHERE finished_at IS NULL)), 0) AS seq`,
+       (SELECT max(started_pos) FROM ${t.history}), (SELECT max(done_seq) FROM ${t.history}),
+       (SELECT max(started_seq) FROM ${t.queue})), 0) AS seq`,
   );
   return rows[0].seq as number;
 }

@@ -15,6 +15,7 @@
  * @module
  */
 import { isoSql, type Sql } from "./_sql.ts";
+import { finishCtes } from "./_finish.ts";
 import type { Tables } from "./jobs.ts";
 
 /**
@@ -46,19 +47,19 @@ export async function settleReplaced(sql: Sql, t: Tables, jobs: string[]): Promi
   if (jobs.length === 0) return [];
   const rows = await sql.unsafe(
     `WITH newest AS (
-       SELECT DISTINCT ON (job) job, scheduled_at, id FROM ${t.runs}
-       WHERE job = ANY($1::text[]) AND finished_at IS NULL AND status = 'running' AND ${isSlot("")}
+       SELECT DISTINCT ON (job) job, scheduled_at, id FROM ${t.queue}
+       WHERE job = ANY($1::text[]) AND status = 'running' AND ${isSlot("")}
        ORDER BY job, scheduled_at DESC, id DESC
-     ), cancelled AS (
-       UPDATE ${t.runs} r SET status = 'cancelled', finished_at = clock_timestamp(),
-         error = 'cancelled (replace)', lease_until = NULL,
-         duration_ms = CASE WHEN r.started_at IS NULL THEN NULL
-           ELSE (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::int END
-       FROM newest n
-       WHERE r.job = n.job AND r.finished_at IS NULL AND r.status = 'running'
-         AND (r.scheduled_at, r.id) < (n.scheduled_at, n.id)
-       RETURNING r.id, r.job, r.attempt, r.duration_ms, r.finished_at
-     ), ev AS (
+     ), ${
+      finishCtes(t, {
+        name: "cancelled",
+        using: "newest n",
+        where: `r.job = n.job AND r.status = 'running'
+         AND (r.scheduled_at, r.id) < (n.scheduled_at, n.id)`,
+        status: "'cancelled'",
+        error: "'cancelled (replace)'",
+      })
+    }, ev AS (
        INSERT INTO ${t.events} (time, type, job, run_id, data)
        SELECT x.finished_at, 'RUN_CANCELLED', x.job, x.id, jsonb_build_object(
          'type', 'RUN_CANCELLED', 'time', ${isoSql("x.finished_at")}, 'job', x.job,

@@ -107,6 +107,8 @@ export function tables(schema: string): {
   schema: string;
   jobs: string;
   runs: string;
+  queue: string;
+  history: string;
   events: string;
   eventLog: string;
   eventSeq: string;
@@ -120,7 +122,14 @@ export function tables(schema: string): {
   return {
     schema,
     jobs: `${schema}.jobs`,
+    // Every run attempt, open or finished (a read-only view of the two tables below, since
+    // schema version 8): what reads of "any run" use (a run by id, a job's history).
     runs: `${schema}.runs`,
+    // Runs not finished (pending or running): what claims, heartbeats, the reaper and overlap
+    // checks read. A run leaves it when it finishes.
+    queue: `${schema}.run_queue`,
+    // Finished runs, written once when they finish.
+    history: `${schema}.run_history`,
     events: `${schema}.events`,
     // The events table and the run events derived from `runs` (migration 5), in one view.
     eventLog: `${schema}.event_log`,

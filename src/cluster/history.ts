@@ -35,12 +35,11 @@ export async function pruneHistory(sql: Sql, t: Tables): Promise<number> {
        SELECT r.id, r.job FROM (
          SELECT r.id, r.job, row_number() OVER (PARTITION BY r.job ORDER BY r.id DESC) AS n,
            coalesce((j.def->'policy'->>'historyLimit')::int, ${DEFAULT_HISTORY_LIMIT}) AS keep
-         FROM ${t.runs} r LEFT JOIN ${t.jobs} j ON j.name = r.job
-         WHERE r.status NOT IN ('pending', 'running')
+         FROM ${t.history} r LEFT JOIN ${t.jobs} j ON j.name = r.job
        ) r WHERE r.n > r.keep
      ), gone AS (
-       DELETE FROM ${t.runs} r USING over o
-       WHERE r.id = o.id AND r.status NOT IN ('pending', 'running')
+       DELETE FROM ${t.history} r USING over o
+       WHERE r.id = o.id
        RETURNING r.id, r.job, r.started_at
      ), ev AS (
        DELETE FROM ${t.events} e USING gone g WHERE e.job = g.job AND e.run_id = g.id

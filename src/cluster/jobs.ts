@@ -136,7 +136,7 @@ const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export async function unmaterialise(tx: Db, t: Tables, name: string): Promise<number> {
   const rows = await tx.unsafe(
     `WITH gone AS (
-       DELETE FROM ${t.runs} WHERE job = $1 AND finished_at IS NULL AND status = 'pending'
+       DELETE FROM ${t.queue} WHERE job = $1 AND status = 'pending'
          AND attempt = 1
          AND trigger = 'schedule' AND scheduled_at > clock_timestamp()
        RETURNING scheduled_at
@@ -304,7 +304,7 @@ export async function removeJob(sql: Sql, t: Tables, name: string): Promise<void
     const rows = await tx.unsafe(`DELETE FROM ${t.jobs} WHERE name = $1 RETURNING name`, [name]);
     if (rows.length === 0) throw unknownJob(name);
     await tx.unsafe(
-      `DELETE FROM ${t.runs} WHERE job = $1 AND finished_at IS NULL AND status = 'pending'`,
+      `DELETE FROM ${t.queue} WHERE job = $1 AND status = 'pending'`,
       [name],
     );
     await insertEvents(tx, t, [{ type: "JOB_REMOVED", time: iso(now), job: name }]);
@@ -410,8 +410,8 @@ export async function resumeLocked(
   );
   // Pending retries that waited out the pause may start now.
   await tx.unsafe(
-    `UPDATE ${t.runs} SET run_at = greatest(run_at, $2::timestamptz)
-     WHERE job = $1 AND finished_at IS NULL AND status = 'pending'`,
+    `UPDATE ${t.queue} SET run_at = greatest(run_at, $2::timestamptz)
+     WHERE job = $1 AND status = 'pending'`,
     [name, iso(now)],
   );
   await insertEvents(tx, t, events);
@@ -438,7 +438,7 @@ export async function triggerJob(sql: Sql, t: Tables, name: string): Promise<str
     if (def.policy.overlap === "skip") {
       const busy = await tx.unsafe(
         // Slots materialised ahead of their due time do not make the job busy.
-        `SELECT 1 FROM ${t.runs} WHERE job = $1 AND finished_at IS NULL
+        `SELECT 1 FROM ${t.queue} WHERE job = $1
            AND (status = 'running' OR (status = 'pending'
            AND (trigger <> 'schedule' OR scheduled_at <= clock_timestamp()))) LIMIT 1`,
         [name],
@@ -451,7 +451,7 @@ export async function triggerJob(sql: Sql, t: Tables, name: string): Promise<str
     }
     const runId = ulid(now);
     await tx.unsafe(
-      `INSERT INTO ${t.runs} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
+      `INSERT INTO ${t.queue} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
          trigger, status, run_at, timeout_ms)
        SELECT $1, name, task, payload, $2::timestamptz, $3, 1, 'manual', 'pending',
          $2::timestamptz, $4 FROM ${t.jobs} WHERE name = $5`,

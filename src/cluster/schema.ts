@@ -8,11 +8,13 @@
  * - `jobs`: one row per job: definition (the same JSON record the embedded log holds), task,
  *   payload, schedule anchor, cursor (last nominal time consumed), next due time, pause and
  *   failure state.
- * - `runs`: one row per run attempt. Unique on (`idempotency_key`, `attempt`): a scheduled
- *   occurrence's key is `job:<nominal time>`, so no ticker can create one occurrence twice.
- *   A claimed attempt holds a lease and the fencing token it was claimed with.
+ * - `run_queue`: one row per run attempt not finished (pending or running), `run_history`: one
+ *   per finished attempt (since version 8; the view `runs` shows both). Each is unique on
+ *   (`idempotency_key`, `attempt`): a scheduled occurrence's key is `job:<nominal time>`, so no
+ *   ticker can create one occurrence twice. A claimed attempt holds a lease and the fencing
+ *   token it was claimed with.
  * - `events`: the event history, with the event types and JSON shapes of the embedded log;
- *   a run's `RUN_STARTED` and `RUN_SUCCEEDED` are derived from its `runs` row instead (view
+ *   a run's `RUN_STARTED` and `RUN_SUCCEEDED` are derived from its run's row instead (view
  *   `event_log`: both, in stream order).
  * - `fencing_tokens`: the sequence fencing tokens come from (monotonic across the cluster).
  *
@@ -30,6 +32,22 @@
  * @module
  */
 import { isoSql, type Sql, tables } from "./_sql.ts";
+
+// Migration 8's text (like every migration's, never to change once applied): the columns a run
+// has while open (`run_queue`); a finished run (`run_history`) has them and what finishing
+// adds. And the derived run events' JSON, as the embedded log writes them (`r`: a run's row).
+const V8_COLUMNS = "id, job, task, payload, scheduled_at, idempotency_key, attempt, trigger, " +
+  "jitter_ms, timeout_ms, status, run_at, lease_until, fencing_token, worker, started_at, " +
+  "started_seq, created_at";
+const V8_RUN_STARTED = `jsonb_build_object('type', 'RUN_STARTED', 'time', ${
+  isoSql("r.started_at")
+}, 'job', r.job, 'runId', r.id, 'attempt', r.attempt, 'scheduledAt', ${
+  isoSql("r.scheduled_at")
+}, 'idempotencyKey', r.idempotency_key, 'trigger', r.trigger, 'jitterMs', r.jitter_ms)`;
+const V8_RUN_SUCCEEDED = `jsonb_build_object('type', 'RUN_SUCCEEDED', 'time', ${
+  isoSql("r.finished_at")
+}, 'job', r.job, 'runId', r.id, 'attempt', r.attempt, 'durationMs', r.duration_ms,
+  'exitCode', NULL)`;
 
 /**
  * One schema version: SQL run once, in order, with `{s}` standing for the schema name.
@@ -224,6 +242,84 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: [
       `CREATE TABLE {s}.reaper (id integer PRIMARY KEY, reaped_at timestamptz NOT NULL)`,
       `INSERT INTO {s}.reaper (id, reaped_at) VALUES (1, '-infinity')`,
+    ],
+  },
+  {
+    // Open runs and finished runs in two tables. `run_queue` holds the runs not finished
+    // (pending or running): what claims, heartbeats, the reaper and the overlap checks read,
+    // small whatever the history. A run leaves it when it finishes (a DELETE: no new row
+    // version, no index entry) and is written once into `run_history` (the former `runs`, which
+    // keeps every finished run and its indexes). Before, finishing a run updated its row in
+    // `runs`, changing `finished_at`, which the open-run indexes are filtered on: never a HOT
+    // update, so a new row version and all its index entries per run, and dead versions left in
+    // the indexes claims scan. The runs open at the upgrade move to the queue with their lease,
+    // fencing token and stream position, so they are claimed or completed once as before.
+    // `runs` is now a view of both tables, read-only: reading any run (by id, a job's history)
+    // reads it, and a node of an older version, whose writes name `runs`, fails them (an error
+    // each time) instead of writing where nothing reads. Upgrade every node together.
+    version: 8,
+    sql: [
+      `ALTER TABLE {s}.runs RENAME TO run_history`,
+      `CREATE TABLE {s}.run_queue (
+        id text PRIMARY KEY,
+        job text NOT NULL,
+        task text NOT NULL,
+        payload jsonb,
+        scheduled_at timestamptz NOT NULL,
+        idempotency_key text NOT NULL,
+        attempt integer NOT NULL,
+        trigger text NOT NULL,
+        jitter_ms integer NOT NULL DEFAULT 0,
+        timeout_ms integer,
+        status text NOT NULL,
+        run_at timestamptz NOT NULL,
+        lease_until timestamptz,
+        fencing_token bigint,
+        worker text,
+        started_at timestamptz,
+        started_seq bigint,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (idempotency_key, attempt)
+      )`,
+      `INSERT INTO {s}.run_queue (${V8_COLUMNS})
+         SELECT ${V8_COLUMNS} FROM {s}.run_history WHERE finished_at IS NULL`,
+      `DELETE FROM {s}.run_history WHERE finished_at IS NULL`,
+      `CREATE INDEX run_queue_due ON {s}.run_queue (run_at)`,
+      `CREATE INDEX run_queue_by_job ON {s}.run_queue (job, scheduled_at)`,
+      `DROP INDEX {s}.runs_open`,
+      `DROP INDEX {s}.runs_open_by_job`,
+      `DROP VIEW {s}.event_log`,
+      `CREATE VIEW {s}.event_log AS
+         SELECT e.seq, e.time, e.type, e.job, e.run_id, e.data FROM {s}.events e
+         UNION ALL
+         SELECT r.started_seq, r.started_at, 'RUN_STARTED', r.job, r.id, ${V8_RUN_STARTED}
+         FROM {s}.run_history r WHERE r.started_seq IS NOT NULL
+         UNION ALL
+         SELECT r.started_seq, r.started_at, 'RUN_STARTED', r.job, r.id, ${V8_RUN_STARTED}
+         FROM {s}.run_queue r WHERE r.started_seq IS NOT NULL
+         UNION ALL
+         SELECT r.done_seq, r.finished_at, 'RUN_SUCCEEDED', r.job, r.id, ${V8_RUN_SUCCEEDED}
+         FROM {s}.run_history r WHERE r.done_seq IS NOT NULL`,
+      `CREATE VIEW {s}.runs AS
+         SELECT ${V8_COLUMNS}, NULL::timestamptz AS finished_at,
+           NULL::integer AS duration_ms, NULL::text AS error, NULL::integer AS exit_code,
+           NULL::bigint AS done_seq
+         FROM {s}.run_queue
+         UNION ALL
+         SELECT ${V8_COLUMNS}, finished_at, duration_ms, error, exit_code, done_seq
+         FROM {s}.run_history`,
+    ],
+    // The queue churns as `runs` did (version 2's vacuum settings; version 6's free space
+    // for claims updated in place). The history is written once per run and read: full pages,
+    // and the default autovacuum thresholds (it grows; a fixed threshold of 2,000 changes
+    // analyzed it every 2,000 runs).
+    optional: [
+      `ALTER TABLE {s}.run_queue SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0,
+         autovacuum_vacuum_threshold = 2000, autovacuum_analyze_scale_factor = 0,
+         autovacuum_analyze_threshold = 2000, autovacuum_vacuum_cost_delay = 0)`,
+      `ALTER TABLE {s}.run_history RESET (fillfactor, autovacuum_vacuum_scale_factor,
+         autovacuum_vacuum_threshold, autovacuum_analyze_scale_factor,
+         autovacuum_analyze_threshold, autovacuum_vacuum_cost_delay)`,
     ],
   },
 ];

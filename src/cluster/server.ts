@@ -223,8 +223,7 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
     ];
     try {
       const rows = await sql.unsafe(
-        `SELECT status, count(*) AS n FROM ${t.runs}
-         WHERE status IN ('pending', 'running') GROUP BY status`,
+        `SELECT status, count(*) AS n FROM ${t.queue} GROUP BY status`,
       );
       lines.push(
         "# HELP kron_cluster_runs Runs pending or in flight.",

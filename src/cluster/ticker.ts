@@ -3,9 +3,9 @@
  * need no leader because
  * - each batch locks the due job rows with `FOR UPDATE SKIP LOCKED` (two tickers never work
  *   on one job at once: the second skips it), and
- * - a run's key is (`job:<nominal time>`, attempt 1), unique in `runs`, and the insert is
- *   `ON CONFLICT DO NOTHING`: even a ticker working from a stale cursor cannot create an
- *   occurrence twice.
+ * - a run's key is (`job:<nominal time>`, attempt 1), unique among open runs and among
+ *   finished ones; the insert is `ON CONFLICT DO NOTHING` and leaves out keys already
+ *   finished: even a ticker working from a stale cursor cannot create an occurrence twice.
  *
  * Lookahead: slots are materialised up to {@link LOOKAHEAD_MS} before they fall due, as
  * `pending` runs whose `run_at` (the due time: slot plus jitter) is still in the future; claims
@@ -142,7 +142,7 @@ export async function tick(
     const stale = new Map<string, number[]>();
     if (late.length > 0) {
       const gone = await tx.unsafe(
-        `DELETE FROM ${t.runs} WHERE job = ANY($1::text[]) AND finished_at IS NULL
+        `DELETE FROM ${t.queue} WHERE job = ANY($1::text[])
            AND status = 'pending'
            AND attempt = 1 AND trigger = 'schedule'
          RETURNING job, scheduled_at`,
@@ -237,7 +237,7 @@ export async function tick(
     let created = 0;
     if (runs.length > 0) {
       const inserted = await tx.unsafe(
-        `INSERT INTO ${t.runs} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
+        `INSERT INTO ${t.queue} (id, job, task, payload, scheduled_at, idempotency_key, attempt,
            trigger, jitter_ms, status, run_at, timeout_ms)
          SELECT u.id, u.job, j.task, j.payload, u.scheduled_at::timestamptz, u.key, 1,
            u.trigger, u.jitter_ms, 'pending', u.run_at::timestamptz, u.timeout_ms
@@ -245,6 +245,8 @@ export async function tick(
            $7::text[], $8::int[]) AS u(id, job, scheduled_at, key, trigger, jitter_ms, run_at,
            timeout_ms)
          JOIN ${t.jobs} j ON j.name = u.job
+         WHERE NOT EXISTS (SELECT 1 FROM ${t.history} h
+           WHERE h.idempotency_key = u.key AND h.attempt = 1)
          ON CONFLICT (idempotency_key, attempt) DO NOTHING
          RETURNING id`,
         [

@@ -1,7 +1,8 @@
 /**
  * The cluster's read models: a job's status (in the shape of single-node mode, state named by
  * the shared precedence of src/policy), a page of statuses, a job's history and one run, read
- * from the `jobs` and `runs` tables.
+ * from the `jobs` table and the runs (open ones in `run_queue`, finished ones in `run_history`,
+ * both through the view `runs`).
  *
  * @example
  * ```ts
@@ -16,9 +17,6 @@ import { jobStateOf } from "../policy/mod.ts";
 import type { JobDefinitionRecord, JobKind, Outcome, RunTrigger } from "../events/mod.ts";
 import type { Sql } from "./_sql.ts";
 import { type ClusterJobStatus, type Tables, unknownJob } from "./jobs.ts";
-
-// Pending or running: not finished (the partial indexes of open runs say it so).
-const ACTIVE = `finished_at IS NULL`;
 
 /** Row of the status query. */
 interface StatusRow {
@@ -44,7 +42,7 @@ const STATUS_SELECT = (t: Tables) =>
   `SELECT j.name, j.kind, j.task, j.payload, j.def, j.next_due_at, j.cursor_at, j.paused,
      j.paused_until, j.stopped, j.consecutive_failures,
      a.running, a.pending, a.pending_retry, a.next_pending_at,
-     j.pruned_runs + (SELECT count(*) FROM ${t.runs} r
+     j.pruned_runs + a.running + (SELECT count(*) FROM ${t.history} r
        WHERE r.job = j.name AND r.started_at IS NOT NULL) AS total_runs
    FROM ${t.jobs} j
    CROSS JOIN LATERAL (
@@ -52,7 +50,7 @@ const STATUS_SELECT = (t: Tables) =>
        count(*) FILTER (WHERE r.status = 'pending') AS pending,
        count(*) FILTER (WHERE r.status = 'pending' AND r.trigger = 'retry') AS pending_retry,
        min(r.run_at) FILTER (WHERE r.status = 'pending') AS next_pending_at
-     FROM ${t.runs} r WHERE r.job = j.name AND r.${ACTIVE}
+     FROM ${t.queue} r WHERE r.job = j.name
    ) a`;
 
 /** Row of `runs`, as read models use it. */

@@ -7,7 +7,13 @@ import { startPg } from "./_pg.ts";
 import { api, clusterTest, startNode, TOKEN } from "./_helpers.ts";
 import { connect, tables } from "../../src/cluster/_sql.ts";
 import { migrate, MIGRATIONS } from "../../src/cluster/schema.ts";
-import { claimRuns, completeRun, failRun, heartbeatRun } from "../../src/cluster/claims.ts";
+import {
+  claimRuns,
+  completeRun,
+  completeRuns,
+  failRun,
+  heartbeatRun,
+} from "../../src/cluster/claims.ts";
 import { defineJob, triggerJob } from "../../src/cluster/jobs.ts";
 import { eventsAfter, lastEventSeq } from "../../src/cluster/_events.ts";
 
@@ -224,7 +230,7 @@ clusterTest("cluster: GET /v1/events streams the derived run events", async ({ p
 });
 
 Deno.test({
-  name: "cluster: a claim and a heartbeat update the run's row in place (HOT: no index entries)",
+  name: "cluster: a claim and a heartbeat update the run's row in place (HOT), completing moves it",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -238,13 +244,25 @@ Deno.test({
       const stats = async () => {
         await sql.unsafe(`SELECT pg_stat_force_next_flush()`).catch(() => {});
         const rows = await sql.unsafe(
-          `SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables
-           WHERE schemaname = $1 AND relname = 'runs'`,
+          `SELECT relname, n_tup_ins::int AS ins, n_tup_upd::int AS upd,
+             n_tup_hot_upd::int AS hot, n_tup_del::int AS del
+           FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('run_queue', 'run_history')
+           ORDER BY relname DESC`,
           [t.schema],
         );
-        return { upd: rows[0].upd as number, hot: rows[0].hot as number };
+        const [q, h] = rows.map((r) => [r.ins, r.upd, r.hot, r.del] as number[]);
+        return { q, h };
       };
-      const before = await stats();
+      // Statistics reach the view within a second or so of each transaction.
+      const settled = async (want: (s: { q: number[]; h: number[] }) => boolean) => {
+        let s = await stats();
+        for (let i = 0; i < 50 && !want(s); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          s = await stats();
+        }
+        return s;
+      };
+      const before = await settled((s) => s.q[0] === 10);
       const runs = await claimRuns(sql, t, {
         tasks: ["work"],
         max: 10,
@@ -253,14 +271,15 @@ Deno.test({
       });
       assertEquals(runs.length, 10);
       await heartbeatRun(sql, t, runs[0].runId, runs[0].fencingToken, 30_000);
-      // Statistics reach the view within a second or so of each transaction.
-      let after = await stats();
-      for (let i = 0; i < 50 && after.upd - before.upd < 11; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        after = await stats();
-      }
-      assertEquals(after.upd - before.upd, 11);
-      assertEquals(after.hot - before.hot, 11);
+      const claimed = await settled((s) => s.q[1] - before.q[1] >= 11);
+      // In `run_queue`: [inserted, updated, updated in place (HOT), deleted].
+      assertEquals(claimed.q.map((n, i) => n - before.q[i]), [0, 11, 11, 0]);
+      // Completing deletes from the queue and writes the history once; nothing is updated.
+      const accepted = await completeRuns(sql, t, runs);
+      assertEquals(accepted.size, 10);
+      const done = await settled((s) => s.q[3] - before.q[3] >= 10);
+      assertEquals(done.q.map((n, i) => n - before.q[i]), [0, 11, 11, 10]);
+      assertEquals(done.h.map((n, i) => n - before.h[i]), [10, 0, 0, 0]);
     } finally {
       await sql.end();
       await pg.destroy();

@@ -236,7 +236,7 @@ Deno.test({
           try {
             await other.unsafe(`BEGIN`);
             await other.unsafe(
-              `UPDATE ${s.runs} SET status = 'running', started_at = clock_timestamp(),
+              `UPDATE ${s.queue} SET status = 'running', started_at = clock_timestamp(),
                lease_until = clock_timestamp() + interval '30 seconds',
                fencing_token = nextval('${s.tokens}'), worker = 'other',
                started_seq = nextval('${s.eventSeq}')

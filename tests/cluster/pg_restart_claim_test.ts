@@ -37,7 +37,7 @@ Deno.test({
       procs.push(...workers);
       await Promise.all(workers.map((w) => w.waitFor((l) => l.includes('"ready"'))));
       await sql.unsafe(
-        `INSERT INTO rc.runs (id, job, task, scheduled_at, idempotency_key, attempt, trigger,
+        `INSERT INTO rc.run_queue (id, job, task, scheduled_at, idempotency_key, attempt, trigger,
            status, run_at)
          SELECT 'B' || lpad(g::text, 25, '0'), 'backlog', 'tick', now(), 'backlog:manual:' || g,
            1, 'manual', 'pending', now()
