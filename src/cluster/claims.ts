@@ -72,6 +72,44 @@ export interface ClaimedRun {
 }
 
 /**
+ * One claimed run as its answer's JSON text (a {@link ClaimedRun}, built by PostgreSQL) and
+ * the fields the claim's headers carry. A node hands the text on as it came: turning rows
+ * into objects, dates into ISO strings and back into JSON was a third of a node's CPU for a
+ * claimed run.
+ *
+ * @example
+ * ```ts
+ * import type { ClaimedJson } from "./claims.ts";
+ * const body = (runs: ClaimedJson[]) => `[${runs.map((r) => r.json).join(",")}]`;
+ * ```
+ */
+export interface ClaimedJson {
+  job: string;
+  runId: string;
+  idempotencyKey: string;
+  fencingToken: number;
+  /** The run as a JSON object (the fields of {@link ClaimedRun}). */
+  json: string;
+}
+
+/**
+ * SQL text building a claimed run's answer (a {@link ClaimedRun} as compact JSON) from the
+ * queue row `r`. Concatenated rather than `json_build_object` (about half of its database
+ * time, and no spaces); every text goes through `to_json`, which escapes it.
+ */
+function claimedJsonSql(r: string): string {
+  const text = (col: string) => `to_json(${r}.${col})::text`;
+  const iso = (col: string) => `'"' || ${isoSql(`${r}.${col}`)} || '"'`;
+  return `'{"job":' || ${text("job")} || ',"runId":' || ${text("id")} ||
+    ',"task":' || ${text("task")} || ',"payload":' || coalesce(${r}.payload::text, 'null') ||
+    ',"attempt":' || ${r}.attempt || ',"scheduledAt":' || ${iso("scheduled_at")} ||
+    ',"idempotencyKey":' || ${text("idempotency_key")} ||
+    ',"fencingToken":' || ${r}.fencing_token || ',"leaseUntil":' || ${iso("lease_until")} ||
+    ',"timeoutMs":' || coalesce(${r}.timeout_ms::text, 'null') ||
+    ',"dueAt":' || ${iso("run_at")} || '}'`;
+}
+
+/**
  * Options of {@link claimRuns}.
  *
  * @example
@@ -111,6 +149,23 @@ const plannerSettings = new WeakSet<Sql>();
  * ```
  */
 export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<ClaimedRun[]> {
+  return (await claimRunsJson(sql, t, o)).map((r) => JSON.parse(r.json) as ClaimedRun);
+}
+
+/**
+ * {@link claimRuns}, each run as its answer's JSON text (what `POST /v1/claim` sends on).
+ *
+ * @example
+ * ```ts
+ * import { claimRunsJson } from "./claims.ts";
+ * // const runs = await claimRunsJson(sql, t, { tasks: ["a"], max: 8, leaseMs: 30_000, worker: "w" });
+ * ```
+ */
+export async function claimRunsJson(
+  sql: Sql,
+  t: Tables,
+  o: ClaimOptions,
+): Promise<ClaimedJson[]> {
   if (o.tasks.length === 0 || o.max < 1) return [];
   const slot = isSlot("c");
   // Evaluated once per statement (an uncorrelated EXISTS is a one-time filter): with no
@@ -180,8 +235,9 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          fencing_token = nextval('${t.tokens}'), worker = $4,
          started_seq = nextval('${t.eventSeq}')
        FROM judged c WHERE r.id = c.id AND c.verdict = 'claim'
-       RETURNING r.id, r.job, r.task, r.payload, r.attempt, r.scheduled_at, r.idempotency_key,
-         r.fencing_token, r.lease_until, r.timeout_ms, r.run_at,
+       RETURNING r.id AS "runId", r.job, r.idempotency_key AS "idempotencyKey",
+         r.fencing_token AS "fencingToken", r.run_at,
+         ${claimedJsonSql("r")} AS json,
          (c.overlap = 'replace' AND ${slot}) AS replaces
      ), ev AS (
        INSERT INTO ${t.events} (time, type, job, run_id, data)
@@ -196,7 +252,8 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
          'reason', 'replace')
        FROM cancelled x WHERE x.started_at IS NOT NULL
      )
-     SELECT * FROM claimed ORDER BY run_at`,
+     SELECT "runId", job, "idempotencyKey", "fencingToken", json, replaces
+     FROM claimed ORDER BY run_at`,
       [o.tasks, o.max, Math.round(o.leaseMs), o.worker],
     );
   // The queue churns (pending → running → gone): between autovacuum/analyze rounds the planner
@@ -242,20 +299,9 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
   // Another claimer may have started a newer occurrence of a replacing job meanwhile: settle
   // once committed, and hand out none of the runs that lost (_replace.ts).
   const replacing = [...new Set(rows.filter((r) => r.replaces).map((r) => r.job as string))];
+  if (replacing.length === 0) return rows as unknown as ClaimedJson[];
   const lost = new Set(await settleReplaced(sql, t, replacing));
-  return rows.filter((r) => !lost.has(r.id as string)).map((r) => ({
-    job: r.job as string,
-    runId: r.id as string,
-    task: r.task as string,
-    payload: r.payload ?? null,
-    attempt: r.attempt as number,
-    scheduledAt: (r.scheduled_at as Date).toISOString(),
-    idempotencyKey: r.idempotency_key as string,
-    fencingToken: r.fencing_token as number,
-    leaseUntil: (r.lease_until as Date).toISOString(),
-    timeoutMs: (r.timeout_ms as number | null) ?? null,
-    dueAt: (r.run_at as Date).toISOString(),
-  }));
+  return (rows as unknown as ClaimedJson[]).filter((r) => !lost.has(r.runId));
 }
 
 /**

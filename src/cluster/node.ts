@@ -23,8 +23,9 @@ import { insertEvents, iso } from "./_events.ts";
 import { connect, isTransient, type Sql, tables } from "./_sql.ts";
 import { backoffMs, sleep } from "../sleep.ts";
 import {
+  type ClaimedJson,
   type ClaimedRun,
-  claimRuns,
+  claimRunsJson,
   DEFAULT_LEASE_MS,
   nextPendingAt,
   reapExpired,
@@ -260,6 +261,11 @@ export class ClusterNode {
    * ticker, NOTIFY from other nodes, a timer for the next known run time, or the fallback poll.
    */
   async claim(o: NodeClaimOptions): Promise<ClaimedRun[]> {
+    return (await this.claimJson(o)).map((r) => JSON.parse(r.json) as ClaimedRun);
+  }
+
+  /** {@link claim}, each run as its answer's JSON text (what `POST /v1/claim` sends on). */
+  async claimJson(o: NodeClaimOptions): Promise<ClaimedJson[]> {
     const deadline = Date.now() + (o.waitMs ?? 0);
     for (let attempt = 0;; attempt++) {
       // A claim must answer within its wait and a little (workers pass over a node that does
@@ -278,7 +284,7 @@ export class ClusterNode {
       const started = performance.now();
       const wakes = this.#wakes;
       const runs = await this.#guard(() =>
-        claimRuns(this.sql, this.t, {
+        claimRunsJson(this.sql, this.t, {
           tasks: o.tasks,
           max: o.max,
           leaseMs: o.leaseMs ?? this.leaseMs,
