@@ -22,6 +22,8 @@ import { VERSION } from "../version.ts";
 import type { AdminHost } from "./host.ts";
 import { createAdminApp } from "./app.ts";
 import { gated } from "./_gate.ts";
+import { type Front, ListenError, startFront } from "./_front.ts";
+import { type Listen, serveListener } from "./_front_wire.ts";
 import { envToken, parseHostPort, readTokenFile, resolveToken } from "../http/mod.ts";
 import type { ReloadJson } from "../http/mod.ts";
 
@@ -280,8 +282,34 @@ export async function serveAdmin(
     metricsJobHistograms: options.metricsJobHistograms ?? envJobHistograms(),
   };
 
-  // Requests step aside just before occurrences are due (_gate.ts).
+  // The listeners live on a thread of their own (_front.ts), or here where none can start.
+  let front: Front | null | undefined;
+  let closed: Promise<void> | null = null;
+  const close = () =>
+    closed ??= closeAll(servers, closing).then(() => front?.close()).then(() => {});
+  // Requests step aside just before occurrences are due (_gate.ts; the front does its own).
   const dueIn = () => kron.engine.nextAheadAt - kron.engine.clock.now();
+  const serveOn = async (
+    listen: Listen,
+    fetch: (req: Request) => Response | Promise<Response>,
+  ): Promise<{ hostname: string; port: number }> => {
+    if (front === undefined) front = await startFront(kron);
+    if (front !== null) {
+      try {
+        const at = await front.listen(listen, fetch);
+        return { hostname: at.hostname ?? "", port: at.port ?? 0 };
+      } catch (e) {
+        if (e instanceof ListenError && e.permission) {
+          throw new Deno.errors.PermissionDenied(e.message);
+        }
+        throw e;
+      }
+    }
+    const server = serveListener(listen, gated(fetch, dueIn));
+    servers.push(server);
+    const addr = server.addr as Deno.NetAddr;
+    return { hostname: addr.hostname, port: addr.port };
+  };
 
   let path: string | null = null;
   if (dir !== null) {
@@ -304,13 +332,12 @@ export async function serveAdmin(
       await ensurePrivateDir(dir!);
       await clearStaleSocket(path);
       const app = createAdminApp(kron, { ...common, tcp: false });
-      const server = Deno.serve({ path, onListen: () => {} }, gated(app.fetch, dueIn));
-      servers.push(server);
+      await serveOn({ kind: "socket", path }, app.fetch);
       await Deno.chmod(path, 0o600);
       socketPath = path;
     } catch (e) {
       if (!permissionError(e)) {
-        await closeAll(servers, closing);
+        await close();
         throw e;
       }
       warnOnce(
@@ -323,12 +350,10 @@ export async function serveAdmin(
   if (tcp !== null) {
     try {
       const app = createAdminApp(kron, { ...common, tcp: true, token: tcp.token });
-      const server = Deno.serve(
-        { hostname: tcp.hostname, port: tcp.port, onListen: () => {} },
-        gated(app.fetch, dueIn),
+      const addr = await serveOn(
+        { kind: "tcp", hostname: tcp.hostname, port: tcp.port, token: tcp.token },
+        app.fetch,
       );
-      servers.push(server);
-      const addr = server.addr as Deno.NetAddr;
       http = {
         hostname: addr.hostname,
         port: addr.port,
@@ -336,13 +361,11 @@ export async function serveAdmin(
         tokenCreated: tcp.created,
       };
     } catch (e) {
-      await closeAll(servers, closing);
+      await close();
       throw e;
     }
   }
 
-  let closed: Promise<void> | null = null;
-  const close = () => closed ??= closeAll(servers, closing);
   options.signal?.addEventListener("abort", () => void close(), { once: true });
   if (options.signal?.aborted) await close();
   return { socketPath, http, close };

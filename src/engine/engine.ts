@@ -88,6 +88,7 @@ export class Engine {
   /** Late/down of graced jobs (lateness.ts): its own timer, told every folded event. */
   readonly #lateness: LatenessWatcher;
   #definitionEpoch = 0;
+  readonly #viewListeners = new Set<(job: string | null) => void>();
 
   /** Creates an engine; nothing runs before {@link Engine.start}. */
   constructor(options: EngineOptions) {
@@ -115,7 +116,12 @@ export class Engine {
       emit: (event) => void this.#journal.emit(event).catch(() => {}),
     });
     this.#lateness = lateness;
-    this.#journal.onFolded = (event) => lateness.observe(event);
+    this.#journal.onFolded = (event) => {
+      lateness.observe(event);
+      if (this.#viewListeners.size === 0) return;
+      const named = "job" in event && event.type !== "JOB_DEFINED" && event.type !== "JOB_REMOVED";
+      this.#viewChanged(named ? event.job : null);
+    };
     this.#spread = new Spreader(core.clock, () => this.#runs.inFlight, (e) => {
       core.log.error("a recovery start failed: {error}", { error: String(e) });
     });
@@ -153,6 +159,43 @@ export class Engine {
   /** When the next occurrences recorded ahead are due (Infinity: none); api/_gate.ts. */
   get nextAheadAt(): number {
     return this.#timers.nextAheadAt;
+  }
+
+  /**
+   * Calls `listener` whenever a job's view may have changed: with the job's name when an event
+   * of it was folded, with null when the set of jobs or every job may have changed (a
+   * definition, a removal, a runtime event). Synchronous, at fold time (before fsync), so a
+   * cache keyed on these calls is never behind the state it caches. Returns the unsubscribe.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./engine.ts";
+   * import { MemoryStore } from "../store/mod.ts";
+   * const engine = new Engine({ store: new MemoryStore() });
+   * const changed: (string | null)[] = [];
+   * const off = engine.onViewChange((job) => changed.push(job));
+   * engine.define("tick", { every: "1m" }, () => {});
+   * changed; // [null]
+   * off();
+   * ```
+   */
+  onViewChange(listener: (job: string | null) => void): () => void {
+    this.#viewListeners.add(listener);
+    return () => void this.#viewListeners.delete(listener);
+  }
+
+  #viewChanged(job: string | null): void {
+    for (const listener of this.#viewListeners) listener(job);
+  }
+
+  /**
+   * Keeps `cell[0]` equal to {@link Engine.nextAheadAt} on the wall clock (`Date.now()`'s
+   * scale, whatever the engine's clock): a thread that shares the cell (a SharedArrayBuffer)
+   * reads when the next crowd of runs is due without asking this one (api/_front.ts).
+   */
+  shareNextAhead(cell: Float64Array): void {
+    this.#timers.aheadCell = cell;
+    this.#timers.publishAhead();
   }
 
   /** Events of `name` folded so far: moves at once with its state (onEvent waits for fsync). */
@@ -197,6 +240,7 @@ export class Engine {
     Object.assign(job, { executor, schedule, def, defHash, paused });
     core.jobs.set(name, job);
     this.#definitionEpoch++;
+    this.#viewChanged(null);
     if (core.phase === "running") {
       recordDefinition(core, this.#journal, job);
       this.#timers.queueJob(job);
@@ -217,6 +261,7 @@ export class Engine {
     this.#timers.unqueueJob(job);
     this.#core.jobs.delete(name);
     this.#definitionEpoch++;
+    this.#viewChanged(null);
   }
 
   /** Forgets an orphaned job (in the log but not defined here): its state goes, history later. */
@@ -275,6 +320,7 @@ export class Engine {
     core.phase = "running";
     queueAtStart(core, this.#timers, this.#runs, this.#spread, found, now);
     this.#lateness.start();
+    this.#viewChanged(null);
     await this.#journal.lastCommit;
   }
 
@@ -287,6 +333,7 @@ export class Engine {
     if (core.phase === "stopped" || core.phase === "stopping") return;
     const wasRunning = core.phase === "running";
     core.phase = "stopping";
+    this.#viewChanged(null);
     this.#timers.stop();
     this.#lateness.stop();
     this.#spread.stop();

@@ -67,8 +67,19 @@ export class TimerQueue {
   #waitBudget = WAIT_BUDGET_MAX;
   #waitBudgetAt = 0;
 
+  /** Where {@link TimerQueue.nextAheadAt} is published for another thread (Engine.shareNextAhead). */
+  aheadCell: Float64Array | null = null;
+
   constructor(core: Core) {
     this.#core = core;
+  }
+
+  /** Writes {@link TimerQueue.nextAheadAt} to the shared cell, on the wall clock's scale. */
+  publishAhead(): void {
+    const cell = this.aheadCell;
+    if (cell === null) return;
+    const at = this.nextAheadAt;
+    cell[0] = at === Infinity ? Infinity : Date.now() + (at - this.#core.clock.now());
   }
 
   /** When the first group of occurrences recorded ahead is due (Infinity: none). */
@@ -126,6 +137,7 @@ export class TimerQueue {
     if (group === null) {
       group = { at, entries: [], runs: [] };
       ahead.splice(i, 0, group);
+      if (i === 0) this.publishAhead();
       if (!this.#waking && at < this.#timerAt) this.setTimer();
     }
     group.entries.push(entry);
@@ -137,6 +149,7 @@ export class TimerQueue {
     this.#clearTimer();
     this.#ahead = [];
     this.#crowds.clear();
+    this.publishAhead();
   }
 
   #clearTimer(): void {
@@ -155,6 +168,7 @@ export class TimerQueue {
       top = this.#heap.peek();
     }
     const aheadAt = this.nextAheadAt;
+    this.publishAhead();
     const next = top && top.at < aheadAt ? top.at : aheadAt;
     const at = Math.min(next, this.#crowds.wakeAt());
     if (at === Infinity) {

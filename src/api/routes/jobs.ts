@@ -34,22 +34,15 @@ import {
   pauseOptions,
 } from "../../http/mod.ts";
 import { jobNamesFor } from "../_job_names.ts";
+import { JOBS_PAGE } from "../_front_texts.ts";
 import { summariesFor } from "../_summary_cache.ts";
 import type { JobListJson, JobSummaryJson } from "../../http/mod.ts";
 import { KronError } from "../../errors.ts";
 import type { AdminHost } from "../host.ts";
 import type { Ping } from "../../engine/mod.ts";
 
-/**
- * Default and largest page of `GET /v1/jobs`.
- *
- * @example
- * ```ts
- * import { JOBS_PAGE } from "./jobs.ts";
- * JOBS_PAGE.default; // 100
- * ```
- */
-export const JOBS_PAGE = { default: 100, max: 1000 } as const;
+export { JOBS_PAGE };
+
 /**
  * Default and largest `limit` of `GET /v1/jobs/:name/runs`.
  *

@@ -1,0 +1,258 @@
+/**
+ * The scheduler's side of the admin API's front thread (_front_worker.ts): starts it, answers
+ * the requests it forwards with the admin apps (app.ts) of this thread, streams their bodies
+ * back, and renders the job views it asks for. It keeps, in memory both threads share, a count
+ * of the events folded per job (bumped by Engine.onViewChange, at fold time) and when the next
+ * crowd of runs is due (Engine.shareNextAhead), so the front knows without asking whether a
+ * view it kept is still true and when to hold requests back.
+ *
+ * @example
+ * ```ts ignore
+ * const front = await startFront(kron);
+ * if (front) await front.listen({ kind: "socket", path }, app.fetch);
+ * await front?.close();
+ * ```
+ * @module
+ */
+import { jobDetailText } from "../http/mod.ts";
+import { KronError } from "../errors.ts";
+import type { AdminHost } from "./host.ts";
+import { summariesFor } from "./_summary_cache.ts";
+import { jobNamesFor } from "./_job_names.ts";
+import {
+  CTRL,
+  type ForwardedRequest,
+  type FrontMessage,
+  type HostMessage,
+  type Listen,
+  newControl,
+  type TextKind,
+} from "./_front_wire.ts";
+
+/** A started front thread. */
+export interface Front {
+  /** Opens a listener on the front whose forwarded requests `fetch` answers. */
+  listen(
+    listen: Listen,
+    fetch: (req: Request) => Response | Promise<Response>,
+  ): Promise<{ hostname?: string; port?: number }>;
+  /** Closes the listeners (after open responses end) and stops the thread. */
+  close(): Promise<void>;
+}
+
+/** A listener the front could not open; `permission` when for want of a permission. */
+export class ListenError extends Error {
+  /** Whether a missing permission was the cause. */
+  readonly permission: boolean;
+  constructor(message: string, permission: boolean) {
+    super(message);
+    this.permission = permission;
+  }
+}
+
+/** How long the thread may take to load before this thread serves on its own instead. */
+const START_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts the front thread for `kron`; null when a worker cannot start here (the caller then
+ * serves on this thread, as before the front existed).
+ */
+export async function startFront(kron: AdminHost): Promise<Front | null> {
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL("./_front_worker.ts", import.meta.url), {
+      type: "module",
+      name: "kron-admin",
+    });
+  } catch {
+    return null;
+  }
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+    worker.onmessage = (e: MessageEvent<FrontMessage>) => {
+      if (e.data.t !== "ready") return;
+      clearTimeout(timer);
+      resolve(true);
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      clearTimeout(timer);
+      resolve(false);
+    };
+  });
+  if (!ready) {
+    worker.terminate();
+    return null;
+  }
+  return new FrontHost(kron, worker);
+}
+
+class FrontHost implements Front {
+  readonly #kron: AdminHost;
+  readonly #worker: Worker;
+  readonly #ctrl = newControl();
+  readonly #ahead = new Float64Array(new SharedArrayBuffer(8));
+  readonly #apps = new Map<"socket" | "tcp", (req: Request) => Response | Promise<Response>>();
+  readonly #listening = new Map<
+    number,
+    [(v: { hostname?: string; port?: number }) => void, (e: Error) => void]
+  >();
+  readonly #inFlight = new Map<number, AbortController>();
+  readonly #off: () => void;
+  #versions = new Int32Array(new SharedArrayBuffer(4));
+  #slots = new Map<string, number>();
+  #names: string[] = [];
+  #closed: (() => void) | null = null;
+  #nextId = 1;
+
+  constructor(kron: AdminHost, worker: Worker) {
+    this.#kron = kron;
+    this.#worker = worker;
+    this.#ahead[0] = Infinity;
+    const engine = kron.engine;
+    engine.shareNextAhead(this.#ahead);
+    this.#off = engine.onViewChange((job) => {
+      const slot = job === null ? undefined : this.#slots.get(job);
+      if (slot === undefined) Atomics.add(this.#ctrl, CTRL.namesGen, 1);
+      else Atomics.add(this.#versions, slot, 1);
+    });
+    worker.onmessage = (e: MessageEvent<FrontMessage>) => this.#onMessage(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      console.error(`kron: admin API thread failed: ${e.message}`);
+    };
+    this.#post({ t: "init", ctrl: this.#ctrl, ahead: this.#ahead });
+  }
+
+  listen(
+    listen: Listen,
+    fetch: (req: Request) => Response | Promise<Response>,
+  ): Promise<{ hostname?: string; port?: number }> {
+    this.#apps.set(listen.kind, fetch);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#listening.set(id, [resolve, reject]);
+      this.#post({ t: "listen", id, listen });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#off();
+    await new Promise<void>((resolve) => {
+      this.#closed = resolve;
+      this.#post({ t: "close" });
+    });
+    for (const c of this.#inFlight.values()) c.abort();
+    this.#worker.terminate();
+  }
+
+  #post(m: HostMessage, transfer: Transferable[] = []): void {
+    this.#worker.postMessage(m, transfer);
+  }
+
+  #onMessage(m: FrontMessage): void {
+    switch (m.t) {
+      case "listening":
+      case "listenFailed": {
+        const p = this.#listening.get(m.id);
+        this.#listening.delete(m.id);
+        if (m.t === "listening") p?.[0]({ hostname: m.hostname, port: m.port });
+        else p?.[1](new ListenError(m.message, m.permission));
+        return;
+      }
+      case "req":
+        void this.#answer(m);
+        return;
+      case "abort":
+        this.#inFlight.get(m.id)?.abort();
+        return;
+      case "texts":
+        this.#post(this.#texts(m.id, m.gen, m.kind, m.slots));
+        return;
+      case "names":
+        this.#post(this.#newNames(m.id));
+        return;
+      case "closed":
+        this.#closed?.();
+        return;
+    }
+  }
+
+  /** Answers a forwarded request with this thread's admin app, streaming the body back. */
+  async #answer(m: ForwardedRequest): Promise<void> {
+    const fetch = this.#apps.get(m.app)!;
+    const aborted = new AbortController();
+    this.#inFlight.set(m.id, aborted);
+    try {
+      const res = await fetch(
+        new Request(m.url, {
+          method: m.method,
+          headers: m.headers,
+          body: m.body,
+          signal: aborted.signal,
+        }),
+      );
+      const headers: [string, string][] = [];
+      res.headers.forEach((value, key) => headers.push([key, value]));
+      this.#post({ t: "head", id: m.id, status: res.status, headers });
+      if (res.body !== null) {
+        const reader = res.body.getReader();
+        aborted.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+        for (;;) {
+          const { done, value } = await reader.read().catch(() => ({ done: true, value: null }));
+          if (done || value === null) break;
+          const bytes = value.slice();
+          this.#post({ t: "chunk", id: m.id, bytes }, [bytes.buffer]);
+        }
+      }
+    } catch (e) {
+      // The app answers its own errors; this is a failure of the handover itself.
+      console.error(`kron: admin request ${m.method} ${m.url} failed: ${e}`);
+      this.#post({ t: "head", id: m.id, status: 500, headers: [] });
+    } finally {
+      this.#inFlight.delete(m.id);
+      this.#post({ t: "end", id: m.id });
+    }
+  }
+
+  /** A new generation of names: every job, sorted, each with a fresh version counter. */
+  #newNames(id: number): HostMessage {
+    const gen = Atomics.load(this.#ctrl, CTRL.namesGen);
+    const names = [...jobNamesFor(this.#kron).all()];
+    this.#versions = new Int32Array(new SharedArrayBuffer(Math.max(4, 4 * names.length)));
+    this.#slots = new Map(names.map((n, i) => [n, i]));
+    this.#names = names;
+    return { t: "names", id, gen, names, versions: this.#versions };
+  }
+
+  #texts(id: number, gen: number, kind: TextKind, slots: number[]): HostMessage {
+    const running = this.#kron.engine.running;
+    const current = Atomics.load(this.#ctrl, CTRL.namesGen);
+    if (!running || gen !== current) return { t: "texts", id, running, gen: current, items: [] };
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    const names = this.#names;
+    const summaries = summariesFor(this.#kron);
+    const items: [number, number, number, string | null][] = [];
+    for (const slot of slots) {
+      const name = names[slot];
+      const version = Atomics.load(this.#versions, slot);
+      items.push([
+        slot,
+        version,
+        second,
+        kind === "summary" ? summaries.json(name, now) : this.#detail(name),
+      ]);
+    }
+    return { t: "texts", id, running, gen, items };
+  }
+
+  #detail(name: string): string | null {
+    try {
+      return jobDetailText(this.#kron.status(name));
+    } catch (e) {
+      if (e instanceof KronError && e.code === "unknown_job") return null;
+      throw e;
+    }
+  }
+}

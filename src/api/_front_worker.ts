@@ -1,0 +1,203 @@
+/**
+ * The admin API's front thread: owns the listeners (the data dir's Unix socket, TCP), answers
+ * the job reads it keeps as text (_front_texts.ts) and forwards every other request to the
+ * scheduler's thread (_front.ts), streaming the answer back. HTTP parsing, routing, the joining
+ * of pages and the writing of bodies happen here, so a flood of API clients no longer takes
+ * turns of the thread that starts runs on time; requests arriving just before a crowd of runs
+ * is due wait for it here too (_gate.ts), reading when from shared memory.
+ *
+ * Started by _front.ts (`new URL("./_front_worker.ts", import.meta.url)`; `deno compile`
+ * embeds it through `--include`).
+ *
+ * @example
+ * ```ts ignore
+ * const w = new Worker(new URL("./_front_worker.ts", import.meta.url), { type: "module" });
+ * w.postMessage({ t: "init", ctrl, ahead }); // then { t: "listen", … }
+ * ```
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { constantTimeEqual } from "../http/mod.ts";
+import { gated } from "./_gate.ts";
+import {
+  type FrontMessage,
+  headerPairs,
+  type HostMessage,
+  type Listen,
+  serveListener,
+} from "./_front_wire.ts";
+import { JobTexts, type TextSource } from "./_front_texts.ts";
+
+/** Bodies are read up to one byte past the admin app's limit: it answers 413 past it. */
+const MAX_BODY_BYTES = 64 * 1024;
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+interface Forwarded {
+  resolve: (res: Response) => void;
+  stream: ReadableStreamDefaultController<Uint8Array> | null;
+  body: ReadableStream<Uint8Array>;
+}
+
+const forwarded = new Map<number, Forwarded>();
+const calls = new Map<number, (m: HostMessage) => void>();
+const servers: Deno.HttpServer[] = [];
+let nextId = 1;
+let texts: JobTexts | null = null;
+let ahead: Float64Array<SharedArrayBuffer> | null = null;
+
+function post(m: FrontMessage, transfer: Transferable[] = []): void {
+  self.postMessage(m, transfer);
+}
+
+function call<T extends HostMessage>(m: FrontMessage & { id: number }): Promise<T> {
+  return new Promise((resolve) => {
+    calls.set(m.id, resolve as (m: HostMessage) => void);
+    post(m);
+  });
+}
+
+const source: TextSource = {
+  names: () => call<Extract<HostMessage, { t: "names" }>>({ t: "names", id: nextId++ }),
+  texts: (gen, kind, slots) =>
+    call<Extract<HostMessage, { t: "texts" }>>({ t: "texts", id: nextId++, gen, kind, slots }),
+};
+
+/** The body of `req`, at most one byte past the limit (the app refuses it then). */
+async function cappedBody(req: Request): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (req.body === null) return null;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  try {
+    while (size <= MAX_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function abort(id: number): void {
+  const f = forwarded.get(id);
+  if (!f) return;
+  forwarded.delete(id);
+  post({ t: "abort", id });
+  try {
+    f.stream?.close();
+  } catch {
+    // already closed by the client's going away
+  }
+}
+
+/** Sends `req` to the scheduler's thread; resolves with its answer once the head is there. */
+async function forward(req: Request, app: "socket" | "tcp"): Promise<Response> {
+  const id = nextId++;
+  const sent = req.method === "GET" || req.method === "HEAD" ? null : await cappedBody(req);
+  return await new Promise<Response>((resolve) => {
+    let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => void (stream = c),
+      cancel: () => abort(id),
+    });
+    const f: Forwarded = { resolve, stream, body };
+    forwarded.set(id, f);
+    req.signal.addEventListener("abort", () => abort(id), { once: true });
+    const headers = headerPairs(req.headers);
+    post(
+      { t: "req", id, app, method: req.method, url: req.url, headers, body: sent },
+      sent ? [sent.buffer] : [],
+    );
+  });
+}
+
+/** A bearer token that the TCP app would accept (cookies and the rest: the app decides). */
+function bearerOk(req: Request, token: string): boolean {
+  const m = /^Bearer +([^ ]+) *$/i.exec(req.headers.get("authorization") ?? "");
+  return m !== null && constantTimeEqual(m[1], token);
+}
+
+function handler(listen: Listen): (req: Request) => Response | Promise<Response> {
+  const app = listen.kind;
+  const token = listen.kind === "tcp" ? listen.token : null;
+  const handle = async (req: Request): Promise<Response> => {
+    if (req.method === "GET" && texts !== null && (token === null || bearerOk(req, token))) {
+      const url = new URL(req.url);
+      if (url.pathname.startsWith("/v1/jobs")) {
+        const res = await texts.answer(url);
+        if (res !== null) return res;
+      }
+    }
+    return await forward(req, app);
+  };
+  // Before start, or without the shared cell: nothing is due.
+  return gated(handle, () => (ahead === null ? Infinity : ahead[0] - Date.now()));
+}
+
+function listen(id: number, l: Listen): void {
+  try {
+    const server = serveListener(l, handler(l));
+    servers.push(server);
+    const addr = server.addr as Deno.NetAddr;
+    post(
+      l.kind === "tcp"
+        ? { t: "listening", id, hostname: addr.hostname, port: addr.port }
+        : { t: "listening", id },
+    );
+  } catch (e) {
+    const permission = e instanceof Deno.errors.NotCapable ||
+      e instanceof Deno.errors.PermissionDenied;
+    post({ t: "listenFailed", id, message: (e as Error).message, permission });
+  }
+}
+
+self.onmessage = (e: MessageEvent<HostMessage>) => {
+  const m = e.data;
+  switch (m.t) {
+    case "init":
+      ahead = m.ahead;
+      texts = new JobTexts(m.ctrl, source);
+      return;
+    case "listen":
+      return listen(m.id, m.listen);
+    case "head": {
+      const f = forwarded.get(m.id);
+      if (!f) return;
+      const body = NULL_BODY.has(m.status) ? null : f.body;
+      f.resolve(new Response(body, { status: m.status, headers: m.headers }));
+      return;
+    }
+    case "chunk":
+      forwarded.get(m.id)?.stream?.enqueue(m.bytes);
+      return;
+    case "end": {
+      const f = forwarded.get(m.id);
+      forwarded.delete(m.id);
+      f?.stream?.close();
+      return;
+    }
+    case "texts":
+    case "names": {
+      const resolve = calls.get(m.id);
+      calls.delete(m.id);
+      resolve?.(m);
+      return;
+    }
+    case "close":
+      void Promise.all(servers.map((s) => s.shutdown().catch(() => {}))).then(() =>
+        post({ t: "closed" })
+      );
+      return;
+  }
+};
+
+post({ t: "ready" });
