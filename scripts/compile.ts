@@ -39,6 +39,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export const INCLUDES: readonly string[] = [
   "src/jobs/_sandbox_worker.ts",
   "src/api/_metrics_worker.ts",
+  "src/api/_front_worker.ts",
   ...LAZY_MODULES,
 ];
 

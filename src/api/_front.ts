@@ -14,19 +14,14 @@
  * ```
  * @module
  */
-import { jobDetailText } from "../http/mod.ts";
-import { KronError } from "../errors.ts";
 import type { AdminHost } from "./host.ts";
-import { summariesFor } from "./_summary_cache.ts";
-import { jobNamesFor } from "./_job_names.ts";
+import { ViewFeed } from "./_front_feed.ts";
 import {
-  CTRL,
   type ForwardedRequest,
   type FrontMessage,
   type HostMessage,
   type Listen,
   newControl,
-  type TextKind,
 } from "./_front_wire.ts";
 
 /** A started front thread. */
@@ -98,10 +93,7 @@ class FrontHost implements Front {
     [(v: { hostname?: string; port?: number }) => void, (e: Error) => void]
   >();
   readonly #inFlight = new Map<number, AbortController>();
-  readonly #off: () => void;
-  #versions = new Int32Array(new SharedArrayBuffer(4));
-  #slots = new Map<string, number>();
-  #names: string[] = [];
+  readonly #feed: ViewFeed;
   #closed: (() => void) | null = null;
   #nextId = 1;
 
@@ -111,17 +103,13 @@ class FrontHost implements Front {
     this.#ahead[0] = Infinity;
     const engine = kron.engine;
     engine.shareNextAhead(this.#ahead);
-    this.#off = engine.onViewChange((job) => {
-      const slot = job === null ? undefined : this.#slots.get(job);
-      if (slot === undefined) Atomics.add(this.#ctrl, CTRL.namesGen, 1);
-      else Atomics.add(this.#versions, slot, 1);
-    });
     worker.onmessage = (e: MessageEvent<FrontMessage>) => this.#onMessage(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
       console.error(`kron: admin API thread failed: ${e.message}`);
     };
     this.#post({ t: "init", ctrl: this.#ctrl, ahead: this.#ahead });
+    this.#feed = new ViewFeed(kron, this.#ctrl, (m) => this.#post(m));
   }
 
   listen(
@@ -137,7 +125,7 @@ class FrontHost implements Front {
   }
 
   async close(): Promise<void> {
-    this.#off();
+    this.#feed.close();
     await new Promise<void>((resolve) => {
       this.#closed = resolve;
       this.#post({ t: "close" });
@@ -166,12 +154,6 @@ class FrontHost implements Front {
       case "abort":
         this.#inFlight.get(m.id)?.abort();
         return;
-      case "texts":
-        this.#post(this.#texts(m.id, m.gen, m.kind, m.slots));
-        return;
-      case "names":
-        this.#post(this.#newNames(m.id));
-        return;
       case "closed":
         this.#closed?.();
         return;
@@ -183,6 +165,7 @@ class FrontHost implements Front {
     const fetch = this.#apps.get(m.app)!;
     const aborted = new AbortController();
     this.#inFlight.set(m.id, aborted);
+    let streaming = false;
     try {
       const res = await fetch(
         new Request(m.url, {
@@ -194,65 +177,36 @@ class FrontHost implements Front {
       );
       const headers: [string, string][] = [];
       res.headers.forEach((value, key) => headers.push([key, value]));
-      this.#post({ t: "head", id: m.id, status: res.status, headers });
-      if (res.body !== null) {
-        const reader = res.body.getReader();
-        aborted.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
-        for (;;) {
-          const { done, value } = await reader.read().catch(() => ({ done: true, value: null }));
-          if (done || value === null) break;
-          const bytes = value.slice();
-          this.#post({ t: "chunk", id: m.id, bytes }, [bytes.buffer]);
-        }
+      if (res.body === null || !res.headers.get("content-type")?.startsWith("text/event-stream")) {
+        // Whole: one message instead of a head, chunks and an end.
+        const bytes = res.body === null ? null : new Uint8Array(await res.arrayBuffer());
+        // What the request changed reaches the front's copy before its answer does.
+        this.#feed.flush();
+        this.#post(
+          { t: "whole", id: m.id, status: res.status, headers, bytes },
+          bytes ? [bytes.buffer] : [],
+        );
+        return;
       }
+      this.#feed.flush();
+      this.#post({ t: "head", id: m.id, status: res.status, headers });
+      streaming = true;
+      const reader = res.body.getReader();
+      aborted.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: null }));
+        if (done || value === null) break;
+        const bytes = value.slice();
+        this.#post({ t: "chunk", id: m.id, bytes }, [bytes.buffer]);
+      }
+      this.#post({ t: "end", id: m.id });
     } catch (e) {
       // The app answers its own errors; this is a failure of the handover itself.
       console.error(`kron: admin request ${m.method} ${m.url} failed: ${e}`);
-      this.#post({ t: "head", id: m.id, status: 500, headers: [] });
+      if (streaming) this.#post({ t: "end", id: m.id });
+      else this.#post({ t: "whole", id: m.id, status: 500, headers: [], bytes: null });
     } finally {
       this.#inFlight.delete(m.id);
-      this.#post({ t: "end", id: m.id });
-    }
-  }
-
-  /** A new generation of names: every job, sorted, each with a fresh version counter. */
-  #newNames(id: number): HostMessage {
-    const gen = Atomics.load(this.#ctrl, CTRL.namesGen);
-    const names = [...jobNamesFor(this.#kron).all()];
-    this.#versions = new Int32Array(new SharedArrayBuffer(Math.max(4, 4 * names.length)));
-    this.#slots = new Map(names.map((n, i) => [n, i]));
-    this.#names = names;
-    return { t: "names", id, gen, names, versions: this.#versions };
-  }
-
-  #texts(id: number, gen: number, kind: TextKind, slots: number[]): HostMessage {
-    const running = this.#kron.engine.running;
-    const current = Atomics.load(this.#ctrl, CTRL.namesGen);
-    if (!running || gen !== current) return { t: "texts", id, running, gen: current, items: [] };
-    const now = Date.now();
-    const second = Math.floor(now / 1000);
-    const names = this.#names;
-    const summaries = summariesFor(this.#kron);
-    const items: [number, number, number, string | null][] = [];
-    for (const slot of slots) {
-      const name = names[slot];
-      const version = Atomics.load(this.#versions, slot);
-      items.push([
-        slot,
-        version,
-        second,
-        kind === "summary" ? summaries.json(name, now) : this.#detail(name),
-      ]);
-    }
-    return { t: "texts", id, running, gen, items };
-  }
-
-  #detail(name: string): string | null {
-    try {
-      return jobDetailText(this.#kron.status(name));
-    } catch (e) {
-      if (e instanceof KronError && e.code === "unknown_job") return null;
-      throw e;
     }
   }
 }

@@ -3,11 +3,12 @@
  * scheduler's thread (_front.ts) say to each other, and the memory they share.
  *
  * The front answers the reads people poll all day (`GET /v1/jobs`, `GET /v1/jobs/:name`) from
- * job views kept as text, and forwards every other request to the scheduler's thread, where the
- * admin app (app.ts) answers it as before. Whether a kept text is still the job's view is read
- * from shared memory, without a message: the scheduler's thread counts, per job, the events
- * folded for it ({@link Shared.versions}), and a kept text is served only while that count and
- * the wall-clock second it was made in are the same (the rule _summary_cache.ts keeps).
+ * a copy of the folded state (_front_views.ts), kept by applying the events the scheduler's
+ * thread sends it (_front_feed.ts), and forwards every other request to the scheduler's thread,
+ * where the admin app (app.ts) answers it as before. Whether the copy of a job is up to date
+ * is read from shared memory without a message: the scheduler's thread counts the events
+ * folded per job ({@link Reset.versions}, bumped at fold time), the front the events it
+ * applied; a job whose counts differ waits for the next feed.
  *
  * @example
  * ```ts
@@ -17,10 +18,13 @@
  * ```
  * @module
  */
+import type { KronEvent } from "../events/mod.ts";
+import type { LatenessAssessment } from "../policy/mod.ts";
+import type { KronState } from "../store/mod.ts";
 
 /** Slots of the control words ({@link newControl}). */
 export const CTRL = {
-  /** Bumped when the set of jobs (or every job's view) may have changed: names are re-read. */
+  /** Bumped when the set of jobs (or what every view takes) changed: the copy starts over. */
   namesGen: 0,
 } as const;
 
@@ -61,39 +65,55 @@ export type FrontMessage =
   | { t: "listenFailed"; id: number; message: string; permission: boolean }
   | ForwardedRequest
   | { t: "abort"; id: number }
-  | { t: "texts"; id: number; gen: number; kind: TextKind; slots: number[] }
-  | { t: "names"; id: number }
   | { t: "closed" };
 
-/** A job's view as a list shows it (summary) or as its own page does (detail). */
-export type TextKind = "summary" | "detail";
+/** What a job's view takes besides its state (Engine.viewInputs), by slot. */
+export type Inputs = [
+  slot: number,
+  defined: boolean,
+  nextRunAt: number | null,
+  lateness: LatenessAssessment | null,
+];
 
-/** The job names of one generation and their version counters. */
-export interface Names {
+/** A new copy: every job, its state and inputs, and fresh counters. */
+export interface Reset {
+  t: "reset";
+  /** {@link CTRL.namesGen} when it was made. */
   gen: number;
+  /** False: views move with the clock before start; the front forwards every read. */
+  running: boolean;
   /** Every job (defined and orphaned), sorted: a job's slot is its index here. */
   names: string[];
-  /** Events folded per slot since this generation began. */
+  /** Events folded per slot since this copy was made (bumped by the scheduler's thread). */
   versions: Int32Array<SharedArrayBuffer>;
+  state: KronState;
+  inputs: Inputs[];
+}
+
+/** Events folded since the last message, and the inputs of the jobs they touched. */
+export interface Feed {
+  t: "feed";
+  gen: number;
+  events: KronEvent[];
+  inputs: Inputs[];
 }
 
 /** Messages from the scheduler's thread to the front. */
 export type HostMessage =
   | { t: "init"; ctrl: Int32Array<SharedArrayBuffer>; ahead: Float64Array<SharedArrayBuffer> }
   | { t: "listen"; id: number; listen: Listen }
+  | Reset
+  | Feed
   | { t: "head"; id: number; status: number; headers: [string, string][] }
+  | {
+    t: "whole";
+    id: number;
+    status: number;
+    headers: [string, string][];
+    bytes: Uint8Array<ArrayBuffer> | null;
+  }
   | { t: "chunk"; id: number; bytes: Uint8Array<ArrayBuffer> }
   | { t: "end"; id: number }
-  | {
-    t: "texts";
-    id: number;
-    /** False: the engine is not running (views move with the clock): forward the request. */
-    running: boolean;
-    gen: number;
-    /** `[slot, version, second, text]`; text null: no such job any more. */
-    items: [number, number, number, string | null][];
-  }
-  | ({ t: "names"; id: number } & Names)
   | { t: "close" };
 
 /**

@@ -26,7 +26,7 @@ import {
   type Listen,
   serveListener,
 } from "./_front_wire.ts";
-import { JobTexts, type TextSource } from "./_front_texts.ts";
+import { JobViews } from "./_front_views.ts";
 
 /** Bodies are read up to one byte past the admin app's limit: it answers 413 past it. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -39,28 +39,14 @@ interface Forwarded {
 }
 
 const forwarded = new Map<number, Forwarded>();
-const calls = new Map<number, (m: HostMessage) => void>();
 const servers: Deno.HttpServer[] = [];
 let nextId = 1;
-let texts: JobTexts | null = null;
+let views: JobViews | null = null;
 let ahead: Float64Array<SharedArrayBuffer> | null = null;
 
 function post(m: FrontMessage, transfer: Transferable[] = []): void {
   self.postMessage(m, transfer);
 }
-
-function call<T extends HostMessage>(m: FrontMessage & { id: number }): Promise<T> {
-  return new Promise((resolve) => {
-    calls.set(m.id, resolve as (m: HostMessage) => void);
-    post(m);
-  });
-}
-
-const source: TextSource = {
-  names: () => call<Extract<HostMessage, { t: "names" }>>({ t: "names", id: nextId++ }),
-  texts: (gen, kind, slots) =>
-    call<Extract<HostMessage, { t: "texts" }>>({ t: "texts", id: nextId++, gen, kind, slots }),
-};
 
 /** The body of `req`, at most one byte past the limit (the app refuses it then). */
 async function cappedBody(req: Request): Promise<Uint8Array<ArrayBuffer> | null> {
@@ -130,10 +116,10 @@ function handler(listen: Listen): (req: Request) => Response | Promise<Response>
   const app = listen.kind;
   const token = listen.kind === "tcp" ? listen.token : null;
   const handle = async (req: Request): Promise<Response> => {
-    if (req.method === "GET" && texts !== null && (token === null || bearerOk(req, token))) {
+    if (req.method === "GET" && views !== null && (token === null || bearerOk(req, token))) {
       const url = new URL(req.url);
       if (url.pathname.startsWith("/v1/jobs")) {
-        const res = await texts.answer(url);
+        const res = await views.answer(url);
         if (res !== null) return res;
       }
     }
@@ -165,14 +151,26 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
   switch (m.t) {
     case "init":
       ahead = m.ahead;
-      texts = new JobTexts(m.ctrl, source);
+      views = new JobViews(m.ctrl);
       return;
+    case "reset":
+      return views?.reset(m);
+    case "feed":
+      return views?.feed(m);
     case "listen":
       return listen(m.id, m.listen);
     case "head": {
       const f = forwarded.get(m.id);
       if (!f) return;
       const body = NULL_BODY.has(m.status) ? null : f.body;
+      f.resolve(new Response(body, { status: m.status, headers: m.headers }));
+      return;
+    }
+    case "whole": {
+      const f = forwarded.get(m.id);
+      forwarded.delete(m.id);
+      if (!f) return;
+      const body = NULL_BODY.has(m.status) ? null : m.bytes;
       f.resolve(new Response(body, { status: m.status, headers: m.headers }));
       return;
     }
@@ -183,13 +181,6 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
       const f = forwarded.get(m.id);
       forwarded.delete(m.id);
       f?.stream?.close();
-      return;
-    }
-    case "texts":
-    case "names": {
-      const resolve = calls.get(m.id);
-      calls.delete(m.id);
-      resolve?.(m);
       return;
     }
     case "close":

@@ -40,7 +40,7 @@ import type {
 } from "./types.ts";
 import { type Core, iso, newCore, newRegistered, type Registered } from "./_handles.ts";
 import { mustBeRegistered, pingable, requireRunning, triggerable, unknownJob } from "./guards.ts";
-import { pauseUntil } from "../policy/mod.ts";
+import { type LatenessAssessment, pauseUntil } from "../policy/mod.ts";
 import { toJobGauges, toJobStatus, toJobSummary, toRunRecord } from "./views.ts";
 import { LatenessWatcher } from "./lateness.ts";
 import { type Ping, pingEvents } from "./ping.ts";
@@ -88,7 +88,7 @@ export class Engine {
   /** Late/down of graced jobs (lateness.ts): its own timer, told every folded event. */
   readonly #lateness: LatenessWatcher;
   #definitionEpoch = 0;
-  readonly #viewListeners = new Set<(job: string | null) => void>();
+  readonly #foldListeners = new Set<(event: KronEvent | null) => void>();
 
   /** Creates an engine; nothing runs before {@link Engine.start}. */
   constructor(options: EngineOptions) {
@@ -118,9 +118,7 @@ export class Engine {
     this.#lateness = lateness;
     this.#journal.onFolded = (event) => {
       lateness.observe(event);
-      if (this.#viewListeners.size === 0) return;
-      const named = "job" in event && event.type !== "JOB_DEFINED" && event.type !== "JOB_REMOVED";
-      this.#viewChanged(named ? event.job : null);
+      if (this.#foldListeners.size > 0) this.#notifyFold(event);
     };
     this.#spread = new Spreader(core.clock, () => this.#runs.inFlight, (e) => {
       core.log.error("a recovery start failed: {error}", { error: String(e) });
@@ -162,30 +160,30 @@ export class Engine {
   }
 
   /**
-   * Calls `listener` whenever a job's view may have changed: with the job's name when an event
-   * of it was folded, with null when the set of jobs or every job may have changed (a
-   * definition, a removal, a runtime event). Synchronous, at fold time (before fsync), so a
-   * cache keyed on these calls is never behind the state it caches. Returns the unsubscribe.
+   * Calls `listener` with each event as it is folded into the state (synchronously, before
+   * fsync: a copy of the state kept by applying these stays equal to it), and with null when
+   * what the state does not hold changes: the definitions (`define`, `undefine`) or the
+   * engine's phase (start, shutdown). Returns the unsubscribe function.
    *
    * @example
    * ```ts
    * import { Engine } from "./engine.ts";
    * import { MemoryStore } from "../store/mod.ts";
    * const engine = new Engine({ store: new MemoryStore() });
-   * const changed: (string | null)[] = [];
-   * const off = engine.onViewChange((job) => changed.push(job));
+   * const seen: (string | null)[] = [];
+   * const off = engine.onFold((event) => seen.push(event && event.type));
    * engine.define("tick", { every: "1m" }, () => {});
-   * changed; // [null]
+   * seen; // [null]
    * off();
    * ```
    */
-  onViewChange(listener: (job: string | null) => void): () => void {
-    this.#viewListeners.add(listener);
-    return () => void this.#viewListeners.delete(listener);
+  onFold(listener: (event: KronEvent | null) => void): () => void {
+    this.#foldListeners.add(listener);
+    return () => void this.#foldListeners.delete(listener);
   }
 
-  #viewChanged(job: string | null): void {
-    for (const listener of this.#viewListeners) listener(job);
+  #notifyFold(event: KronEvent | null): void {
+    for (const listener of this.#foldListeners) listener(event);
   }
 
   /**
@@ -240,7 +238,7 @@ export class Engine {
     Object.assign(job, { executor, schedule, def, defHash, paused });
     core.jobs.set(name, job);
     this.#definitionEpoch++;
-    this.#viewChanged(null);
+    this.#notifyFold(null);
     if (core.phase === "running") {
       recordDefinition(core, this.#journal, job);
       this.#timers.queueJob(job);
@@ -261,7 +259,7 @@ export class Engine {
     this.#timers.unqueueJob(job);
     this.#core.jobs.delete(name);
     this.#definitionEpoch++;
-    this.#viewChanged(null);
+    this.#notifyFold(null);
   }
 
   /** Forgets an orphaned job (in the log but not defined here): its state goes, history later. */
@@ -320,7 +318,7 @@ export class Engine {
     core.phase = "running";
     queueAtStart(core, this.#timers, this.#runs, this.#spread, found, now);
     this.#lateness.start();
-    this.#viewChanged(null);
+    this.#notifyFold(null);
     await this.#journal.lastCommit;
   }
 
@@ -333,7 +331,7 @@ export class Engine {
     if (core.phase === "stopped" || core.phase === "stopping") return;
     const wasRunning = core.phase === "running";
     core.phase = "stopping";
-    this.#viewChanged(null);
+    this.#notifyFold(null);
     this.#timers.stop();
     this.#lateness.stop();
     this.#spread.stop();
@@ -406,6 +404,24 @@ export class Engine {
     const orphan = !job && this.#core.phase !== "new";
     const next = job ? this.#timers.nextRunAt(job, st) : null;
     return view(st, orphan, next, job ? this.#lateness.assess(name) : null);
+  }
+
+  /**
+   * What a job's view takes besides its folded state: whether it is defined here (else it is
+   * orphaned), when it runs next and its lateness assessment. A copy of the state (see
+   * {@link Engine.onFold}) and these give the same {@link Engine.status} on another thread.
+   */
+  viewInputs(
+    name: string,
+  ): { defined: boolean; nextRunAt: number | null; lateness: LatenessAssessment | null } {
+    const job = this.#core.jobs.get(name);
+    const st = this.#core.state.jobs.get(name);
+    if (!job || !st) return { defined: job !== undefined, nextRunAt: null, lateness: null };
+    return {
+      defined: true,
+      nextRunAt: this.#timers.nextRunAt(job, st),
+      lateness: this.#lateness.assess(name),
+    };
   }
 
   /**

@@ -171,6 +171,27 @@ export function emptyState(): KronState {
 export const NO_RUNS: RunEntry[] = Object.freeze([]) as unknown as RunEntry[];
 
 /**
+ * A state that came through a structured clone (`postMessage`), made safe to fold into: the
+ * clone turned {@link NO_RUNS}, shared by every job, into one plain array shared by every job,
+ * which the first run would have been added to for all of them. Empty lists become NO_RUNS
+ * again. Returns `state`.
+ *
+ * @example
+ * ```ts
+ * import { emptyState, NO_RUNS, unshareEmptyRuns } from "./state.ts";
+ * const copy = structuredClone(emptyState());
+ * unshareEmptyRuns(copy).jobs.size; // 0
+ * ```
+ */
+export function unshareEmptyRuns(state: KronState): KronState {
+  for (const job of state.jobs.values()) {
+    if (job.inFlight.length === 0) job.inFlight = NO_RUNS;
+    if (job.recent.length === 0) job.recent = NO_RUNS;
+  }
+  return state;
+}
+
+/**
  * Adds a run to a job's in-flight list.
  *
  * @example

@@ -34,7 +34,7 @@ import {
   pauseOptions,
 } from "../../http/mod.ts";
 import { jobNamesFor } from "../_job_names.ts";
-import { JOBS_PAGE } from "../_front_texts.ts";
+import { JOBS_PAGE } from "../_front_views.ts";
 import { summariesFor } from "../_summary_cache.ts";
 import type { JobListJson, JobSummaryJson } from "../../http/mod.ts";
 import { KronError } from "../../errors.ts";
