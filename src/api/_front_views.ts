@@ -19,9 +19,15 @@
  * ```
  * @module
  */
-import { toJobStatus, toJobSummary } from "../engine/mod.ts";
+import { toJobStatus, toJobSummary, toRunRecord } from "../engine/mod.ts";
 import { JOB_NAME_RE, jobDetailText, jobSummary, limitParam } from "../http/mod.ts";
-import { apply, type KronState, unshareEmptyRuns } from "../store/mod.ts";
+import {
+  apply,
+  type JobState,
+  type KronState,
+  type RunEntry,
+  unshareEmptyRuns,
+} from "../store/mod.ts";
 import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
 
 /**
@@ -34,6 +40,9 @@ import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
  * ```
  */
 export const JOBS_PAGE = { default: 100, max: 1000 } as const;
+
+/** Default and largest `limit` of `GET /v1/jobs/:name/runs` (routes/jobs.ts's). */
+export const RUNS_PAGE = { default: 20, max: 1000 } as const;
 
 /** How long a read waits for the copy to catch up before it is forwarded. */
 export const STALE_WAIT_MS = 250;
@@ -150,14 +159,28 @@ export class JobViews {
       return await this.#list(cursor, limit);
     }
     if (!path.startsWith("/v1/jobs/")) return null;
+    const runs = path.endsWith("/runs");
     let name: string;
     try {
-      name = decodeURIComponent(path.slice("/v1/jobs/".length));
+      name = decodeURIComponent(path.slice("/v1/jobs/".length, runs ? -"/runs".length : undefined));
     } catch {
       return null;
     }
     if (!JOB_NAME_RE.test(name)) return null;
-    return await this.#detail(name);
+    if (!runs) return await this.#detail(name);
+    // Only first pages: older ones are read from the log by the scheduler's thread.
+    if (url.searchParams.has("before")) return null;
+    let limit: number;
+    try {
+      limit = limitParam(
+        url.searchParams.get("limit") ?? undefined,
+        RUNS_PAGE.default,
+        RUNS_PAGE.max,
+      );
+    } catch {
+      return null;
+    }
+    return await this.#runs(name, limit);
   }
 
   /** Waits until the copy has every event folded for `names` (false: gave up, forward). */
@@ -220,6 +243,27 @@ export class JobViews {
     return text === null ? null : new Response(text, { headers: JSON_HEADERS });
   }
 
+  async #runs(name: string, limit: number): Promise<Response | null> {
+    const copy = await this.#caughtUp(() => {
+      const slot = this.#index.get(name);
+      return slot === undefined ? [] : [slot];
+    });
+    const st = copy?.state.jobs.get(name);
+    if (st === undefined) return null;
+    const page = recentPage(st, limit);
+    if (page === null) return null;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (page.more) {
+      // A run id is a cursor too: the log is read from the newest run to it (routes/jobs.ts).
+      const before = page.runs[page.runs.length - 1].id;
+      headers["x-next-cursor"] = before;
+      headers.link = `</v1/jobs/${
+        encodeURIComponent(name)
+      }/runs?limit=${limit}&before=${before}>; rel="next"`;
+    }
+    return new Response(JSON.stringify({ runs: page.runs.map(toRunRecord) }), { headers });
+  }
+
   /** A job's summary or detail as JSON text (kept until the job changes); null: not here. */
   #text(copy: Reset, slot: number, name: string, detail: boolean): string | null {
     const kept = detail ? this.#details : this.#summaries;
@@ -236,4 +280,46 @@ export class JobViews {
     kept[slot] = { change, text };
     return text;
   }
+}
+
+/**
+ * The first page of a job's history from its state alone (its runs in flight and its last few
+ * finished ones), or null when the state cannot tell it exactly as the log would: runs that
+ * may have overlapped (the log lists them by start, the state by end), fewer runs in the state than the
+ * page and older ones in the log, or a watched job (pings end runs the state never saw start).
+ * `more`: older runs exist (the page is cut).
+ *
+ * @example
+ * ```ts ignore
+ * recentPage(state.jobs.get("digest")!, 5); // { runs: [newest, …], more: true } | null
+ * ```
+ */
+export function recentPage(
+  st: JobState,
+  limit: number,
+): { runs: RunEntry[]; more: boolean } | null {
+  if (st.def.kind === "watch") return null;
+  const oldestFirst = st.recent.length === 0
+    ? st.inFlight
+    : st.inFlight.length === 0
+    ? st.recent
+    : [...st.recent, ...st.inFlight];
+  // Under overlap "skip" a job never runs twice at once (triggers are refused meanwhile): its
+  // runs end in the order they start. Otherwise the times must show it.
+  for (let i = 1; i < oldestFirst.length && st.def.policy.overlap !== "skip"; i++) {
+    const prev = oldestFirst[i - 1];
+    const run = oldestFirst[i];
+    if (prev.outcome === null) continue; // runs in flight are in start order
+    if (prev.finishedAt === null || run.startedAt === null || prev.startedAt === null) return null;
+    if (!(run.startedAt > prev.startedAt && run.startedAt >= prev.finishedAt)) return null;
+  }
+  const total = oldestFirst.length;
+  let more: boolean;
+  if (total > limit) more = true;
+  else if (st.totalRuns === total) more = false; // every run the job ever had
+  else if (total === limit && st.def.policy.historyLimit > limit) more = true; // older ones kept
+  else return null;
+  const runs: RunEntry[] = [];
+  for (let i = total - 1; i >= 0 && runs.length < limit; i--) runs.push(oldestFirst[i]);
+  return { runs, more };
 }

@@ -100,33 +100,23 @@ function readLine(file: Deno.FsFile, offset: number): string {
   }
 }
 
-/** Opens live segments once per page. */
+/** Reads records by position through the store's open segment files. */
 class Reader {
-  readonly #files = new Map<number, Deno.FsFile>();
-  constructor(readonly pathOf: (segment: number) => string | null) {}
+  constructor(readonly fileOf: (segment: number) => Deno.FsFile | null) {}
 
   /** The record at `pos`, or null when its segment was dropped (compacted into the snapshot). */
   read(pos: number): Logged | null {
-    const n = Math.floor(pos / SEGMENT);
-    let file = this.#files.get(n);
-    if (!file) {
-      const path = this.pathOf(n);
-      if (path === null) return null;
-      this.#files.set(n, file = Deno.openSync(path, { read: true }));
-    }
-    return JSON.parse(readLine(file, pos % SEGMENT)) as Logged;
-  }
-
-  close(): void {
-    for (const f of this.#files.values()) f.close();
+    const file = this.fileOf(Math.floor(pos / SEGMENT));
+    return file === null ? null : JSON.parse(readLine(file, pos % SEGMENT)) as Logged;
   }
 }
 
 /**
  * One page of `job`'s runs, most recent first, and the cursor of the next (null when there is
  * none), or null when the index cannot answer (a log written before records were linked): the
- * caller scans then. `before` is a cursor or a run id; `pathOf` maps a live segment number to
- * its file.
+ * caller scans then. `before` is a cursor or a run id; `fileOf` gives a live segment's open
+ * file (null once dropped), kept open by the store: a page reads a few hundred bytes, and
+ * opening and closing the file for each page cost more than the reads.
  *
  * @example
  * ```ts
@@ -140,7 +130,7 @@ export async function historyPage(
   root: string,
   snapshot: SnapshotView | null,
   index: RunPositions,
-  pathOf: (segment: number) => string | null,
+  fileOf: (segment: number) => Deno.FsFile | null,
   job: string,
   limit: number,
   before: string | null,
@@ -156,35 +146,31 @@ export async function historyPage(
   const handedOut = new Set<string>();
   const events: { e: Logged; pos: number }[] = [];
   const starts: Logged[] = [];
-  const reader = new Reader(pathOf);
-  try {
-    for (const pos of cursor?.pending ?? []) {
-      const e = reader.read(pos);
-      if (e) events.push({ e, pos });
+  const reader = new Reader(fileOf);
+  for (const pos of cursor?.pending ?? []) {
+    const e = reader.read(pos);
+    if (e) events.push({ e, pos });
+  }
+  while (from >= 0 && starts.length < limit) {
+    const e = reader.read(from);
+    if (e === null || (snapshot && e.seq <= snapshot.seq)) {
+      from = -1; // the rest is in the snapshot's history
+      break;
     }
-    while (from >= 0 && starts.length < limit) {
-      const e = reader.read(from);
-      if (e === null || (snapshot && e.seq <= snapshot.seq)) {
-        from = -1; // the rest is in the snapshot's history
-        break;
-      }
-      if (e.type === "RUN_STARTED") {
-        if (skipTo !== null) {
-          handedOut.add(e.runId!);
-          if (e.runId === skipTo) skipTo = null;
-        } else starts.push(e);
-      } else if (!handedOut.has(e.runId!)) events.push({ e, pos: from });
-      if (typeof e.prev === "number") {
-        from = e.prev;
-        if (ringAt >= 0) ringAt++;
-      } else if (ringAt >= 0 && ring && ringAt + 1 < ring.positions.length) {
-        from = ring.positions[++ringAt];
-      } else if (ringAt >= 0 && ring?.complete) {
-        from = -1; // the ring held every run event of the live log
-      } else return null;
-    }
-  } finally {
-    reader.close();
+    if (e.type === "RUN_STARTED") {
+      if (skipTo !== null) {
+        handedOut.add(e.runId!);
+        if (e.runId === skipTo) skipTo = null;
+      } else starts.push(e);
+    } else if (!handedOut.has(e.runId!)) events.push({ e, pos: from });
+    if (typeof e.prev === "number") {
+      from = e.prev;
+      if (ringAt >= 0) ringAt++;
+    } else if (ringAt >= 0 && ring && ringAt + 1 < ring.positions.length) {
+      from = ring.positions[++ringAt];
+    } else if (ringAt >= 0 && ring?.complete) {
+      from = -1; // the ring held every run event of the live log
+    } else return null;
   }
   // Past the live log: the snapshot's runs, older than the last one handed out.
   let older: RunEntry[] = [];

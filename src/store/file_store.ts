@@ -199,6 +199,8 @@ export class FileStore implements Store {
   #snapshot: SnapshotView | null = null;
   /** Where each job's latest run events are in the live log (history by index). */
   #positions = new RunPositions();
+  /** Live segments opened for history reads, by number (closed when dropped or at close). */
+  readonly #readFiles = new Map<number, Deno.FsFile>();
   #opening = false;
   #closing = false;
   #compaction: Promise<CompactionReport> | null = null;
@@ -401,18 +403,35 @@ export class FileStore implements Store {
     const limit = query.limit ?? 20;
     const before = query.before ?? null;
     return this.#read(async () => {
-      const segments = this.#writer?.segments ?? [];
-      const pathOf = (n: number) => segments.find((s) => s.n === n)?.path ?? null;
       return await historyPage(
         this.dataDir,
         this.#snapshot,
         this.#positions,
-        pathOf,
+        (n) => this.#readFile(n),
         job,
         limit,
         before,
       ) ?? await queryHistory(this.dataDir, this.#snapshot, this.#live(), job, limit, before);
     });
+  }
+
+  /** Segment `n` open for reading, or null when it is not live (dropped by a compaction). */
+  #readFile(n: number): Deno.FsFile | null {
+    const kept = this.#readFiles.get(n);
+    if (kept) return kept;
+    const seg = this.#writer?.segments.find((s) => s.n === n);
+    if (!seg) return null;
+    const file = Deno.openSync(seg.path, { read: true });
+    this.#readFiles.set(n, file);
+    return file;
+  }
+
+  #closeReadFiles(keep: (n: number) => boolean): void {
+    for (const [n, file] of this.#readFiles) {
+      if (keep(n)) continue;
+      file.close();
+      this.#readFiles.delete(n);
+    }
   }
 
   /** See {@link Store.findRun}. */
@@ -542,6 +561,7 @@ export class FileStore implements Store {
       this.#snapshot = view;
       for (const seg of covered) writer.segments.splice(writer.segments.indexOf(seg), 1);
       this.#positions.dropSegmentsBefore(writer.segments[0].n);
+      this.#closeReadFiles((n) => n >= writer.segments[0].n);
       return Promise.resolve();
     });
     for (const seg of covered) {
@@ -579,6 +599,7 @@ export class FileStore implements Store {
       await this.#compaction?.catch(() => {});
       await writer.close();
     } finally {
+      this.#closeReadFiles(() => false);
       this.#writer = null;
       this.#closing = false;
       this.#lock?.release();
