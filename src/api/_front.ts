@@ -53,9 +53,16 @@ const START_TIMEOUT_MS = 10_000;
  * serves on this thread, as before the front existed).
  */
 export async function startFront(kron: AdminHost): Promise<Front | null> {
+  const url = new URL("./_front_worker.ts", import.meta.url);
+  // A worker reads its modules under this process's permissions: asked, never requested (a
+  // request would prompt at a terminal), for kron's own source tree.
+  if (url.protocol === "file:") {
+    const src = new URL("../", url);
+    if (Deno.permissions.querySync({ name: "read", path: src }).state !== "granted") return null;
+  }
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./_front_worker.ts", import.meta.url), {
+    worker = new Worker(url, {
       type: "module",
       name: "kron-admin",
     });

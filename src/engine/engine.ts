@@ -39,11 +39,12 @@ import type {
   ShutdownOptions,
 } from "./types.ts";
 import { type Core, iso, newCore, newRegistered, type Registered } from "./_handles.ts";
-import { mustBeRegistered, pingable, requireRunning, triggerable, unknownJob } from "./guards.ts";
+import { mustBeRegistered, requireRunning, triggerable, unknownJob } from "./guards.ts";
 import { type LatenessAssessment, pauseUntil } from "../policy/mod.ts";
-import { toJobGauges, toJobStatus, toJobSummary, toRunRecord } from "./views.ts";
+import { toJobGauges, toJobStatus, toJobSummary } from "./views.ts";
+import { historyPageOf, runOf } from "./history.ts";
 import { LatenessWatcher } from "./lateness.ts";
-import { type Ping, pingEvents } from "./ping.ts";
+import { type Ping, recordPing } from "./ping.ts";
 import { TimerQueue } from "./timer_queue.ts";
 import { Journal } from "./journal.ts";
 import { Runs } from "./runs.ts";
@@ -88,7 +89,6 @@ export class Engine {
   /** Late/down of graced jobs (lateness.ts): its own timer, told every folded event. */
   readonly #lateness: LatenessWatcher;
   #definitionEpoch = 0;
-  readonly #foldListeners = new Set<(event: KronEvent | null) => void>();
 
   /** Creates an engine; nothing runs before {@link Engine.start}. */
   constructor(options: EngineOptions) {
@@ -116,10 +116,7 @@ export class Engine {
       emit: (event) => void this.#journal.emit(event).catch(() => {}),
     });
     this.#lateness = lateness;
-    this.#journal.onFolded = (event) => {
-      lateness.observe(event);
-      if (this.#foldListeners.size > 0) this.#notifyFold(event);
-    };
+    this.#journal.onFolded = (event) => lateness.observe(event);
     this.#spread = new Spreader(core.clock, () => this.#runs.inFlight, (e) => {
       core.log.error("a recovery start failed: {error}", { error: String(e) });
     });
@@ -160,37 +157,15 @@ export class Engine {
   }
 
   /**
-   * Calls `listener` with each event as it is folded into the state (synchronously, before
-   * fsync: a copy of the state kept by applying these stays equal to it), and with null when
-   * what the state does not hold changes: the definitions (`define`, `undefine`) or the
-   * engine's phase (start, shutdown). Returns the unsubscribe function.
-   *
-   * @example
-   * ```ts
-   * import { Engine } from "./engine.ts";
-   * import { MemoryStore } from "../store/mod.ts";
-   * const engine = new Engine({ store: new MemoryStore() });
-   * const seen: (string | null)[] = [];
-   * const off = engine.onFold((event) => seen.push(event && event.type));
-   * engine.define("tick", { every: "1m" }, () => {});
-   * seen; // [null]
-   * off();
-   * ```
+   * Calls `listener` with each event as it is folded (synchronously, before fsync: a copy of
+   * the state that applies them stays equal to it), and with null when what the state does not
+   * hold changes (definitions, the engine's phase). Returns the unsubscribe function.
    */
   onFold(listener: (event: KronEvent | null) => void): () => void {
-    this.#foldListeners.add(listener);
-    return () => void this.#foldListeners.delete(listener);
+    return this.#journal.watchFolds(listener);
   }
 
-  #notifyFold(event: KronEvent | null): void {
-    for (const listener of this.#foldListeners) listener(event);
-  }
-
-  /**
-   * Keeps `cell[0]` equal to {@link Engine.nextAheadAt} on the wall clock (`Date.now()`'s
-   * scale, whatever the engine's clock): a thread that shares the cell (a SharedArrayBuffer)
-   * reads when the next crowd of runs is due without asking this one (api/_front.ts).
-   */
+  /** Keeps `cell[0]` (shared memory) at {@link Engine.nextAheadAt}, on `Date.now()`'s scale. */
   shareNextAhead(cell: Float64Array): void {
     this.#timers.aheadCell = cell;
     this.#timers.publishAhead();
@@ -238,7 +213,7 @@ export class Engine {
     Object.assign(job, { executor, schedule, def, defHash, paused });
     core.jobs.set(name, job);
     this.#definitionEpoch++;
-    this.#notifyFold(null);
+    this.#journal.foldNotice(null);
     if (core.phase === "running") {
       recordDefinition(core, this.#journal, job);
       this.#timers.queueJob(job);
@@ -259,7 +234,7 @@ export class Engine {
     this.#timers.unqueueJob(job);
     this.#core.jobs.delete(name);
     this.#definitionEpoch++;
-    this.#notifyFold(null);
+    this.#journal.foldNotice(null);
   }
 
   /** Forgets an orphaned job (in the log but not defined here): its state goes, history later. */
@@ -318,7 +293,7 @@ export class Engine {
     core.phase = "running";
     queueAtStart(core, this.#timers, this.#runs, this.#spread, found, now);
     this.#lateness.start();
-    this.#notifyFold(null);
+    this.#journal.foldNotice(null);
     await this.#journal.lastCommit;
   }
 
@@ -331,7 +306,7 @@ export class Engine {
     if (core.phase === "stopped" || core.phase === "stopping") return;
     const wasRunning = core.phase === "running";
     core.phase = "stopping";
-    this.#notifyFold(null);
+    this.#journal.foldNotice(null);
     this.#timers.stop();
     this.#lateness.stop();
     this.#spread.stop();
@@ -406,22 +381,16 @@ export class Engine {
     return view(st, orphan, next, job ? this.#lateness.assess(name) : null);
   }
 
-  /**
-   * What a job's view takes besides its folded state: whether it is defined here (else it is
-   * orphaned), when it runs next and its lateness assessment. A copy of the state (see
-   * {@link Engine.onFold}) and these give the same {@link Engine.status} on another thread.
-   */
+  /** What a job's view takes besides its state: a copy of the state (onFold) and these give
+   * the same {@link Engine.status} on another thread. */
   viewInputs(
     name: string,
   ): { defined: boolean; nextRunAt: number | null; lateness: LatenessAssessment | null } {
-    const job = this.#core.jobs.get(name);
-    const st = this.#core.state.jobs.get(name);
-    if (!job || !st) return { defined: job !== undefined, nextRunAt: null, lateness: null };
-    return {
-      defined: true,
-      nextRunAt: this.#timers.nextRunAt(job, st),
-      lateness: this.#lateness.assess(name),
-    };
+    return this.#view(name, (_, orphan, nextRunAt, lateness = null) => ({
+      defined: !orphan,
+      nextRunAt,
+      lateness,
+    }));
   }
 
   /**
@@ -429,13 +398,12 @@ export class Engine {
    * {@link Engine.status}'s cost: a scrape reads thousands). Null for an unknown job.
    */
   gauges(name: string): JobGauges | null {
-    const job = this.#core.jobs.get(name);
-    const st = this.#core.state.jobs.get(name) ?? (job ? this.#provisional(job) : undefined);
-    if (!st) return null;
-    const health = (job ? this.#lateness.assess(name)?.health : null) ?? st.lateness?.health ??
-      "ok";
-    const orphan = !job && this.#core.phase !== "new";
-    return toJobGauges(st, orphan, health, job ? this.#timers.nextRunAt(job, st) : null);
+    if (!this.#core.jobs.has(name) && !this.#core.state.jobs.has(name)) return null;
+    return this.#view(
+      name,
+      (st, orphan, next, lateness) =>
+        toJobGauges(st, orphan, lateness?.health ?? st.lateness?.health ?? "ok", next),
+    );
   }
 
   /** Status of every job: defined ones first (in definition order), then orphans. */
@@ -463,22 +431,12 @@ export class Engine {
     options: HistoryOptions = {},
   ): Promise<{ runs: RunRecord[]; next: string | null }> {
     if (!this.#core.jobs.has(name) && !this.#core.state.jobs.has(name)) throw unknownJob(name);
-    const limit = options.limit ?? 20;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new KronError("invalid_option", `limit ${limit} must be an integer ≥ 1`);
-    }
-    const query = options.before === undefined ? { limit } : { limit, before: options.before };
-    const page = this.#store.historyPage
-      ? await this.#store.historyPage(name, query)
-      : { runs: await this.#store.history(name, query), next: null };
-    return { runs: page.runs.map(toRunRecord), next: page.next };
+    return await historyPageOf(this.#store, name, options);
   }
 
   /** One run attempt by id (from the store). */
-  async run(runId: string): Promise<RunRecord> {
-    const run = await this.#store.findRun(runId);
-    if (!run) throw new KronError("unknown_run", `no run with id "${runId}"`);
-    return toRunRecord(run);
+  run(runId: string): Promise<RunRecord> {
+    return runOf(this.#store, runId);
   }
 
   /** Writes a snapshot and drops covered log segments. */
@@ -500,17 +458,7 @@ export class Engine {
     runId: string,
     info: { pid: number; pgid: number; startTime: number | null },
   ): void {
-    const run = this.#core.jobs.get(job)?.runs?.find((r) => r.runId === runId);
-    if (!run || run.done || this.#core.phase !== "running") return;
-    this.#journal.emit({
-      type: "RUN_SPAWNED",
-      time: this.#iso(),
-      job,
-      runId,
-      pid: info.pid,
-      pgid: info.pgid,
-      startTime: info.startTime,
-    });
+    this.#runs.recordSpawn(job, runId, info);
   }
 
   /**
@@ -518,18 +466,7 @@ export class Engine {
    * run. Resolves to its run id once durable. Refused for a job that is not watched.
    */
   ping(name: string, ping: Ping): Promise<string> {
-    requireRunning(this.#core.phase);
-    const job = mustBeRegistered(this.#core, name);
-    try {
-      pingable(this.#journal, job);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const st = this.#core.state.jobs.get(name)!;
-    const { events, runId } = pingEvents(st, job.schedule, ping, this.#core.clock.now());
-    let durable: Promise<void> = Promise.resolve();
-    for (const event of events) durable = this.#journal.emit(event);
-    return durable.then(() => runId);
+    return recordPing(this.#core, this.#journal, name, ping);
   }
 
   /** Subscribes to every event once it is committed; returns the unsubscribe function. */

@@ -61,6 +61,18 @@ export class Journal {
   onWritable: (lost: StartedEvent[]) => void = () => {};
   /** Called with each event right after it is folded (the late/down watcher, lateness.ts). */
   onFolded: (event: KronEvent) => void = () => {};
+  readonly #foldWatchers = new Set<(event: KronEvent | null) => void>();
+
+  /** Adds a watcher of every fold (Engine.onFold); returns its removal. */
+  watchFolds(watcher: (event: KronEvent | null) => void): () => void {
+    this.#foldWatchers.add(watcher);
+    return () => void this.#foldWatchers.delete(watcher);
+  }
+
+  /** Tells the fold watchers of `event`, or (null) of a change the state does not hold. */
+  foldNotice(event: KronEvent | null): void {
+    for (const watcher of this.#foldWatchers) watcher(event);
+  }
   /** Events folded per job: a change marker for views readers keep (Engine.folds). */
   readonly #folds = new Map<string, number>();
 
@@ -118,6 +130,7 @@ export class Journal {
   #folded(event: KronEvent): void {
     if ("job" in event) this.#folds.set(event.job, (this.#folds.get(event.job) ?? 0) + 1);
     this.onFolded(event);
+    if (this.#foldWatchers.size > 0) this.foldNotice(event);
   }
 
   /** Hands an event to the store and tracks its batch until it is durable. */

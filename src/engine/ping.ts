@@ -32,6 +32,9 @@ import type { KronEvent } from "../events/mod.ts";
 import type { CompiledSchedule } from "../schedule/mod.ts";
 import type { JobState } from "../store/mod.ts";
 import { ulid } from "../ulid.ts";
+import type { Core } from "./_handles.ts";
+import { mustBeRegistered, pingable, requireRunning } from "./guards.ts";
+import type { Journal } from "./journal.ts";
 
 /**
  * What a ping says.
@@ -128,4 +131,34 @@ function endEvent(
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * Records a ping of the watched job `name` (its events, in order) and resolves to its run id
+ * once durable. Throws when the engine is not running or the job unknown; rejects for a job
+ * that is not watched.
+ *
+ * @example
+ * ```ts ignore
+ * await recordPing(core, journal, "backup", { kind: "success" }); // "01J…"
+ * ```
+ */
+export function recordPing(
+  core: Core,
+  journal: Journal,
+  name: string,
+  ping: Ping,
+): Promise<string> {
+  requireRunning(core.phase);
+  const job = mustBeRegistered(core, name);
+  try {
+    pingable(journal, job);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const st = core.state.jobs.get(name)!;
+  const { events, runId } = pingEvents(st, job.schedule, ping, core.clock.now());
+  let durable: Promise<void> = Promise.resolve();
+  for (const event of events) durable = journal.emit(event);
+  return durable.then(() => runId);
 }

@@ -65,6 +65,19 @@ export class Runs {
     this.#timers = timers;
   }
 
+  /** Records `RUN_SPAWNED` for a run still in flight (Engine.recordSpawn). */
+  recordSpawn(
+    job: string,
+    runId: string,
+    info: { pid: number; pgid: number; startTime: number | null },
+  ): void {
+    const run = this.#core.jobs.get(job)?.runs?.find((r) => r.runId === runId);
+    if (!run || run.done || this.#core.phase !== "running") return;
+    const { pid, pgid, startTime } = info;
+    const time = iso(this.#core.clock.now());
+    this.#journal.emit({ type: "RUN_SPAWNED", time, job, runId, pid, pgid, startTime });
+  }
+
   /** Runs started and not yet ended. */
   get inFlight(): number {
     return this.#inFlight;

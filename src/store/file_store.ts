@@ -39,6 +39,7 @@ import {
 import { isRunEvent, RunIndex } from "./_runs.ts";
 import { RunPositions } from "./_run_positions.ts";
 import { historyPage } from "./_history_page.ts";
+import { SegmentFiles } from "./_segment_files.ts";
 import { forEachRecord } from "./_scan.ts";
 import { type LiveSegment, queryHistory, queryRun } from "./_query.ts";
 
@@ -199,8 +200,7 @@ export class FileStore implements Store {
   #snapshot: SnapshotView | null = null;
   /** Where each job's latest run events are in the live log (history by index). */
   #positions = new RunPositions();
-  /** Live segments opened for history reads, by number (closed when dropped or at close). */
-  readonly #readFiles = new Map<number, Deno.FsFile>();
+  readonly #readFiles = new SegmentFiles();
   #opening = false;
   #closing = false;
   #compaction: Promise<CompactionReport> | null = null;
@@ -417,21 +417,8 @@ export class FileStore implements Store {
 
   /** Segment `n` open for reading, or null when it is not live (dropped by a compaction). */
   #readFile(n: number): Deno.FsFile | null {
-    const kept = this.#readFiles.get(n);
-    if (kept) return kept;
     const seg = this.#writer?.segments.find((s) => s.n === n);
-    if (!seg) return null;
-    const file = Deno.openSync(seg.path, { read: true });
-    this.#readFiles.set(n, file);
-    return file;
-  }
-
-  #closeReadFiles(keep: (n: number) => boolean): void {
-    for (const [n, file] of this.#readFiles) {
-      if (keep(n)) continue;
-      file.close();
-      this.#readFiles.delete(n);
-    }
+    return seg ? this.#readFiles.open(n, seg.path) : null;
   }
 
   /** See {@link Store.findRun}. */
@@ -561,7 +548,7 @@ export class FileStore implements Store {
       this.#snapshot = view;
       for (const seg of covered) writer.segments.splice(writer.segments.indexOf(seg), 1);
       this.#positions.dropSegmentsBefore(writer.segments[0].n);
-      this.#closeReadFiles((n) => n >= writer.segments[0].n);
+      this.#readFiles.closeBefore(writer.segments[0].n);
       return Promise.resolve();
     });
     for (const seg of covered) {
@@ -599,7 +586,7 @@ export class FileStore implements Store {
       await this.#compaction?.catch(() => {});
       await writer.close();
     } finally {
-      this.#closeReadFiles(() => false);
+      this.#readFiles.closeAll();
       this.#writer = null;
       this.#closing = false;
       this.#lock?.release();
