@@ -22,6 +22,7 @@ import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
 /** Sends the folded events of a Kron to the front thread. */
 export class ViewFeed {
   readonly #kron: AdminHost;
+  readonly #engine: AdminHost["engine"];
   readonly #ctrl: Int32Array<SharedArrayBuffer>;
   readonly #send: (m: Reset | Feed) => void;
   readonly #off: () => void;
@@ -40,9 +41,10 @@ export class ViewFeed {
     send: (m: Reset | Feed) => void,
   ) {
     this.#kron = kron;
+    this.#engine = kron.engine;
     this.#ctrl = ctrl;
     this.#send = send;
-    this.#off = kron.engine.onFold((event) => this.#folded(event));
+    this.#off = this.#engine.onFold((event) => this.#folded(event));
     Atomics.add(ctrl, CTRL.namesGen, 1);
     this.#soon();
   }
@@ -94,12 +96,12 @@ export class ViewFeed {
   }
 
   #inputs(slot: number, name: string): Inputs {
-    const i = this.#kron.engine.viewInputs(name);
+    const i = this.#engine.viewInputs(name);
     return [slot, i.defined, i.nextRunAt, i.lateness];
   }
 
   #sendReset(): void {
-    const engine = this.#kron.engine;
+    const engine = this.#engine;
     const running = engine.running;
     const gen = Atomics.load(this.#ctrl, CTRL.namesGen);
     const names = running ? [...jobNamesFor(this.#kron).all()] : [];
@@ -115,6 +117,7 @@ export class ViewFeed {
       t: "reset",
       gen,
       running,
+      ioError: engine.ioError?.message ?? null,
       names,
       versions: this.#versions,
       // Structured clone copies it: the copy owes nothing to this thread's objects.

@@ -143,6 +143,7 @@ export class JobViews {
   /** The answer to a `GET` of `url` from the copy, or null: forward the request. */
   async answer(url: URL): Promise<Response | null> {
     const path = url.pathname;
+    if (path === "/healthz") return await this.#health();
     if (path === "/v1/jobs") {
       let limit: number;
       try {
@@ -211,6 +212,15 @@ export class JobViews {
         });
       });
     }
+  }
+
+  /** `{"status":"ok"}` while the copy says so (every other answer, with its reason: the app). */
+  async #health(): Promise<Response | null> {
+    const copy = await this.#caughtUp(() => null);
+    if (copy === null || copy.ioError !== null) return null;
+    return new Response('{"status":"ok"}', {
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
   }
 
   async #list(cursor: string | null, limit: number): Promise<Response | null> {

@@ -82,6 +82,8 @@ export interface Reset {
   gen: number;
   /** False: views move with the clock before start; the front forwards every read. */
   running: boolean;
+  /** The event log's write error (a change of it starts a new copy), or null. */
+  ioError: string | null;
   /** Every job (defined and orphaned), sorted: a job's slot is its index here. */
   names: string[];
   /** Events folded per slot since this copy was made (bumped by the scheduler's thread). */

@@ -185,7 +185,10 @@ export class Journal {
       this.#heldRefusal = refusal;
       this.#scheduleProbe();
     }
+    const first = this.#ioError === null;
     this.#ioError = error;
+    // Health changed: copies of the state (api/_front_feed.ts) start over with it.
+    if (first) this.foldNotice(null);
     const { state, jobs } = this.#core;
     for (const ev of batch.events) {
       if (ev.type !== "RUN_STARTED") continue;
@@ -225,6 +228,7 @@ export class Journal {
   /** The log takes writes again: hand over the starts that were lost. */
   #writable(): void {
     this.#ioError = null;
+    this.foldNotice(null);
     this.#core.log.info("event log writable again; scheduling resumes");
     if (this.#core.phase !== "running") return;
     const lost = this.#lostStarts;
