@@ -3,13 +3,14 @@
 // with its row read back through postgres.js (dates as Date objects, the payload parsed), for
 // texts that need escaping (quotes, backslashes, control characters, U+2028, astral
 // characters), payloads of every JSON kind (null included), a timeout and none, and through
-// `POST /v1/claim` (its body and its per-run headers).
+// `POST /v1/claim` (its body and its per-run headers). A batch completion reads back only the
+// runs it refused; a run given twice is judged by its first token.
 import { assert, assertEquals } from "../api/_assert.ts";
 import postgres from "postgres";
 import { startPg } from "./_pg.ts";
 import { type Sql, tables } from "../../src/cluster/_sql.ts";
 import { migrate } from "../../src/cluster/schema.ts";
-import { type ClaimedRun, claimRuns } from "../../src/cluster/claims.ts";
+import { type ClaimedRun, claimRuns, completeRuns } from "../../src/cluster/claims.ts";
 import type { Tables } from "../../src/cluster/jobs.ts";
 import { ClusterNode } from "../../src/cluster/node.ts";
 import { createClusterApp } from "../../src/cluster/server.ts";
@@ -94,6 +95,40 @@ Deno.test({
           assertEquals(typeof r.fencingToken, "number");
         }
       });
+
+      await t.step(
+        "completeRuns: the refused come back, a repeated run's first token counts",
+        async () => {
+          const task = "complete_task";
+          await insertRuns(sql, s, task, "C");
+          const runs = await claimRuns(sql, s, {
+            tasks: [task],
+            max: 100,
+            leaseMs: 30_000,
+            worker: "w",
+          });
+          assertEquals(runs.length, PAYLOADS.length);
+          const [a, b, c, d] = runs;
+          const { rejected } = await completeRuns(sql, s, [
+            { runId: a.runId, fencingToken: a.fencingToken },
+            { runId: b.runId, fencingToken: b.fencingToken + 1000 },
+            { runId: c.runId, fencingToken: c.fencingToken + 1000 },
+            { runId: c.runId, fencingToken: c.fencingToken },
+            { runId: d.runId, fencingToken: d.fencingToken },
+            { runId: d.runId, fencingToken: d.fencingToken + 1000 },
+            { runId: "01ARZ3NDEKTSV4RRFFQ69G5FZZ", fencingToken: 1 },
+          ]);
+          assertEquals(
+            [...rejected].sort(),
+            [b.runId, c.runId, "01ARZ3NDEKTSV4RRFFQ69G5FZZ"].sort(),
+          );
+          const finished = await sql.unsafe(
+            `SELECT id FROM ${s.history} WHERE id = ANY($1::text[]) AND status = 'succeeded'`,
+            [runs.map((r) => r.runId)],
+          );
+          assertEquals(finished.map((r) => r.id).sort(), [a.runId, d.runId].sort());
+        },
+      );
 
       await t.step("POST /v1/claim: the body and the per-run headers", async () => {
         const token = "0123456789abcdef0123456789abcdef";
