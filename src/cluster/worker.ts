@@ -379,7 +379,8 @@ export class KronWorker {
     try {
       const res = await this.#nodes.fetchFrom(url, "/v1/claim", {
         method: "POST",
-        headers: this.#headers,
+        // The runs are read from the body: the per-run headers would only cost both ends.
+        headers: { ...this.#headers, "x-kron-run-headers": "none" },
         body: JSON.stringify({
           tasks,
           max,

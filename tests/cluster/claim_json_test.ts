@@ -3,8 +3,8 @@
 // with its row read back through postgres.js (dates as Date objects, the payload parsed), for
 // texts that need escaping (quotes, backslashes, control characters, U+2028, astral
 // characters), payloads of every JSON kind (null included), a timeout and none, and through
-// `POST /v1/claim` (its body and its per-run headers). A batch completion reads back only the
-// runs it refused; a run given twice is judged by its first token.
+// `POST /v1/claim` (its body and its per-run headers, or none when asked for none). A batch
+// completion reads back only the runs it refused; a run given twice is judged by its first token.
 import { assert, assertEquals } from "../api/_assert.ts";
 import postgres from "postgres";
 import { startPg } from "./_pg.ts";
@@ -164,6 +164,25 @@ Deno.test({
             res.headers.get("x-kron-fencing-token"),
             runs.map((r) => r.fencingToken).join(", "),
           );
+          // Asked for no per-run headers (what the SDK's worker sends): the count only.
+          await insertRuns(sql, s, task, "D");
+          const bare = await app.request("/v1/claim", {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${token}`,
+              "content-type": "application/json",
+              "x-kron-run-headers": "none",
+            },
+            body: JSON.stringify({ tasks: [task], max: 100, worker: "w" }),
+          });
+          const bareRuns = await bare.json() as ClaimedRun[];
+          assertEquals(bareRuns.length, PAYLOADS.length);
+          assertEquals(bareRuns, await fromRows(sql, s, bareRuns.map((r) => r.runId)));
+          assertEquals(bare.headers.get("x-kron-run-count"), String(PAYLOADS.length));
+          for (const name of ["x-kron-run", "x-kron-job", "x-kron-idempotency-key"]) {
+            assertEquals(bare.headers.get(name), null);
+          }
+          assertEquals(bare.headers.get("x-kron-fencing-token"), null);
           const empty = await app.request("/v1/claim", {
             method: "POST",
             headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
