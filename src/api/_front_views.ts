@@ -50,8 +50,8 @@ export const STALE_WAIT_MS = 250;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 
 /**
- * Up to `limit` of the sorted `names` after `cursor` (exclusive), and the next cursor: the
- * paging of _job_names.ts.
+ * Up to `limit` of the sorted `names` after `cursor` (exclusive), the index of the first, and
+ * the next cursor (null on the last page): the paging of `GET /v1/jobs` on either thread.
  *
  * @example
  * ```ts
@@ -145,16 +145,8 @@ export class JobViews {
     const path = url.pathname;
     if (path === "/healthz") return await this.#health();
     if (path === "/v1/jobs") {
-      let limit: number;
-      try {
-        limit = limitParam(
-          url.searchParams.get("limit") ?? undefined,
-          JOBS_PAGE.default,
-          JOBS_PAGE.max,
-        );
-      } catch {
-        return null;
-      }
+      const limit = limitOf(url, JOBS_PAGE);
+      if (limit === null) return null;
       const cursor = url.searchParams.get("cursor");
       if (cursor !== null && !JOB_NAME_RE.test(cursor)) return null;
       return await this.#list(cursor, limit);
@@ -171,16 +163,8 @@ export class JobViews {
     if (!runs) return await this.#detail(name);
     // Only first pages: older ones are read from the log by the scheduler's thread.
     if (url.searchParams.has("before")) return null;
-    let limit: number;
-    try {
-      limit = limitParam(
-        url.searchParams.get("limit") ?? undefined,
-        RUNS_PAGE.default,
-        RUNS_PAGE.max,
-      );
-    } catch {
-      return null;
-    }
+    const limit = limitOf(url, RUNS_PAGE);
+    if (limit === null) return null;
     return await this.#runs(name, limit);
   }
 
@@ -289,6 +273,15 @@ export class JobViews {
       : JSON.stringify(jobSummary(toJobSummary(st, !defined, next, lateness)));
     kept[slot] = { change, text };
     return text;
+  }
+}
+
+/** `?limit=` as the route reads it, or null where the route would refuse it (a 400). */
+function limitOf(url: URL, page: { default: number; max: number }): number | null {
+  try {
+    return limitParam(url.searchParams.get("limit") ?? undefined, page.default, page.max);
+  } catch {
+    return null;
   }
 }
 

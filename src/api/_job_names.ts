@@ -16,6 +16,7 @@
  */
 import type { AdminHost } from "./host.ts";
 import { perHost } from "./_per_host.ts";
+import { pageOf } from "./_front_views.ts";
 
 /**
  * Sorted job names of one Kron, with cursor paging.
@@ -64,17 +65,7 @@ export class JobNames {
     limit: number,
   ): { names: string[]; next: string | null; total: number } {
     const all = this.all();
-    let lo = 0;
-    if (cursor !== null) {
-      let hi = all.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (all[mid] <= cursor) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    const names = all.slice(lo, lo + limit);
-    const next = lo + limit < all.length && names.length > 0 ? names[names.length - 1] : null;
+    const { names, next } = pageOf(all, cursor, limit);
     return { names, next, total: all.length };
   }
 }
