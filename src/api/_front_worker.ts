@@ -27,6 +27,7 @@ import {
   serveListener,
 } from "./_front_wire.ts";
 import { JobViews } from "./_front_views.ts";
+import { lowerThreadPriority } from "./_thread_priority.ts";
 
 /** Bodies are read up to one byte past the admin app's limit: it answers 413 past it. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -194,4 +195,5 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
   }
 };
 
+lowerThreadPriority();
 post({ t: "ready" });

@@ -20,6 +20,7 @@
 import { constants, crc32, deflateRawSync } from "node:zlib";
 import { FAMILY_HEADERS, JOB_FAMILIES, jobLines, R, ROW } from "./_metrics_render.ts";
 import { crc32Combine } from "./_crc32_combine.ts";
+import { lowerThreadPriority } from "./_thread_priority.ts";
 
 /** What the scheduler's thread sends per scrape. */
 export interface RenderRequest {
@@ -218,6 +219,8 @@ export function handle(req: RenderRequest): RenderReply {
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
+  // Rendering 25 MB takes this thread half a second: never at the cost of a due run.
+  lowerThreadPriority();
   scope.onmessage = (e: MessageEvent<RenderRequest>) => {
     const reply = handle(e.data);
     scope.postMessage(reply, [reply.body.buffer]);

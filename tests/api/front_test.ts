@@ -2,7 +2,8 @@
 // copy of the folded state: the same bytes as the admin app, through every kind of change, and
 // without a call into the scheduler's thread (counted through a wrapper of the Kron).
 import { assertEquals } from "./_assert.ts";
-import { until } from "./_helpers.ts";
+import { startRig, until } from "./_helpers.ts";
+import { API_THREAD_NICE } from "../../src/api/_thread_priority.ts";
 import { Kron } from "../../src/kron/mod.ts";
 import { createAdminApp, serveAdmin } from "../../src/api/mod.ts";
 import { listJobs } from "../../src/api/routes/jobs.ts";
@@ -216,4 +217,21 @@ Deno.test("the front thread's /healthz turns 503 the moment the log refuses writ
     await kron.shutdown({ timeout: "1s" });
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("the API's threads run at a lower CPU priority than the scheduler's (Linux nice)", async () => {
+  await using rig = await startRig({ a: { options: { every: "1h" } } });
+  await (await rig.sock("/metrics")).arrayBuffer(); // starts the render worker
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-L", "-o", "tid=,ni=,comm=", "-p", String(Deno.pid)],
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  const threads = text.trim().split("\n").map((l) => {
+    const [tid, ni, ...comm] = l.trim().split(/\s+/);
+    return { tid: Number(tid), ni: Number(ni), comm: comm.join(" ") };
+  });
+  const main = threads.find((t) => t.tid === Deno.pid)!;
+  assertEquals(main.ni, 0, "the scheduler's thread keeps the process's priority");
+  const lowered = threads.filter((t) => t.comm.startsWith("worker-") && t.ni === API_THREAD_NICE);
+  assertEquals(lowered.length >= 2, true, `front and render worker at nice 10: ${text}`);
 });
