@@ -110,7 +110,9 @@ async function main(): Promise<number> {
     for (const m of result.messages) ctx.log(`FAIL ${m}`);
     for (const n of result.notes) ctx.log(`note: ${n}`);
     ctx.log(`${result.cases} cases, ${result.failures} failures in ${(ms / 1000).toFixed(1)} s`);
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    // A failed case keeps what it left behind (data dirs, logs) for the one who looks next.
+    if (result.failures > 0) ctx.log(`kept ${tmp} for inspection`);
+    else await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
   const total = rows.reduce((n, r) => n + r.result.cases, 0);
   const failures = rows.reduce((n, r) => n + r.result.failures, 0);
