@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import type { AdminHost } from "./host.ts";
 import { ViewFeed } from "./_front_feed.ts";
 import {
@@ -44,6 +45,11 @@ export class ListenError extends Error {
     this.permission = permission;
   }
 }
+
+const log = getLogger(["kron", "api"]);
+
+/** How long close() waits for the thread to close its listeners. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /** How long the thread may take to load before this thread serves on its own instead. */
 const START_TIMEOUT_MS = 10_000;
@@ -90,8 +96,8 @@ export async function startFront(kron: AdminHost): Promise<Front | null> {
 }
 
 class FrontHost implements Front {
-  readonly #kron: AdminHost;
   readonly #worker: Worker;
+  readonly #unshare: () => void;
   readonly #ctrl = newControl();
   readonly #ahead = new Float64Array(new SharedArrayBuffer(8));
   readonly #apps = new Map<"socket" | "tcp", (req: Request) => Response | Promise<Response>>();
@@ -105,15 +111,14 @@ class FrontHost implements Front {
   #nextId = 1;
 
   constructor(kron: AdminHost, worker: Worker) {
-    this.#kron = kron;
     this.#worker = worker;
     this.#ahead[0] = Infinity;
-    const engine = kron.engine;
-    engine.shareNextAhead(this.#ahead);
+    this.#unshare = kron.engine.shareNextAhead(this.#ahead);
     worker.onmessage = (e: MessageEvent<FrontMessage>) => this.#onMessage(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
-      console.error(`kron: admin API thread failed: ${e.message}`);
+      log.error("the admin API thread failed: {error}", { error: e.message });
+      this.#closed?.(); // a dead thread answers no close
     };
     this.#post({ t: "init", ctrl: this.#ctrl, ahead: this.#ahead });
     this.#feed = new ViewFeed(kron, this.#ctrl, (m) => this.#post(m));
@@ -133,10 +138,16 @@ class FrontHost implements Front {
 
   async close(): Promise<void> {
     this.#feed.close();
+    this.#unshare();
+    // The thread closes its listeners once their open answers end; a thread that hangs or died
+    // is stopped anyway.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve) => {
       this.#closed = resolve;
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
       this.#post({ t: "close" });
     });
+    clearTimeout(timer);
     for (const c of this.#inFlight.values()) c.abort();
     this.#worker.terminate();
   }
@@ -209,7 +220,11 @@ class FrontHost implements Front {
       this.#post({ t: "end", id: m.id });
     } catch (e) {
       // The app answers its own errors; this is a failure of the handover itself.
-      console.error(`kron: admin request ${m.method} ${m.url} failed: ${e}`);
+      log.error("admin request {method} {url} failed: {error}", {
+        method: m.method,
+        url: m.url,
+        error: String(e),
+      });
       if (streaming) this.#post({ t: "end", id: m.id });
       else this.#post({ t: "whole", id: m.id, status: 500, headers: [], bytes: null });
     } finally {

@@ -13,19 +13,23 @@
  * ```
  * @module
  */
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 
-/** The nice value the API's threads run at (the scheduler's thread keeps the process's). */
-export const API_THREAD_NICE = 10;
+/** How much nicer than the scheduler's thread the API's threads run (capped at 19). */
+export const API_THREAD_NICENESS = 10;
 
-/** Gives the calling thread `nice` (Linux only); false where that cannot be done. */
-export function lowerThreadPriority(nice: number = API_THREAD_NICE): boolean {
+/**
+ * Makes the calling thread `by` nicer than it is (Linux only; a thread starts with its creator's
+ * nice value, so relative to the scheduler's even under `nice -n`); false where that cannot be
+ * done.
+ */
+export function lowerThreadPriority(by: number = API_THREAD_NICENESS): boolean {
   if (Deno.build.os !== "linux") return false;
   if (Deno.permissions.querySync({ name: "sys", kind: "setPriority" }).state !== "granted") {
     return false;
   }
   try {
-    setPriority(0, nice);
+    setPriority(0, Math.min(19, getPriority(0) + by));
     return true;
   } catch {
     return false; // e.g. a container without the right to change it

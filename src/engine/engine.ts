@@ -165,10 +165,11 @@ export class Engine {
     return this.#journal.watchFolds(listener);
   }
 
-  /** Keeps `cell[0]` (shared memory) at {@link Engine.nextAheadAt}, on `Date.now()`'s scale. */
-  shareNextAhead(cell: Float64Array): void {
-    this.#timers.aheadCell = cell;
+  /** Keeps `cell[0]` at {@link Engine.nextAheadAt} (`Date.now()` scale) until the returned call. */
+  shareNextAhead(cell: Float64Array): () => void {
+    this.#timers.aheadCells.add(cell);
     this.#timers.publishAhead();
+    return () => void this.#timers.aheadCells.delete(cell);
   }
 
   /** Events of `name` folded so far: moves at once with its state (onEvent waits for fsync). */

@@ -67,19 +67,19 @@ export class TimerQueue {
   #waitBudget = WAIT_BUDGET_MAX;
   #waitBudgetAt = 0;
 
-  /** Where {@link TimerQueue.nextAheadAt} is published for another thread (Engine.shareNextAhead). */
-  aheadCell: Float64Array | null = null;
+  /** Where {@link TimerQueue.nextAheadAt} is published for other threads (Engine.shareNextAhead). */
+  readonly aheadCells: Set<Float64Array> = new Set();
 
   constructor(core: Core) {
     this.#core = core;
   }
 
-  /** Writes {@link TimerQueue.nextAheadAt} to the shared cell, on the wall clock's scale. */
+  /** Writes {@link TimerQueue.nextAheadAt} to the shared cells, on the wall clock's scale. */
   publishAhead(): void {
-    const cell = this.aheadCell;
-    if (cell === null) return;
-    const at = this.nextAheadAt;
-    cell[0] = at === Infinity ? Infinity : Date.now() + (at - this.#core.clock.now());
+    if (this.aheadCells.size === 0) return;
+    const ahead = this.nextAheadAt;
+    const at = ahead === Infinity ? Infinity : Date.now() + (ahead - this.#core.clock.now());
+    for (const cell of this.aheadCells) cell[0] = at;
   }
 
   /** When the first group of occurrences recorded ahead is due (Infinity: none). */
