@@ -210,7 +210,10 @@ class FrontHost implements Front {
       this.#post({ t: "head", id: m.id, status: res.status, headers });
       streaming = true;
       const reader = res.body.getReader();
-      aborted.signal.addEventListener("abort", () => reader.cancel().catch(() => {}));
+      // The client may have gone while the app was answering: then stop at once.
+      const stop = () => void reader.cancel().catch(() => {});
+      if (aborted.signal.aborted) stop();
+      else aborted.signal.addEventListener("abort", stop);
       for (;;) {
         const { done, value } = await reader.read().catch(() => ({ done: true, value: null }));
         if (done || value === null) break;

@@ -79,6 +79,9 @@ function abort(id: number): void {
   if (!f) return;
   forwarded.delete(id);
   post({ t: "abort", id });
+  // Gone before its answer came: the handler ends anyway (nobody reads this), else the
+  // listener's shutdown would wait for it forever.
+  f.resolve(new Response(null, { status: 499 }));
   try {
     f.stream?.close();
   } catch {

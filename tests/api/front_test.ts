@@ -237,3 +237,31 @@ Deno.test("the API's threads run at a lower CPU priority than the scheduler's (L
   const lowered = threads.filter((t) => t.comm.startsWith("worker-") && t.ni === expected);
   assertEquals(lowered.length >= 2, true, `front and render worker at nice ${expected}: ${text}`);
 });
+
+Deno.test("a client gone before its forwarded answer came does not hold the listener's shutdown", async () => {
+  const rig = await startRig({ a: { options: { every: "1h" } } });
+  // curl asks for the live events and gives up after 200 ms, while this thread (the scheduler's,
+  // which answers forwarded requests) is busy: the answer's head comes after the client left.
+  const curl = new Deno.Command("curl", {
+    args: [
+      "-s",
+      "--max-time",
+      "0.2",
+      "--unix-socket",
+      `${rig.dataDir}/kron.sock`,
+      "http://kron/v1/events",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const until = performance.now() + 800;
+  while (performance.now() < until) {
+    // busy: no turn of the event loop
+  }
+  await curl.status;
+  const t0 = performance.now();
+  await rig.close();
+  const ms = performance.now() - t0;
+  // A liveness bound, not a speed figure: a stuck close waits out its 10 s timeout.
+  assertEquals(ms < 5_000, true, `close took ${Math.round(ms)} ms`);
+});
