@@ -6,9 +6,17 @@ import type { KronError } from "../../src/errors.ts";
 
 const T0 = Date.parse("2026-05-04T09:00:00Z");
 
-/** Waits (real time) until no run is in flight. */
-async function idle(k: Kron): Promise<void> {
-  for (let i = 0; i < 1000 && k.list().some((j) => j.running > 0); i++) {
+/**
+ * Waits (real time) until no run is in flight and, given the clock, none is due and not yet
+ * started: an occurrence due exactly at the clock's time starts a turn or an fsync later, and a
+ * restart would then run it as a misfire (its run appeared in the restarted engine's history).
+ */
+async function idle(k: Kron, clock?: FakeClock): Promise<void> {
+  const busy = (j: ReturnType<Kron["list"]>[number]) =>
+    j.running > 0 ||
+    (clock !== undefined && j.state !== "paused" && j.nextRunAt !== null &&
+      j.nextRunAt !== undefined && j.nextRunAt.getTime() <= clock.now());
+  for (let i = 0; i < 1000 && k.list().some(busy); i++) {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -71,7 +79,7 @@ Deno.test("compaction + restart gives the same state; orphans stay until forgott
   a.schedule("old", { cron: "*/5 * * * * *" }, () => {});
   await a.start();
   await clock.advance(30_000);
-  await idle(a);
+  await idle(a, clock);
   const before = a.list().map((j) => ({ ...j }));
   const historyBefore = await a.history("tick", { limit: 50 });
   await a.compact();
