@@ -171,6 +171,8 @@ export interface ConnectOptions {
   max?: number;
   /** `application_name` shown by `pg_stat_activity`. */
   application?: string;
+  /** Settings every session of the pool starts with (startup parameters). */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -220,6 +222,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     connection: {
       application_name: options.application ?? "kron",
       idle_in_transaction_session_timeout: TX_IDLE_LIMIT_MS,
+      ...options.settings,
     },
     // int8 (fencing tokens, event seqs) as numbers: they stay far below 2^53.
     types: {

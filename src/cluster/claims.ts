@@ -31,6 +31,7 @@ import type { Tables } from "./jobs.ts";
 import { afterFailure } from "./_after_failure.ts";
 import { finishCtes } from "./_finish.ts";
 import { claimedJsonSql } from "./_claimed_json.ts";
+import { runClaim } from "./_claim_run.ts";
 import { isSlot, settleReplaced } from "./_replace.ts";
 import { runFailure } from "../policy/mod.ts";
 
@@ -109,9 +110,6 @@ export interface ClaimOptions {
   worker: string;
 }
 
-/** Pools whose database refused `enable_bitmapscan` or `jit` (unknown setting). */
-const plannerSettings = new WeakSet<Sql>();
-
 /**
  * Claims up to `max` due runs of `tasks` (oldest due first), in one statement (one round
  * trip). Each claimed run's `RUN_STARTED` is its row's `started_seq` (see `event_log`). What depends on the state at due time is decided
@@ -138,6 +136,8 @@ export async function claimRuns(sql: Sql, t: Tables, o: ClaimOptions): Promise<C
 
 /**
  * {@link claimRuns}, each run as its answer's JSON text (what `POST /v1/claim` sends on).
+ * `tuned`: a pool whose sessions start with the claim's planner settings (`CLAIM_SETTINGS`,
+ * _claim_run.ts), which claims in one statement instead of a transaction.
  *
  * @example
  * ```ts
@@ -149,6 +149,7 @@ export async function claimRunsJson(
   sql: Sql,
   t: Tables,
   o: ClaimOptions,
+  tuned?: Sql,
 ): Promise<ClaimedJson[]> {
   if (o.tasks.length === 0 || o.max < 1) return [];
   const slot = isSlot("c");
@@ -241,53 +242,11 @@ export async function claimRunsJson(
       [o.tasks, o.max, Math.round(o.leaseMs), o.worker],
       { prepare },
     );
-  // The queue churns (pending → running → gone): between autovacuum/analyze rounds the planner
-  // underestimates the pending rows and picks a bitmap scan of every pending row plus a sort,
-  // which visits every dead index entry on every claim (tens of ms under load); or, after an
-  // analyze that saw the queue empty, a sequential scan of it and a sort (36 ms per claim of
-  // 250 runs from a backlog of 20,000, against ~4 ms). An ordered index scan stops after `max`
-  // rows and skips dead entries once marked. The SET and the claim travel together
-  // (pipelined) in the claim's transaction.
-  // JIT is off for the claim too: the planner's cost of the overlap checks (never run for
-  // `overlap: "allow"`) may pass jit_above_cost with such statistics, and compiling the
-  // statement then took ~110 ms per claim (measured after an analyze of a 20,000-run backlog).
-  // The claim is a named prepared statement (one per connection) run with its generic plan:
-  // planning it took ~1 ms a call (~4 µs of PostgreSQL's CPU a run at ~250 runs a claim, more
-  // at small claims), and with the settings above the only plan left for finding the runs is
-  // the ordered scan of the due-time index, whatever the parameters (a custom plan chose the
-  // same). The completion stays unprepared: its generic plan was 5× slower (docs/cluster.md).
-  // A pooler in transaction mode must keep prepared statements (PgBouncer 1.21+).
-  // A Postgres-compatible database without the settings refuses them once; claims then go
-  // plain (unprepared).
-  //
+  // The claim's planner settings and how it is sent: _claim_run.ts.
   // A claimed run's RUN_STARTED is not written: the row's `started_seq` places it in the
   // event stream (`event_log`, migration 5). Writing it as an event row took the database more
   // than the claim's update (a heap tuple, two index entries and its JSON per run).
-  const claimOnly = async (tx: Db, tuned: boolean) => {
-    const [, out] = await Promise.all([
-      tuned
-        ? tx.unsafe(
-          `SELECT set_config('enable_bitmapscan', 'off', true),
-             set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),
-             set_config('plan_cache_mode', 'force_generic_plan', true)`,
-        )
-        : null,
-      claim(tx, tuned),
-    ]);
-    return out;
-  };
-  let rows;
-  if (plannerSettings.has(sql)) {
-    rows = await sql.begin((tx) => claimOnly(tx, false));
-  } else {
-    try {
-      rows = await sql.begin((tx) => claimOnly(tx, true));
-    } catch (e) {
-      if ((e as { code?: string })?.code !== "42704") throw e;
-      plannerSettings.add(sql);
-      rows = await sql.begin((tx) => claimOnly(tx, false));
-    }
-  }
+  const rows = await runClaim(sql, claim, tuned);
   // Another claimer may have started a newer occurrence of a replacing job meanwhile: settle
   // once committed, and hand out none of the runs that lost (_replace.ts).
   const replacing = [...new Set(rows.filter((r) => r.replaces).map((r) => r.job as string))];

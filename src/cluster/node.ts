@@ -21,6 +21,7 @@ import { KronError } from "../errors.ts";
 import { ulid } from "../ulid.ts";
 import { insertEvents, iso } from "./_events.ts";
 import { connect, isTransient, type Sql, tables } from "./_sql.ts";
+import { CLAIM_SETTINGS } from "./_claim_run.ts";
 import { backoffMs, sleep } from "../sleep.ts";
 import {
   type ClaimedJson,
@@ -168,6 +169,8 @@ export class ClusterNode {
   /** How long this node's last claim took (ms): a measure of its database link. */
   #claimMs = 0;
   #claimAt = 0;
+  /** The pool claims use when this node owns its connections (_claim_run.ts). */
+  readonly #claimSql: Sql | undefined;
 
   /** Creates the node; nothing connects before {@link ClusterNode.start}. */
   constructor(options: ClusterNodeOptions) {
@@ -183,9 +186,17 @@ export class ClusterNode {
         max: options.poolSize ?? 8,
         application: `kron ${this.nodeId}`,
       });
+      // Claims on sessions that start with their planner settings: one statement, one round
+      // trip (_claim_run.ts). Connected when the first claim comes.
+      this.#claimSql = connect(options.store, {
+        max: Math.max(1, Math.min(4, options.poolSize ?? 8)),
+        application: `kron ${this.nodeId} claims`,
+        settings: CLAIM_SETTINGS,
+      });
       this.#ownsSql = true;
     } else {
       this.sql = options.store;
+      this.#claimSql = undefined;
       this.#ownsSql = false;
     }
     this.#notifier = new Notifier(this.sql, this.t.channel, (p) => this.#onNotify(p));
@@ -241,7 +252,11 @@ export class ClusterNode {
     await Promise.all(this.#loops);
     await this.#notifier.stop();
     if (this.#started) await this.#record("RUNTIME_STOPPED").catch(() => {});
-    if (this.#ownsSql) await this.sql.end({ timeout: 2 }).catch(() => {});
+    if (this.#ownsSql) {
+      await Promise.all(
+        [this.sql, this.#claimSql].map((p) => p?.end({ timeout: 2 }).catch(() => {})),
+      );
+    }
   }
 
   /** Subscribes to NOTIFY payloads (`"*"` after each reconnect); returns the unsubscribe. */
@@ -289,7 +304,7 @@ export class ClusterNode {
           max: o.max,
           leaseMs: o.leaseMs ?? this.leaseMs,
           worker: o.worker,
-        })
+        }, this.#claimSql)
       ).finally(() => {
         this.#claimMs = performance.now() - started;
         this.#claimAt = Date.now();
