@@ -11,9 +11,8 @@
  * (never run for `overlap: "allow"`) may pass jit_above_cost with such statistics, and
  * compiling the statement then took ~110 ms per claim. With these settings the only plan left
  * for finding the runs is the ordered scan of the due-time index, whatever the parameters, so
- * the generic plan is used: planning took ~1 ms a call. The completion stays unprepared: its
- * generic plan was 5× slower (docs/cluster.md). A pooler in transaction mode must keep
- * prepared statements (PgBouncer 1.21+).
+ * the generic plan is used: planning took ~1 ms a call. The batch completion is prepared on the
+ * same pool (`runTuned`). A pooler in transaction mode must keep prepared statements.
  *
  * A node that owns its connections keeps a small pool for claims whose sessions start with the
  * settings: a claim is then one statement in one round trip. Set per claim instead (a pool
@@ -56,6 +55,34 @@ const UNKNOWN_SETTING = "42704";
 
 function refused(e: unknown): boolean {
   return (e as { code?: string })?.code === UNKNOWN_SETTING;
+}
+
+/**
+ * Runs `statement` as a named prepared statement on `tuned` (its generic plan, with the
+ * claim's planner settings) when given and its database took the settings, else unprepared
+ * on `sql`. For statements whose generic plan is as good as a custom one (the batch
+ * completion): it saves planning each call.
+ *
+ * @example
+ * ```ts
+ * import { runTuned } from "./_claim_run.ts";
+ * // const rows = await runTuned(sql, (db, prepare) => db.unsafe(text, params, { prepare }), claimPool);
+ * ```
+ */
+export async function runTuned<T>(
+  sql: Sql,
+  statement: (db: Db, prepare: boolean) => Promise<T>,
+  tuned?: Sql,
+): Promise<T> {
+  if (tuned !== undefined && !plain.has(tuned)) {
+    try {
+      return await statement(tuned, true);
+    } catch (e) {
+      if (!refused(e)) throw e;
+      plain.add(tuned);
+    }
+  }
+  return await statement(sql, false);
 }
 
 /**

@@ -169,8 +169,11 @@ export class ClusterNode {
   /** How long this node's last claim took (ms): a measure of its database link. */
   #claimMs = 0;
   #claimAt = 0;
-  /** The pool claims use when this node owns its connections (_claim_run.ts). */
-  readonly #claimSql: Sql | undefined;
+  /**
+   * The pool claims and batch completions use when this node owns its connections: its
+   * sessions start with the claim's planner settings (_claim_run.ts).
+   */
+  readonly claimSql: Sql | undefined;
 
   /** Creates the node; nothing connects before {@link ClusterNode.start}. */
   constructor(options: ClusterNodeOptions) {
@@ -188,7 +191,7 @@ export class ClusterNode {
       });
       // Claims on sessions that start with their planner settings: one statement, one round
       // trip (_claim_run.ts). Connected when the first claim comes.
-      this.#claimSql = connect(options.store, {
+      this.claimSql = connect(options.store, {
         max: Math.max(1, Math.min(4, options.poolSize ?? 8)),
         application: `kron ${this.nodeId} claims`,
         settings: CLAIM_SETTINGS,
@@ -196,7 +199,7 @@ export class ClusterNode {
       this.#ownsSql = true;
     } else {
       this.sql = options.store;
-      this.#claimSql = undefined;
+      this.claimSql = undefined;
       this.#ownsSql = false;
     }
     this.#notifier = new Notifier(this.sql, this.t.channel, (p) => this.#onNotify(p));
@@ -254,7 +257,7 @@ export class ClusterNode {
     if (this.#started) await this.#record("RUNTIME_STOPPED").catch(() => {});
     if (this.#ownsSql) {
       await Promise.all(
-        [this.sql, this.#claimSql].map((p) => p?.end({ timeout: 2 }).catch(() => {})),
+        [this.sql, this.claimSql].map((p) => p?.end({ timeout: 2 }).catch(() => {})),
       );
     }
   }
@@ -304,7 +307,7 @@ export class ClusterNode {
           max: o.max,
           leaseMs: o.leaseMs ?? this.leaseMs,
           worker: o.worker,
-        }, this.#claimSql)
+        }, this.claimSql)
       ).finally(() => {
         this.#claimMs = performance.now() - started;
         this.#claimAt = Date.now();

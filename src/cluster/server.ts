@@ -412,7 +412,7 @@ export function createClusterApp(node: ClusterNode, options: ClusterAppOptions):
       const o = (x ?? {}) as Record<string, unknown>;
       return { runId: runIdParam(String(o.runId)), fencingToken: token(o) };
     });
-    const { rejected } = await completeRuns(sql, t, items);
+    const { rejected } = await completeRuns(sql, t, items, node.claimSql);
     return c.json({
       accepted: items.filter((i) => !rejected.has(i.runId)).map((i) => i.runId),
       rejected: items.filter((i) => rejected.has(i.runId)).map((i) => i.runId),

@@ -3,13 +3,13 @@
 // claimers on it still take each run once, in due order, with tokens that only grow; the
 // settings stay on the claim pool's sessions (the node's other statements plan as usual); and
 // a database that refuses a setting at connection still gets its claims, through the
-// transaction.
+// transaction. Batch completions prepared on that pool fence each run on its token as before.
 import { assert, assertEquals } from "../api/_assert.ts";
 import postgres from "postgres";
 import { startPg } from "./_pg.ts";
 import { connect, type Sql, tables } from "../../src/cluster/_sql.ts";
 import { migrate } from "../../src/cluster/schema.ts";
-import { claimRunsJson } from "../../src/cluster/claims.ts";
+import { claimRunsJson, completeRuns } from "../../src/cluster/claims.ts";
 import { CLAIM_SETTINGS } from "../../src/cluster/_claim_run.ts";
 import type { Tables } from "../../src/cluster/jobs.ts";
 
@@ -86,6 +86,47 @@ Deno.test({
         assertEquals({ ...other }, { mode: "auto", seqscan: "on" });
       });
 
+      await t.step(
+        "batch completions on the claim pool: each run fenced on its token",
+        async () => {
+          await insertRuns(sql, s, "done", 6);
+          const runs = await claimRunsJson(sql, s, options("done", 10), tuned);
+          assertEquals(runs.length, 6);
+          const [a, b, c, d] = runs;
+          // Several batches: from the sixth call a prepared statement may be planned generically.
+          for (let i = 0; i < 6; i++) {
+            const { rejected } = await completeRuns(sql, s, [
+              { runId: "01ARZ3NDEKTSV4RRFFQ69G5FZZ", fencingToken: 1 },
+            ], tuned);
+            assertEquals([...rejected], ["01ARZ3NDEKTSV4RRFFQ69G5FZZ"]);
+          }
+          const { rejected } = await completeRuns(sql, s, [
+            { runId: a.runId, fencingToken: a.fencingToken },
+            { runId: b.runId, fencingToken: b.fencingToken + 1000 },
+            { runId: c.runId, fencingToken: c.fencingToken + 1000 },
+            { runId: c.runId, fencingToken: c.fencingToken },
+            { runId: d.runId, fencingToken: d.fencingToken },
+          ], tuned);
+          assertEquals([...rejected].sort(), [b.runId, c.runId].sort());
+          const finished = await sql.unsafe(
+            `SELECT id FROM ${s.history} WHERE status = 'succeeded' AND done_seq IS NOT NULL`,
+          );
+          assertEquals(finished.map((r) => r.id).sort(), [a.runId, d.runId].sort());
+          // A completion repeated after it was accepted is refused (the run is no longer open).
+          const again = await completeRuns(sql, s, [
+            { runId: a.runId, fencingToken: a.fencingToken },
+          ], tuned);
+          assertEquals([...again.rejected], [a.runId]);
+          const open = await sql.unsafe(
+            `SELECT id FROM ${s.queue} WHERE task = 'done' ORDER BY id`,
+          );
+          assertEquals(
+            open.map((r) => r.id),
+            [b.runId, c.runId, runs[4].runId, runs[5].runId].sort(),
+          );
+        },
+      );
+
       await t.step("a database that refuses a setting still gets its claims", async () => {
         await insertRuns(sql, s, "plain", 7);
         const first = await claimRunsJson(sql, s, options("plain", 3), refusing);
@@ -93,6 +134,11 @@ Deno.test({
         assertEquals(first.length, 3);
         assertEquals(second.length, 4);
         assertEquals(new Set([...first, ...second].map((r) => r.runId)).size, 7);
+        const { rejected } = await completeRuns(sql, s, [
+          { runId: first[0].runId, fencingToken: Number(first[0].fencingToken) },
+          { runId: first[1].runId, fencingToken: Number(first[1].fencingToken) + 1 },
+        ], refusing);
+        assertEquals([...rejected], [first[1].runId]);
       });
     } finally {
       await Promise.all([sql.end(), tuned.end(), refusing.end()]);
