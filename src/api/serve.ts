@@ -288,7 +288,8 @@ export async function serveAdmin(
   const close = () =>
     closed ??= closeAll(servers, closing).then(() => front?.close()).then(() => {});
   // Requests step aside just before occurrences are due (_gate.ts; the front does its own).
-  const dueIn = () => kron.engine.nextAheadAt - kron.engine.clock.now();
+  const nextAt = () => kron.engine.nextAheadAt;
+  const now = () => kron.engine.clock.now();
   const serveOn = async (
     listen: Listen,
     fetch: (req: Request) => Response | Promise<Response>,
@@ -305,7 +306,7 @@ export async function serveAdmin(
         throw e;
       }
     }
-    const server = serveListener(listen, gated(fetch, dueIn));
+    const server = serveListener(listen, gated(fetch, nextAt, now));
     servers.push(server);
     const addr = server.addr as Deno.NetAddr;
     return { hostname: addr.hostname, port: addr.port };
