@@ -3,8 +3,8 @@
  * the job reads it keeps as text (_front_texts.ts) and forwards every other request to the
  * scheduler's thread (_front.ts), streaming the answer back. HTTP parsing, routing, the joining
  * of pages and the writing of bodies happen here, so a flood of API clients no longer takes
- * turns of the thread that starts runs on time; requests to be forwarded just before runs are
- * due wait for them here (_gate.ts), reading when from shared memory.
+ * turns of the thread that starts runs on time; requests arriving just before runs are due
+ * wait for them here (_gate.ts), reading when from shared memory.
  *
  * Started by _front.ts (`new URL("./_front_worker.ts", import.meta.url)`; `deno compile`
  * embeds it through `--include`).
@@ -119,15 +119,7 @@ function bearerOk(req: Request, token: string): boolean {
 function handler(listen: Listen): (req: Request) => Response | Promise<Response> {
   const app = listen.kind;
   const token = listen.kind === "tcp" ? listen.token : null;
-  // What goes to the scheduler's thread steps aside before runs are due there (_gate.ts); what
-  // is answered here does not: this thread is another, and a nicer one (_thread_priority.ts).
-  // Before start, or without the shared cell: nothing is due.
-  const forwardGated = gated(
-    (req: Request) => forward(req, app),
-    () => (ahead === null ? Infinity : ahead[0]),
-    Date.now,
-  );
-  return async (req: Request): Promise<Response> => {
+  const handle = async (req: Request): Promise<Response> => {
     if (req.method === "GET" && views !== null) {
       const url = new URL(req.url);
       const path = url.pathname;
@@ -138,8 +130,13 @@ function handler(listen: Listen): (req: Request) => Response | Promise<Response>
         if (res !== null) return res;
       }
     }
-    return await forwardGated(req);
+    return await forward(req, app);
   };
+  // Every request steps aside before runs are due (_gate.ts): those forwarded would take the
+  // scheduler's thread, and those answered here the cores it needs (clients on the same
+  // machine answered meanwhile send their next request at once). Before start, or without the
+  // shared cell: nothing is due.
+  return gated(handle, () => (ahead === null ? Infinity : ahead[0]), Date.now);
 }
 
 function listen(id: number, l: Listen): void {

@@ -6,8 +6,7 @@
  * comes less than {@link GATE_MS} before the next occurrences recorded ahead are due waits until
  * they have started (at most {@link GATE_MAX_WAIT_MS}); the others are handled at once. The
  * check is made by each request as it comes, so a long batch of requests is cut where the gate
- * closes. Only requests answered on the scheduler's thread need it: the front thread
- * (_front_worker.ts) holds back the requests it forwards, not the ones it answers itself.
+ * closes. The front thread (_front_worker.ts) holds back every request the same way.
  *
  * @example
  * ```ts
