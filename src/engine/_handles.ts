@@ -114,6 +114,8 @@ export interface AheadGroup {
   at: number;
   entries: TimerEntry[];
   runs: RunHandle[];
+  /** The log sequence of the group's last record: once durable, its runs may start quick. */
+  seq: number;
 }
 
 /** Events handed to the store in one group commit, kept until they are durable. */

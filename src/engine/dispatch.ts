@@ -47,8 +47,6 @@ export class Dispatch implements WakeHandler {
   readonly #journal: Journal;
   readonly #timers: TimerQueue;
   readonly #runs: Runs;
-  /** Seq of the last RUN_DUE recorded ahead. */
-  #aheadSeq = 0;
   /** Jobs whose entries fired while the log could not be written: queued again once it can. */
   readonly #stalled = new Set<Registered>();
 
@@ -153,7 +151,6 @@ export class Dispatch implements WakeHandler {
       jitterMs: 0,
       ahead: true,
     });
-    this.#aheadSeq = this.#core.state.seq;
     // The run and its context are made now, off the due time's critical path.
     const run = newRun(job, ulid(at), 1, at, `${job.name}:${iso(at)}`, "schedule", at, true);
     run.ctx = runContext(run);
@@ -161,7 +158,7 @@ export class Dispatch implements WakeHandler {
     entry.at = at;
     entry.live = true;
     job.due = entry;
-    this.#timers.queueAhead(entry, run);
+    this.#timers.queueAhead(entry, run, this.#core.state.seq);
   }
 
   /**
@@ -170,8 +167,11 @@ export class Dispatch implements WakeHandler {
    */
   fireAhead(group: AheadGroup, now: number): void {
     const { at, entries, runs } = group;
-    // Quick starts need every record of this instant durable and a log that takes writes.
-    const quick = !this.#journal.holding && this.#journal.durableSeq >= this.#aheadSeq;
+    // Quick starts need every record of this instant durable and a log that takes writes; the
+    // records of later instants need not be. (Waiting for the newest record sent the groups of
+    // interval jobs, due a few ms apart, the slow way whenever the next group's record was in
+    // flight: 15,000 of 25,000 quick-startable runs in 30 s of the load case's 10,000 jobs.)
+    const quick = !this.#journal.holding && this.#journal.durableSeq >= group.seq;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       // A removed, paused or redefined job's entry was killed: a live one is still current.

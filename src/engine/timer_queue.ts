@@ -127,21 +127,25 @@ export class TimerQueue {
     return null;
   }
 
-  /** Queues an occurrence recorded ahead (an "ahead" entry, with its run made ahead). */
-  queueAhead(entry: TimerEntry, run: RunHandle): void {
+  /**
+   * Queues an occurrence recorded ahead (an "ahead" entry, with its run made ahead) whose record
+   * has log sequence `seq`.
+   */
+  queueAhead(entry: TimerEntry, run: RunHandle, seq: number): void {
     const at = entry.at;
     const ahead = this.#ahead;
     let i = ahead.length;
     while (i > 0 && ahead[i - 1].at > at) i--;
     let group = i > 0 && ahead[i - 1].at === at ? ahead[i - 1] : null;
     if (group === null) {
-      group = { at, entries: [], runs: [] };
+      group = { at, entries: [], runs: [], seq };
       ahead.splice(i, 0, group);
       if (i === 0) this.publishAhead();
       if (!this.#waking && at < this.#timerAt) this.setTimer();
     }
     group.entries.push(entry);
     group.runs.push(run);
+    group.seq = Math.max(group.seq, seq);
   }
 
   /** Stops the timer and forgets the occurrences recorded ahead (shutdown). */

@@ -317,3 +317,46 @@ Deno.test("ahead: a record not yet durable at the due time: the run waits for it
   assert.deepEqual(calls, [T0 + 1000]);
   await engine.shutdown();
 });
+
+Deno.test("ahead: an instant whose records are durable starts quick while a later one's are not", async () => {
+  // Interval jobs fall due in groups a few ms apart: the record of the next group is often in
+  // flight when one is due. Only this group's own records decide whether it starts quick.
+  const inner = new MemoryStore();
+  let gate: Promise<void> | null = null;
+  const store: Store = {
+    durable: true,
+    open: () => inner.open(),
+    append: (e) => {
+      const done = inner.append(e);
+      return gate === null ? done : gate.then(() => done);
+    },
+    history: (j, q) => inner.history(j, q),
+    findRun: (id) => inner.findRun(id),
+    compact: (s) => inner.compact(s),
+    close: () => inner.close(),
+  };
+  const clock = new FakeClock(T0);
+  const engine = new Engine({ store, clock, leadMs: 50 });
+  const events: KronEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  const calls: [string, number, boolean][] = [];
+  const call = (job: string) => () => {
+    const started = events.some((e) => e.type === "RUN_STARTED" && e.job === job);
+    calls.push([job, clock.now(), started]);
+  };
+  engine.define("first", { at: iso(T0 + 1000) }, call("first"));
+  engine.define("second", { at: iso(T0 + 1030) }, call("second"));
+  await engine.start();
+  await clock.advance(950); // first's RUN_DUE recorded ahead, and durable
+  let release!: () => void;
+  gate = new Promise((r) => release = r);
+  await clock.advance(30); // second's RUN_DUE recorded ahead: in flight until released
+  await clock.advance(20);
+  // On the dot, before its own RUN_STARTED is recorded: it started quick.
+  assert.deepEqual(calls, [["first", T0 + 1000, false]]);
+  gate = null;
+  release();
+  await clock.advance(30);
+  assert.deepEqual(calls.map((c) => c.slice(0, 2)), [["first", T0 + 1000], ["second", T0 + 1030]]);
+  await engine.shutdown();
+});
