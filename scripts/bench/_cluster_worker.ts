@@ -1,14 +1,15 @@
-// A worker process of scripts/bench/cluster.ts: `kron <urls> <token> [concurrency]` runs a
-// KronWorker (64 runs at once by default) on the no-op task; `pgboss-job <url>` / `pgboss-batch <url>` run pg-boss
+// A worker process of scripts/bench/cluster.ts: `kron <urls> <token> [concurrency] [prefetch]`
+// runs a KronWorker (64 runs at once by default, prefetch as many) on the no-op task; `pgboss-job <url>` / `pgboss-batch <url>` run pg-boss
 // workers (8 per-job workers, or one batched worker of 64) on the same no-op queue.
 import { KronWorker } from "../../src/cluster/worker.ts";
 
-const [mode, url, token, concurrency] = Deno.args;
+const [mode, url, token, concurrency, prefetch] = Deno.args;
 if (mode === "kron") {
   // `url` lists every node (comma-separated).
   const worker = new KronWorker(url, {
     token,
     concurrency: Number(concurrency ?? 64),
+    prefetch: Number(prefetch ?? concurrency ?? 64),
     waitMs: 5_000,
   });
   worker.task("noop", () => {});

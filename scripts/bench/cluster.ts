@@ -1,6 +1,7 @@
 /**
  * Cluster bench: runs claimed and completed per second through 3 `kron server` nodes and 4
- * worker processes on no-op tasks (each worker knows the three nodes and runs 256 at once:
+ * worker processes on no-op tasks (each worker knows the three nodes and runs 256 at once,
+ * claiming up to 256 more ahead while runs wait (`prefetch`, as graphile-worker's localQueue):
  * batched claims shared among the nodes, outcomes batched), the due→claim latency of
  * scheduled runs (p50/p99), and on the same PostgreSQL for the same work pg-boss, per-job
  * (`work()` with batchSize 1) and batched (batchSize 64), and graphile-worker with the settings
@@ -17,7 +18,7 @@
  * run mean anything.
  *
  * Environment: BENCH_DURABILITY=off|on (one setting only), BENCH_WORKERS (4),
- * BENCH_CONCURRENCY (256), BENCH_KRON_ONLY=1 (skip the peers), BENCH_NO_PGBOSS=1 (skip pg-boss), BENCH_PG_STATS=1 (top
+ * BENCH_CONCURRENCY (256), BENCH_PREFETCH (= concurrency), BENCH_KRON_ONLY=1 (skip the peers), BENCH_NO_PGBOSS=1 (skip pg-boss), BENCH_PG_STATS=1 (top
  * statements by database time, pg_stat_statements), BENCH_DEBUG=1 (the processes' last lines).
  *
  * Run: `deno run -A scripts/bench/cluster.ts [runs=20000]`
@@ -40,6 +41,9 @@ const PG_STATS = Boolean(Deno.env.get("BENCH_PG_STATS"));
 const ONLY = Deno.env.get("BENCH_DURABILITY");
 const WORKERS = Number(Deno.env.get("BENCH_WORKERS") ?? 4);
 const CONCURRENCY = Number(Deno.env.get("BENCH_CONCURRENCY") ?? 256);
+// Runs a worker may claim beyond its free slots while runs wait (KronWorker `prefetch`), as
+// graphile-worker's localQueue below holds jobs beyond its concurrency.
+const PREFETCH = Number(Deno.env.get("BENCH_PREFETCH") ?? CONCURRENCY);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Result {
@@ -179,6 +183,7 @@ async function benchOne(durable: boolean): Promise<Result> {
           urls,
           TOKEN,
           String(CONCURRENCY),
+          String(PREFETCH),
         ]),
     );
     procs.push(...workers);
@@ -401,7 +406,7 @@ for (const durable of [false, true]) {
   results.push(await benchOne(durable));
 }
 console.log(
-  `bench: ${N} runs, ${WORKERS} kron workers × concurrency ${CONCURRENCY}, 3 nodes; ` +
+  `bench: ${N} runs, ${WORKERS} kron workers × concurrency ${CONCURRENCY} (prefetch ${PREFETCH}), 3 nodes; ` +
     `${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${loadavg()}`,
 );
 for (const r of results) {

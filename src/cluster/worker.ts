@@ -103,6 +103,14 @@ export interface KronWorkerOptions {
    * batch of 500 goes at once.
    */
   completeBatchMs?: number;
+  /**
+   * Runs a claim may take beyond the free slots while runs wait (the last claim came back
+   * full), held here until a slot frees (default 0). Their leases are kept by heartbeats
+   * meanwhile; the job's timeout starts when the run does. Larger claims cost the cluster less
+   * per run (docs/cluster.md, throughput), but runs held here wait for this worker's slots
+   * while another worker might be free: for many short tasks.
+   */
+  prefetch?: number;
 }
 
 /** How long a claim waits for more free slots after a full batch (ms): claims stay large. */
@@ -169,8 +177,11 @@ export class KronWorker {
   #allLostWarned = false;
   #fatal: unknown = null;
   #slotFree: (() => void) | null = null;
-  /** Task functions running now (the rest of #inFlight await their outcome's delivery). */
+  /** Task functions running now (the rest of #inFlight await their outcome's delivery or a slot). */
   #executing = 0;
+  readonly #prefetch: number;
+  /** Claimed runs waiting for a slot (in #inFlight, heartbeating). */
+  readonly #queued: InFlight[] = [];
   #running: Promise<void> | null = null;
   #completed = 0;
   /** This worker's id. */
@@ -185,6 +196,7 @@ export class KronWorker {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     };
     this.#concurrency = Math.max(1, options.concurrency ?? 10);
+    this.#prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
     this.#leaseMs = options.leaseMs;
     this.#heartbeatMs = options.heartbeatMs;
     this.#waitMs = options.waitMs ?? 20_000;
@@ -296,8 +308,15 @@ export class KronWorker {
    * cluster is slow to take them) hold slots, so they never pile up without bound.
    */
   #free(): number {
-    const undelivered = this.#inFlight.size - this.#executing;
-    return this.#concurrency - this.#executing - Math.max(0, undelivered - this.#concurrency);
+    const waiting = this.#queued.length;
+    const undelivered = this.#inFlight.size - this.#executing - waiting;
+    return this.#concurrency - this.#executing - waiting -
+      Math.max(0, undelivered - this.#concurrency);
+  }
+
+  /** What a claim may take: the free slots, and while runs wait, the prefetch room. */
+  #room(full: boolean): number {
+    return this.#free() + (full ? this.#prefetch : 0);
   }
 
   #waitSlot(ms?: number): Promise<void> {
@@ -318,7 +337,7 @@ export class KronWorker {
     let full = false;
     const claims = new Set<Promise<void>>();
     while (!this.#stopping.signal.aborted && this.#fatal === null) {
-      let free = this.#free() - this.#reserved();
+      let free = this.#room(full) - this.#reserved();
       const url = free > 0 ? this.#nodes.pickExcept(new Set(this.#claiming.keys())) : null;
       if (url === null) {
         // No free slot, or every node has this worker's claim: wait for a slot or a claim.
@@ -327,9 +346,9 @@ export class KronWorker {
       }
       // After a full batch (a backlog), gather slots for a moment: one claim of many runs
       // costs the cluster about what a claim of one does.
-      if (full && free < this.#concurrency / 2 && this.#claiming.size === 0) {
+      if (full && free < (this.#concurrency + this.#prefetch) / 2 && this.#claiming.size === 0) {
         await this.#waitSlot(GATHER_MS);
-        free = this.#free() - this.#reserved();
+        free = this.#room(full) - this.#reserved();
         if (free <= 0 || this.#stopping.signal.aborted) continue;
       }
       // While runs wait (the last claim came back full), one claim at a time takes every free
@@ -345,7 +364,7 @@ export class KronWorker {
       const claim = this.#claimFrom(url, tasks, max).then((runs) => {
         if (runs === null) return;
         full = runs.length >= max;
-        for (const run of runs) this.#execute(run);
+        for (const run of runs) this.#take(run);
       }).finally(() => {
         this.#claiming.delete(url);
         claims.delete(claim);
@@ -419,20 +438,40 @@ export class KronWorker {
     }
   }
 
-  #execute(run: ClaimedRun): void {
-    const controller = new AbortController();
+  /** A claimed run: runs now if a slot is free, else waits in the prefetch queue. */
+  #take(run: ClaimedRun): void {
     const f: InFlight = {
       run,
-      controller,
+      controller: new AbortController(),
       leaseUntil: Date.parse(run.leaseUntil),
       lost: false,
       finished: false,
     };
     this.#inFlight.set(run.runId, f);
-    this.#executing++;
     const leaseMs = Math.max(100, f.leaseUntil - Date.now());
     const every = this.#heartbeatMs ?? Math.max(50, Math.floor((this.#leaseMs ?? leaseMs) / 3));
     this.#beats.add(run.runId, every, () => this.#heartbeat(f, Math.max(1000, every)));
+    if (this.#executing < this.#concurrency) this.#execute(f);
+    else this.#queued.push(f);
+  }
+
+  /** Starts queued runs while slots are free; one whose lease was lost meanwhile is dropped. */
+  #next(): void {
+    while (this.#executing < this.#concurrency && this.#queued.length > 0) {
+      const f = this.#queued.shift()!;
+      if (!f.lost) {
+        this.#execute(f);
+        continue;
+      }
+      this.#beats.delete(f.run.runId);
+      this.#inFlight.delete(f.run.runId);
+      this.#slotFree?.();
+    }
+  }
+
+  #execute(f: InFlight): void {
+    const { run, controller } = f;
+    this.#executing++;
     const timeout = run.timeoutMs === null ? undefined : setTimeout(
       () =>
         controller.abort(new DOMException(`timed out after ${run.timeoutMs}ms`, "TimeoutError")),
@@ -461,6 +500,7 @@ export class KronWorker {
       if (timedOut && error === null) error = `timed out after ${run.timeoutMs}ms`;
       f.finished = true;
       this.#executing--;
+      this.#next();
       this.#slotFree?.();
       if (!f.lost) {
         await new Promise<void>((resolve) => {
