@@ -45,6 +45,12 @@ import { abortRun, callAll, errorLine, NOT_CALLED, Thrown } from "./_call.ts";
 /** How an attempt ended, short of a cancel. */
 export type Outcome = "succeeded" | "failed" | "timed_out";
 
+/**
+ * Runs booked between two looks for occurrences that fell due meanwhile (Runs.runQuick): ~1 ms
+ * of bookkeeping.
+ */
+const QUICK_CHECK_EVERY = 32;
+
 /** The engine's runs in flight (see the module docs). */
 export class Runs {
   readonly #core: Core;
@@ -148,31 +154,55 @@ export class Runs {
    * Calls the jobs of the quick runs of this wake-up first, then records their RUN_STARTED and
    * timeouts: bookkeeping must not make the last callback of a burst late. (A callback that
    * synchronously reads its own job's status still sees it idle.)
+   *
+   * The bookkeeping of a crowd takes a while (5,000 runs: ~140 ms): every
+   * {@link QUICK_CHECK_EVERY} runs, occurrences recorded ahead that fell due meanwhile are fired
+   * (TimerQueue.fireAheadDue) and their jobs called at once; their bookkeeping follows. Nothing
+   * else runs in between: this is one turn of the event loop, as before.
    */
   runQuick(): void {
     if (this.#quick.length === 0) return;
-    const runs = this.#quick;
-    const entries = this.#quickEntries;
-    this.#quick = [];
-    this.#quickEntries = [];
-    const results = callAll(runs);
-    const { state, jobs } = this.#core;
-    for (let i = 0; i < runs.length; i++) {
-      const run = runs[i];
-      const job = run.job;
-      if (!run.done) {
-        this.#journal.emit(startedEvent(run, 0));
-        this.#queueTimeout(run);
+    const chunks: [RunHandle[], TimerEntry[], unknown[]][] = [];
+    const take = () => {
+      const runs = this.#quick;
+      const entries = this.#quickEntries;
+      this.#quick = [];
+      this.#quickEntries = [];
+      chunks.push([runs, entries, callAll(runs)]);
+    };
+    take();
+    const { state, jobs, clock } = this.#core;
+    const due = () => {
+      this.#timers.fireAheadDue(clock.now());
+      if (this.#quick.length > 0) take();
+    };
+    for (let c = 0; c < chunks.length; c++) {
+      const [runs, entries, results] = chunks[c];
+      for (let i = 0; i < runs.length; i++) {
+        const run = runs[i];
+        const job = run.job;
+        if (!run.done) {
+          this.#journal.emit(startedEvent(run, 0));
+          this.#queueTimeout(run);
+        }
+        // The job's next occurrence, from the fired entry (reused).
+        const st = state.jobs.get(job.name);
+        if (st && jobs.get(job.name) === job && job.due === null) {
+          this.#timers.spare = entries[i];
+          this.#timers.queueNext(job, st, job.schedule.next(run.scheduledAt, st.anchorAt));
+          this.#timers.spare = null;
+        }
+        if (i % QUICK_CHECK_EVERY === QUICK_CHECK_EVERY - 1) due();
       }
-      // The job's next occurrence, from the fired entry (reused).
-      const st = state.jobs.get(job.name);
-      if (st && jobs.get(job.name) === job && job.due === null) {
-        this.#timers.spare = entries[i];
-        this.#timers.queueNext(job, st, job.schedule.next(run.scheduledAt, st.anchorAt));
-        this.#timers.spare = null;
+      if (runs.length <= QUICK_CHECK_EVERY) this.#takeResults(runs, results);
+      else {
+        for (let i = 0; i < runs.length; i += QUICK_CHECK_EVERY) {
+          const j = i + QUICK_CHECK_EVERY;
+          this.#takeResults(runs.slice(i, j), results.slice(i, j));
+          due();
+        }
       }
     }
-    this.#takeResults(runs, results);
   }
 
   /** Queues the run's timeout, from its start. */

@@ -9,6 +9,9 @@ import {
   Crowds,
 } from "../../src/engine/crowds.ts";
 import { rig, T0 } from "./_helpers.ts";
+import { FakeClock } from "../../src/engine/clock.ts";
+import { Engine } from "../../src/engine/engine.ts";
+import { MemoryStore } from "../../src/store/memory_store.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -84,4 +87,45 @@ Deno.test("crowds: a job paused while its crowd is recorded early does not run",
   const ran = new Set(r.of("RUN_STARTED").map((e) => e.job));
   assert.ok(!ran.has(early) && !ran.has(late));
   await r.engine.shutdown();
+});
+
+/** A fake clock whose time the test moves on by hand between timers (`drift`). */
+class BusyClock extends FakeClock {
+  drift = 0;
+  override now(): number {
+    return super.now() + this.drift;
+  }
+}
+
+Deno.test("crowds: an instant due while a crowd is being booked starts on time, not after it", async () => {
+  const clock = new BusyClock(T0);
+  const engine = new Engine({ store: new MemoryStore(), clock, leadMs: 50, random: () => 0.5 });
+  let booked = 0;
+  const calls: { job: string; at: number; booked: number }[] = [];
+  const crowd = 400;
+  for (let i = 0; i < crowd; i++) {
+    engine.define(`c${i}`, { at: iso(T0 + 1000) }, () => {});
+  }
+  engine.define("soon", { at: iso(T0 + 1005) }, () => {
+    calls.push({ job: "soon", at: clock.now(), booked });
+  });
+  await engine.start();
+  await clock.advanceTo(T0 + 990); // everything recorded ahead
+  // From the crowd's start on, each RUN_STARTED or RUN_SUCCEEDED takes 0.1 ms of the thread.
+  const stop = engine.onFold((e) => {
+    if (e?.type === "RUN_STARTED" || e?.type === "RUN_SUCCEEDED") {
+      booked++;
+      clock.drift += 0.1;
+    }
+  });
+  await clock.advanceTo(T0 + 1000);
+  stop();
+  // Booking the crowd's 800 events took 80 ms; "soon" was due 5 ms in and was called then
+  // (within one look: QUICK_CHECK_EVERY runs), not after the crowd's bookkeeping.
+  assert.equal(calls.length, 1);
+  assert.ok(calls[0].booked < 2 * crowd, `called after ${calls[0].booked} events were booked`);
+  assert.ok(calls[0].at - (T0 + 1005) < 10, `called ${calls[0].at - (T0 + 1005)} ms late`);
+  const soon = (await engine.history("soon", { limit: 1 }))[0];
+  assert.equal(soon.startedAt?.getTime(), Math.floor(calls[0].at));
+  await engine.shutdown();
 });
