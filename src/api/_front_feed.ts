@@ -19,6 +19,17 @@ import type { AdminHost } from "./host.ts";
 import { jobNamesFor } from "./_job_names.ts";
 import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
 
+/**
+ * Events per feed message when a turn folded more (ViewFeed's timer; flush() sends them all).
+ *
+ * @example
+ * ```ts
+ * import { FEED_SLICE } from "./_front_feed.ts";
+ * FEED_SLICE; // 1000
+ * ```
+ */
+export const FEED_SLICE = 1_000;
+
 /** Sends the folded events of a Kron to the front thread. */
 export class ViewFeed {
   readonly #kron: AdminHost;
@@ -73,7 +84,9 @@ export class ViewFeed {
   #soon(): void {
     this.#timer ??= setTimeout(() => {
       this.#timer = null;
-      this.flush();
+      if (this.#reset || this.#events.length <= FEED_SLICE) return this.flush();
+      this.#sendSlice();
+      this.#soon();
     }, 0);
   }
 
@@ -87,6 +100,28 @@ export class ViewFeed {
     this.#events = [];
     this.#touched.clear();
     this.#send({ t: "feed", gen: this.#gen, events, inputs });
+  }
+
+  /**
+   * Sends the first {@link FEED_SLICE} events folded since the last feed, with the inputs of the
+   * jobs none of whose later events wait (the front serves a job once it applied all of its
+   * events: its inputs must be there by then). A crowded instant folds 10,000 events in a turn;
+   * copying them in one message took the scheduler's thread ~30 ms, with other runs due.
+   */
+  #sendSlice(): void {
+    const events = this.#events;
+    const last = new Map<number, number>();
+    for (let i = 0; i < events.length; i++) {
+      last.set(this.#slots.get((events[i] as { job: string }).job)!, i);
+    }
+    const inputs: Inputs[] = [];
+    this.#touched.clear();
+    for (const [slot, i] of last) {
+      if (i < FEED_SLICE) inputs.push(this.#inputs(slot, this.#nameOf(slot)));
+      else this.#touched.add(slot);
+    }
+    this.#events = events.slice(FEED_SLICE);
+    this.#send({ t: "feed", gen: this.#gen, events: events.slice(0, FEED_SLICE), inputs });
   }
 
   #names: string[] = [];
