@@ -116,6 +116,11 @@ export interface KronWorkerOptions {
 /** How long a claim waits for more free slots after a full batch (ms): claims stay large. */
 const GATHER_MS = 5;
 /**
+ * Most runs one claim may ask for (the node's limit, `MAX_CLAIM` in server.ts: it answers a
+ * larger `max` with 400, which would end the worker).
+ */
+const MAX_CLAIM = 1000;
+/**
  * A node must answer a claim within its long-poll wait plus this (ms), else it is passed over
  * as lost until it answers its health probe.
  */
@@ -359,7 +364,7 @@ export class KronWorker {
         continue;
       }
       const share = Math.ceil(this.#free() / Math.max(1, this.#nodes.live));
-      const max = full ? free : Math.max(1, Math.min(free, share));
+      const max = Math.min(MAX_CLAIM, full ? free : Math.max(1, Math.min(free, share)));
       this.#claiming.set(url, max);
       const claim = this.#claimFrom(url, tasks, max).then((runs) => {
         if (runs === null) return;

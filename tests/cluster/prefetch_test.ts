@@ -85,3 +85,55 @@ Deno.test({
     }
   },
 });
+
+// A claim asks for at most the node's limit (1,000 runs): concurrency and prefetch that add up
+// to more must not have a claim refused (a 400 would end the worker).
+Deno.test({
+  name: "cluster: a worker whose slots and prefetch pass the claim limit claims within it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const pg = await startPg();
+    const sql = postgres(pg.url, { onnotice: () => {} });
+    const node = await startNode(pg.url, "pf", "n1");
+    try {
+      const runs = 3000;
+      await sql.unsafe(
+        `INSERT INTO pf.run_queue (id, job, task, scheduled_at, idempotency_key, attempt,
+           trigger, status, run_at)
+         SELECT 'Q' || lpad(g::text, 25, '0'), 'j', 'fast', now(), 'j:manual:' || g, 1,
+           'manual', 'pending', now() - interval '1 s'
+         FROM generate_series(1, $1::int) g`,
+        [runs],
+      );
+      let ran = 0;
+      const worker = new KronWorker(node.url, {
+        token: TOKEN,
+        concurrency: 700,
+        prefetch: 700,
+        waitMs: 1000,
+      });
+      worker.task("fast", () => {
+        ran++;
+      });
+      const done = worker.run();
+      const deadline = Date.now() + 30_000;
+      let n = 0;
+      while (Date.now() < deadline) {
+        [{ n }] = await sql.unsafe(
+          `SELECT count(*)::int AS n FROM pf.run_history WHERE status = 'succeeded'`,
+        );
+        if (n === runs) break;
+        await sleep(100);
+      }
+      await worker.stop({ timeout: 2000 });
+      await done;
+      assertEquals(n, runs);
+      assertEquals(ran, runs);
+    } finally {
+      await sql.end();
+      await node.kill("SIGKILL");
+      await pg.destroy();
+    }
+  },
+});
