@@ -265,3 +265,27 @@ Deno.test("a client gone before its forwarded answer came does not hold the list
   // A liveness bound, not a speed figure: a stuck close waits out its 10 s timeout.
   assertEquals(ms < 5_000, true, `close took ${Math.round(ms)} ms`);
 });
+
+Deno.test("every answer says kron's own part of its time (Server-Timing), read here or forwarded", async () => {
+  const rig = await startRig({ a: { options: { every: "1h" } } });
+  try {
+    // Answered by the front from its copy, forwarded to the scheduler's thread, and a write.
+    for (
+      const [path, init] of [
+        ["/healthz", {}],
+        ["/v1/jobs/a", {}],
+        ["/metrics", {}],
+        ["/v1/jobs/a/trigger", { method: "POST" }],
+      ] as [string, RequestInit][]
+    ) {
+      const res = await rig.sock(path, init);
+      await res.body?.cancel();
+      const timing = res.headers.get("server-timing") ?? "";
+      const m = /^kron;dur=(\d+\.\d)$/.exec(timing);
+      assertEquals(m !== null, true, `${path}: server-timing "${timing}"`);
+      assertEquals(Number(m![1]) >= 0, true, path);
+    }
+  } finally {
+    await rig.close();
+  }
+});
