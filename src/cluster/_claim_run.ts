@@ -74,15 +74,26 @@ export async function runTuned<T>(
   statement: (db: Db, prepare: boolean) => Promise<T>,
   tuned?: Sql,
 ): Promise<T> {
-  if (tuned !== undefined && !plain.has(tuned)) {
-    try {
-      return await statement(tuned, true);
-    } catch (e) {
-      if (!refused(e)) throw e;
-      plain.add(tuned);
-    }
+  const done = await onTuned(statement, tuned);
+  return done !== null ? done.value : await statement(sql, false);
+}
+
+/**
+ * `statement` run prepared on `tuned`, or null when there is none or its database refused the
+ * settings (remembered: the caller's fallback from then on).
+ */
+async function onTuned<T>(
+  statement: (db: Db, prepare: boolean) => Promise<T>,
+  tuned: Sql | undefined,
+): Promise<{ value: T } | null> {
+  if (tuned === undefined || plain.has(tuned)) return null;
+  try {
+    return { value: await statement(tuned, true) };
+  } catch (e) {
+    if (!refused(e)) throw e;
+    plain.add(tuned);
+    return null;
   }
-  return await statement(sql, false);
 }
 
 /**
@@ -102,14 +113,8 @@ export async function runClaim<T>(
   claim: (db: Db, prepare: boolean) => Promise<T>,
   tuned?: Sql,
 ): Promise<T> {
-  if (tuned !== undefined && !plain.has(tuned)) {
-    try {
-      return await claim(tuned, true);
-    } catch (e) {
-      if (!refused(e)) throw e;
-      plain.add(tuned);
-    }
-  }
+  const done = await onTuned(claim, tuned);
+  if (done !== null) return done.value;
   const inTx = async (tx: Db, settings: boolean) => {
     const [, out] = await Promise.all([
       settings

@@ -248,18 +248,20 @@ export class TimerQueue {
    * long work (Runs.runQuick): their jobs are called on time, not after it.
    */
   fireAheadDue(now: number): void {
-    if (this.#ahead.length === 0 || this.#ahead[0].at > now) return;
+    if (this.#fireAhead(now)) this.publishAhead();
+  }
+
+  /** Hands the groups recorded ahead that are due by `now` to the handler; true if any. */
+  #fireAhead(now: number): boolean {
+    const fired = this.#ahead.length > 0 && this.#ahead[0].at <= now;
     while (this.#ahead.length > 0 && this.#ahead[0].at <= now) {
       this.handler!.fireAhead(this.#ahead.shift()!, now);
     }
-    this.publishAhead();
+    return fired;
   }
 
   #drain(now: number): void {
-    const handler = this.handler!;
-    while (this.#ahead.length > 0 && this.#ahead[0].at <= now) {
-      handler.fireAhead(this.#ahead.shift()!, now);
-    }
+    this.#fireAhead(now);
     // Timers may fire early (~1 ms): what is not due by `now` waits for the timer set below.
     for (let top = this.#popLive(now); top !== null; top = this.#popLive(now)) {
       this.#fireEntry(top, now);
