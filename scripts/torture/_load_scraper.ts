@@ -1,33 +1,46 @@
 /**
- * The load case's Prometheus: scrapes `/metrics` over the socket in a process of its own, as a
- * Prometheus server would (in the harness's process the 200 clients' own event loop timed its
- * reading of a 25 MB body as much as kron's answer). One scrape at once (kron's first render,
- * reported apart), then one every 5 s while the clients are on. Prints one JSON line per scrape:
- * `{"first":bool,"headersMs":n,"bodyMs":n,"status":n,"bytes":n}` or `{"error":"…"}`.
+ * The load case's Prometheus: scrapes `/metrics` over the socket in a process of its own at nice
+ * 10, as a Prometheus server on another machine would (in the harness's process the 200
+ * clients' own event loop timed its reading of a 25 MB body as much as kron's answer). Asks for
+ * gzip as Prometheus does. One scrape at once (kron's first render, reported apart), then one
+ * every 5 s while the clients are on. Prints one JSON line per scrape:
+ * `{"first":bool,"headersMs":n,"kronMs":n,"bodyMs":n,"inflateMs":n,"status":n,"bytes":n,
+ * "inflated":n}` or `{"error":"…"}`: `kronMs` the front's handler time (`Server-Timing`),
+ * `bodyMs` to the last byte of kron's answer as sent, `inflateMs` the scraper's own inflating
+ * of it afterwards (Prometheus' work, not kron's).
  *
  * Usage: `deno run --allow-read --allow-write --allow-net _load_scraper.ts <socket> <start>
  * <windowMs> <windows> <firstOn>`.
  *
  * @module
  */
+import { gunzipSync } from "node:zlib";
 import { Phases } from "./load.ts";
 import { sleep } from "./_common.ts";
+import { KeepAliveClient } from "./_load_client.ts";
 
 const [socket, start, windowMs, windows, firstOn] = Deno.args;
 const phases = new Phases(Number(start), Number(windowMs), Number(windows), firstOn === "true");
-const http = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
+const http = new KeepAliveClient(socket);
 
 async function scrape(first: boolean): Promise<void> {
   const t = performance.now();
   try {
-    const res = await fetch("http://localhost/metrics", {
-      client: http,
-      signal: AbortSignal.timeout(60_000),
-    });
-    const headersMs = performance.now() - t;
-    const bytes = (await res.arrayBuffer()).byteLength;
+    const res = await http.request("GET", "/metrics", { "accept-encoding": "gzip" }, true);
     const bodyMs = performance.now() - t;
-    console.log(JSON.stringify({ first, headersMs, bodyMs, status: res.status, bytes }));
+    const t1 = performance.now();
+    const inflated = gunzipSync(res.body).byteLength;
+    const inflateMs = performance.now() - t1;
+    console.log(JSON.stringify({
+      first,
+      headersMs: res.headMs,
+      kronMs: res.serverTiming,
+      bodyMs,
+      inflateMs,
+      status: res.status,
+      bytes: res.bytes,
+      inflated,
+    }));
   } catch (e) {
     console.log(JSON.stringify({ error: `${(e as Error).name}: ${(e as Error).message}` }));
   }

@@ -2,7 +2,9 @@
  * Load: 10,000 function jobs firing (half `every = "10s"`, all due in one burst each period;
  * half `*\/15 * * * * *`) in a kron started with the binary's flags, while ≥ 200 concurrent
  * clients hammer the admin API over the Unix socket (bounded: each client loops until the time
- * is up) and a scraper reads `/metrics` every 5 s. The full run alternates 15 s windows without
+ * is up) and a scraper reads `/metrics` every 5 s. Clients and scraper stand for machines of
+ * their own: each is a process at nice 10 (_load_clients.ts, _load_scraper.ts), on keep-alive
+ * connections of a lean HTTP client (_load_client.ts). The full run alternates 15 s windows without
  * and with the clients (6 of each, {@link Phases}): run lateness p99 of the occurrences due in
  * either, and their ratio. Checked from the data dir afterwards: every occurrence of every job
  * ran exactly once (none missed, none twice). Reported: API latency p50/p99/max, requests,
@@ -22,10 +24,10 @@ import {
   kronFlags,
   quantile,
   type Result,
-  type Rng,
   sleep,
   type TortureCase,
 } from "./_common.ts";
+import { clientSwarm, cpuSeconds } from "./_load_clients.ts";
 
 const APP = new URL("./_load_app.ts", import.meta.url).pathname;
 const SCRAPER = new URL("./_load_scraper.ts", import.meta.url).pathname;
@@ -33,7 +35,11 @@ const SCRAPER = new URL("./_load_scraper.ts", import.meta.url).pathname;
 interface Scrape {
   first: boolean;
   headersMs: number;
+  kronMs: number | null;
   bodyMs: number;
+  inflateMs: number;
+  bytes: number;
+  inflated: number;
 }
 
 /** The scraper's lines (_load_scraper.ts); its failures are counted in `errors`. */
@@ -45,7 +51,7 @@ function scrapes(out: string, errors: Map<string, number>): Scrape[] {
     if (failure !== null) {
       const k = `GET /metrics ${failure}`;
       errors.set(k, (errors.get(k) ?? 0) + 1);
-    } else got.push({ first: x.first, headersMs: x.headersMs, bodyMs: x.bodyMs });
+    } else got.push(x);
   }
   return got;
 }
@@ -123,72 +129,6 @@ function loadAverage(): string {
   } catch {
     return "?";
   }
-}
-
-/** One client: random read (and a few write) requests in the windows that have clients on. */
-async function client(
-  path: string,
-  rng: Rng,
-  jobs: number,
-  phases: Phases,
-  lat: number[],
-  errors: Map<string, number>,
-  byRoute: Map<string, number[]>,
-  kronByRoute: Map<string, number[]>,
-): Promise<number> {
-  const http = Deno.createHttpClient({ proxy: { transport: "unix", path } });
-  let n = 0;
-  const name = () => `load-${String(rng.int(0, jobs - 1)).padStart(5, "0")}`;
-  try {
-    while (await phases.untilOn()) {
-      const r = rng.next();
-      const [method, url] = r < 0.35
-        ? ["GET", `/v1/jobs?limit=100&cursor=${name()}`]
-        : r < 0.6
-        ? ["GET", `/v1/jobs/${name()}`]
-        : r < 0.8
-        ? ["GET", `/v1/jobs/${name()}/runs?limit=5`]
-        : r < 0.9
-        ? ["GET", "/healthz"]
-        : r < 0.99
-        ? ["GET", "/v1/jobs?limit=1000"]
-        : ["POST", `/v1/jobs/${name()}/trigger`];
-      const t0 = performance.now();
-      const route = `${method} ${url.replace(/load-\d+/, ":job").replace(/\?.*/, "")}`;
-      try {
-        const res = await fetch(`http://localhost${url}`, {
-          method,
-          client: http,
-          signal: AbortSignal.timeout(60_000),
-        });
-        await res.arrayBuffer();
-        // The front's handler time (Server-Timing): from its handler's start to the answer's
-        // head. Not in it: queueing here, in the socket and in the front's event loop before the
-        // handler, and the writing of the body.
-        const kron = /kron;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
-        if (kron) {
-          (kronByRoute.get(route) ?? kronByRoute.set(route, []).get(route)!).push(Number(kron[1]));
-        }
-        // 409: a trigger refused while that job is running (overlap = "skip"): correct.
-        if (res.status >= 400 && res.status !== 409) {
-          const k = `${method} ${
-            url.replace(/load-\d+/, ":job").replace(/cursor=[^&]*/, "cursor=")
-          } ${res.status}`;
-          errors.set(k, (errors.get(k) ?? 0) + 1);
-        }
-      } catch (e) {
-        const k = `${method} ${(e as Error).name}`;
-        errors.set(k, (errors.get(k) ?? 0) + 1);
-      }
-      const ms = performance.now() - t0;
-      lat.push(ms);
-      (byRoute.get(route) ?? byRoute.set(route, []).get(route)!).push(ms);
-      n++;
-    }
-  } finally {
-    http.close();
-  }
-  return n;
 }
 
 /** How long after a switch an occurrence is not counted for either side (requests in flight). */
@@ -306,15 +246,15 @@ export const load: TortureCase = {
         (ctx.quick ? "" : ", in 15 s windows every other 15 s"),
     );
     const loadAt = [loadAverage()];
-    const lat: number[] = [];
-    const errors = new Map<string, number>();
-    const byRoute = new Map<string, number[]>();
-    const kronByRoute = new Map<string, number[]>();
-    // Prometheus' part, in a process of its own as Prometheus is (_load_scraper.ts): one scrape
-    // at once (the first render, reported apart), then one every 5 s while the clients are on.
-    // Timed to its answer's headers (kron's part) and to the end of its body.
-    const scraper = new Deno.Command(Deno.execPath(), {
+    // Prometheus' part, in a process of its own at nice 10 as the clients (_load_scraper.ts): one
+    // scrape at once (the first render, reported apart), then one every 5 s while the clients are
+    // on. Timed to its answer's headers, to the last byte of the answer (kron's part), and with
+    // its own inflating of the gzipped body (Prometheus' part) beside it.
+    const scraper = new Deno.Command("nice", {
       args: [
+        "-n",
+        "10",
+        Deno.execPath(),
         "run",
         "--allow-read",
         "--allow-write",
@@ -329,22 +269,10 @@ export const load: TortureCase = {
       stdout: "piped",
       stderr: "inherit",
     }).output();
-    const counts = await Promise.all(
-      Array.from(
-        { length: clients },
-        () =>
-          client(
-            `${dataDir}/kron.sock`,
-            ctx.rng.fork(),
-            jobs,
-            phases,
-            lat,
-            errors,
-            byRoute,
-            kronByRoute,
-          ),
-      ),
-    );
+    const kronCpuAt = cpuSeconds(app.pid);
+    const swarm = await clientSwarm(`${dataDir}/kron.sock`, jobs, clients, ctx.rng.u32(), phases);
+    const kronCpu = cpuSeconds(app.pid) - kronCpuAt;
+    const { lat, errors, byRoute, kronByRoute } = swarm;
     const scraped = scrapes(new TextDecoder().decode((await scraper).stdout), errors);
     await sleep(Math.max(0, phases.end - Date.now())); // a last window without clients
     const stopAt = Date.now();
@@ -361,7 +289,7 @@ export const load: TortureCase = {
       status.code === 0 && out.includes("stopped"),
       `the load app exited ${status.code}: ${err.slice(-1000)}`,
     );
-    const requests = counts.reduce((a, b) => a + b, 0);
+    const requests = swarm.requests;
     result.count(requests);
     const failed = [...errors.values()].reduce((a, b) => a + b, 0);
     result.check(
@@ -479,14 +407,35 @@ export const load: TortureCase = {
       );
     }
     result.figure("load average at start / end", loadAt.join(" / "));
+    // From the clients' start to their end (the full run: windows without clients too).
+    result.figure(
+      "harness CPU s / kron CPU s",
+      `${swarm.cpu.toFixed(1)} / ${kronCpu.toFixed(1)}`,
+    );
     // The first scrape finds no body to reuse: it waits for the whole first render.
     const [first, inWindows] = [scraped.filter((x) => x.first), scraped.filter((x) => !x.first)];
     result.figure("/metrics scrapes", inWindows.length);
     result.figure("/metrics first scrape ms", Math.round(first[0]?.bodyMs ?? NaN));
     result.figure("/metrics p50 ms", Math.round(quantile(inWindows.map((x) => x.bodyMs), 0.5)));
     result.figure("/metrics p99 ms", Math.round(quantile(inWindows.map((x) => x.bodyMs), 0.99)));
+    result.figure(
+      "/metrics p99 ms with the scraper's inflating",
+      Math.round(quantile(inWindows.map((x) => x.bodyMs + x.inflateMs), 0.99)),
+    );
+    const last = scraped.at(-1);
+    result.figure(
+      "/metrics MB gzipped / inflated",
+      last === undefined
+        ? "?"
+        : `${(last.bytes / 1e6).toFixed(1)} / ${(last.inflated / 1e6).toFixed(1)}`,
+    );
     const headers = inWindows.map((x) => x.headersMs);
     result.figure("/metrics answer (headers) p50 ms", Math.round(quantile(headers, 0.5)));
+    const kronMetrics = inWindows.flatMap((x) => x.kronMs === null ? [] : [x.kronMs]);
+    result.figure(
+      "/metrics kron handler p50 / p99 ms",
+      `${quantile(kronMetrics, 0.5).toFixed(1)} / ${quantile(kronMetrics, 0.99).toFixed(1)}`,
+    );
     result.figure("/metrics answer (headers) p99 ms", Math.round(quantile(headers, 0.99)));
     result.figure(
       "max event-loop lag ms",

@@ -29,6 +29,7 @@ import {
   unshareEmptyRuns,
 } from "../store/mod.ts";
 import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
+import { KeptPages } from "./_front_pages.ts";
 
 /**
  * Default and largest page of `GET /v1/jobs` (here: the front thread pages without the routes).
@@ -83,6 +84,11 @@ interface Kept {
   text: string;
 }
 
+/** How many pages of `GET /v1/jobs` are kept as bytes (_front_pages.ts). */
+const KEPT_PAGES = 16;
+
+const encoder = new TextEncoder();
+
 /** The front thread's copy of the state, and the job reads it answers. */
 export class JobViews {
   readonly #ctrl: Int32Array<SharedArrayBuffer>;
@@ -95,6 +101,7 @@ export class JobViews {
   #inputs: (Inputs | undefined)[] = [];
   #summaries: (Kept | undefined)[] = [];
   #details: (Kept | undefined)[] = [];
+  #pages = new KeptPages<Reset>(KEPT_PAGES);
   #waiting: (() => void)[] = [];
 
   /** A copy checked against `ctrl` (the shared control words). */
@@ -113,6 +120,7 @@ export class JobViews {
     for (const i of m.inputs) this.#inputs[i[0]] = i;
     this.#summaries = [];
     this.#details = [];
+    this.#pages.clear();
     this.#wake();
   }
 
@@ -215,15 +223,20 @@ export class JobViews {
     });
     if (copy === null || page === null) return null;
     const { lo, names, next } = page as ReturnType<typeof pageOf>;
+    const key = `${limit} ${cursor ?? ""}`;
+    const kept = this.#pages.get(key, copy, lo, names.length, this.#changes);
+    if (kept !== undefined) return new Response(kept, { headers: JSON_HEADERS });
     const jobs: string[] = [];
     for (let i = 0; i < names.length; i++) {
       const text = this.#text(copy, lo + i, names[i], false);
       if (text === null) return null;
       jobs.push(text);
     }
-    return new Response(`{"jobs":[${jobs.join(",")}],"nextCursor":${JSON.stringify(next)}}`, {
-      headers: JSON_HEADERS,
-    });
+    const bytes = encoder.encode(
+      `{"jobs":[${jobs.join(",")}],"nextCursor":${JSON.stringify(next)}}`,
+    );
+    this.#pages.put(key, copy, lo, this.#changes.subarray(lo, lo + names.length), bytes);
+    return new Response(bytes, { headers: JSON_HEADERS });
   }
 
   async #detail(name: string): Promise<Response | null> {
