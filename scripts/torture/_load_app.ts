@@ -1,17 +1,19 @@
 /**
  * The kron under load for the load case: an embedded app (library mode) with thousands of
- * function jobs and the admin API on `<dataDir>/kron.sock` (served by `start()`, by default). The harness starts it with the
- * exact permission flags of deno.json's `kron` task, as the binary would run.
+ * function jobs and the admin API on `<dataDir>/kron.sock` (served by `start()`, by default) and
+ * on a TCP port of loopback (bearer token in `<dataDir>/admin.token`), where the scraper reads
+ * `/metrics` as Prometheus would. The harness starts it with the exact permission flags of
+ * deno.json's `kron` task, as the binary would run.
  *
- * Usage: `deno run <kron flags> _load_app.ts <dataDir> <jobs>`. Prints `ready` once serving;
- * SIGTERM shuts it down cleanly and prints `stopped`.
+ * Usage: `deno run <kron flags> _load_app.ts <dataDir> <jobs>`. Prints `tcp <port>` and `ready`
+ * once serving; SIGTERM shuts it down cleanly and prints `stopped`.
  *
  * @module
  */
 import { Kron } from "../../src/kron/mod.ts";
 
 const [dataDir, count] = [Deno.args[0], Number(Deno.args[1] ?? 10_000)];
-const kron = new Kron({ dataDir });
+const kron = new Kron({ dataDir, admin: { http: "127.0.0.1:0" } });
 for (let i = 0; i < count; i++) {
   // Half interval jobs (all due together: a burst each period), half cron jobs with seconds.
   const name = `load-${String(i).padStart(5, "0")}`;
@@ -19,6 +21,7 @@ for (let i = 0; i < count; i++) {
   else kron.schedule(name, { cron: "*/15 * * * * *", timezone: "UTC" }, () => {});
 }
 await kron.start();
+console.log(`tcp ${kron.admin?.http?.port}`);
 console.log("ready");
 // Event-loop lag, for the report: the engine's timers share this thread with the API.
 let lastTick = performance.now();

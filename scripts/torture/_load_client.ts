@@ -1,6 +1,7 @@
 /**
- * The load case's HTTP client: HTTP/1.1 with keep-alive on one Unix-socket connection, written
- * on `Deno.connect`, whose answers' bodies are read into one reused buffer and dropped.
+ * The load case's HTTP client: HTTP/1.1 with keep-alive on one connection (a Unix socket, or TCP
+ * as Prometheus scrapes), written on `Deno.connect`, whose answers' bodies are read into one
+ * reused buffer and dropped (or kept when asked).
  *
  * Why not `fetch`: with 200 clients in one process, fetch's `Response`, `Headers` and body
  * streams and the `ArrayBuffer` of every body (a page of 1,000 jobs is ~400 KB) cost the harness
@@ -58,8 +59,19 @@ export class KeepAliveClient {
   #start = 0;
   #end = 0;
 
-  /** A client of the server on the Unix socket at `path`. */
+  /**
+   * A client of the server on the Unix socket at `path`, or at `host:port` over TCP (`tcp://`
+   * before it).
+   */
   constructor(readonly path: string) {}
+
+  #connect(): Promise<Deno.Conn> {
+    if (!this.path.startsWith("tcp://")) {
+      return Deno.connect({ transport: "unix", path: this.path });
+    }
+    const [hostname, port] = this.path.slice("tcp://".length).split(":");
+    return Deno.connect({ hostname, port: Number(port) });
+  }
 
   /**
    * Sends one request and reads its answer whole; rejects on a broken connection or an answer
@@ -96,7 +108,7 @@ export class KeepAliveClient {
     headers: Record<string, string>,
     keep: boolean,
   ): Promise<Answered> {
-    const conn = this.#conn ??= await Deno.connect({ transport: "unix", path: this.path });
+    const conn = this.#conn ??= await this.#connect();
     let head = `${method} ${target} HTTP/1.1\r\nhost: localhost\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     if (method !== "GET" && method !== "HEAD") head += "content-length: 0\r\n";

@@ -1,16 +1,17 @@
 /**
- * The load case's Prometheus: scrapes `/metrics` over the socket in a process of its own at nice
- * 10, as a Prometheus server on another machine would (in the harness's process the 200
- * clients' own event loop timed its reading of a 25 MB body as much as kron's answer). Asks for
- * gzip as Prometheus does. One scrape at once (kron's first render, reported apart), then one
+ * The load case's Prometheus: scrapes `/metrics` over TCP with the bearer token, in a process of
+ * its own at nice 10, as a Prometheus server on another machine would (in the harness's process
+ * the 200 clients' own event loop timed its reading of a 25 MB body as much as kron's answer).
+ * Asks for gzip as Prometheus does. One scrape at once (kron's first render, reported apart), then one
  * every 5 s while the clients are on. Prints one JSON line per scrape:
  * `{"first":bool,"headersMs":n,"kronMs":n,"bodyMs":n,"inflateMs":n,"status":n,"bytes":n,
  * "inflated":n}` or `{"error":"…"}`: `kronMs` the front's handler time (`Server-Timing`),
  * `bodyMs` to the last byte of kron's answer as sent, `inflateMs` the scraper's own inflating
  * of it afterwards (Prometheus' work, not kron's).
  *
- * Usage: `deno run --allow-read --allow-write --allow-net _load_scraper.ts <socket> <start>
- * <windowMs> <windows> <firstOn>`.
+ * Usage: `deno run --allow-read --allow-write --allow-net _load_scraper.ts <target> <tokenFile>
+ * <start> <windowMs> <windows> <firstOn>`: `<target>` a Unix socket's path or
+ * `tcp://host:port`; `<tokenFile>` the bearer token's file, or `-` for none.
  *
  * @module
  */
@@ -19,14 +20,16 @@ import { Phases } from "./load.ts";
 import { sleep } from "./_common.ts";
 import { KeepAliveClient } from "./_load_client.ts";
 
-const [socket, start, windowMs, windows, firstOn] = Deno.args;
+const [target, tokenFile, start, windowMs, windows, firstOn] = Deno.args;
 const phases = new Phases(Number(start), Number(windowMs), Number(windows), firstOn === "true");
-const http = new KeepAliveClient(socket);
+const http = new KeepAliveClient(target);
+const headers: Record<string, string> = { "accept-encoding": "gzip" };
+if (tokenFile !== "-") headers.authorization = `Bearer ${Deno.readTextFileSync(tokenFile).trim()}`;
 
 async function scrape(first: boolean): Promise<void> {
   const t = performance.now();
   try {
-    const res = await http.request("GET", "/metrics", { "accept-encoding": "gzip" }, true);
+    const res = await http.request("GET", "/metrics", headers, true);
     const bodyMs = performance.now() - t;
     const t1 = performance.now();
     const inflated = gunzipSync(res.body).byteLength;

@@ -2,7 +2,7 @@
  * Load: 10,000 function jobs firing (half `every = "10s"`, all due in one burst each period;
  * half `*\/15 * * * * *`) in a kron started with the binary's flags, while ≥ 200 concurrent
  * clients hammer the admin API over the Unix socket (bounded: each client loops until the time
- * is up) and a scraper reads `/metrics` every 5 s. Clients and scraper stand for machines of
+ * is up) and a scraper reads `/metrics` over TCP every 5 s. Clients and scraper stand for machines of
  * their own: each is a process at nice 10 (_load_clients.ts, _load_scraper.ts), on keep-alive
  * connections of a lean HTTP client (_load_client.ts). The full run alternates 15 s windows without
  * and with the clients (6 of each, {@link Phases}): run lateness p99 of the occurrences due in
@@ -246,7 +246,8 @@ export const load: TortureCase = {
         (ctx.quick ? "" : ", in 15 s windows every other 15 s"),
     );
     const loadAt = [loadAverage()];
-    // Prometheus' part, in a process of its own at nice 10 as the clients (_load_scraper.ts): one
+    // Prometheus' part, over TCP with the bearer token as Prometheus scrapes, in a process of its
+    // own at nice 10 as the clients (_load_scraper.ts): one
     // scrape at once (the first render, reported apart), then one every 5 s while the clients are
     // on. Timed to its answer's headers, to the last byte of the answer (kron's part), and with
     // its own inflating of the gzipped body (Prometheus' part) beside it.
@@ -260,7 +261,8 @@ export const load: TortureCase = {
         "--allow-write",
         "--allow-net",
         SCRAPER,
-        `${dataDir}/kron.sock`,
+        `tcp://127.0.0.1:${/^tcp (\d+)$/m.exec(out)?.[1]}`,
+        `${dataDir}/admin.token`,
         String(phases.start),
         String(phases.windowMs),
         String(phases.count),

@@ -93,3 +93,18 @@ Deno.test("the load client keeps one connection and opens another after a broken
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("the load client speaks TCP too (tcp://host:port), as the scraper reaches /metrics", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => new Response(req.headers.get("authorization") ?? "none"),
+  );
+  const c = new KeepAliveClient(`tcp://127.0.0.1:${server.addr.port}`);
+  try {
+    const a = await c.request("GET", "/metrics", { authorization: "Bearer t" }, true);
+    assertEquals([a.status, new TextDecoder().decode(a.body)], [200, "Bearer t"]);
+  } finally {
+    c.close();
+    await server.shutdown();
+  }
+});
