@@ -16,8 +16,10 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { AdminHost } from "./host.ts";
+import type { KronMetrics } from "./metrics.ts";
 import { ViewFeed } from "./_front_feed.ts";
 import {
+  CTRL,
   type ForwardedRequest,
   type FrontMessage,
   type HostMessage,
@@ -32,6 +34,12 @@ export interface Front {
     listen: Listen,
     fetch: (req: Request) => Response | Promise<Response>,
   ): Promise<{ hostname?: string; port?: number }>;
+  /**
+   * Lets the front answer scrapes of `/metrics` that `metrics` would answer with its last body
+   * (while 1,000 or more jobs changed since it was collected): sent that body, it need not wait
+   * its turn on this thread.
+   */
+  shareMetrics(metrics: KronMetrics): void;
   /** Closes the listeners (after open responses end) and stops the thread. */
   close(): Promise<void>;
 }
@@ -108,6 +116,7 @@ class FrontHost implements Front {
   readonly #inFlight = new Map<number, AbortController>();
   readonly #feed: ViewFeed;
   #closed: (() => void) | null = null;
+  #metrics: KronMetrics | null = null;
   #nextId = 1;
 
   constructor(kron: AdminHost, worker: Worker) {
@@ -133,6 +142,22 @@ class FrontHost implements Front {
     return new Promise((resolve, reject) => {
       this.#listening.set(id, [resolve, reject]);
       this.#post({ t: "listen", id, listen });
+    });
+  }
+
+  shareMetrics(metrics: KronMetrics): void {
+    if (this.#metrics !== null) return;
+    this.#metrics = metrics;
+    const { contentType, staleMaxMs: maxAgeMs } = metrics;
+    metrics.share({
+      body: (gzip, body, at) => {
+        const copy = body === null ? null : body.slice(); // this thread keeps its own
+        this.#post(
+          { t: "metrics", gzip, body: copy, at, maxAgeMs, contentType },
+          copy ? [copy.buffer] : [],
+        );
+      },
+      withLast: (mask) => void Atomics.store(this.#ctrl, CTRL.metricsWithLast, mask),
     });
   }
 
@@ -171,6 +196,9 @@ class FrontHost implements Front {
         return;
       case "abort":
         this.#inFlight.get(m.id)?.abort();
+        return;
+      case "metricsAnswered":
+        this.#metrics?.answeredWithLast(m.gzip);
         return;
       case "closed":
         this.#closed?.();

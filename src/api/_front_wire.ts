@@ -26,6 +26,11 @@ import type { KronState } from "../store/mod.ts";
 export const CTRL = {
   /** Bumped when the set of jobs (or what every view takes) changed: the copy starts over. */
   namesGen: 0,
+  /**
+   * Per encoding (bit 1 gzip, bit 2 plain), whether a scrape now gets the last body of
+   * `/metrics` (KronMetrics.share): the front then answers it from the body it was sent.
+   */
+  metricsWithLast: 1,
 } as const;
 
 /**
@@ -65,6 +70,7 @@ export type FrontMessage =
   | { t: "listenFailed"; id: number; message: string; permission: boolean }
   | ForwardedRequest
   | { t: "abort"; id: number }
+  | { t: "metricsAnswered"; gzip: boolean }
   | { t: "closed" };
 
 /** What a job's view takes besides its state (Engine.viewInputs), by slot. */
@@ -116,7 +122,20 @@ export type HostMessage =
   }
   | { t: "chunk"; id: number; bytes: Uint8Array<ArrayBuffer> }
   | { t: "end"; id: number }
+  | LastMetrics
   | { t: "close" };
+
+/** The last body of `/metrics` in one encoding (null: none), as the scheduler's thread has it. */
+export interface LastMetrics {
+  t: "metrics";
+  gzip: boolean;
+  body: Uint8Array<ArrayBuffer> | null;
+  /** When its jobs were collected (ms since the epoch). */
+  at: number;
+  /** The oldest body a scrape may get (KronMetrics.staleMaxMs). */
+  maxAgeMs: number;
+  contentType: string;
+}
 
 /**
  * The headers of a request as pairs (a Headers object does not cross threads).

@@ -20,12 +20,15 @@
 import { constantTimeEqual } from "../http/mod.ts";
 import { gated } from "./_gate.ts";
 import {
+  CTRL,
   type FrontMessage,
   headerPairs,
   type HostMessage,
+  type LastMetrics,
   type Listen,
   serveListener,
 } from "./_front_wire.ts";
+import { acceptsGzip, metricsHeaders } from "./_metrics_answer.ts";
 import { JobViews } from "./_front_views.ts";
 import { lowerThreadPriority } from "./_thread_priority.ts";
 
@@ -44,6 +47,25 @@ const servers: Deno.HttpServer[] = [];
 let nextId = 1;
 let views: JobViews | null = null;
 let ahead: Float64Array<SharedArrayBuffer> | null = null;
+let ctrl: Int32Array<SharedArrayBuffer> | null = null;
+/** The last body of `/metrics` per encoding (gzip or not), as the scheduler's thread sent it. */
+const lastMetrics = new Map<boolean, LastMetrics>();
+
+/**
+ * A scrape answered with the last body of its encoding, when the scheduler's thread would
+ * answer it so (KronMetrics.body: 1,000 or more jobs changed since it was collected, or such a
+ * render is under way) and that body is recent enough; null: forward it.
+ */
+function lastMetricsAnswer(req: Request): Response | null {
+  const gzip = acceptsGzip(req.headers.get("accept-encoding") ?? undefined);
+  const last = lastMetrics.get(gzip);
+  const withLast = ctrl === null ? 0 : Atomics.load(ctrl, CTRL.metricsWithLast);
+  if (last?.body == null || (withLast & (gzip ? 1 : 2)) === 0) return null;
+  if (Date.now() - last.at > last.maxAgeMs) return null;
+  // Counted there, and there the render this scrape did not wait for starts.
+  post({ t: "metricsAnswered", gzip });
+  return new Response(last.body, { headers: metricsHeaders(last.contentType, gzip) });
+}
 
 function post(m: FrontMessage, transfer: Transferable[] = []): void {
   self.postMessage(m, transfer);
@@ -129,6 +151,10 @@ function handler(listen: Listen): (req: Request) => Response | Promise<Response>
         const res = await views.answer(url);
         if (res !== null) return res;
       }
+      if (path === "/metrics" && (token === null || bearerOk(req, token))) {
+        const res = lastMetricsAnswer(req);
+        if (res !== null) return res;
+      }
     }
     return await forward(req, app);
   };
@@ -170,6 +196,7 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
   switch (m.t) {
     case "init":
       ahead = m.ahead;
+      ctrl = m.ctrl;
       views = new JobViews(m.ctrl);
       return;
     case "reset":
@@ -178,6 +205,9 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
       return views?.feed(m);
     case "listen":
       return listen(m.id, m.listen);
+    case "metrics":
+      lastMetrics.set(m.gzip, m);
+      return;
     case "head": {
       const f = forwarded.get(m.id);
       if (!f) return;

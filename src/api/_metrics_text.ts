@@ -138,3 +138,66 @@ export function histogramLines(
   const bare = labels === "" ? "" : `{${labels.slice(0, -1)}}`;
   return out + `${name}_sum${bare} ${num(h.sum)}\n${name}_count${bare} ${h.count}\n`;
 }
+
+/**
+ * Bounds of `kron_run_lateness_seconds`: lateness is normally a millisecond or two; seconds
+ * mean an overloaded loop or a misfire.
+ *
+ * @example
+ * ```ts
+ * import { LATENESS_BUCKETS } from "./_metrics_text.ts";
+ * LATENESS_BUCKETS[0]; // 0.001
+ * ```
+ */
+export const LATENESS_BUCKETS: readonly number[] = [
+  0.001,
+  0.005,
+  0.01,
+  0.05,
+  0.1,
+  0.5,
+  1,
+  5,
+  10,
+  60,
+  300,
+  3600,
+];
+const LATENESS_LE = leLabels(LATENESS_BUCKETS);
+
+/**
+ * The runtime-wide families but the build info (small: rendered at every scrape): jobs by state,
+ * the lateness histogram, the log's size, the last compaction, and whether kron is up.
+ *
+ * @example
+ * ```ts
+ * import { LATENESS_BUCKETS, newHistogram, runtimeFamilies } from "./_metrics_text.ts";
+ * const text = runtimeFamilies(new Map([["idle", 2]]), newHistogram(LATENESS_BUCKETS), 0, 0, 1);
+ * text.includes('kron_jobs{state="idle"} 2'); // true
+ * ```
+ */
+export function runtimeFamilies(
+  jobsByState: Map<string, number>,
+  lateness: HistogramData,
+  logBytes: number,
+  compactedAt: number,
+  up: 0 | 1,
+): string {
+  let jobs = header("kron_jobs", "gauge", "Jobs by state.");
+  for (const [state, n] of jobsByState) jobs += `kron_jobs{state="${state}"} ${n}\n`;
+  return jobs +
+    header(
+      "kron_run_lateness_seconds",
+      "histogram",
+      "Start time minus nominal scheduled time of scheduled first attempts (jitter included).",
+    ) + histogramLines("kron_run_lateness_seconds", "", LATENESS_LE, lateness) +
+    header("kron_log_bytes", "gauge", "Bytes in the data dir's event log segments (log/).") +
+    `kron_log_bytes ${logBytes}\n` +
+    header(
+      "kron_last_compaction_timestamp_seconds",
+      "gauge",
+      "When the snapshot was last written (Unix time; 0 = never).",
+    ) + `kron_last_compaction_timestamp_seconds ${num(compactedAt)}\n` +
+    header("kron_up", "gauge", "1 while the scheduler runs and its log is writable, else 0.") +
+    `kron_up ${up}\n`;
+}

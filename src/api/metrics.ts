@@ -32,15 +32,14 @@ import type { KronEvent } from "../store/mod.ts";
 import type { JobStateName } from "../engine/mod.ts";
 import {
   header,
-  type HistogramData,
-  histogramLines,
   labelValue,
-  leLabels,
+  LATENESS_BUCKETS,
   newHistogram,
-  num,
   observe,
+  runtimeFamilies,
 } from "./_metrics_text.ts";
-import { DURATION_BUCKETS, OUTCOMES, R, ROW } from "./_metrics_render.ts";
+import { DURATION_BUCKETS, OUTCOMES, ROW } from "./_metrics_render.ts";
+import { type JobEntry, newJobEntry, refreshEntry, writeRow } from "./_metrics_jobs.ts";
 import type { RenderReply, RenderRequest } from "./_metrics_worker.ts";
 import {
   dirBytes,
@@ -63,9 +62,6 @@ const STATES: readonly JobStateName[] = [
   "late",
   "down",
 ];
-/** Lateness is normally a millisecond or two; seconds mean an overloaded loop or a misfire. */
-const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 3600];
-const LATENESS_LE = leLabels(LATENESS_BUCKETS);
 
 /** The `outcome` of each event that ends an attempt (or an occurrence, for `skipped`). */
 const END_OUTCOME: Readonly<Record<string, number>> = {
@@ -127,27 +123,21 @@ const RENDER_AFTER_MS = 200;
 /** Jobs whose status a scrape re-reads besides the changed ones (catches silent changes). */
 const RECHECK_PER_SCRAPE = 256;
 
-/** What the metrics keep of one job. */
-interface JobEntry {
-  name: string;
-  /** Position in the exposition. */
-  slot: number;
-  /** `kron_job="…"`, and whether the renderer has it. */
-  label: string;
-  labelSent: boolean;
-  runs: number[];
-  dead: number;
-  duration: HistogramData | null;
-  state: JobStateName;
-  running: number;
-  consecutiveFailures: number;
-  /** Lateness (late/down of graced jobs). */
-  health: "ok" | "late" | "down";
-  lastRun: number;
-  lastSuccess: number;
-  nextRun: number;
-  /** Its numbers differ from what the renderer has. */
-  changed: boolean;
+/**
+ * Where a Kron's metrics tell the admin API's front thread (_front.ts) what it needs to answer a
+ * scrape itself when this thread would answer it with the last body anyway.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsShare } from "./metrics.ts";
+ * const share: MetricsShare = { body() {}, withLast() {} };
+ * ```
+ */
+export interface MetricsShare {
+  /** The last body of an encoding and when it was collected; null: none any more. */
+  body(gzip: boolean, body: Uint8Array<ArrayBuffer> | null, at: number): void;
+  /** Per encoding (bit 1 gzip, bit 2 plain): a scrape now gets the last body, if recent. */
+  withLast(mask: number): void;
 }
 
 /** Options of {@link KronMetrics}. */
@@ -210,6 +200,8 @@ export class KronMetrics {
     { generation: number; tail: string; body: Uint8Array<ArrayBuffer>; at: number }
   >();
   #local = false;
+  #share: MetricsShare | null = null;
+  #withLast = 0;
   #ids = 0;
   #threadMs = 0;
 
@@ -246,6 +238,7 @@ export class KronMetrics {
     if (!("job" in event)) return;
     const entry = this.#jobs.get(event.job) ?? this.#add(event.job);
     this.#dirty.add(entry);
+    if (this.#dirty.size === LARGE_RENDER) this.#tellWithLast();
     entry.changed = true;
     const outcome = END_OUTCOME[event.type];
     if (outcome !== undefined) {
@@ -299,21 +292,51 @@ export class KronMetrics {
     const flight = this.#rendering.get(gzip);
     // The changed jobs are known before they are re-read: the collection need not delay this.
     if (recent && (flight ? flight.large : this.#dirty.size >= LARGE_RENDER)) {
-      // Started a moment later: re-reading thousands of jobs on this thread would otherwise hold
-      // up the sending of this very answer (the sockets are served by this thread too).
-      if (!flight && !this.#soon.has(gzip)) {
-        this.#soon.set(
-          gzip,
-          setTimeout(() => {
-            this.#soon.delete(gzip);
-            if (this.#kron.engine.running) this.#flight(gzip).body.catch(() => {});
-          }, RENDER_AFTER_MS),
-        );
-      }
-      this.#staleAnswers++;
+      this.answeredWithLast(gzip);
       return Promise.resolve(last.body);
     }
     return this.#flight(gzip).body;
+  }
+
+  /**
+   * Counts a scrape answered with the last body of its encoding (here, or by the front thread
+   * from what {@link KronMetrics.share} told it) and starts the render it did not wait for.
+   */
+  answeredWithLast(gzip: boolean): void {
+    // Started a moment later: re-reading thousands of jobs on this thread would otherwise hold
+    // up the sending of this very answer (the sockets are served by this thread too).
+    if (!this.#rendering.has(gzip) && !this.#soon.has(gzip)) {
+      this.#soon.set(
+        gzip,
+        setTimeout(() => {
+          this.#soon.delete(gzip);
+          if (this.#kron.engine.running) this.#flight(gzip).body.catch(() => {});
+        }, RENDER_AFTER_MS),
+      );
+    }
+    this.#staleAnswers++;
+  }
+
+  /**
+   * Tells `share` every last body from now on, and when a scrape would be answered with it, so
+   * that another thread can answer such scrapes without this one.
+   */
+  share(share: MetricsShare): void {
+    this.#share = share;
+    for (const [gzip, last] of this.#last) share.body(gzip, last.body, last.at);
+    this.#withLast = -1;
+    this.#tellWithLast();
+  }
+
+  /** Publishes which encodings a scrape would now get the last body of ({@link body}'s rule). */
+  #tellWithLast(): void {
+    if (this.#share === null) return;
+    let mask = 0;
+    for (const [gzip, bit] of [[true, 1], [false, 2]] as const) {
+      const flight = this.#rendering.get(gzip);
+      if (flight ? flight.large : this.#dirty.size >= LARGE_RENDER) mask |= bit;
+    }
+    if (mask !== this.#withLast) this.#share.withLast(this.#withLast = mask);
   }
 
   /** The render in flight for `gzip`, or a new one (concurrent scrapes share it). */
@@ -324,12 +347,21 @@ export class KronMetrics {
       this.#soon.delete(gzip);
       const started = this.#render(gzip);
       flight = {
-        body: started.body.finally(() => this.#rendering.delete(gzip)),
+        body: started.body.finally(() => {
+          this.#rendering.delete(gzip);
+          this.#tellWithLast();
+        }),
         large: started.large,
       };
       this.#rendering.set(gzip, flight);
+      this.#tellWithLast();
     }
     return flight;
+  }
+
+  /** The oldest last body a scrape is answered with, in milliseconds ({@link STALE_MAX_MS}). */
+  get staleMaxMs(): number {
+    return this.#staleMaxMs;
   }
 
   /** Scrapes answered with the last body while a large render went on. */
@@ -357,6 +389,7 @@ export class KronMetrics {
       const last = this.#last.get(gzip);
       if (last && last.generation === this.#generation && last.tail === req.tail) {
         last.at = at;
+        this.#share?.body(gzip, last.body, at);
         return last.body;
       }
     } else this.#generation++;
@@ -376,6 +409,7 @@ export class KronMetrics {
     // Keep the body of the latest collection (renders of the two encodings may overlap).
     if (!last || last.at <= at) {
       this.#last.set(gzip, { generation, tail: req.tail, body: reply.body, at });
+      this.#share?.body(gzip, reply.body, at);
     }
     return reply.body;
   }
@@ -406,14 +440,15 @@ export class KronMetrics {
     for (let i = 0; i < dirty.length; i++) {
       const entry = dirty[i];
       if (!this.#dirty.delete(entry)) continue; // dropped by a sync meanwhile
-      this.#refresh(entry);
+      const g = this.#kron.engine.gauges(entry.name);
+      if (g) refreshEntry(entry, g); // else forgotten since: the next sync drops it
       if (!entry.changed) continue;
       entry.changed = false;
       if (!entry.labelSent) {
         labels.push([entry.slot, entry.label]);
         entry.labelSent = true;
       }
-      this.#row(entry, rows, n++ * ROW);
+      writeRow(entry, rows, n++ * ROW);
     }
     const req: RenderRequest = {
       id: ++this.#ids,
@@ -429,24 +464,6 @@ export class KronMetrics {
     return req;
   }
 
-  #row(e: JobEntry, rows: Float64Array, at: number): void {
-    rows[at + R.slot] = e.slot;
-    for (let i = 0; i < OUTCOMES.length; i++) rows[at + R.runs + i] = e.runs[i];
-    rows[at + R.dead] = e.dead;
-    rows[at + R.running] = e.running;
-    rows[at + R.failures] = e.consecutiveFailures;
-    rows[at + R.health] = e.health === "late" ? 1 : e.health === "down" ? 2 : 0;
-    rows[at + R.lastRun] = e.lastRun;
-    rows[at + R.lastSuccess] = e.lastSuccess;
-    rows[at + R.nextRun] = e.nextRun;
-    if (e.duration) {
-      rows[at + R.hasDuration] = 1;
-      rows.set(e.duration.counts, at + R.buckets);
-      rows[at + R.sum] = e.duration.sum;
-      rows[at + R.count] = e.duration.count;
-    }
-  }
-
   #rendererFor(): Renderer {
     return this.#renderer ??= this.#local ? localRenderer() : workerRenderer();
   }
@@ -459,6 +476,8 @@ export class KronMetrics {
     this.#renderer = null;
     this.#reset = true;
     this.#last.clear();
+    this.#share?.body(true, null, 0);
+    this.#share?.body(false, null, 0);
   }
 
   /** Follows the job set: new jobs appear at 0, forgotten ones go. */
@@ -498,23 +517,7 @@ export class KronMetrics {
   }
 
   #add(name: string): JobEntry {
-    const entry: JobEntry = {
-      name,
-      slot: this.#slots.length,
-      label: `kron_job="${labelValue(name)}"`,
-      labelSent: false,
-      runs: OUTCOMES.map(() => 0),
-      dead: 0,
-      duration: null,
-      state: "idle",
-      running: 0,
-      consecutiveFailures: 0,
-      health: "ok",
-      lastRun: 0,
-      lastSuccess: 0,
-      nextRun: 0,
-      changed: true,
-    };
+    const entry = newJobEntry(name, this.#slots.length);
     this.#jobs.set(name, entry);
     this.#slots.push(entry);
     this.#dirty.add(entry);
@@ -522,54 +525,13 @@ export class KronMetrics {
     return entry;
   }
 
-  /** Reads the job's gauges from the engine; marks it changed when one changed. */
-  #refresh(entry: JobEntry): void {
-    const g = this.#kron.engine.gauges(entry.name);
-    if (!g) return; // forgotten since: the next sync drops it
-    const lastRun = g.lastStartedAt === null ? 0 : g.lastStartedAt / 1000;
-    const lastSuccess = g.lastSucceededAt === null
-      ? entry.lastSuccess
-      : Math.max(entry.lastSuccess, g.lastSucceededAt / 1000);
-    const nextRun = g.nextRunAt === null ? 0 : g.nextRunAt / 1000;
-    if (
-      entry.state !== g.state || entry.running !== g.running ||
-      entry.consecutiveFailures !== g.consecutiveFailures || entry.health !== g.health ||
-      entry.lastRun < lastRun || entry.lastSuccess !== lastSuccess || entry.nextRun !== nextRun
-    ) {
-      entry.changed = true;
-    }
-    entry.state = g.state;
-    entry.running = g.running;
-    entry.consecutiveFailures = g.consecutiveFailures;
-    entry.health = g.health;
-    entry.lastRun = Math.max(entry.lastRun, lastRun);
-    entry.lastSuccess = lastSuccess;
-    entry.nextRun = nextRun;
-  }
-
   /** The runtime-wide families (small: rendered at every scrape). */
   #runtime(logBytes: number, compactedAt: number): string {
     const counts = new Map<string, number>(STATES.map((s) => [s, 0]));
     for (const e of this.#jobs.values()) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
-    let jobs = header("kron_jobs", "gauge", "Jobs by state.");
-    for (const [state, n] of counts) jobs += `kron_jobs{state="${state}"} ${n}\n`;
     const engine = this.#kron.engine;
     const up = engine.running && engine.ioError === null ? 1 : 0;
-    return jobs +
-      header(
-        "kron_run_lateness_seconds",
-        "histogram",
-        "Start time minus nominal scheduled time of scheduled first attempts (jitter included).",
-      ) + histogramLines("kron_run_lateness_seconds", "", LATENESS_LE, this.#lateness) +
-      header("kron_log_bytes", "gauge", "Bytes in the data dir's event log segments (log/).") +
-      `kron_log_bytes ${logBytes}\n` +
-      header(
-        "kron_last_compaction_timestamp_seconds",
-        "gauge",
-        "When the snapshot was last written (Unix time; 0 = never).",
-      ) + `kron_last_compaction_timestamp_seconds ${num(compactedAt)}\n` +
-      header("kron_up", "gauge", "1 while the scheduler runs and its log is writable, else 0.") +
-      `kron_up ${up}\n` + this.#buildInfo;
+    return runtimeFamilies(counts, this.#lateness, logBytes, compactedAt, up) + this.#buildInfo;
   }
 }
 

@@ -24,6 +24,7 @@ import { createAdminApp } from "./app.ts";
 import { gated } from "./_gate.ts";
 import { type Front, ListenError, startFront } from "./_front.ts";
 import { type Listen, serveListener } from "./_front_wire.ts";
+import { metricsFor } from "./metrics.ts";
 import { envToken, parseHostPort, readTokenFile, resolveToken } from "../http/mod.ts";
 import type { ReloadJson } from "../http/mod.ts";
 
@@ -294,7 +295,15 @@ export async function serveAdmin(
     listen: Listen,
     fetch: (req: Request) => Response | Promise<Response>,
   ): Promise<{ hostname: string; port: number }> => {
-    if (front === undefined) front = await startFront(kron);
+    if (front === undefined) {
+      front = await startFront(kron);
+      // The same metrics as the apps' (one per Kron; the first app made them).
+      front?.shareMetrics(metricsFor(kron, {
+        dataDir: dir,
+        version,
+        jobHistograms: common.metricsJobHistograms,
+      }));
+    }
     if (front !== null) {
       try {
         const at = await front.listen(listen, fetch);

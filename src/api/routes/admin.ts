@@ -20,6 +20,7 @@ import type { AdminHost } from "../host.ts";
 import type { AdminDeps, AdminEnv } from "../_deps.ts";
 import { ApiError, jsonBody, onlyKeys } from "../../http/mod.ts";
 import type { HealthJson } from "../../http/mod.ts";
+import { acceptsGzip, metricsHeaders } from "../_metrics_answer.ts";
 
 /**
  * Health: ok while the engine runs and its log is writable; otherwise why not.
@@ -79,35 +80,9 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   app.get("/metrics", async (c) => {
     // Gzipped by the render worker when asked (Prometheus asks): 1/12 of the bytes to send.
     const gzip = acceptsGzip(c.req.header("accept-encoding"));
-    const headers: Record<string, string> = {
-      "content-type": metrics.contentType,
-      "cache-control": "no-store",
-      vary: "accept-encoding",
-    };
-    if (gzip) headers["content-encoding"] = "gzip";
+    const headers = metricsHeaders(metrics.contentType, gzip);
     return new Response(await metrics.body(gzip), { headers });
   });
 
   return app;
-}
-
-/**
- * True when an `Accept-Encoding` header accepts gzip (`gzip` or `*`, not with `q=0`).
- *
- * @example
- * ```ts
- * import { acceptsGzip } from "./admin.ts";
- * acceptsGzip("gzip, deflate"); // true
- * acceptsGzip("gzip;q=0"); // false
- * ```
- */
-export function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  for (const part of header.toLowerCase().split(",")) {
-    const [coding, ...params] = part.trim().split(";");
-    if (coding.trim() !== "gzip" && coding.trim() !== "*") continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
 }
