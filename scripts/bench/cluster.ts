@@ -14,8 +14,8 @@
  * synchronous_commit off, the same for every system) then `on` (fsync, synchronous_commit and
  * full_page_writes on, as users deploy); one `cluster: durability=…` summary line each, the
  * `on` line last. The CPU each process group used per kron run is printed (PostgreSQL, the
- * nodes, the workers), and the load average: the machine may be shared, so only ratios of one
- * run mean anything.
+ * nodes, the workers), and during the latency phase as % of a core, and the load average: the
+ * machine may be shared, so only ratios of one run mean anything.
  *
  * Environment: BENCH_DURABILITY=off|on (one setting only), BENCH_WORKERS (4),
  * BENCH_CONCURRENCY (256), BENCH_PREFETCH (= concurrency), BENCH_KRON_ONLY=1 (skip the peers), BENCH_NO_PGBOSS=1 (skip pg-boss), BENCH_PG_STATS=1 (top
