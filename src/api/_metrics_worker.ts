@@ -1,7 +1,7 @@
 /**
  * The `/metrics` render worker: keeps every job's exposition lines as text, takes the rows of
  * the jobs that changed since the last scrape, and joins, encodes and (when the scraper asked)
- * gzips the body, all off the scheduler's thread. The text is kept in blocks of 64 jobs per
+ * gzips the body, all off the scheduler's thread. The text is kept in blocks of 512 jobs per
  * family, each with its own compressed form: a scrape compresses only the blocks that changed
  * and lays the rest end to end in one gzip member. A scrape of 10,000 jobs is ~12 MB of text
  * (~1 MB gzipped, which is what Prometheus asks for): joining and compressing it costs tens of
@@ -18,7 +18,7 @@
  * @module
  */
 import { constants, crc32, deflateRawSync } from "node:zlib";
-import { FAMILY_HEADERS, JOB_FAMILIES, jobLines, R, ROW } from "./_metrics_render.ts";
+import { FAMILY_HEADERS, JOB_FAMILIES, jobLines, R, RENDER_BLOCK, ROW } from "./_metrics_render.ts";
 import { crc32Combine } from "./_crc32_combine.ts";
 import { lowerThreadPriority } from "./_thread_priority.ts";
 
@@ -48,12 +48,7 @@ export interface RenderReply {
   gzip: boolean;
 }
 
-/**
- * Jobs per kept block of bytes: a change re-joins and re-compresses its block only. Each piece is
- * one deflate call (~0.2 ms of fixed cost in Deno's node:zlib), so blocks are large: 20 blocks ×
- * 9 families at 10,000 jobs.
- */
-const BLOCK = 512;
+const BLOCK = RENDER_BLOCK;
 const encoder = new TextEncoder();
 
 /**

@@ -38,7 +38,7 @@ import {
   observe,
   runtimeFamilies,
 } from "./_metrics_text.ts";
-import { DURATION_BUCKETS, OUTCOMES, ROW } from "./_metrics_render.ts";
+import { DURATION_BUCKETS, OUTCOMES, RENDER_BLOCK, ROW } from "./_metrics_render.ts";
 import { type JobEntry, newJobEntry, refreshEntry, writeRow } from "./_metrics_jobs.ts";
 import type { RenderReply, RenderRequest } from "./_metrics_worker.ts";
 import {
@@ -106,6 +106,19 @@ export const HISTOGRAM_SERIES_PER_JOB = DURATION_BUCKETS.length + 3;
  * ```
  */
 export const LARGE_RENDER = 1_000;
+/**
+ * Jobs in the render worker's changed blocks from which a render counts as large too: with
+ * fewer changed jobs scattered over the exposition (a few hundred every-10 s jobs between
+ * scrapes, one here and there) the worker still re-joins and re-compresses every block they
+ * touch, at 10,000 jobs each of its 20 blocks (~1.2 MB of text each).
+ *
+ * @example
+ * ```ts
+ * import { LARGE_BLOCKS_JOBS } from "./metrics.ts";
+ * LARGE_BLOCKS_JOBS; // 4096
+ * ```
+ */
+export const LARGE_BLOCKS_JOBS = 4_096;
 /**
  * The oldest last body a scrape is answered with (milliseconds since it was collected).
  *
@@ -177,6 +190,8 @@ export class KronMetrics {
   /** The jobs in exposition order. */
   #slots: JobEntry[] = [];
   readonly #dirty = new Set<JobEntry>();
+  /** The render blocks ({@link RENDER_BLOCK} slots each) of the changed jobs. */
+  readonly #dirtyBlocks = new Set<number>();
   #epoch = -1;
   #membershipChanged = true;
   /** The slots were renumbered since the renderer last heard. */
@@ -238,7 +253,11 @@ export class KronMetrics {
     if (!("job" in event)) return;
     const entry = this.#jobs.get(event.job) ?? this.#add(event.job);
     this.#dirty.add(entry);
-    if (this.#dirty.size === LARGE_RENDER) this.#tellWithLast();
+    const blocks = this.#dirtyBlocks.size;
+    this.#dirtyBlocks.add((entry.slot / RENDER_BLOCK) | 0);
+    if (this.#dirty.size === LARGE_RENDER || this.#dirtyBlocks.size > blocks) {
+      this.#tellWithLast();
+    }
     entry.changed = true;
     const outcome = END_OUTCOME[event.type];
     if (outcome !== undefined) {
@@ -281,7 +300,8 @@ export class KronMetrics {
    * gzip`). One write, not a stream of pieces: each piece of a stream waits its turn in the
    * event loop, which a busy API fills (8 MB in 130 pieces took 17 s under the load torture).
    *
-   * A render of {@link LARGE_RENDER} or more changed jobs (every job ran since the last scrape)
+   * A render of {@link LARGE_RENDER} or more changed jobs (every job ran since the last scrape),
+   * or of changed jobs in blocks of the exposition holding {@link LARGE_BLOCKS_JOBS} jobs or more,
    * takes the worker hundreds of milliseconds. Such a scrape is answered at once with the last
    * body when that was collected less than {@link STALE_MAX_MS} ago, and the render goes on (or
    * starts 200 ms after this answer) for the next scrape. Smaller renders are always waited for.
@@ -291,7 +311,7 @@ export class KronMetrics {
     const recent = last !== undefined && Date.now() - last.at <= this.#staleMaxMs;
     const flight = this.#rendering.get(gzip);
     // The changed jobs are known before they are re-read: the collection need not delay this.
-    if (recent && (flight ? flight.large : this.#dirty.size >= LARGE_RENDER)) {
+    if (recent && (flight ? flight.large : this.#large())) {
       this.answeredWithLast(gzip);
       return Promise.resolve(last.body);
     }
@@ -328,13 +348,19 @@ export class KronMetrics {
     this.#tellWithLast();
   }
 
+  /** Whether rendering what changed would take the worker long (see {@link body}). */
+  #large(): boolean {
+    if (this.#dirty.size >= LARGE_RENDER) return true;
+    return Math.min(this.#dirtyBlocks.size * RENDER_BLOCK, this.#slots.length) >= LARGE_BLOCKS_JOBS;
+  }
+
   /** Publishes which encodings a scrape would now get the last body of ({@link body}'s rule). */
   #tellWithLast(): void {
     if (this.#share === null) return;
     let mask = 0;
     for (const [gzip, bit] of [[true, 1], [false, 2]] as const) {
       const flight = this.#rendering.get(gzip);
-      if (flight ? flight.large : this.#dirty.size >= LARGE_RENDER) mask |= bit;
+      if (flight ? flight.large : this.#large()) mask |= bit;
     }
     if (mask !== this.#withLast) this.#share.withLast(this.#withLast = mask);
   }
@@ -373,8 +399,8 @@ export class KronMetrics {
   #render(gzip: boolean): { body: Promise<Uint8Array<ArrayBuffer>>; large: boolean } {
     this.#renders++;
     const at = Date.now();
+    const large = this.#large();
     const req = this.#collect(gzip);
-    const large = req.rows.length / ROW >= LARGE_RENDER;
     return { body: this.#finish(gzip, req, at), large };
   }
 
@@ -434,6 +460,7 @@ export class KronMetrics {
     // yields made a scrape under the load torture take seconds), and re-reading 10,000 jobs
     // costs ~10–30 ms.
     const dirty = [...this.#dirty];
+    this.#dirtyBlocks.clear();
     const rows = new Float64Array(dirty.length * ROW);
     const labels: [number, string][] = [];
     let n = 0;

@@ -3,7 +3,8 @@ import { assert, assertEquals } from "./_assert.ts";
 import { until } from "./_helpers.ts";
 import { parseExposition, valueOf } from "./_prom.ts";
 import { Kron } from "../../src/kron/mod.ts";
-import { KronMetrics, LARGE_RENDER } from "../../src/api/metrics.ts";
+import { KronMetrics, LARGE_BLOCKS_JOBS, LARGE_RENDER } from "../../src/api/metrics.ts";
+import { RENDER_BLOCK } from "../../src/api/_metrics_render.ts";
 
 const JOBS = LARGE_RENDER + 200;
 const names = Array.from({ length: JOBS }, (_, i) => `j${String(i).padStart(5, "0")}`);
@@ -68,6 +69,37 @@ Deno.test("GET /metrics: a last body older than the bound is not served: the scr
     assertEquals(m.staleAnswers, 0);
     assertEquals(succeeded(body, "j00000"), 1);
     assertEquals(succeeded(body, names[JOBS - 1]), 1);
+  } finally {
+    await kron.shutdown();
+  }
+});
+
+Deno.test("GET /metrics: a few changed jobs scattered over enough render blocks count as large", async () => {
+  // One changed job in each of the blocks holding LARGE_BLOCKS_JOBS jobs: far fewer changed jobs
+  // than LARGE_RENDER, but the worker would re-join and re-compress all those blocks.
+  const blocks = Math.ceil(LARGE_BLOCKS_JOBS / RENDER_BLOCK);
+  const all = Array.from(
+    { length: (blocks + 2) * RENDER_BLOCK },
+    (_, i) => `b${String(i).padStart(5, "0")}`,
+  );
+  const kron = new Kron({ store: "memory", admin: false });
+  for (const name of all) kron.schedule(name, { every: "1h" }, () => {});
+  await kron.start();
+  try {
+    const m = new KronMetrics(kron, { dataDir: null, version: "t" });
+    const first = await m.body();
+    const oneInEach = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => all[(from + k) * RENDER_BLOCK + 7]);
+    await runAll(kron, 1, oneInEach(0, blocks));
+    assert((await m.body()) === first, "answered with the last body");
+    assertEquals(m.staleAnswers, 1);
+    await m.render(); // the render it did not wait for
+    // Changed jobs in two blocks only: waited for, fresh.
+    await runAll(kron, 1, oneInEach(blocks, 2));
+    const small = await m.body();
+    assertEquals(m.staleAnswers, 1);
+    assertEquals(succeeded(small, all[blocks * RENDER_BLOCK + 7]), 1);
+    assertEquals(succeeded(small, all[7]), 1);
   } finally {
     await kron.shutdown();
   }
