@@ -65,10 +65,7 @@ export async function clientSwarm(
       String(jobs),
       String(clients),
       String(seed),
-      String(phases.start),
-      String(phases.windowMs),
-      String(phases.count),
-      String(phases.firstOn),
+      ...phases.toArgs(),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -162,8 +159,8 @@ async function client(
 }
 
 if (import.meta.main) {
-  const [socket, jobs, clients, seed, start, windowMs, windows, firstOn] = Deno.args;
-  const phases = new Phases(Number(start), Number(windowMs), Number(windows), firstOn === "true");
+  const [socket, jobs, clients, seed, ...rest] = Deno.args;
+  const phases = Phases.fromArgs(rest);
   const rng = new Rng(Number(seed));
   const r: SwarmReport = {
     requests: 0,

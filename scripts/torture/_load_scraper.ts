@@ -20,8 +20,8 @@ import { Phases } from "./load.ts";
 import { sleep } from "./_common.ts";
 import { KeepAliveClient } from "./_load_client.ts";
 
-const [target, tokenFile, start, windowMs, windows, firstOn] = Deno.args;
-const phases = new Phases(Number(start), Number(windowMs), Number(windows), firstOn === "true");
+const [target, tokenFile, ...rest] = Deno.args;
+const phases = Phases.fromArgs(rest);
 const http = new KeepAliveClient(target);
 const headers: Record<string, string> = { "accept-encoding": "gzip" };
 if (tokenFile !== "-") headers.authorization = `Bearer ${Deno.readTextFileSync(tokenFile).trim()}`;

@@ -158,6 +158,16 @@ export class Phases {
     readonly firstOn: boolean,
   ) {}
 
+  /** As arguments of a process of its own ({@link Phases.fromArgs} reads them back). */
+  toArgs(): string[] {
+    return [this.start, this.windowMs, this.count, this.firstOn].map(String);
+  }
+
+  /** The phases of {@link Phases.toArgs}' arguments. */
+  static fromArgs([start, windowMs, count, firstOn]: string[]): Phases {
+    return new Phases(Number(start), Number(windowMs), Number(count), firstOn === "true");
+  }
+
   /** When the last window ends. */
   get end(): number {
     return this.start + this.windowMs * this.count;
@@ -263,10 +273,7 @@ export const load: TortureCase = {
         SCRAPER,
         `tcp://127.0.0.1:${/^tcp (\d+)$/m.exec(out)?.[1]}`,
         `${dataDir}/admin.token`,
-        String(phases.start),
-        String(phases.windowMs),
-        String(phases.count),
-        String(phases.firstOn),
+        ...phases.toArgs(),
       ],
       stdout: "piped",
       stderr: "inherit",

@@ -24,3 +24,16 @@ Deno.test("load phases: clients in every other window, occurrences counted after
   assert.equal(quick.side(5_000), "on");
   assert.equal(quick.waitForOn(15_000), Infinity);
 });
+
+Deno.test("load phases: handed to a process of its own as arguments, read back the same", () => {
+  const p = new Phases(1_000, 15_000, 12, true);
+  const back = Phases.fromArgs(p.toArgs());
+  assert.deepEqual([back.start, back.windowMs, back.count, back.firstOn], [
+    1_000,
+    15_000,
+    12,
+    true,
+  ]);
+  const off = Phases.fromArgs(new Phases(5, 10, 2, false).toArgs());
+  assert.equal(off.firstOn, false);
+});
