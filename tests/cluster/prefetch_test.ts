@@ -9,24 +9,43 @@ import { startPg } from "./_pg.ts";
 import { sleep, startNode, TOKEN } from "./_helpers.ts";
 import { KronWorker } from "../../src/cluster/mod.ts";
 
+/**
+ * A throwaway database and one node with `runs` manual runs of `task` pending (ids `prefix` and
+ * a number), handed to `fn`; everything stopped afterwards.
+ */
+async function withPending(
+  prefix: string,
+  task: string,
+  runs: number,
+  fn: (sql: postgres.Sql, node: Awaited<ReturnType<typeof startNode>>) => Promise<void>,
+): Promise<void> {
+  const pg = await startPg();
+  const sql = postgres(pg.url, { onnotice: () => {} });
+  const node = await startNode(pg.url, "pf", "n1");
+  try {
+    await sql.unsafe(
+      `INSERT INTO pf.run_queue (id, job, task, scheduled_at, idempotency_key, attempt,
+         trigger, status, run_at)
+       SELECT $2 || lpad(g::text, 25, '0'), 'j', $3, now(), 'j:manual:' || g, 1,
+         'manual', 'pending', now() - interval '1 s'
+       FROM generate_series(1, $1::int) g`,
+      [runs, prefix, task],
+    );
+    await fn(sql, node);
+  } finally {
+    await sql.end();
+    await node.kill("SIGKILL");
+    await pg.destroy();
+  }
+}
+
 Deno.test({
   name: "cluster: a worker's prefetched runs wait for a slot with their leases kept",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const pg = await startPg();
-    const sql = postgres(pg.url, { onnotice: () => {} });
-    const node = await startNode(pg.url, "pf", "n1");
-    try {
-      const runs = 8;
-      await sql.unsafe(
-        `INSERT INTO pf.run_queue (id, job, task, scheduled_at, idempotency_key, attempt,
-           trigger, status, run_at)
-         SELECT 'P' || lpad(g::text, 25, '0'), 'j', 'slow', now(), 'j:manual:' || g, 1,
-           'manual', 'pending', now() - interval '1 s'
-         FROM generate_series(1, $1::int) g`,
-        [runs],
-      );
+    const runs = 8;
+    await withPending("P", "slow", runs, async (sql, node) => {
       let running = 0;
       let most = 0;
       const started = new Map<string, number>();
@@ -78,11 +97,7 @@ Deno.test({
         if (started.get(r.id)! - (r.started_at as Date).getTime() > 200) held++;
       }
       assert(held >= 2, `${held} runs were held before they ran`);
-    } finally {
-      await sql.end();
-      await node.kill("SIGKILL");
-      await pg.destroy();
-    }
+    });
   },
 });
 
@@ -93,19 +108,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const pg = await startPg();
-    const sql = postgres(pg.url, { onnotice: () => {} });
-    const node = await startNode(pg.url, "pf", "n1");
-    try {
-      const runs = 3000;
-      await sql.unsafe(
-        `INSERT INTO pf.run_queue (id, job, task, scheduled_at, idempotency_key, attempt,
-           trigger, status, run_at)
-         SELECT 'Q' || lpad(g::text, 25, '0'), 'j', 'fast', now(), 'j:manual:' || g, 1,
-           'manual', 'pending', now() - interval '1 s'
-         FROM generate_series(1, $1::int) g`,
-        [runs],
-      );
+    const runs = 3000;
+    await withPending("Q", "fast", runs, async (sql, node) => {
       let ran = 0;
       const worker = new KronWorker(node.url, {
         token: TOKEN,
@@ -130,10 +134,6 @@ Deno.test({
       await done;
       assertEquals(n, runs);
       assertEquals(ran, runs);
-    } finally {
-      await sql.end();
-      await node.kill("SIGKILL");
-      await pg.destroy();
-    }
+    });
   },
 });
