@@ -117,6 +117,8 @@ class FrontHost implements Front {
   readonly #feed: ViewFeed;
   #closed: (() => void) | null = null;
   #metrics: KronMetrics | null = null;
+  /** The last body sent to the front per encoding (by identity). */
+  readonly #sentBodies = new Map<boolean, Uint8Array | null>();
   #nextId = 1;
 
   constructor(kron: AdminHost, worker: Worker) {
@@ -151,6 +153,12 @@ class FrontHost implements Front {
     const { contentType, staleMaxMs: maxAgeMs } = metrics;
     metrics.share({
       body: (gzip, body, at) => {
+        // A body collected again unchanged: only its time (not megabytes copied once more).
+        if (body !== null && this.#sentBodies.get(gzip) === body) {
+          this.#post({ t: "metricsAt", gzip, at });
+          return;
+        }
+        this.#sentBodies.set(gzip, body);
         const copy = body === null ? null : body.slice(); // this thread keeps its own
         this.#post(
           { t: "metrics", gzip, body: copy, at, maxAgeMs, contentType },

@@ -123,6 +123,7 @@ export type HostMessage =
   | { t: "chunk"; id: number; bytes: Uint8Array<ArrayBuffer> }
   | { t: "end"; id: number }
   | LastMetrics
+  | { t: "metricsAt"; gzip: boolean; at: number }
   | { t: "close" };
 
 /** The last body of `/metrics` in one encoding (null: none), as the scheduler's thread has it. */

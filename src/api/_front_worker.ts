@@ -208,6 +208,11 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
     case "metrics":
       lastMetrics.set(m.gzip, m);
       return;
+    case "metricsAt": {
+      const last = lastMetrics.get(m.gzip);
+      if (last) last.at = m.at;
+      return;
+    }
     case "head": {
       const f = forwarded.get(m.id);
       if (!f) return;
