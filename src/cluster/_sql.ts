@@ -232,8 +232,32 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
         serialize: (x: number) => String(x),
         parse: (x: string) => Number(x),
       },
+      // postgres.js learns how to send arrays from a catalog query each new connection runs
+      // first, and may bind the first statements of a fresh pool before it has
+      // (porsager/postgres#789): ["tick"] then went as "tick", "malformed array literal", and a
+      // node's first claims failed with a 500. kron binds arrays of these two types only (it
+      // reads none: parsing stays the driver's).
+      textArray: { to: 1009, from: [], serialize: arrayLiteral, parse: String },
+      intArray: { to: 1007, from: [], serialize: arrayLiteral, parse: String },
     },
   });
+}
+
+/**
+ * `xs` as a PostgreSQL array literal (each element quoted, null as NULL); a string is taken
+ * as a literal already.
+ *
+ * @example
+ * ```ts
+ * import { arrayLiteral } from "./_sql.ts";
+ * arrayLiteral(["a", 'b"c', null]); // '{"a","b\\"c",NULL}'
+ * ```
+ */
+export function arrayLiteral(xs: readonly unknown[] | string): string {
+  if (typeof xs === "string") return xs;
+  const item = (x: unknown) =>
+    x === null || x === undefined ? "NULL" : `"${String(x).replace(/[\\"]/g, "\\$&")}"`;
+  return `{${xs.map(item).join(",")}}`;
 }
 
 let guarded = false;
