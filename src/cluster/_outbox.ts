@@ -1,7 +1,10 @@
 /**
  * The outcomes a worker has to report, delivered in batches: successes that finish within a
  * few ms of each other travel in one `POST /v1/complete` (one statement and one transaction on
- * the node, each run fenced on its own token), failures one by one. Undelivered outcomes are
+ * the node, each run fenced on its own token), failures one by one. One request travels at a
+ * time, so batches stay large; one unanswered for 250 ms (a node slow to answer) no longer
+ * holds the outcomes queued since: they leave in a request of their own, which the node set
+ * sends to a quicker node (up to 4 at once). Undelivered outcomes are
  * retried with backoff until the cluster answers definitely (accepted, or refused: a 409/404
  * is logged and not retried) or ten minutes pass.
  *
@@ -22,6 +25,15 @@ const log = getLogger(["kron", "cluster", "worker"]);
 
 /** Most outcomes one `POST /v1/complete` carries. */
 const COMPLETE_BATCH = 500;
+/** A request unanswered this long (ms) no longer holds the outcomes queued behind it. */
+const HELD_MS = 250;
+/** Most requests of outcomes travelling at once. */
+const MAX_SENDERS = 4;
+
+/** One loop sending the queue; `since` is when its request left, null while it backs off. */
+interface Sender {
+  since: number | null;
+}
 
 /**
  * One outcome to deliver; `resolve` is called once it is delivered or given up.
@@ -72,7 +84,7 @@ export class Outbox {
   readonly #post: (path: string, body: unknown) => Promise<Response>;
   readonly #batchMs: number;
   readonly #queue: Outcome[] = [];
-  #flushing = false;
+  readonly #senders: Sender[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** An outbox sending through `post`, gathering outcomes for `batchMs`. */
@@ -83,7 +95,7 @@ export class Outbox {
 
   /** True while outcomes wait or travel. */
   get busy(): boolean {
-    return this.#queue.length > 0 || this.#flushing;
+    return this.#queue.length > 0 || this.#senders.length > 0;
   }
 
   /** Queues an outcome; it leaves within `batchMs` (at once when a batch is full). */
@@ -101,73 +113,93 @@ export class Outbox {
     }
   }
 
-  /** Sends queued outcomes: successes together in one request, failures one by one. */
-  async #flush(): Promise<void> {
+  /**
+   * Sends the queue with a sender of its own, unless one is sending and not held: its request
+   * left less than HELD_MS ago (then looks again when it has been), or it is backing off (the
+   * cluster is failing: more requests would not help). A sender takes the queue once its
+   * request is answered.
+   */
+  #flush(): void {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
-    if (this.#flushing) return;
-    this.#flushing = true;
+    if (this.#queue.length === 0 || this.#senders.length >= MAX_SENDERS) return;
+    let youngest = -Infinity;
+    for (const { since } of this.#senders) {
+      if (since === null) return;
+      youngest = Math.max(youngest, since);
+    }
+    const wait = youngest + HELD_MS - Date.now();
+    if (wait > 0) {
+      this.#flushTimer = setTimeout(() => this.#flush(), wait);
+      return;
+    }
+    const sender: Sender = { since: null };
+    this.#senders.push(sender);
+    this.#send(sender).finally(() => this.#senders.splice(this.#senders.indexOf(sender), 1));
+  }
+
+  /** Sends queued outcomes until none is left: successes together, failures one by one. */
+  async #send(sender: Sender): Promise<void> {
     let failures = 0;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, COMPLETE_BATCH);
-        const ok = batch.filter((o) => o.error === null);
-        const bad = batch.filter((o) => o.error !== null);
-        const retry: Outcome[] = [];
-        try {
-          if (ok.length === 1) {
-            await this.#settle(() =>
-              this.#post(`/v1/runs/${ok[0].run.runId}/complete`, {
-                fencingToken: ok[0].run.fencingToken,
-              })
-            );
-          } else if (ok.length > 1) {
-            const res = await this.#post("/v1/complete", {
-              runs: ok.map((o) => ({ runId: o.run.runId, fencingToken: o.run.fencingToken })),
+    while (this.#queue.length > 0) {
+      sender.since = Date.now();
+      const batch = this.#queue.splice(0, COMPLETE_BATCH);
+      const ok = batch.filter((o) => o.error === null);
+      const bad = batch.filter((o) => o.error !== null);
+      const retry: Outcome[] = [];
+      try {
+        if (ok.length === 1) {
+          await this.#settle(() =>
+            this.#post(`/v1/runs/${ok[0].run.runId}/complete`, {
+              fencingToken: ok[0].run.fencingToken,
+            })
+          );
+        } else if (ok.length > 1) {
+          const res = await this.#post("/v1/complete", {
+            runs: ok.map((o) => ({ runId: o.run.runId, fencingToken: o.run.fencingToken })),
+          });
+          // Each run of the batch is fenced on its own: a stale token is refused alone.
+          const { rejected } = await res.json() as { rejected: string[] };
+          for (const runId of rejected) {
+            log.warn("outcome refused: run {runId}: its fencing token is no longer current", {
+              runId,
             });
-            // Each run of the batch is fenced on its own: a stale token is refused alone.
-            const { rejected } = await res.json() as { rejected: string[] };
-            for (const runId of rejected) {
-              log.warn("outcome refused: run {runId}: its fencing token is no longer current", {
-                runId,
-              });
-            }
-          }
-          for (const o of ok) o.resolve();
-        } catch (e) {
-          if (!retriable(e)) ok.forEach((o) => o.resolve());
-          else retry.push(...ok);
-        }
-        for (const o of bad) {
-          try {
-            await this.#settle(() =>
-              this.#post(`/v1/runs/${o.run.runId}/fail`, {
-                fencingToken: o.run.fencingToken,
-                error: o.error,
-                timedOut: o.timedOut,
-              })
-            );
-            o.resolve();
-          } catch (e) {
-            if (!retriable(e)) o.resolve();
-            else retry.push(o);
           }
         }
-        if (retry.length > 0) {
-          const now = Date.now();
-          for (const o of retry) {
-            if (now > o.giveUpAt) {
-              log.error("run {runId}: outcome not delivered; the cluster will reclaim it", {
-                runId: o.run.runId,
-              });
-              o.resolve();
-            } else this.#queue.push(o);
-          }
-          await sleep(backoffMs(failures++));
-        } else failures = 0;
+        for (const o of ok) o.resolve();
+      } catch (e) {
+        if (!retriable(e)) ok.forEach((o) => o.resolve());
+        else retry.push(...ok);
       }
-    } finally {
-      this.#flushing = false;
+      for (const o of bad) {
+        sender.since = Date.now();
+        try {
+          await this.#settle(() =>
+            this.#post(`/v1/runs/${o.run.runId}/fail`, {
+              fencingToken: o.run.fencingToken,
+              error: o.error,
+              timedOut: o.timedOut,
+            })
+          );
+          o.resolve();
+        } catch (e) {
+          if (!retriable(e)) o.resolve();
+          else retry.push(o);
+        }
+      }
+      if (retry.length > 0) {
+        const now = Date.now();
+        for (const o of retry) {
+          if (now > o.giveUpAt) {
+            log.error("run {runId}: outcome not delivered; the cluster will reclaim it", {
+              runId: o.run.runId,
+            });
+            o.resolve();
+          } else this.#queue.push(o);
+        }
+        sender.since = null;
+        await sleep(backoffMs(failures++));
+      } else failures = 0;
     }
   }
 

@@ -177,6 +177,8 @@ export class KronWorker {
   readonly #stopping = new AbortController();
   /** The node each outstanding claim went to, and the slots it may fill. */
   readonly #claiming = new Map<string, number>();
+  /** Outstanding claims made while runs wait (batches): one at a time. */
+  #batches = 0;
   readonly #claimsAbort = new AbortController();
   #claimFailures = 0;
   #allLostWarned = false;
@@ -351,26 +353,30 @@ export class KronWorker {
       }
       // After a full batch (a backlog), gather slots for a moment: one claim of many runs
       // costs the cluster about what a claim of one does.
-      if (full && free < (this.#concurrency + this.#prefetch) / 2 && this.#claiming.size === 0) {
+      if (full && free < (this.#concurrency + this.#prefetch) / 2 && this.#batches === 0) {
         await this.#waitSlot(GATHER_MS);
         free = this.#room(full) - this.#reserved();
         if (free <= 0 || this.#stopping.signal.aborted) continue;
       }
-      // While runs wait (the last claim came back full), one claim at a time takes every free
-      // slot: batches stay large. Otherwise the free slots are shared among the live nodes,
-      // each with a long-poll of its own, so a node slow to answer holds its share only.
-      if (full && this.#claiming.size > 0) {
+      // While runs wait (the last claim came back full), one batch at a time takes every free
+      // slot: batches stay large. Long-polls sent before do not hold it back: a node slow to
+      // answer one would stall the worker while runs wait. Otherwise the free slots are shared
+      // among the live nodes, each with a long-poll of its own, so a slow node holds its share.
+      if (full && this.#batches > 0) {
         await this.#waitSlot();
         continue;
       }
       const share = Math.ceil(this.#free() / Math.max(1, this.#nodes.live));
       const max = Math.min(MAX_CLAIM, full ? free : Math.max(1, Math.min(free, share)));
+      const batch = full;
+      if (batch) this.#batches++;
       this.#claiming.set(url, max);
       const claim = this.#claimFrom(url, tasks, max).then((runs) => {
         if (runs === null) return;
         full = runs.length >= max;
         for (const run of runs) this.#take(run);
       }).finally(() => {
+        if (batch) this.#batches--;
         this.#claiming.delete(url);
         claims.delete(claim);
         this.#slotFree?.();

@@ -75,6 +75,8 @@ interface NodeState {
   /** Moving average of its answer time (ms) to requests that do not long-poll. */
   ms: number;
   msAt: number;
+  /** When each of its requests still unanswered was sent (oldest first). */
+  sent: number[];
   down: boolean;
   failures: number;
   retryAt: number;
@@ -127,6 +129,7 @@ export class NodeSet {
       url,
       ms: 0,
       msAt: 0,
+      sent: [],
       down: false,
       failures: 0,
       retryAt: 0,
@@ -153,9 +156,11 @@ export class NodeSet {
   pick(): string {
     // A live node answering far slower than the quickest (a slow database link: it holds the
     // rows it writes locked for as long) is passed over while a quick one is live.
-    // A measure holds for SLOW_FOR_MS: then the node is tried again.
+    // A measure holds for SLOW_FOR_MS: then the node is tried again. A request it has held
+    // longer than its measure is one too: the slow answer need not come first.
     const now = Date.now();
-    const ms = (n: NodeState) => now - n.msAt < SLOW_FOR_MS ? n.ms : 0;
+    const ms = (n: NodeState) =>
+      Math.max(now - n.msAt < SLOW_FOR_MS ? n.ms : 0, n.sent.length > 0 ? now - n.sent[0] : 0);
     let quickest = Infinity;
     for (const n of this.#nodes) if (!n.down) quickest = Math.min(quickest, ms(n));
     const slow = Math.max(SLOW_MS, 4 * quickest);
@@ -286,7 +291,7 @@ export class NodeSet {
           ? (init.signal ? AbortSignal.any([init.signal, timeout]) : timeout)
           : init.signal;
         const started = performance.now();
-        const res = await fetch(url + path, { ...init, signal });
+        const res = await this.#held(url, () => fetch(url + path, { ...init, signal }));
         this.#timed(url, performance.now() - started);
         if (res.status < 500) {
           this.answered(url);
@@ -309,6 +314,18 @@ export class NodeSet {
       }
     }
     throw last;
+  }
+
+  /** Runs `send`, counting it as a request `url` holds until it settles (see pick). */
+  async #held<T>(url: string, send: () => Promise<T>): Promise<T> {
+    const sent = this.#nodes.find((x) => x.url === url)?.sent;
+    const at = Date.now();
+    sent?.push(at);
+    try {
+      return await send();
+    } finally {
+      sent?.splice(sent.indexOf(at), 1);
+    }
   }
 
   /** Folds one answer time into the node's moving average. */

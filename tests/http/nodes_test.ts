@@ -138,3 +138,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "NodeSet: a node holding a request unanswered past 250 ms is passed over meanwhile",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    let release = () => {};
+    const held = new Promise<void>((r) => release = r);
+    let slowHits = 0;
+    const slow = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+      slowHits++;
+      await held;
+      return new Response("{}");
+    });
+    const quick = server();
+    const slowUrl = `http://127.0.0.1:${slow.addr.port}`;
+    try {
+      const nodes = new NodeSet([slowUrl, quick.url], () => {});
+      // Round-robin sends the first request to the slow node; it does not answer.
+      const first = nodes.fetch("/x", { method: "GET" }, { idempotent: true });
+      await new Promise((r) => setTimeout(r, 50));
+      assertEquals(slowHits, 1);
+      // Within 250 ms it is not known slow: round-robin still gives it its turn.
+      assertEquals(nodes.pick(), quick.url);
+      assertEquals(nodes.pick(), slowUrl);
+      await new Promise((r) => setTimeout(r, 300));
+      // Held past 250 ms while another node answers at once: passed over.
+      for (let i = 0; i < 6; i++) {
+        await (await nodes.fetch("/y", { method: "GET" }, { idempotent: true })).text();
+      }
+      assertEquals(slowHits, 1);
+      assertEquals(quick.hits, 6);
+      release();
+      await (await first).text();
+    } finally {
+      release();
+      await Promise.all([slow.shutdown(), quick.close()]);
+    }
+  },
+});
