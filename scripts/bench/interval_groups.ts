@@ -10,7 +10,9 @@
  * `interval_groups: path=cli|library every_p50_ms=… every_p99_ms=… cron_p99_ms=…` (medians of
  * the rounds).
  *
- * Usage: `deno run -A scripts/bench/interval_groups.ts [rounds=2] [seconds=60]`.
+ * Usage: `deno run -A scripts/bench/interval_groups.ts [rounds=2] [seconds=60]`; the groups'
+ * size and gap from `BENCH_GROUP` (80) and `BENCH_GROUP_GAP_MS` (10): `BENCH_GROUP=125
+ * BENCH_GROUP_GAP_MS=1` is the load torture's shape (5,000 jobs due over 40 ms).
  *
  * @module
  */
@@ -18,8 +20,8 @@ import { kronTaskFlags } from "../../src/cli/self.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const JOBS = 10_000;
-const GROUP = 80;
-const GROUP_GAP_MS = 10;
+const GROUP = Number(Deno.env.get("BENCH_GROUP") ?? 80);
+const GROUP_GAP_MS = Number(Deno.env.get("BENCH_GROUP_GAP_MS") ?? 10);
 
 type Path = "cli" | "library";
 

@@ -1,11 +1,12 @@
-// A crowded instant (hundreds of jobs due together) is recorded ahead earlier than the lead, in
-// slices, so that recording it does not make the instant itself late; each occurrence still
-// starts on the dot and exactly once.
+// A crowded instant (hundreds of jobs due together, or within one window of 50 ms) is recorded
+// ahead earlier than the lead, in slices, so that recording it does not make the instant itself
+// late; each occurrence still starts on the dot and exactly once.
 import assert from "node:assert/strict";
 import {
   CROWD_LEAD_PER_ENTRY_MS,
   CROWD_MIN,
   CROWD_SLICE,
+  CROWD_WINDOW_MS,
   Crowds,
 } from "../../src/engine/crowds.ts";
 import { rig, T0 } from "./_helpers.ts";
@@ -25,7 +26,8 @@ Deno.test("crowds: a time is crowded from CROWD_MIN entries, its lead follows it
   assert.equal(c.leadOf(5_000), CROWD_MIN * CROWD_LEAD_PER_ENTRY_MS);
   assert.equal(c.wakeAt(), 5_000 - CROWD_MIN * CROWD_LEAD_PER_ENTRY_MS);
   assert.equal(c.horizon(4_000), -Infinity);
-  assert.equal(c.horizon(4_995), 5_000);
+  // The whole window of 5,000 may be recorded: 5,000 to 5,049.
+  assert.equal(c.horizon(4_995), 5_000 + CROWD_WINDOW_MS - 1);
   c.remove(5_000);
   assert.equal(c.wakeAt(), Infinity);
   assert.equal(c.leadOf(5_000), 0);
@@ -33,6 +35,48 @@ Deno.test("crowds: a time is crowded from CROWD_MIN entries, its lead follows it
   assert.equal(c.wakeAt(), 6_000); // capped at CROWD_LEAD_MAX_MS
   c.clear();
   assert.equal(c.wakeAt(), Infinity);
+});
+
+Deno.test("crowds: entries a few ms apart count together, per window of CROWD_WINDOW_MS", () => {
+  const c = new Crowds();
+  // 40 groups of 10 a ms apart: no time has CROWD_MIN, the window of 10,000 has 400.
+  for (let i = 0; i < 400; i++) c.add(10_000 + (i % 40));
+  assert.equal(c.leadOf(10_039), 400 * CROWD_LEAD_PER_ENTRY_MS);
+  assert.equal(c.wakeAt(), 10_000 - 400 * CROWD_LEAD_PER_ENTRY_MS);
+  assert.equal(c.horizon(10_000 - 400 * CROWD_LEAD_PER_ENTRY_MS), 10_049);
+  // The next window is counted on its own.
+  for (let i = 0; i < CROWD_MIN - 1; i++) c.add(10_050 + (i % 40));
+  assert.equal(c.leadOf(10_050), 0);
+  for (let i = 0; i < 400; i++) c.remove(10_000 + (i % 40));
+  assert.equal(c.wakeAt(), Infinity);
+});
+
+Deno.test("crowds: 1,000 jobs due over 40 ms, 25 a ms, are recorded early as one crowd; all start on the dot", async () => {
+  const lead = 50;
+  const r = rig(T0, { leadMs: lead });
+  const jobs = 1_000;
+  const calls: { job: string; at: number }[] = [];
+  const dueOf = (i: number) => T0 + 1000 + (i % 40);
+  for (let i = 0; i < jobs; i++) {
+    r.engine.define(`j${i}`, { at: iso(dueOf(i)) }, () => {
+      calls.push({ job: `j${i}`, at: r.clock.now() });
+    });
+  }
+  await r.engine.start();
+  // Their records are due T0+950…989 at the plain lead, one window: recorded 40 ms before it.
+  const early = T0 + 1000 - lead - jobs * CROWD_LEAD_PER_ENTRY_MS;
+  await r.clock.advanceTo(early - 1);
+  assert.equal(r.of("RUN_DUE").length, 0);
+  await r.clock.advanceTo(early);
+  assert.equal(r.of("RUN_DUE").length, CROWD_SLICE);
+  await r.clock.advanceTo(T0 + 1000 - lead - 1);
+  assert.equal(r.of("RUN_DUE").length, jobs);
+  assert.ok(r.of("RUN_DUE").every((e) => e.ahead));
+  await r.clock.advanceTo(T0 + 1040);
+  assert.equal(calls.length, jobs);
+  assert.ok(calls.every((c) => c.at === dueOf(Number(c.job.slice(1)))));
+  assert.equal(r.of("RUN_STARTED").length, jobs);
+  await r.engine.shutdown();
 });
 
 Deno.test("crowds: 1,000 jobs due together are recorded early, in slices; all start on the dot", async () => {
