@@ -58,13 +58,18 @@ export class Crowds {
     if (n === CROWD_MIN) this.#crowded.add(w);
   }
 
-  /** An entry for `at` was fired or killed. */
+  /**
+   * An entry for `at` was fired or killed. A crowded window stays crowded until its last entry
+   * leaves: its last slice is recorded early too, not at the plain lead when the thread may be
+   * busiest (the records of the slices before, the runs of the groups due just before).
+   */
   remove(at: number): void {
     const w = windowOf(at);
     const n = (this.#counts.get(w) ?? 0) - 1;
-    if (n <= 0) this.#counts.delete(w);
-    else this.#counts.set(w, n);
-    if (n < CROWD_MIN) this.#crowded.delete(w);
+    if (n <= 0) {
+      this.#counts.delete(w);
+      this.#crowded.delete(w);
+    } else this.#counts.set(w, n);
   }
 
   /** How much earlier than its window's start `at` is recorded (0: not crowded). */

@@ -28,7 +28,10 @@ Deno.test("crowds: a time is crowded from CROWD_MIN entries, its lead follows it
   assert.equal(c.horizon(4_000), -Infinity);
   // The whole window of 5,000 may be recorded: 5,000 to 5,049.
   assert.equal(c.horizon(4_995), 5_000 + CROWD_WINDOW_MS - 1);
+  // Crowded until its last entry leaves (its last slice is recorded early too).
   c.remove(5_000);
+  assert.equal(c.leadOf(5_000), (CROWD_MIN - 1) * CROWD_LEAD_PER_ENTRY_MS);
+  for (let i = 0; i < CROWD_MIN - 1; i++) c.remove(5_000);
   assert.equal(c.wakeAt(), Infinity);
   assert.equal(c.leadOf(5_000), 0);
   for (let i = 0; i < 100_000; i++) c.add(7_000);
@@ -112,6 +115,22 @@ Deno.test("crowds: 1,000 jobs due together are recorded early, in slices; all st
   await r.clock.advanceTo(due + 1000);
   assert.equal(r.of("RUN_STARTED").length, 2 * jobs);
   assert.equal(r.of("RUN_DUE").length, 2 * jobs);
+  await r.engine.shutdown();
+});
+
+Deno.test("crowds: a crowd's last slice, under CROWD_MIN, is recorded early too", async () => {
+  const r = rig(T0, { leadMs: 50 });
+  const jobs = CROWD_SLICE + 88;
+  for (let i = 0; i < jobs; i++) r.engine.define(`j${i}`, { every: "1s" }, () => {});
+  await r.engine.start();
+  const window = T0 + 1000 - 50; // the records' plain time, a window's start
+  await r.clock.advanceTo(window - jobs * CROWD_LEAD_PER_ENTRY_MS);
+  assert.equal(r.of("RUN_DUE").length, CROWD_SLICE);
+  // The 88 left are no crowd by themselves: still recorded before the window, not at it.
+  await r.clock.advanceTo(window - 1);
+  assert.equal(r.of("RUN_DUE").length, jobs);
+  await r.clock.advanceTo(T0 + 1000);
+  assert.equal(r.of("RUN_STARTED").length, jobs);
   await r.engine.shutdown();
 });
 
