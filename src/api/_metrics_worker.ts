@@ -48,7 +48,6 @@ export interface RenderReply {
   gzip: boolean;
 }
 
-const BLOCK = RENDER_BLOCK;
 const encoder = new TextEncoder();
 
 /**
@@ -111,12 +110,12 @@ function apply(req: RenderRequest): void {
   }
   for (const [slot, label] of req.labels) labels[slot] = label;
   labels.length = parts.length = req.slots;
-  blocks.length = Math.ceil(req.slots / BLOCK);
+  blocks.length = Math.ceil(req.slots / RENDER_BLOCK);
   for (let at = 0; at < req.rows.length; at += ROW) {
     const slot = req.rows[at + R.slot];
     if (slot >= req.slots) continue;
     parts[slot] = jobBytes(jobLines(labels[slot], req.rows, at, req.histograms));
-    blocks[(slot / BLOCK) | 0] = null;
+    blocks[(slot / RENDER_BLOCK) | 0] = null;
   }
   if (tail === null || decoder.decode(tail.text) !== req.tail) {
     tail = piece(encoder.encode(req.tail));
@@ -127,16 +126,16 @@ const decoder = new TextDecoder();
 
 /** Each family's lines of block `b`: its jobs' bytes laid end to end (no text is re-encoded). */
 function joinBlock(b: number): Piece[] {
-  const end = Math.min(parts.length, (b + 1) * BLOCK);
+  const end = Math.min(parts.length, (b + 1) * RENDER_BLOCK);
   return JOB_FAMILIES.map((_, f) => {
     let size = 0;
-    for (let s = b * BLOCK; s < end; s++) {
+    for (let s = b * RENDER_BLOCK; s < end; s++) {
       const p = parts[s];
       if (p) size += p.ends[f] - (f === 0 ? 0 : p.ends[f - 1]);
     }
     const text = new Uint8Array(size);
     let at = 0;
-    for (let s = b * BLOCK; s < end; s++) {
+    for (let s = b * RENDER_BLOCK; s < end; s++) {
       const p = parts[s];
       if (!p) continue;
       const from = f === 0 ? 0 : p.ends[f - 1];

@@ -20,17 +20,24 @@ import { getLogger } from "@logtape/logtape";
 import { KronError } from "../errors.ts";
 import { backoffMs, sleep } from "../sleep.ts";
 import type { ClaimedRun } from "./claims.ts";
+import { SLOW_MS } from "../http/client.ts";
 
 const log = getLogger(["kron", "cluster", "worker"]);
 
 /** Most outcomes one `POST /v1/complete` carries. */
 const COMPLETE_BATCH = 500;
-/** A request unanswered this long (ms) no longer holds the outcomes queued behind it. */
-const HELD_MS = 250;
+/**
+ * A request unanswered this long (ms) no longer holds the outcomes queued behind it: the time
+ * after which the node set passes over the node holding it (one threshold for both).
+ */
+const HELD_MS = SLOW_MS;
 /** Most requests of outcomes travelling at once. */
 const MAX_SENDERS = 4;
 
-/** One loop sending the queue; `since` is when its request left, null while it backs off. */
+/**
+ * One loop sending the queue; `since` is when its request left (performance.now()), null while
+ * it backs off.
+ */
 interface Sender {
   since: number | null;
 }
@@ -128,7 +135,7 @@ export class Outbox {
       if (since === null) return;
       youngest = Math.max(youngest, since);
     }
-    const wait = youngest + HELD_MS - Date.now();
+    const wait = youngest + HELD_MS - performance.now();
     if (wait > 0) {
       this.#flushTimer = setTimeout(() => this.#flush(), wait);
       return;
@@ -142,7 +149,7 @@ export class Outbox {
   async #send(sender: Sender): Promise<void> {
     let failures = 0;
     while (this.#queue.length > 0) {
-      sender.since = Date.now();
+      sender.since = performance.now();
       const batch = this.#queue.splice(0, COMPLETE_BATCH);
       const ok = batch.filter((o) => o.error === null);
       const bad = batch.filter((o) => o.error !== null);
@@ -172,7 +179,7 @@ export class Outbox {
         else retry.push(...ok);
       }
       for (const o of bad) {
-        sender.since = Date.now();
+        sender.since = performance.now();
         try {
           await this.#settle(() =>
             this.#post(`/v1/runs/${o.run.runId}/fail`, {

@@ -29,15 +29,15 @@
 /** Entries due within one window from which the window is recorded early. */
 export const CROWD_MIN = 256;
 /**
- * The window (ms) entries are counted in: the lead of the entries of one window (a few ms of
- * the thread each) is what a window of this size at the threshold would need at most.
+ * The window (ms) entries are counted in. At the threshold a window's records take ~5 ms of the
+ * thread (256 × 0.02 ms), well within it; more, and they are recorded before it starts.
  */
 export const CROWD_WINDOW_MS = 50;
-/** How much earlier per entry of a crowded time (twice what recording one costs, measured). */
+/** How much earlier per entry of a crowded window (twice what recording one costs, measured). */
 export const CROWD_LEAD_PER_ENTRY_MS = 0.04;
-/** The earliest a crowded time is recorded before its entries' time. */
+/** The earliest a crowded window is recorded before it starts. */
 export const CROWD_LEAD_MAX_MS = 1_000;
-/** Entries of a crowded time recorded per wake-up (a turn of the event loop between slices). */
+/** Entries of a crowded window recorded per wake-up (a turn of the event loop between slices). */
 export const CROWD_SLICE = 512;
 
 /** The start of the window `at` is counted in. */

@@ -75,7 +75,7 @@ interface NodeState {
   /** Moving average of its answer time (ms) to requests that do not long-poll. */
   ms: number;
   msAt: number;
-  /** When each of its requests still unanswered was sent (oldest first). */
+  /** When each of its requests still unanswered was sent (performance.now(), oldest first). */
   sent: number[];
   down: boolean;
   failures: number;
@@ -83,8 +83,17 @@ interface NodeState {
   probing: boolean;
 }
 
-/** Answer times (ms) below this never make a node slow (see {@link NodeSet.pick}). */
-const SLOW_MS = 250;
+/**
+ * Answer times (ms) below this never make a node slow (see {@link NodeSet.pick}); a request
+ * unanswered this long may be a slow node's.
+ *
+ * @example
+ * ```ts
+ * import { SLOW_MS } from "./nodes.ts";
+ * SLOW_MS; // 250
+ * ```
+ */
+export const SLOW_MS = 250;
 /** How long a node's measured answer time holds (ms) before it is tried again. */
 const SLOW_FOR_MS = 10_000;
 
@@ -159,8 +168,9 @@ export class NodeSet {
     // A measure holds for SLOW_FOR_MS: then the node is tried again. A request it has held
     // longer than its measure is one too: the slow answer need not come first.
     const now = Date.now();
+    const mono = performance.now();
     const ms = (n: NodeState) =>
-      Math.max(now - n.msAt < SLOW_FOR_MS ? n.ms : 0, n.sent.length > 0 ? now - n.sent[0] : 0);
+      Math.max(now - n.msAt < SLOW_FOR_MS ? n.ms : 0, n.sent.length > 0 ? mono - n.sent[0] : 0);
     let quickest = Infinity;
     for (const n of this.#nodes) if (!n.down) quickest = Math.min(quickest, ms(n));
     const slow = Math.max(SLOW_MS, 4 * quickest);
@@ -319,7 +329,7 @@ export class NodeSet {
   /** Runs `send`, counting it as a request `url` holds until it settles (see pick). */
   async #held<T>(url: string, send: () => Promise<T>): Promise<T> {
     const sent = this.#nodes.find((x) => x.url === url)?.sent;
-    const at = Date.now();
+    const at = performance.now();
     sent?.push(at);
     try {
       return await send();
