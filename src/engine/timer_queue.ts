@@ -87,6 +87,14 @@ export class TimerQueue {
     return this.#ahead.length > 0 ? this.#ahead[0].at : Infinity;
   }
 
+  /**
+   * When the timer fires next (Infinity: no timer): the next time this thread has scheduled
+   * work, recording ahead included (quiet.ts).
+   */
+  get nextWakeAt(): number {
+    return this.#timerAt;
+  }
+
   /** Queues an entry; a "due" one reuses {@link TimerQueue.spare} when it is the job's. */
   push(
     job: Registered,
