@@ -46,7 +46,7 @@ import { historyPageOf, runOf } from "./history.ts";
 import { LatenessWatcher } from "./lateness.ts";
 import { type Ping, recordPing } from "./ping.ts";
 import { TimerQueue } from "./timer_queue.ts";
-import { quietMoment } from "./quiet.ts";
+import { Compactions } from "./quiet.ts";
 import { Journal } from "./journal.ts";
 import { Runs } from "./runs.ts";
 import { Dispatch } from "./dispatch.ts";
@@ -56,10 +56,6 @@ export type { EngineOptions, PauseOptions, ShutdownOptions };
 
 /** Default {@link EngineOptions.leadMs} on a durable store. */
 const DEFAULT_LEAD_MS = 50;
-/** Serialising the state costs about this much a job (the load torture: 13–17 µs) until measured. */
-const SERIALIZE_MS_PER_JOB = 0.02;
-/** A serialisation expected to take less is not worth waiting for a quiet moment (timer noise). */
-const QUIET_MIN_MS = 5;
 
 /**
  * The scheduler core. The {@link Kron} class wraps it with defaults; use it directly to embed
@@ -94,8 +90,7 @@ export class Engine {
   /** Late/down of graced jobs (lateness.ts): its own timer, told every folded event. */
   readonly #lateness: LatenessWatcher;
   #definitionEpoch = 0;
-  /** The last serialisation's cost a job (compact()). */
-  #serializeMsPerJob = SERIALIZE_MS_PER_JOB;
+  #compactions = new Compactions();
 
   /** Creates an engine; nothing runs before {@link Engine.start}. */
   constructor(options: EngineOptions) {
@@ -447,34 +442,9 @@ export class Engine {
     return runOf(this.#store, runId);
   }
 
-  /**
-   * Writes a snapshot and drops covered log segments. The state is serialised in one synchronous
-   * stretch, so it starts at a quiet moment: when no timer falls due for twice as long as the
-   * last serialisation took (quiet.ts; at most 30 s later).
-   */
-  async compact(): Promise<void> {
-    requireRunning(this.#core.phase);
-    // A state holding events the log does not have yet must never become a snapshot.
-    if (this.#journal.ioError !== null) throw this.#journal.refusal("compact");
-    const jobs = this.#core.state.jobs.size;
-    const expectMs = jobs * this.#serializeMsPerJob;
-    if (expectMs >= QUIET_MIN_MS) {
-      const timers = this.#timers;
-      await quietMoment(
-        this.#core.clock,
-        () => timers.nextWakeAt,
-        2 * expectMs,
-        () => this.#core.phase !== "running",
-      );
-      requireRunning(this.#core.phase);
-    }
-    await this.#journal.lastCommit;
-    if (this.#journal.ioError !== null) throw this.#journal.refusal("compact");
-    const start = performance.now();
-    const done = this.#store.compact(this.#core.state);
-    // What the store did before its first await: the serialisation (the next one's estimate).
-    if (jobs > 0) this.#serializeMsPerJob = (performance.now() - start) / jobs;
-    await done;
+  /** Writes a snapshot and drops covered log segments, at a quiet moment (quiet.ts). */
+  compact(): Promise<void> {
+    return this.#compactions.compact(this.#core, this.#journal, this.#timers, this.#store);
   }
 
   /**
