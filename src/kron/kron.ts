@@ -372,7 +372,11 @@ export class Kron implements AsyncDisposable {
     this.#core.forget(name);
   }
 
-  /** Writes a snapshot and drops covered log segments. */
+  /**
+   * Writes a snapshot and drops covered log segments. With many jobs it first waits for a quiet
+   * moment (no timer due for twice as long as serialising the state takes; at most 30 s), so
+   * that no run starts late behind it.
+   */
   compact(): Promise<void> {
     return this.#core.compact();
   }
