@@ -21,6 +21,7 @@
  */
 import { kronTaskFlags } from "../../src/cli/self.ts";
 import { AdminClient } from "../../src/api/client.ts";
+import type { RunEntry } from "../../src/store/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const JOBS = 10_000;
@@ -56,18 +57,36 @@ async function subject(dataDir: string, base: number): Promise<void> {
   });
 }
 
-/** Lateness (ms) by kind of the scheduled first attempts due in [from, to]. */
+/**
+ * Lateness (ms) by kind of the scheduled first attempts due in [from, to]: from the log's
+ * `RUN_STARTED` records and, for those a compaction dropped, the snapshot's history.
+ */
 function lateness(dataDir: string, from: number, to: number): { every: number[]; cron: number[] } {
   const out = { every: [] as number[], cron: [] as number[] };
+  const seen = new Set<string>();
+  const add = (id: string, job: string, scheduledAt: number, startedAt: number) => {
+    if (scheduledAt < from || scheduledAt > to || seen.has(id)) return;
+    seen.add(id);
+    out[Number(job.slice(5)) % 2 === 0 ? "every" : "cron"].push(startedAt - scheduledAt);
+  };
   for (const e of Deno.readDirSync(`${dataDir}/log`)) {
     for (const line of Deno.readTextFileSync(`${dataDir}/log/${e.name}`).split("\n")) {
       if (!line.includes('"type":"RUN_STARTED"') || !line.includes('"trigger":"schedule"')) {
         continue;
       }
       const r = JSON.parse(line);
-      const at = Date.parse(r.scheduledAt);
-      if (r.attempt !== 1 || at < from || at > to) continue;
-      out[Number(r.job.slice(5)) % 2 === 0 ? "every" : "cron"].push(Date.parse(r.time) - at);
+      if (r.attempt === 1) add(r.runId, r.job, Date.parse(r.scheduledAt), Date.parse(r.time));
+    }
+  }
+  let snapshot: { history?: Record<string, RunEntry[]> } = {};
+  try {
+    snapshot = JSON.parse(Deno.readTextFileSync(`${dataDir}/snapshot.json`));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  for (const [job, runs] of Object.entries(snapshot.history ?? {})) {
+    for (const r of runs) {
+      if (r.attempt === 1 && r.trigger === "schedule") add(r.id, job, r.scheduledAt, r.startedAt);
     }
   }
   return out;
