@@ -18,6 +18,8 @@
  */
 import { Engine } from "../../src/engine/mod.ts";
 import { FileStore, type KronEvent } from "../../src/store/mod.ts";
+import { loadMix } from "./_load_mix.ts";
+import { percentile } from "./_util.ts";
 
 const seconds = Number(Deno.args[0] ?? 70);
 const thresholdMiB = Number(Deno.args[1] ?? 4);
@@ -35,12 +37,8 @@ const store: FileStore = new FileStore({
 });
 const engine: Engine = new Engine({ store });
 const base = Math.ceil(Date.now() / 10_000) * 10_000 + 5_000;
-for (let i = 0; i < 10_000; i++) {
-  const name = `load-${String(i).padStart(5, "0")}`;
-  if (i % 2 === 0) {
-    const startAt = new Date(base + Math.floor(i / 2 / 125)).toISOString();
-    engine.define(name, { every: "10s", startAt }, () => Promise.resolve());
-  } else engine.define(name, { cron: "*/15 * * * * *", timezone: "UTC" }, () => Promise.resolve());
+for (const [name, options] of loadMix(base, 125, 1)) {
+  engine.define(name, options as never, () => Promise.resolve());
 }
 const late: number[] = [];
 const from = Date.now() + 12_000;
@@ -54,7 +52,7 @@ await new Promise((r) => setTimeout(r, seconds * 1000));
 await engine.shutdown({ timeout: "10s" });
 await Deno.remove(dataDir, { recursive: true });
 late.sort((a, b) => a - b);
-const q = (p: number) => late[Math.min(late.length - 1, Math.floor(p * late.length))];
+const q = (p: number) => percentile(late, p);
 console.log(
   `compaction: n=${late.length} p50_ms=${q(0.5)} p99_ms=${q(0.99)} p999_ms=${q(0.999)} ` +
     `max_ms=${late.at(-1)} compactions=${compactions}`,

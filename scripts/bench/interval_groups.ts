@@ -21,26 +21,16 @@
  */
 import { kronTaskFlags } from "../../src/cli/self.ts";
 import type { RunEntry } from "../../src/store/mod.ts";
+import { loadMix } from "./_load_mix.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-const JOBS = 10_000;
 const GROUP = Number(Deno.env.get("BENCH_GROUP") ?? 80);
 const GROUP_GAP_MS = Number(Deno.env.get("BENCH_GROUP_GAP_MS") ?? 10);
 
 type Path = "cli" | "library";
 
 /** The jobs: name → definition, every-10 s ones anchored from `base` in groups. */
-function definitions(base: number): [string, Record<string, unknown>][] {
-  const out: [string, Record<string, unknown>][] = [];
-  for (let i = 0; i < JOBS; i++) {
-    const name = `load-${String(i).padStart(5, "0")}`;
-    if (i % 2 === 0) {
-      const startAt = new Date(base + Math.floor(i / 2 / GROUP) * GROUP_GAP_MS).toISOString();
-      out.push([name, { every: "10s", startAt }]);
-    } else out.push([name, { cron: "*/15 * * * * *", timezone: "UTC" }]);
-  }
-  return out;
-}
+const definitions = (base: number) => loadMix(base, GROUP, GROUP_GAP_MS);
 
 /** The library subject (in a child process): runs until SIGTERM. */
 async function subject(dataDir: string, base: number): Promise<void> {

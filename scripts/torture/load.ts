@@ -327,6 +327,7 @@ export const load: TortureCase = {
       { side: string; n: number; max: number; sum: number; late: number }
     >();
     const quietLate: number[] = [];
+    const burstsWanted = Boolean(Deno.env.get("KRON_LOAD_BURSTS"));
     for (const [name, st] of view.state.jobs) {
       result.count();
       const sched = compileSchedule(st.def.schedule);
@@ -336,7 +337,7 @@ export const load: TortureCase = {
         got.set(r.scheduledAt, (got.get(r.scheduledAt) ?? 0) + 1);
         const side = phases.side(r.scheduledAt);
         if (side !== null) (side === "on" ? late : quietLate).push(r.startedAt - r.scheduledAt);
-        if (side !== null && Deno.env.get("KRON_LOAD_BURSTS")) {
+        if (side !== null && burstsWanted) {
           // Per 100 ms of due time: groups a few ms apart are one stretch of the thread's work.
           const key = Math.floor(r.scheduledAt / 100) * 100;
           const b = bursts.get(key) ?? { side, n: 0, max: 0, sum: 0, late: 0 };

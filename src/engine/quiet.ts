@@ -95,8 +95,8 @@ export class Compactions {
     if (journal.ioError !== null) throw journal.refusal("compact");
     const expectMs = core.state.jobs.size * this.#msPerJob;
     if (expectMs >= QUIET_MIN_MS) {
-      const running = () => core.phase === "running";
-      await quietMoment(core.clock, () => timers.nextWakeAt, 2 * expectMs, () => !running());
+      const stopped = () => core.phase !== "running";
+      await quietMoment(core.clock, () => timers.nextWakeAt, 2 * expectMs, stopped);
       requireRunning(core.phase);
     }
     await journal.lastCommit;
