@@ -27,7 +27,8 @@ export const help = `kron compact
 
 Asks the running kron to write a snapshot of its state and delete the log segments the
 snapshot covers; history beyond each job's history_limit goes with them. kron also compacts
-by itself as the log grows.
+by itself as the log grows. With many jobs it starts when no run is due for a while, so that
+none starts late behind it: the command may wait up to 30 s for that.
 
 Needs a running kron (exit 1 otherwise).
 
