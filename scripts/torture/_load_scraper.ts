@@ -4,9 +4,9 @@
  * the 200 clients' own event loop timed its reading of a 25 MB body as much as kron's answer).
  * Asks for gzip as Prometheus does. One scrape at once (kron's first render, reported apart), then one
  * every 5 s while the clients are on. Prints one JSON line per scrape:
- * `{"first":bool,"headersMs":n,"kronMs":n,"bodyMs":n,"inflateMs":n,"status":n,"bytes":n,
+ * `{"first":bool,"at":n,"headersMs":n,"kronMs":n,"bodyMs":n,"inflateMs":n,"status":n,"bytes":n,
  * "inflated":n}` or `{"error":"…"}`: `kronMs` the front's handler time (`Server-Timing`),
- * `bodyMs` to the last byte of kron's answer as sent, `inflateMs` the scraper's own inflating
+ * `at` when it was sent (epoch ms), `bodyMs` to the last byte of kron's answer as sent, `inflateMs` the scraper's own inflating
  * of it afterwards (Prometheus' work, not kron's).
  *
  * Usage: `deno run --allow-read --allow-write --allow-net _load_scraper.ts <target> <tokenFile>
@@ -27,6 +27,7 @@ const headers: Record<string, string> = { "accept-encoding": "gzip" };
 if (tokenFile !== "-") headers.authorization = `Bearer ${Deno.readTextFileSync(tokenFile).trim()}`;
 
 async function scrape(first: boolean): Promise<void> {
+  const at = Date.now();
   const t = performance.now();
   try {
     const res = await http.request("GET", "/metrics", headers, true);
@@ -36,6 +37,7 @@ async function scrape(first: boolean): Promise<void> {
     const inflateMs = performance.now() - t1;
     console.log(JSON.stringify({
       first,
+      at,
       headersMs: res.headMs,
       kronMs: res.serverTiming,
       bodyMs,

@@ -14,7 +14,8 @@
  * For diagnosis: `KRON_LOAD_FLAGS` adds deno flags to the app's (e.g. `--cpu-prof
  * --cpu-prof-dir=/tmp/prof`); `KRON_LOAD_OUT=file` keeps the app's stdout (V8's `--trace-gc` lines
  * go there); `KRON_LOAD_BURSTS=1` logs the lateness of the occurrences due in each 100 ms that
- * held 100 or more of them or one 20 ms late (side, count, mean, max, how many ≥ 20 ms).
+ * held 100 or more of them or one 20 ms late (side, count, mean, max, how many ≥ 20 ms), and
+ * each scrape's latency with when it was sent.
  *
  * @module
  */
@@ -37,6 +38,8 @@ interface Scrape {
   first: boolean;
   headersMs: number;
   kronMs: number | null;
+  /** When it was sent (epoch ms). */
+  at: number;
   bodyMs: number;
   inflateMs: number;
   bytes: number;
@@ -389,6 +392,15 @@ export const load: TortureCase = {
           Math.round(b.sum / b.n)
         } max ${b.max} (${b.late} ≥ 20 ms)`,
       );
+    }
+    if (burstsWanted) {
+      for (const x of scraped.filter((x) => !x.first)) {
+        ctx.log(
+          `scrape +${((x.at - startedAt) / 1000).toFixed(1)}s @${x.at} headers ${
+            Math.round(x.headersMs)
+          } ms, body ${Math.round(x.bodyMs)} ms`,
+        );
+      }
     }
     result.check(missed === 0, `${missed} occurrences missed (of ${expectedTotal})`);
     result.check(twice === 0, `${twice} occurrences ran more than once`);
