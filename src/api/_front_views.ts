@@ -9,7 +9,9 @@
  * {@link STALE_WAIT_MS} the request is forwarded instead. Anything unusual (a parameter the
  * route would refuse, a job not in the copy, an engine not running) is left to the admin app:
  * {@link JobViews.answer} returns null and the request is forwarded, so every error reads as
- * before. Each view is kept as text until its job changes.
+ * before. Each view (a summary, a detail, a first page of history) is kept as text until its
+ * job changes; pages of summaries are built in slices, so that a 1,000-job page does not hold
+ * the thread while other requests wait.
  *
  * @example
  * ```ts ignore
@@ -84,10 +86,17 @@ interface Kept {
   text: string;
 }
 
-/** How many pages of `GET /v1/jobs` are kept as bytes (_front_pages.ts). */
-const KEPT_PAGES = 16;
+/** A first page of a job's history as sent, and the cursor of the next (null: the last). */
+interface KeptRuns extends Kept {
+  limit: number;
+  before: string | null;
+}
 
-const encoder = new TextEncoder();
+/** The longest the front builds a page without letting the requests behind it in. */
+const PAGE_SLICE_MS = 4;
+
+/** How many pages of `GET /v1/jobs` are kept as text (_front_pages.ts). */
+const KEPT_PAGES = 16;
 
 /** The front thread's copy of the state, and the job reads it answers. */
 export class JobViews {
@@ -101,12 +110,21 @@ export class JobViews {
   #inputs: (Inputs | undefined)[] = [];
   #summaries: (Kept | undefined)[] = [];
   #details: (Kept | undefined)[] = [];
+  #runPages: (KeptRuns | undefined)[] = [];
   #pages = new KeptPages<Reset>(KEPT_PAGES);
+  /** Pages being built, by key (limit and cursor). */
+  #building = new Map<string, Promise<string | null>>();
   #waiting: (() => void)[] = [];
 
-  /** A copy checked against `ctrl` (the shared control words). */
-  constructor(ctrl: Int32Array<SharedArrayBuffer>) {
+  readonly #sliceMs: number;
+
+  /**
+   * A copy checked against `ctrl` (the shared control words); `sliceMs`: how long a page is
+   * built before a pause (tests make it 0: a pause every few jobs).
+   */
+  constructor(ctrl: Int32Array<SharedArrayBuffer>, { sliceMs = PAGE_SLICE_MS } = {}) {
     this.#ctrl = ctrl;
+    this.#sliceMs = sliceMs;
   }
 
   /** Starts over from a new copy. */
@@ -120,6 +138,7 @@ export class JobViews {
     for (const i of m.inputs) this.#inputs[i[0]] = i;
     this.#summaries = [];
     this.#details = [];
+    this.#runPages = [];
     this.#pages.clear();
     this.#wake();
   }
@@ -176,23 +195,22 @@ export class JobViews {
     return await this.#runs(name, limit);
   }
 
-  /** Waits until the copy has every event folded for `names` (false: gave up, forward). */
-  async #caughtUp(names: () => Iterable<number> | null): Promise<Reset | null> {
+  /**
+   * Waits until the copy has every event folded for the `n` slots from `lo` that `slots` names
+   * (null: none; the copy's running state only), or gives up (null: forward).
+   */
+  async #caughtUp(slots: () => [lo: number, n: number] | null): Promise<Reset | null> {
     const deadline = performance.now() + STALE_WAIT_MS;
     for (;;) {
       const copy = this.#copy;
       if (copy !== null && copy.gen === Atomics.load(this.#ctrl, CTRL.namesGen)) {
         if (!copy.running) return null;
-        const slots = names();
-        if (slots === null) return copy;
-        let behind = false;
-        for (const slot of slots) {
-          if (this.#applied[slot] !== Atomics.load(copy.versions, slot)) {
-            behind = true;
-            break;
-          }
-        }
-        if (!behind) return copy;
+        const range = slots();
+        if (range === null) return copy;
+        const [lo, n] = range;
+        let slot = lo;
+        while (slot < lo + n && this.#applied[slot] === Atomics.load(copy.versions, slot)) slot++;
+        if (slot === lo + n) return copy;
       }
       const left = deadline - performance.now();
       if (left <= 0) return null;
@@ -219,30 +237,69 @@ export class JobViews {
     let page: ReturnType<typeof pageOf> | null = null;
     const copy = await this.#caughtUp(() => {
       page = pageOf(this.#copy!.names, cursor, limit);
-      return page.names.map((_, i) => page!.lo + i);
+      return [page.lo, page.names.length];
     });
     if (copy === null || page === null) return null;
-    const { lo, names, next } = page as ReturnType<typeof pageOf>;
     const key = `${limit} ${cursor ?? ""}`;
+    // Pollers ask the same page at once: one builds it, the others take what it built (if
+    // none of its jobs changed since; else they build what did).
+    await this.#building.get(key);
+    const { lo, names, next } = page as ReturnType<typeof pageOf>;
+    if (this.#copy !== copy) return null;
     const kept = this.#pages.get(key, copy, lo, names.length, this.#changes);
     if (kept !== undefined) return new Response(kept, { headers: JSON_HEADERS });
-    const jobs: string[] = [];
+    const built = this.#build(copy, key, lo, names, next);
+    this.#building.set(key, built);
+    try {
+      const text = await built;
+      return text === null ? null : new Response(text, { headers: JSON_HEADERS });
+    } finally {
+      if (this.#building.get(key) === built) this.#building.delete(key);
+    }
+  }
+
+  /**
+   * The text of a page of summaries, built in slices of {@link PAGE_SLICE_MS} with a pause
+   * between them: after a crowded instant most of a 1,000-job page changed, and building it in
+   * one go held the front for up to 80 ms (a CPU profile of the load case), so every request
+   * and scrape behind it waited as long. Each summary is of its job's state when it is built
+   * (never older than when the request came); the page is kept with the changes it was built
+   * at. Null: the copy was replaced meanwhile (the request is forwarded).
+   */
+  async #build(
+    copy: Reset,
+    key: string,
+    lo: number,
+    names: string[],
+    next: string | null,
+  ): Promise<string | null> {
+    const jobs: string[] = new Array(names.length);
+    const changes = new Int32Array(names.length);
+    let sliceStart = performance.now();
     for (let i = 0; i < names.length; i++) {
+      if ((i & 15) === 15 && performance.now() - sliceStart >= this.#sliceMs) {
+        // A timer, not a message to ourselves: only a timer lets the event loop poll the
+        // sockets (a page of 200 ms paused by messages every 16 jobs: requests that came
+        // meanwhile waited 25 ms at the median, 64 at most; paused by timers every 4 ms: 0.3 and
+        // 8, the page 35 % longer).
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.#copy !== copy) return null;
+        sliceStart = performance.now();
+      }
+      changes[i] = this.#changes[lo + i];
       const text = this.#text(copy, lo + i, names[i], false);
       if (text === null) return null;
-      jobs.push(text);
+      jobs[i] = text;
     }
-    const bytes = encoder.encode(
-      `{"jobs":[${jobs.join(",")}],"nextCursor":${JSON.stringify(next)}}`,
-    );
-    this.#pages.put(key, copy, lo, this.#changes.subarray(lo, lo + names.length), bytes);
-    return new Response(bytes, { headers: JSON_HEADERS });
+    const text = `{"jobs":[${jobs.join(",")}],"nextCursor":${JSON.stringify(next)}}`;
+    this.#pages.put(key, copy, lo, changes, text);
+    return text;
   }
 
   async #detail(name: string): Promise<Response | null> {
     const copy = await this.#caughtUp(() => {
       const slot = this.#index.get(name);
-      return slot === undefined ? [] : [slot];
+      return slot === undefined ? [0, 0] : [slot, 1];
     });
     const slot = this.#index.get(name);
     if (copy === null || slot === undefined) return null;
@@ -253,22 +310,29 @@ export class JobViews {
   async #runs(name: string, limit: number): Promise<Response | null> {
     const copy = await this.#caughtUp(() => {
       const slot = this.#index.get(name);
-      return slot === undefined ? [] : [slot];
+      return slot === undefined ? [0, 0] : [slot, 1];
     });
     const st = copy?.state.jobs.get(name);
-    if (st === undefined) return null;
-    const page = recentPage(st, limit);
-    if (page === null) return null;
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (page.more) {
+    const slot = this.#index.get(name);
+    if (st === undefined || slot === undefined) return null;
+    const change = this.#changes[slot];
+    let kept = this.#runPages[slot];
+    if (kept === undefined || kept.change !== change || kept.limit !== limit) {
+      const page = recentPage(st, limit);
+      if (page === null) return null;
+      const text = JSON.stringify({ runs: page.runs.map(toRunRecord) });
       // A run id is a cursor too: the log is read from the newest run to it (routes/jobs.ts).
-      const before = page.runs[page.runs.length - 1].id;
-      headers["x-next-cursor"] = before;
+      const before = page.more ? page.runs[page.runs.length - 1].id : null;
+      kept = this.#runPages[slot] = { change, limit, text, before };
+    }
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (kept.before !== null) {
+      headers["x-next-cursor"] = kept.before;
       headers.link = `</v1/jobs/${
         encodeURIComponent(name)
-      }/runs?limit=${limit}&before=${before}>; rel="next"`;
+      }/runs?limit=${limit}&before=${kept.before}>; rel="next"`;
     }
-    return new Response(JSON.stringify({ runs: page.runs.map(toRunRecord) }), { headers });
+    return new Response(kept.text, { headers });
   }
 
   /** A job's summary or detail as JSON text (kept until the job changes); null: not here. */

@@ -1,15 +1,13 @@
-// The front's pages of `GET /v1/jobs` kept as bytes (src/api/_front_pages.ts): used only while
+// The front's pages of `GET /v1/jobs` kept as text (src/api/_front_pages.ts): used only while
 // none of their jobs changed and the copy is the same; the least recently asked dropped first.
 import { assertEquals } from "./_assert.ts";
 import { KeptPages } from "../../src/api/_front_pages.ts";
-
-const bytes = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("a kept page is used until a job in it changes, whatever changes outside it", () => {
   const pages = new KeptPages<object>(4);
   const copy = {};
   const changes = new Int32Array(10);
-  const page = bytes('{"jobs":[]}');
+  const page = '{"jobs":[]}';
   pages.put("3 c", copy, 3, changes.subarray(3, 6), page);
   assertEquals(pages.get("3 c", copy, 3, 3, changes), page);
   changes[2]++;
@@ -24,7 +22,7 @@ Deno.test("a kept page is not used with another copy, another first slot or anot
   const pages = new KeptPages<object>(4);
   const copy = {};
   const changes = new Int32Array(10);
-  const page = bytes("x");
+  const page = "x";
   for (const [other, lo, n] of [[{}, 3, 3], [copy, 4, 3], [copy, 3, 2]] as const) {
     pages.put("k", copy, 3, changes.subarray(3, 6), page);
     assertEquals(pages.get("k", other, lo, n, changes), undefined, `${lo} ${n}`);
@@ -38,7 +36,7 @@ Deno.test("the page kept is a copy of the changes: later changes in place still 
   const pages = new KeptPages<object>(4);
   const copy = {};
   const changes = new Int32Array(4);
-  pages.put("k", copy, 0, changes.subarray(0, 4), bytes("x"));
+  pages.put("k", copy, 0, changes.subarray(0, 4), "x");
   changes[0]++; // the copy's counters move in place
   assertEquals(pages.get("k", copy, 0, 4, changes), undefined);
 });
@@ -47,7 +45,7 @@ Deno.test("beyond its limit the least recently asked page is dropped", () => {
   const pages = new KeptPages<object>(2);
   const copy = {};
   const changes = new Int32Array(3);
-  const [a, b, c] = [bytes("a"), bytes("b"), bytes("c")];
+  const [a, b, c] = ["a", "b", "c"];
   pages.put("a", copy, 0, changes.subarray(0, 1), a);
   pages.put("b", copy, 1, changes.subarray(1, 2), b);
   assertEquals(pages.get("a", copy, 0, 1, changes), a); // a is now the most recent

@@ -105,7 +105,7 @@ Deno.test("the front thread answers job lists and details from its copy of the s
     const names = kron.list().map((j) => j.name).sort();
     const [list, again, page, details] = await fromFront(reads, async () => {
       const list = await get("/v1/jobs?limit=1000");
-      // Asked again with nothing changed: the page kept as bytes (_front_pages.ts), sent twice.
+      // Asked again with nothing changed: the page kept as text (_front_pages.ts), sent twice.
       const again = await get("/v1/jobs?limit=1000");
       const page = await get(`/v1/jobs?limit=2&cursor=${names[0]}`);
       const details: string[] = [];
