@@ -92,8 +92,8 @@ interface KeptRuns extends Kept {
   before: string | null;
 }
 
-/** The longest the front builds a page without letting the requests behind it in. */
-const PAGE_SLICE_MS = 4;
+/** The longest the front builds a page or applies feeds without letting the requests in. */
+const SLICE_MS = 4;
 
 /** How many pages of `GET /v1/jobs` are kept as text (_front_pages.ts). */
 const KEPT_PAGES = 16;
@@ -115,14 +115,19 @@ export class JobViews {
   /** Pages being built, by key (limit and cursor). */
   #building = new Map<string, Promise<string | null>>();
   #waiting: (() => void)[] = [];
+  /** Feeds not applied yet, the first from its event {@link #feedAt}. */
+  #feeds: Feed[] = [];
+  #feedAt = 0;
+  #applyTimer: ReturnType<typeof setTimeout> | null = null;
 
   readonly #sliceMs: number;
 
   /**
    * A copy checked against `ctrl` (the shared control words); `sliceMs`: how long a page is
-   * built before a pause (tests make it 0: a pause every few jobs).
+   * built or feeds are applied before a pause (tests make it 0: a pause every few jobs or
+   * events).
    */
-  constructor(ctrl: Int32Array<SharedArrayBuffer>, { sliceMs = PAGE_SLICE_MS } = {}) {
+  constructor(ctrl: Int32Array<SharedArrayBuffer>, { sliceMs = SLICE_MS } = {}) {
     this.#ctrl = ctrl;
     this.#sliceMs = sliceMs;
   }
@@ -140,24 +145,59 @@ export class JobViews {
     this.#details = [];
     this.#runPages = [];
     this.#pages.clear();
+    this.#feeds = [];
+    this.#feedAt = 0;
     this.#wake();
   }
 
-  /** Applies the events of a feed and the inputs of the jobs they touched. */
+  /**
+   * Queues the events of a feed and the inputs of the jobs they touched; they are applied in
+   * slices of at most {@link SLICE_MS}, each in a task of its own. A crowded instant
+   * sends ten feeds of 1,000 events at once; applied as each came, back to back, they held the
+   * thread for ~90 ms (a CPU profile of the load case, 400 ms after a crowd of 5,000 jobs) and
+   * the event loop polled no socket meanwhile (a test server in a worker so fed: requests p99 91
+   * ms, against 6 ms with the slices). Reads wait for the events of their jobs as before.
+   */
   feed(m: Feed): void {
     const copy = this.#copy;
     if (copy === null || m.gen !== copy.gen) return;
-    const state: KronState = copy.state;
-    for (const event of m.events) {
-      apply(state, event);
-      const slot = this.#index.get((event as { job: string }).job)!;
-      this.#applied[slot]++;
-      this.#changes[slot]++;
+    this.#feeds.push(m);
+    this.#applySoon();
+  }
+
+  #applySoon(): void {
+    this.#applyTimer ??= setTimeout(() => {
+      this.#applyTimer = null;
+      this.#applySlice();
+    }, 0);
+  }
+
+  #applySlice(): void {
+    const copy = this.#copy;
+    const started = performance.now();
+    while (copy !== null && this.#feeds.length > 0) {
+      const m = this.#feeds[0];
+      const events = m.events;
+      while (this.#feedAt < events.length) {
+        apply(copy.state, events[this.#feedAt++]);
+        if ((this.#feedAt & 63) === 0 && performance.now() - started >= this.#sliceMs) break;
+      }
+      if (this.#feedAt < events.length) break;
+      // Counted once the whole feed is applied, with the inputs that come with a job's last
+      // event: until then its jobs read as behind, so no read sees half a feed.
+      for (const event of events) {
+        const slot = this.#index.get((event as { job: string }).job)!;
+        this.#applied[slot]++;
+        this.#changes[slot]++;
+      }
+      for (const i of m.inputs) {
+        this.#inputs[i[0]] = i;
+        this.#changes[i[0]]++;
+      }
+      this.#feeds.shift();
+      this.#feedAt = 0;
     }
-    for (const i of m.inputs) {
-      this.#inputs[i[0]] = i;
-      this.#changes[i[0]]++;
-    }
+    if (this.#feeds.length > 0) this.#applySoon();
     this.#wake();
   }
 
@@ -259,7 +299,7 @@ export class JobViews {
   }
 
   /**
-   * The text of a page of summaries, built in slices of {@link PAGE_SLICE_MS} with a pause
+   * The text of a page of summaries, built in slices of {@link SLICE_MS} with a pause
    * between them: after a crowded instant most of a 1,000-job page changed, and building it in
    * one go held the front for up to 80 ms (a CPU profile of the load case), so every request
    * and scrape behind it waited as long. Each summary is of its job's state when it is built

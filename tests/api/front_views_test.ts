@@ -61,3 +61,36 @@ Deno.test("a page is built in slices; a request after a change meanwhile reads t
     if (kron.engine.running) await kron.shutdown();
   }
 });
+
+Deno.test("feeds are applied in slices: the thread is free between them, reads wait for theirs", async () => {
+  const kron = new Kron({ store: "memory", admin: false });
+  const jobs = 1_500;
+  const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toISOString();
+  for (let i = 0; i < jobs; i++) kron.schedule(`j${String(i).padStart(4, "0")}`, { at }, () => {});
+  await kron.start();
+  const ctrl = newControl();
+  const views = new JobViews(ctrl, { sliceMs: 0 });
+  const held: (Reset | Feed)[] = [];
+  const feed = new ViewFeed(kron, ctrl, (m) => held.push(structuredClone(m)));
+  try {
+    await until(() => held.some((m) => m.t === "reset"));
+    views.reset(held.shift() as Reset);
+    // Every job's instant: its events wait here until all have run.
+    const fed = () => held.reduce((n, m) => n + (m.t === "feed" ? m.events.length : 0), 0);
+    await until(() => fed() >= 2 * jobs && !kron.list().some((j) => j.running > 0));
+    await new Promise((r) => setTimeout(r, 50));
+    const last = `j${String(jobs - 1).padStart(4, "0")}`;
+    let ticked = false;
+    for (const m of held.splice(0)) views.feed(m as Feed);
+    setTimeout(() => ticked = true, 0);
+    const res = await views.answer(new URL(`http://kron/v1/jobs/${last}`));
+    assert(res !== null, "the copy did not answer");
+    assertEquals(ticked, true, "the feeds were applied in one go");
+    assertEquals(JSON.parse(await res.text()).lastRun?.outcome, "succeeded");
+    const list = await views.answer(new URL("http://kron/v1/jobs?limit=1000&cursor=j0499"));
+    assertEquals(await list!.text(), JSON.stringify(listJobs({ kron }, "j0499", 1000)));
+  } finally {
+    feed.close();
+    if (kron.engine.running) await kron.shutdown();
+  }
+});
