@@ -32,6 +32,7 @@ import {
 } from "../store/mod.ts";
 import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
 import { KeptPages } from "./_front_pages.ts";
+import { Paced } from "./_paced.ts";
 
 /**
  * Default and largest page of `GET /v1/jobs` (here: the front thread pages without the routes).
@@ -92,8 +93,12 @@ interface KeptRuns extends Kept {
   before: string | null;
 }
 
-/** The longest the front builds a page or applies feeds without letting the requests in. */
-const SLICE_MS = 4;
+/** How long a turn of the front's paced work lasts (_paced.ts). */
+const TURN_MS = 4;
+/** Events a piece of applying feeds applies. */
+const APPLY_PIECE = 64;
+/** Summaries a piece of building a page builds; a page with no more to build is built at once. */
+const BUILD_PIECE = 16;
 
 /** How many pages of `GET /v1/jobs` are kept as text (_front_pages.ts). */
 const KEPT_PAGES = 16;
@@ -118,18 +123,18 @@ export class JobViews {
   /** Feeds not applied yet, the first from its event {@link #feedAt}. */
   #feeds: Feed[] = [];
   #feedAt = 0;
-  #applyTimer: ReturnType<typeof setTimeout> | null = null;
-
-  readonly #sliceMs: number;
+  /** Whether applying the feeds is handed to {@link #paced} already. */
+  #feeding = false;
+  readonly #paced: Paced;
 
   /**
-   * A copy checked against `ctrl` (the shared control words); `sliceMs`: how long a page is
-   * built or feeds are applied before a pause (tests make it 0: a pause every few jobs or
-   * events).
+   * A copy checked against `ctrl` (the shared control words); `turnMs`: how long the front
+   * applies feeds and builds pages before it lets the requests in (_paced.ts; tests make it 0:
+   * a pause after every few jobs or events).
    */
-  constructor(ctrl: Int32Array<SharedArrayBuffer>, { sliceMs = SLICE_MS } = {}) {
+  constructor(ctrl: Int32Array<SharedArrayBuffer>, { turnMs = TURN_MS } = {}) {
     this.#ctrl = ctrl;
-    this.#sliceMs = sliceMs;
+    this.#paced = new Paced(turnMs);
   }
 
   /** Starts over from a new copy. */
@@ -152,53 +157,49 @@ export class JobViews {
 
   /**
    * Queues the events of a feed and the inputs of the jobs they touched; they are applied in
-   * slices of at most {@link SLICE_MS}, each in a task of its own. A crowded instant
-   * sends ten feeds of 1,000 events at once; applied as each came, back to back, they held the
-   * thread for ~90 ms (a CPU profile of the load case, 400 ms after a crowd of 5,000 jobs) and
-   * the event loop polled no socket meanwhile (a test server in a worker so fed: requests p99 91
-   * ms, against 6 ms with the slices). Reads wait for the events of their jobs as before.
+   * the front's paced turns (_paced.ts). A crowded instant sends ten feeds of 1,000 events at
+   * once; applied as each came, back to back, they held the thread for ~90 ms (a CPU profile of
+   * the load case, 400 ms after a crowd of 5,000 jobs) with no socket polled meanwhile. A feed's
+   * jobs read as behind until the whole feed is applied: no read sees half of one.
    */
   feed(m: Feed): void {
     const copy = this.#copy;
     if (copy === null || m.gen !== copy.gen) return;
     this.#feeds.push(m);
-    this.#applySoon();
+    if (this.#feeding) return;
+    this.#feeding = true;
+    void this.#paced.run(() => this.#applyPiece());
   }
 
-  #applySoon(): void {
-    this.#applyTimer ??= setTimeout(() => {
-      this.#applyTimer = null;
-      this.#applySlice();
-    }, 0);
-  }
-
-  #applySlice(): void {
+  /** Applies up to {@link APPLY_PIECE} events; true (and no longer feeding) once none wait. */
+  #applyPiece(): boolean {
     const copy = this.#copy;
-    const started = performance.now();
-    while (copy !== null && this.#feeds.length > 0) {
-      const m = this.#feeds[0];
-      const events = m.events;
-      while (this.#feedAt < events.length) {
-        apply(copy.state, events[this.#feedAt++]);
-        if ((this.#feedAt & 63) === 0 && performance.now() - started >= this.#sliceMs) break;
-      }
-      if (this.#feedAt < events.length) break;
-      // Counted once the whole feed is applied, with the inputs that come with a job's last
-      // event: until then its jobs read as behind, so no read sees half a feed.
-      for (const event of events) {
-        const slot = this.#index.get((event as { job: string }).job)!;
-        this.#applied[slot]++;
-        this.#changes[slot]++;
-      }
-      for (const i of m.inputs) {
-        this.#inputs[i[0]] = i;
-        this.#changes[i[0]]++;
-      }
-      this.#feeds.shift();
-      this.#feedAt = 0;
+    const m = this.#feeds[0];
+    if (copy === null || m === undefined) {
+      this.#feeding = false;
+      return true;
     }
-    if (this.#feeds.length > 0) this.#applySoon();
+    const events = m.events;
+    const end = Math.min(events.length, this.#feedAt + APPLY_PIECE);
+    while (this.#feedAt < end) apply(copy.state, events[this.#feedAt++]);
+    if (this.#feedAt < events.length) return false;
+    // Counted once the whole feed is applied, with the inputs that come with a job's last
+    // event: until then its jobs read as behind.
+    for (const event of events) {
+      const slot = this.#index.get((event as { job: string }).job)!;
+      this.#applied[slot]++;
+      this.#changes[slot]++;
+    }
+    for (const i of m.inputs) {
+      this.#inputs[i[0]] = i;
+      this.#changes[i[0]]++;
+    }
+    this.#feeds.shift();
+    this.#feedAt = 0;
     this.#wake();
+    if (this.#feeds.length > 0) return false;
+    this.#feeding = false;
+    return true;
   }
 
   #wake(): void {
@@ -299,12 +300,13 @@ export class JobViews {
   }
 
   /**
-   * The text of a page of summaries, built in slices of {@link SLICE_MS} with a pause
-   * between them: after a crowded instant most of a 1,000-job page changed, and building it in
-   * one go held the front for up to 80 ms (a CPU profile of the load case), so every request
-   * and scrape behind it waited as long. Each summary is of its job's state when it is built
-   * (never older than when the request came); the page is kept with the changes it was built
-   * at. Null: the copy was replaced meanwhile (the request is forwarded).
+   * The text of a page of summaries. Summaries are kept until their job changes; when more than
+   * {@link BUILD_PIECE} of the page's are not, they are built in the front's paced turns
+   * (_paced.ts): after a crowded instant most of a 1,000-job page changed, and building it in
+   * one go held the front for up to 80 ms (a CPU profile of the load case), every request and
+   * scrape behind it waiting as long. Each summary is of its job's state when it is built (never
+   * older than when the request came); the page is kept with the changes it was built at. Null:
+   * the copy was replaced meanwhile (the request is forwarded).
    */
   async #build(
     copy: Reset,
@@ -313,27 +315,36 @@ export class JobViews {
     names: string[],
     next: string | null,
   ): Promise<string | null> {
-    const jobs: string[] = new Array(names.length);
-    const changes = new Int32Array(names.length);
-    let sliceStart = performance.now();
-    for (let i = 0; i < names.length; i++) {
-      if ((i & 15) === 15 && performance.now() - sliceStart >= this.#sliceMs) {
-        // A timer, not a message to ourselves: only a timer lets the event loop poll the
-        // sockets (a page of 200 ms paused by messages every 16 jobs: requests that came
-        // meanwhile waited 25 ms at the median, 64 at most; paused by timers every 4 ms: 0.3 and
-        // 8, the page 35 % longer).
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        if (this.#copy !== copy) return null;
-        sliceStart = performance.now();
+    const n = names.length;
+    const jobs: string[] = new Array(n);
+    const changes = new Int32Array(n);
+    let i = 0;
+    let gone = false;
+    const piece = (): boolean => {
+      if (this.#copy !== copy) gone = true;
+      for (const end = Math.min(n, i + BUILD_PIECE); i < end && !gone; i++) {
+        changes[i] = this.#changes[lo + i];
+        const text = this.#text(copy, lo + i, names[i], false);
+        if (text === null) gone = true;
+        else jobs[i] = text;
       }
-      changes[i] = this.#changes[lo + i];
-      const text = this.#text(copy, lo + i, names[i], false);
-      if (text === null) return null;
-      jobs[i] = text;
-    }
+      return gone || i === n;
+    };
+    if (this.#stale(lo, n) <= BUILD_PIECE) { while (!piece()); }
+    else await this.#paced.run(piece);
+    if (gone) return null;
     const text = `{"jobs":[${jobs.join(",")}],"nextCursor":${JSON.stringify(next)}}`;
     this.#pages.put(key, copy, lo, changes, text);
     return text;
+  }
+
+  /** How many of the `n` summaries from slot `lo` are not kept for their job's last change. */
+  #stale(lo: number, n: number): number {
+    let stale = 0;
+    for (let slot = lo; slot < lo + n; slot++) {
+      if (this.#summaries[slot]?.change !== this.#changes[slot]) stale++;
+    }
+    return stale;
   }
 
   async #detail(name: string): Promise<Response | null> {

@@ -23,7 +23,7 @@ Deno.test("a page is built in slices; a request after a change meanwhile reads t
   await kron.start();
   const ctrl = newControl();
   // A pause every 16 jobs: the slicing, without depending on this machine's speed.
-  const views = new JobViews(ctrl, { sliceMs: 0 });
+  const views = new JobViews(ctrl, { turnMs: 0 });
   const held: (Reset | Feed)[] = [];
   const feed = new ViewFeed(kron, ctrl, (m) => held.push(structuredClone(m)));
   const deliver = () => {
@@ -69,7 +69,7 @@ Deno.test("feeds are applied in slices: the thread is free between them, reads w
   for (let i = 0; i < jobs; i++) kron.schedule(`j${String(i).padStart(4, "0")}`, { at }, () => {});
   await kron.start();
   const ctrl = newControl();
-  const views = new JobViews(ctrl, { sliceMs: 0 });
+  const views = new JobViews(ctrl, { turnMs: 0 });
   const held: (Reset | Feed)[] = [];
   const feed = new ViewFeed(kron, ctrl, (m) => held.push(structuredClone(m)));
   try {
