@@ -23,16 +23,11 @@
  */
 import { toJobStatus, toJobSummary, toRunRecord } from "../engine/mod.ts";
 import { JOB_NAME_RE, jobDetailText, jobSummary, limitParam } from "../http/mod.ts";
-import {
-  apply,
-  type JobState,
-  type KronState,
-  type RunEntry,
-  unshareEmptyRuns,
-} from "../store/mod.ts";
+import { apply, unshareEmptyRuns } from "../store/mod.ts";
 import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
 import { KeptPages } from "./_front_pages.ts";
 import { Paced } from "./_paced.ts";
+import { recentPage } from "./_recent_page.ts";
 
 /**
  * Default and largest page of `GET /v1/jobs` (here: the front thread pages without the routes).
@@ -411,46 +406,4 @@ function limitOf(url: URL, page: { default: number; max: number }): number | nul
   } catch {
     return null;
   }
-}
-
-/**
- * The first page of a job's history from its state alone (its runs in flight and its last few
- * finished ones), or null when the state cannot tell it exactly as the log would: runs that
- * may have overlapped (the log lists them by start, the state by end), fewer runs in the state than the
- * page and older ones in the log, or a watched job (pings end runs the state never saw start).
- * `more`: older runs exist (the page is cut).
- *
- * @example
- * ```ts ignore
- * recentPage(state.jobs.get("digest")!, 5); // { runs: [newest, …], more: true } | null
- * ```
- */
-export function recentPage(
-  st: JobState,
-  limit: number,
-): { runs: RunEntry[]; more: boolean } | null {
-  if (st.def.kind === "watch") return null;
-  const oldestFirst = st.recent.length === 0
-    ? st.inFlight
-    : st.inFlight.length === 0
-    ? st.recent
-    : [...st.recent, ...st.inFlight];
-  // Under overlap "skip" a job never runs twice at once (triggers are refused meanwhile): its
-  // runs end in the order they start. Otherwise the times must show it.
-  for (let i = 1; i < oldestFirst.length && st.def.policy.overlap !== "skip"; i++) {
-    const prev = oldestFirst[i - 1];
-    const run = oldestFirst[i];
-    if (prev.outcome === null) continue; // runs in flight are in start order
-    if (prev.finishedAt === null || run.startedAt === null || prev.startedAt === null) return null;
-    if (!(run.startedAt > prev.startedAt && run.startedAt >= prev.finishedAt)) return null;
-  }
-  const total = oldestFirst.length;
-  let more: boolean;
-  if (total > limit) more = true;
-  else if (st.totalRuns === total) more = false; // every run the job ever had
-  else if (total === limit && st.def.policy.historyLimit > limit) more = true; // older ones kept
-  else return null;
-  const runs: RunEntry[] = [];
-  for (let i = total - 1; i >= 0 && runs.length < limit; i--) runs.push(oldestFirst[i]);
-  return { runs, more };
 }
