@@ -4,7 +4,7 @@
  * feed (at the end of the turn, or before any forwarded answer, so that what a client did
  * through the API shows in its next read). A change the state does not hold (definitions, the
  * engine's phase) or a job the copy does not know starts a new copy (a reset). The cost here is
- * one counter and one structured clone per event: the views themselves are built there.
+ * one counter per event and its share of a JSON text per feed: the views are built there.
  *
  * @example
  * ```ts ignore
@@ -99,7 +99,7 @@ export class ViewFeed {
     const events = this.#events;
     this.#events = [];
     this.#touched.clear();
-    this.#send({ t: "feed", gen: this.#gen, events, inputs });
+    this.#send({ t: "feed", gen: this.#gen, ...encoded(events), inputs });
   }
 
   /**
@@ -121,7 +121,7 @@ export class ViewFeed {
       else this.#touched.add(slot);
     }
     this.#events = events.slice(FEED_SLICE);
-    this.#send({ t: "feed", gen: this.#gen, events: events.slice(0, FEED_SLICE), inputs });
+    this.#send({ t: "feed", gen: this.#gen, ...encoded(events.slice(0, FEED_SLICE)), inputs });
   }
 
   #names: string[] = [];
@@ -167,4 +167,9 @@ export class ViewFeed {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
+}
+
+/** A feed's events as sent ({@link Feed.events}: JSON, the form the log keeps them in too). */
+function encoded(events: KronEvent[]): Pick<Feed, "events" | "count"> {
+  return { events: JSON.stringify(events), count: events.length };
 }

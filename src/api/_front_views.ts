@@ -23,6 +23,7 @@
  */
 import { toJobStatus, toJobSummary, toRunRecord } from "../engine/mod.ts";
 import { JOB_NAME_RE, jobDetailText, jobSummary, limitParam } from "../http/mod.ts";
+import type { KronEvent } from "../events/mod.ts";
 import { apply, unshareEmptyRuns } from "../store/mod.ts";
 import { CTRL, type Feed, type Inputs, type Reset } from "./_front_wire.ts";
 import { KeptPages } from "./_front_pages.ts";
@@ -118,6 +119,8 @@ export class JobViews {
   /** Feeds not applied yet, the first from its event {@link #feedAt}. */
   #feeds: Feed[] = [];
   #feedAt = 0;
+  /** The first feed's events, once parsed. */
+  #feedEvents: KronEvent[] | null = null;
   /** Whether applying the feeds is handed to {@link #paced} already. */
   #feeding = false;
   readonly #paced: Paced;
@@ -147,6 +150,7 @@ export class JobViews {
     this.#pages.clear();
     this.#feeds = [];
     this.#feedAt = 0;
+    this.#feedEvents = null;
     this.#wake();
   }
 
@@ -174,7 +178,7 @@ export class JobViews {
       this.#feeding = false;
       return true;
     }
-    const events = m.events;
+    const events = this.#feedEvents ??= JSON.parse(m.events) as KronEvent[];
     const end = Math.min(events.length, this.#feedAt + APPLY_PIECE);
     while (this.#feedAt < end) apply(copy.state, events[this.#feedAt++]);
     if (this.#feedAt < events.length) return false;
@@ -191,6 +195,7 @@ export class JobViews {
     }
     this.#feeds.shift();
     this.#feedAt = 0;
+    this.#feedEvents = null;
     this.#wake();
     if (this.#feeds.length > 0) return false;
     this.#feeding = false;

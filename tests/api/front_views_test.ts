@@ -76,7 +76,7 @@ Deno.test("feeds are applied in slices: the thread is free between them, reads w
     await until(() => held.some((m) => m.t === "reset"));
     views.reset(held.shift() as Reset);
     // Every job's instant: its events wait here until all have run.
-    const fed = () => held.reduce((n, m) => n + (m.t === "feed" ? m.events.length : 0), 0);
+    const fed = () => held.reduce((n, m) => n + (m.t === "feed" ? m.count : 0), 0);
     await until(() => fed() >= 2 * jobs && !kron.list().some((j) => j.running > 0));
     await new Promise((r) => setTimeout(r, 50));
     const last = `j${String(jobs - 1).padStart(4, "0")}`;
