@@ -167,7 +167,9 @@ export class JobViews {
     this.#feeds.push(m);
     if (this.#feeding) return;
     this.#feeding = true;
-    void this.#paced.run(() => this.#applyPiece());
+    // First in every turn: every read of a job in the feed waits for it, and one that waits
+    // past STALE_WAIT_MS is forwarded to the scheduler's thread, the one place it must not go.
+    void this.#paced.run(() => this.#applyPiece(), { first: true });
   }
 
   /** Applies up to {@link APPLY_PIECE} events; true (and no longer feeding) once none wait. */

@@ -31,8 +31,8 @@ interface Work {
 }
 
 /**
- * A queue of work done in timer-paced turns; the pieces of different works alternate, each
- * work's own pieces run in order.
+ * A queue of work done in timer-paced turns; the pieces of different works alternate (work run
+ * `first` before the rest), each work's own pieces run in order.
  *
  * @example
  * ```ts
@@ -49,15 +49,19 @@ interface Work {
  */
 export class Paced {
   #queue: Work[] = [];
+  #first: Work[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
 
   /** Turns of at least one piece and at most `turnMs` milliseconds (past the piece that ends it). */
   constructor(readonly turnMs: number) {}
 
-  /** Calls `step` in the turns until it returns true, then resolves. */
-  run(step: () => boolean): Promise<void> {
+  /**
+   * Calls `step` in the turns until it returns true, then resolves. Work run `first` has its
+   * pieces run before any other's in every turn (what the others wait for: the feeds).
+   */
+  run(step: () => boolean, { first = false } = {}): Promise<void> {
     return new Promise((done) => {
-      this.#queue.push({ step, done });
+      (first ? this.#first : this.#queue).push({ step, done });
       this.#soon();
     });
   }
@@ -71,12 +75,14 @@ export class Paced {
 
   #turn(): void {
     const started = performance.now();
-    while (this.#queue.length > 0) {
-      const work = this.#queue.shift()!;
+    for (;;) {
+      const queue = this.#first.length > 0 ? this.#first : this.#queue;
+      const work = queue.shift();
+      if (work === undefined) break;
       if (work.step()) work.done();
-      else this.#queue.push(work);
+      else queue.push(work);
       if (performance.now() - started >= this.turnMs) break;
     }
-    if (this.#queue.length > 0) this.#soon();
+    if (this.#first.length > 0 || this.#queue.length > 0) this.#soon();
   }
 }

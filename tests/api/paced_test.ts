@@ -42,3 +42,13 @@ Deno.test("a turn ends after turnMs: timers due meanwhile run between turns", as
   const longest = Math.max(...perTurn.values());
   if (longest > 6) throw new Error(`a turn ran ${longest} pieces of 1 ms`);
 });
+
+Deno.test("work run first has its pieces run before the others' in every turn", async () => {
+  const paced = new Paced(1_000);
+  const order: string[] = [];
+  let a = 0, f = 0;
+  const other = paced.run(() => (order.push(`a${a}`), ++a === 2));
+  const first = paced.run(() => (order.push(`f${f}`), ++f === 3), { first: true });
+  await Promise.all([other, first]);
+  assertEquals(order, ["f0", "f1", "f2", "a0", "a1"]);
+});
