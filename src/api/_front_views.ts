@@ -349,11 +349,16 @@ export class JobViews {
     return stale;
   }
 
-  async #detail(name: string): Promise<Response | null> {
-    const copy = await this.#caughtUp(() => {
+  /** {@link #caughtUp} for one job (a name not in the copy: none to wait for). */
+  #caughtUpJob(name: string): Promise<Reset | null> {
+    return this.#caughtUp(() => {
       const slot = this.#index.get(name);
       return slot === undefined ? [0, 0] : [slot, 1];
     });
+  }
+
+  async #detail(name: string): Promise<Response | null> {
+    const copy = await this.#caughtUpJob(name);
     const slot = this.#index.get(name);
     if (copy === null || slot === undefined) return null;
     const text = this.#text(copy, slot, name, true);
@@ -361,10 +366,7 @@ export class JobViews {
   }
 
   async #runs(name: string, limit: number): Promise<Response | null> {
-    const copy = await this.#caughtUp(() => {
-      const slot = this.#index.get(name);
-      return slot === undefined ? [0, 0] : [slot, 1];
-    });
+    const copy = await this.#caughtUpJob(name);
     const st = copy?.state.jobs.get(name);
     const slot = this.#index.get(name);
     if (st === undefined || slot === undefined) return null;

@@ -15,24 +15,32 @@ async function until(ok: () => boolean): Promise<void> {
   assert(ok(), "timed out");
 }
 
+/**
+ * A copy of `kron` with turns of one piece (a pause every few jobs or events: the slicing,
+ * without depending on this machine's speed), its reset applied; the feeds after it are held
+ * until `deliver()`.
+ */
+async function heldCopy(kron: Kron) {
+  const ctrl = newControl();
+  const views = new JobViews(ctrl, { turnMs: 0 });
+  const held: (Reset | Feed)[] = [];
+  const feed = new ViewFeed(kron, ctrl, (m) => held.push(structuredClone(m)));
+  await until(() => held.some((m) => m.t === "reset"));
+  views.reset(held.shift() as Reset);
+  const deliver = () => {
+    for (const m of held.splice(0)) m.t === "reset" ? views.reset(m) : views.feed(m);
+  };
+  return { views, held, feed, deliver };
+}
+
 Deno.test("a page is built in slices; a request after a change meanwhile reads the change", async () => {
   const kron = new Kron({ store: "memory", admin: false });
   for (let i = 0; i < 1_000; i++) {
     kron.schedule(`j${String(i).padStart(4, "0")}`, { every: "1h" }, () => {});
   }
   await kron.start();
-  const ctrl = newControl();
-  // A pause every 16 jobs: the slicing, without depending on this machine's speed.
-  const views = new JobViews(ctrl, { turnMs: 0 });
-  const held: (Reset | Feed)[] = [];
-  const feed = new ViewFeed(kron, ctrl, (m) => held.push(structuredClone(m)));
-  const deliver = () => {
-    for (const m of held.splice(0)) m.t === "reset" ? views.reset(m) : views.feed(m);
-  };
+  const { views, held, feed, deliver } = await heldCopy(kron);
   try {
-    await until(() => held.some((m) => m.t === "reset"));
-    deliver();
-
     let ticked = false;
     let tickedBeforeA: boolean | null = null;
     const a = views.answer(PAGE).then((res) => {
@@ -68,13 +76,8 @@ Deno.test("feeds are applied in slices: the thread is free between them, reads w
   const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toISOString();
   for (let i = 0; i < jobs; i++) kron.schedule(`j${String(i).padStart(4, "0")}`, { at }, () => {});
   await kron.start();
-  const ctrl = newControl();
-  const views = new JobViews(ctrl, { turnMs: 0 });
-  const held: (Reset | Feed)[] = [];
-  const feed = new ViewFeed(kron, ctrl, (m) => held.push(structuredClone(m)));
+  const { views, held, feed } = await heldCopy(kron);
   try {
-    await until(() => held.some((m) => m.t === "reset"));
-    views.reset(held.shift() as Reset);
     // Every job's instant: its events wait here until all have run.
     const fed = () => held.reduce((n, m) => n + (m.t === "feed" ? m.count : 0), 0);
     await until(() => fed() >= 2 * jobs && !kron.list().some((j) => j.running > 0));
