@@ -61,6 +61,9 @@ const CLOSE_TIMEOUT_MS = 10_000;
 
 /** How long the thread may take to load before this thread serves on its own instead. */
 const START_TIMEOUT_MS = 10_000;
+const encoder = new TextEncoder();
+/** The trigger route's answer headers (Hono's `c.json`), for the front's shortcut. */
+const TRIGGERED_HEADERS: [string, string][] = [["content-type", "application/json"]];
 
 /**
  * Starts the front thread for `kron`; null when a worker cannot start here (the caller then
@@ -115,6 +118,7 @@ class FrontHost implements Front {
   >();
   readonly #inFlight = new Map<number, AbortController>();
   readonly #feed: ViewFeed;
+  readonly #kron: AdminHost;
   #closed: (() => void) | null = null;
   #metrics: KronMetrics | null = null;
   /** The last body sent to the front per encoding (by identity). */
@@ -122,6 +126,7 @@ class FrontHost implements Front {
   #nextId = 1;
 
   constructor(kron: AdminHost, worker: Worker) {
+    this.#kron = kron;
     this.#worker = worker;
     this.#ahead[0] = Infinity;
     this.#unshare = kron.engine.shareNextAhead(this.#ahead);
@@ -202,6 +207,9 @@ class FrontHost implements Front {
       case "req":
         void this.#answer(m);
         return;
+      case "trigger":
+        void this.#trigger(m.id, m.name);
+        return;
       case "abort":
         this.#inFlight.get(m.id)?.abort();
         return;
@@ -212,6 +220,25 @@ class FrontHost implements Front {
         this.#closed?.();
         return;
     }
+  }
+
+  /**
+   * The front's shortcut for `POST /v1/jobs/:name/trigger` (_front_trigger.ts): the route's
+   * call and its answer (`202 {"runId"}`), without a `Request` and the app. A refusal goes back
+   * to the front, which forwards the request: the app's answer is the one for errors.
+   */
+  async #trigger(id: number, name: string): Promise<void> {
+    let runId: string;
+    try {
+      runId = await this.#kron.trigger(name);
+    } catch {
+      this.#post({ t: "declined", id });
+      return;
+    }
+    const bytes = encoder.encode(JSON.stringify({ runId }));
+    // What the trigger changed reaches the front's copy before its answer does.
+    this.#feed.flush();
+    this.#post({ t: "whole", id, status: 202, headers: TRIGGERED_HEADERS, bytes }, [bytes.buffer]);
   }
 
   /** Answers a forwarded request with this thread's admin app, streaming the body back. */

@@ -68,6 +68,8 @@ export type FrontMessage =
   | { t: "listening"; id: number; hostname?: string; port?: number }
   | { t: "listenFailed"; id: number; message: string; permission: boolean }
   | ForwardedRequest
+  /** The shortcut for a trigger (_front_trigger.ts): answered "whole", or "declined". */
+  | { t: "trigger"; id: number; name: string }
   | { t: "abort"; id: number }
   | { t: "metricsAnswered"; gzip: boolean }
   | { t: "closed" };
@@ -127,6 +129,8 @@ export type HostMessage =
     headers: [string, string][];
     bytes: Uint8Array<ArrayBuffer> | null;
   }
+  /** A shortcut not taken (the trigger was refused): the front forwards the request. */
+  | { t: "declined"; id: number }
   | { t: "chunk"; id: number; bytes: Uint8Array<ArrayBuffer> }
   | { t: "end"; id: number }
   | LastMetrics

@@ -30,6 +30,7 @@ import {
 } from "./_front_wire.ts";
 import { acceptsGzip, metricsHeaders } from "./_metrics_answer.ts";
 import { JobViews } from "./_front_views.ts";
+import { emptyJsonBody, triggerTarget } from "./_front_trigger.ts";
 import { lowerThreadPriority } from "./_thread_priority.ts";
 
 /** Bodies are read up to one byte past the admin app's limit: it answers 413 past it. */
@@ -39,10 +40,13 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 interface Forwarded {
   resolve: (res: Response) => void;
   stream: ReadableStreamDefaultController<Uint8Array> | null;
-  body: ReadableStream<Uint8Array>;
+  /** The answer's body as it streams in; null for a shortcut (answered whole). */
+  body: ReadableStream<Uint8Array> | null;
 }
 
 const forwarded = new Map<number, Forwarded>();
+/** Per shortcut sent (_front_trigger.ts): what to do when the scheduler's thread declines it. */
+const declined = new Map<number, () => void>();
 const servers: Deno.HttpServer[] = [];
 let nextId = 1;
 let views: JobViews | null = null;
@@ -111,10 +115,21 @@ function abort(id: number): void {
   }
 }
 
-/** Sends `req` to the scheduler's thread; resolves with its answer once the head is there. */
-async function forward(req: Request, app: "socket" | "tcp"): Promise<Response> {
+/**
+ * Sends `req` to the scheduler's thread; resolves with its answer once the head is there.
+ * `read`: its body, when it was read already.
+ */
+async function forward(
+  req: Request,
+  app: "socket" | "tcp",
+  read?: Uint8Array<ArrayBuffer> | null,
+): Promise<Response> {
   const id = nextId++;
-  const sent = req.method === "GET" || req.method === "HEAD" ? null : await cappedBody(req);
+  const sent = read !== undefined
+    ? read
+    : req.method === "GET" || req.method === "HEAD"
+    ? null
+    : await cappedBody(req);
   return await new Promise<Response>((resolve) => {
     let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
     const body = new ReadableStream<Uint8Array>({
@@ -129,6 +144,24 @@ async function forward(req: Request, app: "socket" | "tcp"): Promise<Response> {
       { t: "req", id, app, method: req.method, url: req.url, headers, body: sent },
       sent ? [sent.buffer] : [],
     );
+  });
+}
+
+/**
+ * Asks the scheduler's thread to trigger `name` (_front_trigger.ts) and resolves with its
+ * answer; when it declines, the request (its body already read) is forwarded to the app.
+ */
+function shortcut(
+  req: Request,
+  app: "socket" | "tcp",
+  name: string,
+  body: Uint8Array<ArrayBuffer> | null,
+): Promise<Response> {
+  const id = nextId++;
+  return new Promise<Response>((resolve) => {
+    forwarded.set(id, { resolve, stream: null, body: null });
+    declined.set(id, () => resolve(forward(req, app, body)));
+    post({ t: "trigger", id, name });
   });
 }
 
@@ -154,6 +187,17 @@ function handler(listen: Listen): (req: Request) => Response | Promise<Response>
       if (path === "/metrics" && (token === null || bearerOk(req, token))) {
         const res = lastMetricsAnswer(req);
         if (res !== null) return res;
+      }
+    }
+    if (req.method === "POST") {
+      // How the app would authenticate it: a session cookie (or none) is the app's to check.
+      const auth = token === null ? "socket" : bearerOk(req, token) ? "bearer" : null;
+      const name = auth === null ? null : triggerTarget(req, new URL(req.url).pathname, auth);
+      if (name !== null) {
+        const body = await cappedBody(req);
+        return emptyJsonBody(body, req.headers.get("content-type"))
+          ? await shortcut(req, app, name, body)
+          : await forward(req, app, body);
       }
     }
     return await forward(req, app);
@@ -223,9 +267,17 @@ self.onmessage = (e: MessageEvent<HostMessage>) => {
     case "whole": {
       const f = forwarded.get(m.id);
       forwarded.delete(m.id);
+      declined.delete(m.id);
       if (!f) return;
       const body = NULL_BODY.has(m.status) ? null : m.bytes;
       f.resolve(new Response(body, { status: m.status, headers: m.headers }));
+      return;
+    }
+    case "declined": {
+      const retry = declined.get(m.id);
+      declined.delete(m.id);
+      forwarded.delete(m.id);
+      retry?.();
       return;
     }
     case "chunk":
