@@ -4,8 +4,11 @@
 // them (the nearest kron frame, then the leaf). A profile's sample times are CLOCK_MONOTONIC
 // microseconds: `offset` is the epoch minus CLOCK_MONOTONIC in ms, read once on the machine
 // while the run lasts (`python3 -c 'import time; print(time.time()*1e3 -
-// time.clock_gettime(time.CLOCK_MONOTONIC)*1e3)'`); it lines them up to ~2 ms. A slice with
-// no samples at all is time the thread was not running (descheduled), not idle.
+// time.clock_gettime(time.CLOCK_MONOTONIC)*1e3)'`). That lined a profile up only to ~30 ms
+// (session 13: 27 ms early): calibrate it on an instant that started on time, whose
+// `waitUntil` (clock.ts) samples mark its due time, and pass the corrected offset. A slice with
+// no samples at all is time the thread was not running (descheduled); one of `(idle)` samples
+// is the thread waiting in its event loop.
 //
 // Profiles: `KRON_LOAD_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` writes the scheduler's
 // thread's; a worker's (`*.worker-N.cpuprofile`) only when it exits by itself, which the front
