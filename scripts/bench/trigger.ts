@@ -1,15 +1,16 @@
 /**
- * What a trigger costs the thread that starts runs: `POST /v1/jobs/:name/trigger` over the
- * admin socket of an embedded kron (started with the `kron` task's flags, its API on the front
- * thread as `kron run` serves it), beside `kron.trigger()` called in the library, in the same run.
- * Each side is a process of its own with 100 jobs on a data dir (fsync on); the figure is the CPU
- * time of its main thread (the scheduler's) per trigger, from /proc, one trigger at a time (each
- * waits for its fsync) and eight at once (commits shared). Linux only.
+ * What a trigger costs the thread that starts runs: `POST /v1/jobs/:name/trigger` over the admin
+ * socket of `kron run jobs.ts` (the CLI as users start it, its function jobs sandboxed) and of an
+ * embedded kron (the load case's app), both with the `kron` task's flags and their API on the front
+ * thread, beside `kron.trigger()` called in the library, with and without the API served, in the
+ * same run. Each side is a process of its own with the same 100 jobs on a data dir (fsync on); the
+ * figure is the CPU time of its main thread (the scheduler's) per trigger, from /proc, one trigger
+ * at a time (each waits for its fsync) and eight at once (commits shared). Linux only.
  *
  *   deno run -A scripts/bench/trigger.ts [--triggers 2000] [--rounds 3]
  *
- * Prints one line per side, concurrency and round, then
- * `trigger: socket_us=… library_us=… ratio=…` (sequential, median of the rounds).
+ * Prints a line per round and concurrency, then, one at a time and the median of the rounds:
+ * `trigger: cli_us=… socket_us=… library_us=… library_api_us=… ratio=…` (ratio: CLI ÷ library).
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { kronFlags } from "../torture/_common.ts";
 import { Kron } from "../../src/kron/mod.ts";
 
 const APP = new URL("../torture/_load_app.ts", import.meta.url).pathname;
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const JOBS = 100;
 const name = (i: number) => `load-${String(i % JOBS).padStart(5, "0")}`;
 
@@ -60,24 +62,57 @@ async function library(n: number, concurrency: number, api: boolean): Promise<vo
   Deno.removeSync(dir, { recursive: true });
 }
 
-/** Socket side: an app process, triggered over its socket; µs of its main thread per trigger. */
-async function socket(n: number, concurrency: number): Promise<number> {
+/** A jobs.ts of the same jobs as the other sides, for `kron run`. */
+function jobsFile(dir: string): string {
+  const lines = [`const run = () => {};`, `export default {`];
+  for (let i = 0; i < JOBS; i++) lines.push(`  "${name(i)}": { every: "10s", run },`);
+  lines.push(`};`);
+  Deno.writeTextFileSync(`${dir}/jobs.ts`, lines.join("\n") + "\n");
+  return `${dir}/jobs.ts`;
+}
+
+/** Waits until the admin socket answers (the process is up and serving). */
+async function serving(socketPath: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const c = new KeepAliveClient(socketPath);
+    try {
+      if ((await c.request("GET", "/healthz")).status === 200) return;
+    } catch {
+      // not listening yet
+    } finally {
+      c.close();
+    }
+    if (Date.now() > until) throw new Error(`nothing answers on ${socketPath}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Over the admin socket of a kron process, embedded (the load case's app) or `kron run jobs.ts`:
+ * µs of its main thread per trigger.
+ */
+async function overSocket(
+  kind: "embedded" | "cli",
+  n: number,
+  concurrency: number,
+): Promise<number> {
   const dir = Deno.makeTempDirSync({ prefix: "kron-bench-trigger-" });
+  const dataDir = `${dir}/.kron`;
+  const args = kind === "embedded"
+    ? [APP, dataDir, String(JOBS)]
+    : [MAIN, "run", jobsFile(dir), "--data-dir", dataDir];
   const app = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...kronFlags(), APP, `${dir}/.kron`, String(JOBS)],
-    stdout: "piped",
+    args: ["run", ...kronFlags(), ...args],
+    cwd: dir,
+    stdout: "null",
     stderr: "inherit",
-    env: { KRON_LOG_LEVEL: "warning" },
+    env: { NO_COLOR: "1", KRON_LOG_LEVEL: "warning" },
   }).spawn();
-  const lines = app.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("ready")) out += (await lines.read()).value ?? "";
-  const drain = (async () => {
-    while (!(await lines.read()).done);
-  })();
+  await serving(`${dataDir}/kron.sock`);
   const clients = Array.from(
     { length: concurrency },
-    () => new KeepAliveClient(`${dir}/.kron/kron.sock`),
+    () => new KeepAliveClient(`${dataDir}/kron.sock`),
   );
   const one = async (i: number, w: number) => {
     const a = await clients[w].request("POST", `/v1/jobs/${name(i)}/trigger`);
@@ -90,7 +125,6 @@ async function socket(n: number, concurrency: number): Promise<number> {
   for (const cl of clients) cl.close();
   app.kill("SIGTERM");
   await app.status;
-  await drain;
   Deno.removeSync(dir, { recursive: true });
   return us;
 }
@@ -121,36 +155,38 @@ if (Deno.args[0] === "--library") {
 } else {
   const n = arg("triggers", 2000);
   const rounds = arg("rounds", 3);
-  type Side = "socket" | "library" | "libraryApi";
-  const sides: Side[] = ["socket", "library", "libraryApi"];
+  type Side = "cli" | "socket" | "library" | "libraryApi";
+  const sides: Side[] = ["cli", "socket", "library", "libraryApi"];
   const measure = (side: Side, concurrency: number) =>
-    side === "socket"
-      ? socket(n, concurrency)
+    side === "cli"
+      ? overSocket("cli", n, concurrency)
+      : side === "socket"
+      ? overSocket("embedded", n, concurrency)
       : libraryChild(n, concurrency, side === "libraryApi");
   const seq: Record<Side, number>[] = [];
   for (let r = 1; r <= rounds; r++) {
     for (const concurrency of [1, 8]) {
       // Rotate which side goes first: the shared machine's drift weighs on all alike.
-      const got = { socket: 0, library: 0, libraryApi: 0 };
+      const got = { cli: 0, socket: 0, library: 0, libraryApi: 0 };
       for (let k = 0; k < sides.length; k++) {
         const side = sides[(k + r) % sides.length];
         got[side] = await measure(side, concurrency);
       }
       console.log(
-        `round ${r}, ${concurrency} at once: scheduler thread per trigger: socket ${
-          got.socket.toFixed(0)
-        } µs, library ${got.library.toFixed(0)} µs (${
-          (got.socket / got.library).toFixed(2)
-        }×), library with the API served ${got.libraryApi.toFixed(0)} µs`,
+        `round ${r}, ${concurrency} at once: scheduler thread per trigger: \`kron run\` ${
+          got.cli.toFixed(0)
+        } µs, embedded over the socket ${got.socket.toFixed(0)} µs, library ${
+          got.library.toFixed(0)
+        } µs, library with the API served ${got.libraryApi.toFixed(0)} µs`,
       );
       if (concurrency === 1) seq.push(got);
     }
   }
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
-  const [s, l, la] = sides.map((k) => median(seq.map((x) => x[k])));
+  const [c, s, l, la] = sides.map((k) => median(seq.map((x) => x[k])));
   console.log(
-    `trigger: socket_us=${s.toFixed(0)} library_us=${l.toFixed(0)} library_api_us=${
-      la.toFixed(0)
-    } ratio=${(s / l).toFixed(2)}`,
+    `trigger: cli_us=${c.toFixed(0)} socket_us=${s.toFixed(0)} library_us=${
+      l.toFixed(0)
+    } library_api_us=${la.toFixed(0)} ratio=${(c / l).toFixed(2)}`,
   );
 }
