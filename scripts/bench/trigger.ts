@@ -15,7 +15,7 @@
  * @module
  */
 import { KeepAliveClient } from "../torture/_load_client.ts";
-import { kronFlags } from "../torture/_common.ts";
+import { kronTaskFlags } from "../../src/cli/self.ts";
 import { Kron } from "../../src/kron/mod.ts";
 
 const APP = new URL("../torture/_load_app.ts", import.meta.url).pathname;
@@ -103,7 +103,7 @@ async function overSocket(
     ? [APP, dataDir, String(JOBS)]
     : [MAIN, "run", jobsFile(dir), "--data-dir", dataDir];
   const app = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...kronFlags(), ...args],
+    args: ["run", ...kronTaskFlags(), ...args],
     cwd: dir,
     stdout: "null",
     stderr: "inherit",
@@ -135,7 +135,7 @@ async function libraryChild(n: number, concurrency: number, api: boolean): Promi
     args: [
       "run",
       "--allow-all",
-      ...kronFlags().filter((f) => !f.startsWith("--allow-")),
+      ...kronTaskFlags().filter((f) => !f.startsWith("--allow-")),
       import.meta.filename!,
       "--library",
       String(n),

@@ -74,10 +74,26 @@ export function limitBody(
  */
 export async function jsonBody(req: Request): Promise<Record<string, unknown>> {
   if (req.body === null) return {};
-  const text = await req.text();
+  return parseJsonBody(await req.text(), req.headers.get("content-type"));
+}
+
+/**
+ * A body's text as {@link jsonBody} reads it: `{}` when blank, else a JSON object sent as
+ * `application/json` (415 for another type, 400 for anything but an object).
+ *
+ * @example
+ * ```ts
+ * import { parseJsonBody } from "./body.ts";
+ * parseJsonBody(' {"for": "1h"} ', "application/json"); // { for: "1h" }
+ * parseJsonBody("  ", null); // {}
+ * ```
+ */
+export function parseJsonBody(
+  text: string,
+  contentType: string | null,
+): Record<string, unknown> {
   if (text.trim() === "") return {};
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  if (!/^application\/json\s*(;|$)/i.test(contentType ?? "")) {
     throw new ApiError(
       415,
       "unsupported_media_type",
